@@ -1,0 +1,92 @@
+# bulletin: see README.md. `make`, `make check`, `make demo`, `make eval`,
+# `make bench`, `make install`.
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+BUILD    ?= build
+CC       ?= cc
+
+# Flags come from pkg-config. libetpan is linked as plain -letpan: Debian's
+# libetpan.pc adds a no-PIE link spec that breaks a PIE build.
+PKGS      = libcurl libxml-2.0 libpcre2-8 sqlite3 libcmark inih jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan
+TEST_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+TEST_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN      = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation # snprintf truncation is our bound, not a bug
+CFLAGS   ?= -O2 -g
+ifeq ($(SAN),1)
+  CFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  LDFLAGS += -fsanitize=address,undefined
+endif
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DBULLETIN_VERSION='"$(VERSION)"' \
+	-DBULLETIN_DATADIR='"$(PREFIX)/share/bulletin"' $(WARN) $(CFLAGS) -Ilib $(PKG_CFLAGS)
+
+LIB_SRC  = $(wildcard lib/*.c)
+CMD_SRC  = $(wildcard cmd/bulletin/*.c)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ  = $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps check check-plain check-san demo eval bench install clean tests
+all: $(BUILD)/bulletin
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h cmd/bulletin/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libbulletin.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bulletin: $(CMD_OBJ) $(BUILD)/libbulletin.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libbulletin.a $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbulletin.a tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< \
+		$(BUILD)/libbulletin.a $(PKG_LIBS) $(TEST_LIBS)
+
+tests: $(BUILD)/bulletin $(UNIT_BIN)
+
+# Installs missing Debian packages when run as root (a no-op otherwise).
+deps:
+	@sh scripts/deps.sh
+
+# Sub-makes re-read pkg-config after deps may have installed the packages.
+check: deps
+	@$(MAKE) --no-print-directory check-plain
+	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 check-san
+	@sh tests/summary.sh build/results-plain.txt build/san/results-san.txt
+
+check-plain: tests
+	@sh tests/run.sh $(BUILD) plain > /dev/null || true
+	@cp $(BUILD)/results.txt $(BUILD)/results-plain.txt
+
+check-san: tests
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		sh tests/run.sh $(BUILD) san > /dev/null || true
+	@cp $(BUILD)/results.txt $(BUILD)/results-san.txt
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh contrib/demo/run.sh $(BUILD)/bulletin
+
+eval: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/bulletin rules eval -r feeds/primarvard.rules ../shared/corpus/public.tsv
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@for b in tests/bench/*.sh; do [ -f "$$b" ] && sh "$$b" $(BUILD)/bulletin; done; true
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bulletin/feeds \
+		$(DESTDIR)$(PREFIX)/share/bulletin/templates
+	install -m 755 $(BUILD)/bulletin $(DESTDIR)$(PREFIX)/bin/bulletin
+	install -m 644 feeds/* $(DESTDIR)$(PREFIX)/share/bulletin/feeds/
+	install -m 644 templates/* $(DESTDIR)$(PREFIX)/share/bulletin/templates/
+
+clean:
+	rm -rf build

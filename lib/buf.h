@@ -1,0 +1,30 @@
+/* Growable byte buffer, always NUL-terminated so it can be used as a C string. */
+#ifndef BULLETIN_BUF_H
+#define BULLETIN_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char *data; /* NULL until the first append */
+	size_t len;
+	size_t cap;
+};
+
+#define BUF_INIT {NULL, 0, 0}
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b); /* len = 0, keeps the allocation */
+/* All appenders return 0, or -1 when memory runs out (the buffer is unchanged). */
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_puts(struct buf *b, const char *s);
+int buf_putc(struct buf *b, char c);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Hands the contents to the caller (never NULL: "" when empty) and resets b. */
+char *buf_steal(struct buf *b);
+/* The contents as a C string ("" when empty); valid until the next change. */
+const char *buf_str(const struct buf *b);
+
+#endif

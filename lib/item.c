@@ -1,0 +1,211 @@
+#include "item.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timefmt.h"
+
+void item_free(struct item *it)
+{
+	free(it->source);
+	free(it->key);
+	free(it->url);
+	free(it->title);
+	free(it->summary);
+	free(it->content);
+	free(it->author);
+	for (size_t i = 0; i < it->ncategories; i++)
+		free(it->categories[i]);
+	free(it->categories);
+	memset(it, 0, sizeof *it);
+}
+
+struct item *item_list_push(struct item_list *l)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct item *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		l->v = v;
+		l->cap = cap;
+	}
+	struct item *it = &l->v[l->n++];
+	memset(it, 0, sizeof *it);
+	return it;
+}
+
+void item_list_free(struct item_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		item_free(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+int item_add_category(struct item *it, const char *s)
+{
+	char **v = realloc(it->categories, (it->ncategories + 1) * sizeof *v);
+	if (!v)
+		return -1;
+	it->categories = v;
+	if (!(v[it->ncategories] = strdup(s)))
+		return -1;
+	it->ncategories++;
+	return 0;
+}
+
+static int dup_field(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src && !(*dst = strdup(src)))
+		return -1;
+	return 0;
+}
+
+int item_copy(struct item *d, const struct item *s)
+{
+	memset(d, 0, sizeof *d);
+	d->id = s->id;
+	d->published = s->published;
+	d->updated = s->updated;
+	d->first_seen = s->first_seen;
+	if (dup_field(&d->source, s->source) || dup_field(&d->key, s->key) ||
+	    dup_field(&d->url, s->url) || dup_field(&d->title, s->title) ||
+	    dup_field(&d->summary, s->summary) || dup_field(&d->content, s->content) ||
+	    dup_field(&d->author, s->author))
+		goto fail;
+	for (size_t i = 0; i < s->ncategories; i++)
+		if (item_add_category(d, s->categories[i]) < 0)
+			goto fail;
+	return 0;
+fail:
+	item_free(d);
+	return -1;
+}
+
+static unsigned long long fnv1a(unsigned long long h, const char *s)
+{
+	for (; s && *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+int item_ensure_key(struct item *it)
+{
+	if (it->key && *it->key)
+		return 0;
+	free(it->key);
+	if (it->url && *it->url) {
+		it->key = strdup(it->url);
+	} else {
+		char ts[RFC3339_LEN], out[40];
+		unsigned long long h = fnv1a(0xcbf29ce484222325ULL, it->title);
+		h = fnv1a(h, "\x1f");
+		h = fnv1a(h, it->published ? time_format_rfc3339(it->published, ts) : "");
+		h = fnv1a(h, "\x1f");
+		h = fnv1a(h, it->summary);
+		snprintf(out, sizeof out, "hash:%016llx", h);
+		it->key = strdup(out);
+	}
+	return it->key ? 0 : -1;
+}
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+static json_t *time_or_null(time_t t)
+{
+	char ts[RFC3339_LEN];
+	return t ? json_string(time_format_rfc3339(t, ts)) : json_null();
+}
+
+json_t *item_to_json(const struct item *it)
+{
+	json_t *o = json_object();
+	json_t *cats = json_array();
+	if (!o || !cats) {
+		json_decref(o);
+		json_decref(cats);
+		return NULL;
+	}
+	for (size_t i = 0; i < it->ncategories; i++)
+		json_array_append_new(cats, json_string(it->categories[i]));
+	json_object_set_new(o, "key", str_or_null(it->key));
+	json_object_set_new(o, "url", str_or_null(it->url));
+	json_object_set_new(o, "title", str_or_null(it->title));
+	json_object_set_new(o, "summary", str_or_null(it->summary));
+	json_object_set_new(o, "content", str_or_null(it->content));
+	json_object_set_new(o, "author", str_or_null(it->author));
+	json_object_set_new(o, "categories", cats);
+	json_object_set_new(o, "published", time_or_null(it->published));
+	json_object_set_new(o, "updated", time_or_null(it->updated));
+	if (it->source)
+		json_object_set_new(o, "source", json_string(it->source));
+	return o;
+}
+
+static int get_str(const json_t *obj, const char *k, char **dst, struct err *err)
+{
+	json_t *v = json_object_get(obj, k);
+	*dst = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return err_set(err, "\"%s\" must be a string or null", k);
+	return (*dst = strdup(json_string_value(v))) ? 0 : err_set(err, "out of memory");
+}
+
+static int get_time(const json_t *obj, const char *k, time_t *dst, struct err *err)
+{
+	json_t *v = json_object_get(obj, k);
+	*dst = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || !(*dst = time_parse_rfc3339(json_string_value(v))))
+		return err_set(err, "\"%s\" must be an RFC 3339 time or null", k);
+	return 0;
+}
+
+int item_from_json(const json_t *obj, struct item *it, struct err *err)
+{
+	memset(it, 0, sizeof *it);
+	if (!json_is_object(obj))
+		return err_set(err, "an item must be a JSON object");
+	/* Labeled corpora use "id" where parse output uses "key". */
+	if (get_str(obj, "key", &it->key, err) || (!it->key && get_str(obj, "id", &it->key, err)) ||
+	    get_str(obj, "url", &it->url, err) || get_str(obj, "title", &it->title, err) ||
+	    get_str(obj, "summary", &it->summary, err) ||
+	    get_str(obj, "content", &it->content, err) ||
+	    get_str(obj, "author", &it->author, err) || get_str(obj, "source", &it->source, err) ||
+	    get_time(obj, "published", &it->published, err) ||
+	    get_time(obj, "updated", &it->updated, err))
+		goto fail;
+	json_t *cats = json_object_get(obj, "categories");
+	if (cats && !json_is_null(cats)) {
+		if (!json_is_array(cats)) {
+			err_set(err, "\"categories\" must be an array of strings");
+			goto fail;
+		}
+		size_t i;
+		json_t *c;
+		json_array_foreach(cats, i, c)
+		{
+			if (!json_is_string(c)) {
+				err_set(err, "\"categories\" must be an array of strings");
+				goto fail;
+			}
+			if (item_add_category(it, json_string_value(c)) < 0) {
+				err_set(err, "out of memory");
+				goto fail;
+			}
+		}
+	}
+	return 0;
+fail:
+	item_free(it);
+	return -1;
+}

@@ -1,0 +1,81 @@
+/* The SQLite store: sources' health and validators, items (unique per
+ * source and key), digests and the delivery ledger. WAL mode; versioned
+ * schema migrated on open. */
+#ifndef BULLETIN_STORE_H
+#define BULLETIN_STORE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "err.h"
+#include "item.h"
+
+struct store;
+
+int store_open(const char *path, struct store **out, struct err *err);
+void store_close(struct store *s);
+int store_schema_version(struct store *s); /* the version now in the file */
+
+int store_begin(struct store *s, struct err *err);
+int store_commit(struct store *s, struct err *err);
+int store_rollback(struct store *s);
+
+/* --- sources --- */
+struct source_state {
+	char *etag;            /* NULL when unknown */
+	char *last_modified;
+	time_t last_attempt;
+	time_t last_success;
+	int consecutive_failures;
+	char *last_error;
+};
+void source_state_free(struct source_state *st);
+/* Zeroed state (not an error) when the source was never fetched. */
+int store_source_get(struct store *s, const char *name, struct source_state *out,
+		     struct err *err);
+/* Records one fetch attempt. ok=1: success (error ignored; etag and
+ * last_modified replace the stored ones when non-NULL). ok=0: failure. */
+int store_source_record(struct store *s, const char *name, const char *url, int ok,
+			const char *error, const char *etag, const char *last_modified,
+			time_t now, struct err *err);
+
+/* --- items --- */
+/* Inserts the item (source and key required) if (source, key) is unknown,
+ * with first_seen = now; sets *is_new to 1 then, else 0 (the stored row's
+ * text is refreshed, first_seen kept). Sets it->id. */
+int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
+		      struct err *err);
+/* Items with since <= first_seen < until, oldest first. */
+int store_items_between(struct store *s, time_t since, time_t until, struct item_list *out,
+			struct err *err);
+
+/* --- digests --- */
+struct digest_row {
+	int64_t id;
+	time_t period_start, period_end, created;
+	time_t completed;      /* 0 while delivery is unfinished */
+	char *subject, *markdown, *html, *text;
+};
+void digest_row_free(struct digest_row *d);
+/* The end of the last completed digest's period; 0 when none. */
+int store_digest_last_end(struct store *s, time_t *out, struct err *err);
+/* The newest digest whose delivery is unfinished; returns 1 and fills out,
+ * or 0 when there is none. */
+int store_digest_unfinished(struct store *s, struct digest_row *out, struct err *err);
+int store_digest_insert(struct store *s, struct digest_row *d, struct err *err); /* sets d->id */
+int store_digest_complete(struct store *s, int64_t id, time_t now, struct err *err);
+
+/* --- delivery ledger: one row per digest and member --- */
+enum delivery_state { DELIVERY_NONE = 0, DELIVERY_QUEUED, DELIVERY_SENDING, DELIVERY_SENT,
+		      DELIVERY_FAILED };
+const char *delivery_state_name(enum delivery_state st);
+int store_delivery_get(struct store *s, int64_t digest_id, const char *email,
+		       enum delivery_state *out, struct err *err);
+/* Upserts the row; attempts is incremented when state is SENDING. */
+int store_delivery_set(struct store *s, int64_t digest_id, const char *email,
+		       enum delivery_state st, const char *message_id, const char *reply,
+		       time_t now, struct err *err);
+/* Counts of rows per state for one digest (index by enum delivery_state). */
+int store_delivery_counts(struct store *s, int64_t digest_id, int counts[5], struct err *err);
+
+#endif

@@ -1,0 +1,22 @@
+/* Plain-text helpers used by parsers: feed HTML into clean UTF-8 text. */
+#ifndef BULLETIN_TEXT_H
+#define BULLETIN_TEXT_H
+
+#include <stddef.h>
+
+/* HTML fragment to plain text: tags dropped (script/style with their
+ * content), block elements become line breaks, entities decoded once,
+ * whitespace folded, soft hyphens and zero-width characters removed,
+ * invalid UTF-8 replaced by U+FFFD. Returns a new string or NULL (ENOMEM). */
+char *text_from_html(const char *html, size_t len);
+/* Already-plain text: whitespace folded and trimmed, soft hyphens and
+ * zero-width characters removed, invalid UTF-8 replaced. New string or NULL. */
+char *text_clean(const char *s, size_t len);
+/* Cuts s in place to at most max bytes at a word boundary, never inside a
+ * UTF-8 sequence, adding "…" when something was cut (the result, ellipsis
+ * included, stays within max bytes). */
+void text_truncate(char *s, size_t max);
+/* 1 when s[0..len) is valid UTF-8. */
+int utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages bulletin builds and tests with, when some are
+# missing and we are root. libcurl4-gnutls-dev, not -openssl-dev: Debian's
+# libetpan-dev depends on the GnuTLS flavour and the two cannot coexist.
+PKGS="build-essential pkg-config libcurl4-gnutls-dev libxml2-dev libetpan-dev
+libpcre2-dev libsqlite3-dev libcmark-dev libinih-dev libjansson-dev libcmocka-dev
+libsasl2-modules python3 python3-aiosmtpd sqlite3 ca-certificates"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "bulletin: missing Debian packages:$missing" >&2
+	echo "bulletin: run as root, or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "bulletin: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends $missing >&2
