@@ -1,6 +1,12 @@
 /* Mustache templates (https://mustache.github.io/mustache.5.html) rendered
  * from JSON data (jansson). Required spec modules: comments, delimiters,
- * interpolation, inverted, partials, sections. Lambdas are not supported. */
+ * interpolation, inverted, partials, sections; also the optional
+ * ~inheritance ({{<parent}} {{$block}}) and ~dynamic-names ({{>*name}}).
+ * Lambdas are not supported.
+ * Falsey (JavaScript-like, per the spec's `!!data`): false, null, missing,
+ * "", 0 and []. Escaping covers & < > " and '. Partials nest at most 64
+ * deep (100000 expansions per render), so a self-including partial is an
+ * error, not a crash. */
 #ifndef BULLETIN_MUSTACHE_H
 #define BULLETIN_MUSTACHE_H
 

@@ -26,6 +26,11 @@ const char *rules_topic_id(const struct rules *r, size_t i);    /* "fastlakare" 
 const char *rules_topic_title(const struct rules *r, size_t i); /* "Fastläkare och listning" */
 /* Index of a topic id, or -1. */
 long rules_topic_index(const struct rules *r, const char *id);
+/* The threshold that applies to a topic (its own, else the global one;
+ * topic -1 gives the global one). */
+double rules_threshold(const struct rules *r, long topic);
+/* Number of include and exclude patterns loaded. */
+size_t rules_pattern_count(const struct rules *r);
 
 enum match_field { FIELD_TITLE = 0, FIELD_SUMMARY, FIELD_COUNT_ };
 const char *match_field_name(enum match_field f);

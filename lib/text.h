@@ -16,6 +16,10 @@ char *text_clean(const char *s, size_t len);
  * UTF-8 sequence, adding "…" when something was cut (the result, ellipsis
  * included, stays within max bytes). */
 void text_truncate(char *s, size_t max);
+/* The code point of the HTML named entity name[0..len) (no '&' or ';'),
+ * or 0 when unknown. Used by parsers to repair feeds that use HTML entities
+ * without declaring them. */
+unsigned long text_html_entity(const char *name, size_t len);
 /* 1 when s[0..len) is valid UTF-8. */
 int utf8_valid(const char *s, size_t len);
 

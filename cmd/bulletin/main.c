@@ -1,2 +1,88 @@
+#include <getopt.h>
 #include <stdio.h>
-int main(void) { puts("bulletin " BULLETIN_VERSION); return 0; }
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "fetch.h"
+#include "log.h"
+
+static const char usage[] =
+	"usage: bulletin [-c FILE] [-v|-q] COMMAND [ARGS]\n"
+	"\n"
+	"Fetches news sources, keeps the items the keyword rules select, and mails\n"
+	"members a digest grouped by topic.\n"
+	"\n"
+	"Commands:\n"
+	"  run                        fetch, compose and send: the cron entry point\n"
+	"  fetch                      fetch every enabled source and store new items\n"
+	"  parse [--base URL] FILE|-  print the items of one feed document as JSON Lines\n"
+	"  rules test [-r RULES]... [--explain] [--format text|jsonl] [ITEMS.jsonl]\n"
+	"                             show which items the rules select, and why\n"
+	"  rules eval [-r RULES]... LABELS.tsv\n"
+	"                             precision and recall against labeled items\n"
+	"  digest [--format md|html|text|json]\n"
+	"                             compose the current period's digest; print it\n"
+	"  send [--dry-run DIR]       mail the digest to every member (or write .eml files)\n"
+	"\n"
+	"Options:\n"
+	"  -c FILE    configuration (default ./bulletin.ini, then\n"
+	"             $XDG_CONFIG_HOME/bulletin/bulletin.ini)\n"
+	"  -v, -q     more or fewer messages on stderr\n"
+	"  --help, --version\n"
+	"\n"
+	"Exit status: 0 success, 1 some source or member failed, 64 usage,\n"
+	"65 bad input data, 66 missing input, 70 internal error, 74 I/O error,\n"
+	"78 configuration error (nothing was fetched or sent).\n";
+
+int main(int argc, char **argv)
+{
+	struct app a = {0};
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"config", required_argument, NULL, 'c'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	/* "+" stops at the verb; each verb parses its own options. */
+	while ((c = getopt_long(argc, argv, "+c:vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': a.config_arg = optarg; break;
+		case 'v': log_set_level(log_get_level() < LOG_LVL_DEBUG ? log_get_level() + 1 : LOG_LVL_DEBUG); break;
+		case 'q': log_set_level(LOG_LVL_ERROR); break;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'V': printf("bulletin %s\n", BULLETIN_VERSION); return 0;
+		default: fputs(usage, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	static const struct {
+		const char *name;
+		int (*fn)(struct app *, int, char **);
+	} verbs[] = {
+		{"run", cmd_run},       {"fetch", cmd_fetch}, {"parse", cmd_parse},
+		{"rules", cmd_rules},   {"digest", cmd_digest}, {"send", cmd_send},
+	};
+	const char *verb = argv[optind];
+	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {
+		if (strcmp(verb, verbs[i].name))
+			continue;
+		if (fetch_global_init() < 0) {
+			fprintf(stderr, "bulletin: cannot initialise libcurl\n");
+			return EXIT_SOFTWARE;
+		}
+		int argc2 = argc - optind;
+		char **argv2 = argv + optind;
+		optind = 1; /* verbs restart getopt on their own argv */
+		int r = verbs[i].fn(&a, argc2, argv2);
+		app_free(&a);
+		fetch_global_cleanup();
+		return r;
+	}
+	fprintf(stderr, "bulletin: unknown command \"%s\"\n\n%s", verb, usage);
+	return EXIT_USAGE;
+}

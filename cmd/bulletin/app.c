@@ -1,0 +1,194 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "fsutil.h"
+#include "log.h"
+
+int app_config(struct app *a)
+{
+	if (a->cfg_loaded)
+		return 0;
+	struct err err;
+	char *path = config_find(a->config_arg, &err);
+	if (!path) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_CONFIG;
+	}
+	int r = config_load(&a->cfg, path, &err);
+	free(path);
+	if (r < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_CONFIG;
+	}
+	a->cfg_loaded = 1;
+	return 0;
+}
+
+int app_store(struct app *a)
+{
+	if (a->store)
+		return 0;
+	int r = app_config(a);
+	if (r)
+		return r;
+	struct err err;
+	if (fs_mkdir_parent(a->cfg.store_path, &err) < 0 ||
+	    store_open(a->cfg.store_path, &a->store, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_CANTCREAT;
+	}
+	return 0;
+}
+
+int app_rules(struct app *a, char **files, size_t nfiles)
+{
+	if (a->rules)
+		return 0;
+	if (!nfiles) {
+		int r = app_config(a);
+		if (r)
+			return r;
+		files = a->cfg.rules_files;
+		nfiles = a->cfg.nrules_files;
+		if (!nfiles) {
+			fprintf(stderr, "bulletin: %s: no rules: set files in [rules]\n", a->cfg.path);
+			return EXIT_CONFIG;
+		}
+	}
+	struct err err;
+	a->rules = rules_new();
+	if (!a->rules) {
+		fprintf(stderr, "bulletin: out of memory\n");
+		return EXIT_SOFTWARE;
+	}
+	for (size_t i = 0; i < nfiles; i++) {
+		if (rules_load_file(a->rules, files[i], &err) < 0) {
+			fprintf(stderr, "bulletin: %s\n", err.msg);
+			return EXIT_CONFIG;
+		}
+	}
+	if (!rules_topic_count(a->rules)) {
+		fprintf(stderr, "bulletin: %s: no topics: nothing could ever be selected\n", files[0]);
+		return EXIT_CONFIG;
+	}
+	return 0;
+}
+
+void app_free(struct app *a)
+{
+	if (a->store)
+		store_close(a->store);
+	if (a->rules)
+		rules_free(a->rules);
+	if (a->cfg_loaded)
+		config_free(&a->cfg);
+	memset(a, 0, sizeof *a);
+}
+
+char *app_read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f) {
+		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	size_t n;
+	int bad = 0;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (b.len + n > max) {
+			fprintf(stderr, "bulletin: %s: larger than %zu bytes\n", path, max);
+			bad = 1;
+			break;
+		}
+		if (buf_append(&b, chunk, n) < 0) {
+			fprintf(stderr, "bulletin: out of memory\n");
+			bad = 1;
+			break;
+		}
+	}
+	if (!bad && ferror(f)) {
+		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
+		bad = 1;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (bad) {
+		buf_free(&b);
+		return NULL;
+	}
+	*len = b.len;
+	return buf_steal(&b);
+}
+
+int app_compose(struct app *a, time_t now, struct digest_row *row, json_t **model_out)
+{
+	struct err err;
+	int r;
+	if ((r = app_store(a)) || (r = app_rules(a, NULL, 0)))
+		return r;
+	memset(row, 0, sizeof *row);
+	time_t start = 0;
+	struct item_list items = {0};
+	struct match *matches = NULL;
+	json_t *model = NULL;
+	struct digest_parts parts = {0};
+	r = EXIT_SOFTWARE;
+	if (store_digest_last_end(a->store, &start, &err) < 0 ||
+	    store_items_between(a->store, start, now + 1, &items, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		goto out;
+	}
+	matches = calloc(items.n + 1, sizeof *matches);
+	if (!matches)
+		goto out;
+	for (size_t i = 0; i < items.n; i++) {
+		if (rules_match(a->rules, &items.v[i], &matches[i], &err) < 0) {
+			fprintf(stderr, "bulletin: %s: %s\n", items.v[i].key, err.msg);
+			goto out;
+		}
+	}
+	const struct config *c = &a->cfg;
+	struct digest_opts o = {
+		.title = c->title, .language = c->language, .association = c->association,
+		.unsubscribe = c->unsubscribe, .summary_length = c->summary_length,
+		.max_items = c->max_items, .max_age_days = c->max_age_days,
+		.sources = c->sources, .nsources = c->nsources,
+	};
+	model = digest_model_build(&o, a->rules, &items, matches, start, now + 1);
+	if (!model) {
+		fprintf(stderr, "bulletin: out of memory\n");
+		goto out;
+	}
+	if (digest_compose(model, c->templates_dir, &parts, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		r = EXIT_CONFIG;
+		goto out;
+	}
+	row->period_start = start;
+	row->period_end = now + 1;
+	row->created = now;
+	row->subject = parts.subject;
+	row->markdown = parts.markdown;
+	row->html = parts.html;
+	row->text = parts.text;
+	memset(&parts, 0, sizeof parts);
+	if (model_out) {
+		*model_out = model;
+		model = NULL;
+	}
+	r = 0;
+out:
+	json_decref(model);
+	digest_parts_free(&parts);
+	for (size_t i = 0; i < items.n && matches; i++)
+		match_free(&matches[i]);
+	free(matches);
+	item_list_free(&items);
+	return r;
+}

@@ -1,0 +1,49 @@
+/* The command-line program: wiring only. Each verb lives in its own file;
+ * the pipeline's logic lives in lib/. */
+#ifndef BULLETIN_CLI_H
+#define BULLETIN_CLI_H
+
+#include <jansson.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "config.h"
+#include "digest.h"
+#include "rules.h"
+#include "store.h"
+
+struct app {
+	const char *config_arg; /* -c FILE, or NULL */
+	struct config cfg;
+	int cfg_loaded;
+	struct store *store;
+	struct rules *rules;
+};
+
+/* Each returns 0 or an exit status (after printing the one message). */
+int app_config(struct app *a);
+int app_store(struct app *a);
+/* Rules from the -r files when given, else from the config. */
+int app_rules(struct app *a, char **files, size_t nfiles);
+void app_free(struct app *a);
+
+/* The digest of the current period: items first seen since the end of the
+ * last completed digest up to now. Fills row (id 0: not yet stored) and,
+ * when model is non-NULL, the JSON model. Returns 0 or an exit status. */
+int app_compose(struct app *a, time_t now, struct digest_row *row, json_t **model);
+
+/* Reads a whole file ("-" = stdin) up to max bytes. NULL on error (printed). */
+char *app_read_file(const char *path, size_t max, size_t *len);
+
+int cmd_fetch(struct app *a, int argc, char **argv);
+int cmd_parse(struct app *a, int argc, char **argv);
+int cmd_rules(struct app *a, int argc, char **argv);
+int cmd_digest(struct app *a, int argc, char **argv);
+int cmd_send(struct app *a, int argc, char **argv);
+int cmd_run(struct app *a, int argc, char **argv);
+
+/* The stages `run` chains; each returns 0 or an exit status. */
+int stage_fetch(struct app *a);
+int stage_send(struct app *a, const char *dry_run_dir);
+
+#endif

@@ -1,0 +1,71 @@
+/* Configuration: the main INI file (bulletin.ini) and the source files it
+ * names (INI files with one [source NAME] section each). Relative paths
+ * are resolved against the directory of the file they appear in. Every
+ * error names file:line. */
+#ifndef BULLETIN_CONFIG_H
+#define BULLETIN_CONFIG_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+enum source_type { SOURCE_FEED = 0, SOURCE_HTML };
+
+struct source {
+	char *name;
+	char *title;  /* display name in the digest; defaults to name */
+	char *url;
+	enum source_type type;
+	int enabled;
+	char *where;  /* "file:line" of its section, for messages */
+};
+
+struct config {
+	char *path;           /* the main file */
+	char *store_path;
+	/* [fetch] */
+	char *contact;        /* for the User-Agent */
+	long max_parallel, max_per_host, connect_timeout, timeout, max_redirects;
+	long max_body;
+	/* [sources], [rules] */
+	char **source_files;
+	size_t nsource_files;
+	char **rules_files;
+	size_t nrules_files;
+	/* [digest] */
+	char *title;
+	char *language;       /* sv, nb or en */
+	char *templates_dir;
+	char *archive_dir;
+	long summary_length;
+	long max_items;       /* per digest; 0 = no cap */
+	long max_age_days;    /* leave out items published longer ago than this; 0 = off */
+	char *association;    /* footer line */
+	/* [mail] */
+	char *from_name, *from_address, *reply_to;
+	char *smtp_url;
+	int starttls, verify_tls;
+	char *smtp_user, *smtp_password_file, *smtp_password_env;
+	long smtp_timeout;
+	char *list_id, *unsubscribe;
+	/* [members] */
+	char *members_file;
+
+	struct source *sources;
+	size_t nsources;
+};
+
+/* Finds the main file: explicit (may be NULL), else ./bulletin.ini, else
+ * $XDG_CONFIG_HOME/bulletin/bulletin.ini (~/.config when unset). Returns a
+ * new string, or NULL with err listing where it looked. */
+char *config_find(const char *explicit_path, struct err *err);
+/* Loads the main file and every source file it names. Returns 0, or -1
+ * with err "file:line: message" (the caller exits with EXIT_CONFIG). */
+int config_load(struct config *c, const char *path, struct err *err);
+void config_free(struct config *c);
+/* Reads the SMTP password from the file (must not be group/world-readable)
+ * or the environment variable the config names; *out = NULL when neither
+ * is configured. */
+int config_smtp_password(const struct config *c, char **out, struct err *err);
+
+#endif

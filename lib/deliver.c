@@ -1,0 +1,143 @@
+#include "deliver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "mail.h"
+
+void deliver_message_id(const struct digest_row *d, const char *email, const char *from,
+			char *out, size_t outlen)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+	for (const char *p = email; *p; p++) {
+		h ^= (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		h *= 0x100000001b3ULL;
+	}
+	const char *at = from ? strrchr(from, '@') : NULL;
+	snprintf(out, outlen, "bulletin.%lld.%lld.%016llx@%s", (long long)d->id,
+		 (long long)d->created, h, at && at[1] ? at + 1 : "localhost");
+}
+
+static int write_eml(const char *dir, size_t n, const char *email, const struct buf *msg,
+		     struct err *err)
+{
+	char safe[128], path[4096];
+	size_t k = 0;
+	for (const char *p = email; *p && k < sizeof safe - 1; p++)
+		safe[k++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+					    (*p >= '0' && *p <= '9') || *p == '@' || *p == '.' ||
+					    *p == '-' || *p == '_'
+				    ? *p
+				    : '_';
+	safe[k] = '\0';
+	snprintf(path, sizeof path, "%s/%04zu-%s.eml", dir, n, safe);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return err_set(err, "%s: %s", path, strerror(errno));
+	ssize_t w = write(fd, msg->data, msg->len);
+	if (close(fd) < 0 || w != (ssize_t)msg->len)
+		return err_set(err, "%s: write failed", path);
+	return 0;
+}
+
+int deliver_digest(struct store *s, const struct digest_row *d, const struct member_list *ml,
+		   const struct deliver_opts *o, struct deliver_stats *st, struct err *err)
+{
+	memset(st, 0, sizeof *st);
+	struct smtp_session *sess = NULL;
+	struct buf msg = BUF_INIT;
+	int rc = 0;
+	for (size_t i = 0; i < ml->n; i++) {
+		const struct member *m = &ml->v[i];
+		char mid[256], reply[512] = "";
+		deliver_message_id(d, m->email, o->from_address, mid, sizeof mid);
+		if (!o->dry_run_dir) {
+			enum delivery_state ds;
+			if (store_delivery_get(s, d->id, m->email, &ds, err) < 0) {
+				rc = -1;
+				break;
+			}
+			if (ds == DELIVERY_SENT || ds == DELIVERY_FAILED) {
+				st->skipped_done++;
+				continue;
+			}
+			if (ds == DELIVERY_SENDING && !o->resend_in_doubt) {
+				/* A crash left this one between "sending" and "sent":
+				 * it may have arrived. Mailing it again could mean a
+				 * double send, so it waits for the chair's decision. */
+				log_warn("%s: in doubt (a previous run stopped while sending "
+					 "Message-ID <%s>); not resent",
+					 m->email, mid);
+				st->in_doubt++;
+				continue;
+			}
+		}
+		struct mail_msg mm = {
+			.from_name = o->from_name, .from_addr = o->from_address,
+			.reply_to = o->reply_to, .to_name = m->name, .to_addr = m->email,
+			.subject = d->subject, .message_id = mid, .list_id = o->list_id,
+			.list_unsubscribe = o->unsubscribe, .date = time(NULL),
+			.text = d->text, .html = d->html,
+		};
+		buf_reset(&msg);
+		if (mail_compose(&mm, &msg, err) < 0) {
+			err_prefix(err, "%s", m->email);
+			rc = -1;
+			break;
+		}
+		if (o->dry_run_dir) {
+			if (write_eml(o->dry_run_dir, i + 1, m->email, &msg, err) < 0) {
+				rc = -1;
+				break;
+			}
+			st->sent++;
+			continue;
+		}
+		if (!sess && smtp_open(o->smtp, &sess, err) < 0) {
+			rc = -1;
+			break;
+		}
+		/* The ledger row goes to "sending" before the first byte leaves,
+		 * so a crash can never make a sent message look unsent. */
+		if (store_delivery_set(s, d->id, m->email, DELIVERY_SENDING, mid, NULL, time(NULL),
+				       err) < 0) {
+			rc = -1;
+			break;
+		}
+		enum smtp_result r = smtp_send(sess, o->from_address, m->email, msg.data, msg.len,
+					       reply, sizeof reply);
+		enum delivery_state ns = r == SMTP_SENT       ? DELIVERY_SENT
+					 : r == SMTP_PERMFAIL ? DELIVERY_FAILED
+							      : DELIVERY_QUEUED;
+		if (store_delivery_set(s, d->id, m->email, ns, mid, reply, time(NULL), err) < 0) {
+			rc = -1;
+			break;
+		}
+		if (r == SMTP_SENT) {
+			st->sent++;
+		} else if (r == SMTP_PERMFAIL) {
+			st->failed++;
+			log_error("%s: refused by the mail server: %s", m->email, reply);
+		} else if (r == SMTP_TEMPFAIL) {
+			st->deferred++;
+			log_warn("%s: deferred, will retry on the next run: %s", m->email, reply);
+		} else {
+			st->deferred++;
+			rc = err_set(err, "mail server %s: %s", o->smtp->url, reply);
+			break;
+		}
+	}
+	if (sess)
+		smtp_close(sess);
+	buf_free(&msg);
+	if (rc == 0 && !o->dry_run_dir && st->deferred == 0 && st->in_doubt == 0)
+		rc = store_digest_complete(s, d->id, time(NULL), err);
+	return rc;
+}

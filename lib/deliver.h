@@ -1,0 +1,35 @@
+/* Delivering one stored digest to every member, with the ledger in the
+ * store deciding who still needs it: a member marked sent is never mailed
+ * again for that digest, whatever happens between runs. */
+#ifndef BULLETIN_DELIVER_H
+#define BULLETIN_DELIVER_H
+
+#include "err.h"
+#include "members.h"
+#include "smtp.h"
+#include "store.h"
+
+struct deliver_opts {
+	const char *from_name, *from_address, *reply_to;
+	const char *list_id, *unsubscribe;
+	const struct smtp_opts *smtp;
+	const char *dry_run_dir;  /* write DIR/NNNN-member.eml instead; no ledger */
+	int resend_in_doubt;      /* resend members left "sending" by a crash */
+};
+
+struct deliver_stats {
+	int sent, failed, deferred, skipped_done, in_doubt;
+};
+
+/* Sends d to every member the ledger does not show as done. A member's
+ * failure is recorded and the rest go on; when nobody is left queued or
+ * in doubt the digest is marked complete. Returns 0, or -1 with err when
+ * the run cannot go on (SMTP setup, AUTH, the store). */
+int deliver_digest(struct store *s, const struct digest_row *d, const struct member_list *ml,
+		   const struct deliver_opts *o, struct deliver_stats *st, struct err *err);
+
+/* The deterministic Message-ID of a digest for a member (no <>). */
+void deliver_message_id(const struct digest_row *d, const char *email, const char *from_address,
+			char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,454 @@
+/* The member list CSV (RFC 4180 as spreadsheets write it, comma or
+ * semicolon) and the address check that guards every SMTP command. */
+#include "members.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "log.h"
+
+/* A member list is small; anything bigger is a wrong file. */
+#define MAX_FILE (16u << 20)
+#define MAX_FIELDS 256
+
+static int utf8_len(const unsigned char *s)
+{
+	int len;
+	unsigned cp, min;
+	if ((s[0] & 0xE0) == 0xC0)
+		len = 2, cp = s[0] & 0x1F, min = 0x80;
+	else if ((s[0] & 0xF0) == 0xE0)
+		len = 3, cp = s[0] & 0x0F, min = 0x800;
+	else if ((s[0] & 0xF8) == 0xF0)
+		len = 4, cp = s[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	for (int i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+int mail_address_valid(const char *addr)
+{
+	if (!addr)
+		return 0;
+	size_t total = strlen(addr);
+	const char *at = strchr(addr, '@');
+	if (total == 0 || total > 254 || !at || strchr(at + 1, '@'))
+		return 0;
+	size_t llen = (size_t)(at - addr);
+	if (llen == 0 || llen > 64 || addr[0] == '.' || at[-1] == '.')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)addr; p < (const unsigned char *)at;) {
+		if (*p >= 0x80) {
+			int l = utf8_len(p);
+			if (l == 0 || p + l > (const unsigned char *)at)
+				return 0;
+			p += l;
+			continue;
+		}
+		if (*p <= ' ' || *p == 0x7F || strchr("\"<>(),;:\\[]", *p))
+			return 0;
+		if (*p == '.' && p[1] == '.')
+			return 0;
+		p++;
+	}
+	const unsigned char *d = (const unsigned char *)at + 1;
+	if (!*d || !strchr((const char *)d, '.'))
+		return 0;
+	/* Labels of letters, digits and hyphens (UTF-8 letters allowed), no
+	 * empty label, no hyphen at either end. */
+	size_t lab = 0;
+	unsigned char prev = '.';
+	while (*d) {
+		if (*d == '.') {
+			if (lab == 0 || prev == '-')
+				return 0;
+			lab = 0;
+			prev = *d++;
+			continue;
+		}
+		if (*d >= 0x80) {
+			int l = utf8_len(d);
+			if (l == 0)
+				return 0;
+			d += l;
+			lab += (size_t)l;
+			prev = 'a';
+		} else if (isalnum(*d) || *d == '-') {
+			if (*d == '-' && lab == 0)
+				return 0;
+			prev = *d++;
+			lab++;
+		} else {
+			return 0;
+		}
+		if (lab > 63)
+			return 0;
+	}
+	return lab > 0 && prev != '-';
+}
+
+/* ---- CSV ---- */
+
+struct record {
+	char *f[MAX_FIELDS];
+	size_t n;
+	int too_many, has_nul, unterminated;
+};
+
+static void record_clear(struct record *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->f[i]);
+	memset(r, 0, sizeof *r);
+}
+
+static int record_push(struct record *r, struct buf *b)
+{
+	if (r->n == MAX_FIELDS) {
+		r->too_many = 1;
+		buf_reset(b);
+		return 0;
+	}
+	r->f[r->n++] = buf_steal(b);
+	return 0;
+}
+
+/* Reads one record from d[*pos..n) into r; *line counts newlines. Returns
+ * 1 for a record, 0 at the end, -1 on out of memory. */
+static int next_record(const char *d, size_t n, size_t *pos, size_t *line, char sep,
+		       struct record *r)
+{
+	size_t i = *pos;
+	if (i >= n)
+		return 0;
+	struct buf b = BUF_INIT;
+	int quoted = 0, rc = 0;
+	for (;;) {
+		if (i >= n) {
+			if (quoted)
+				r->unterminated = 1;
+			break;
+		}
+		char c = d[i];
+		if (quoted) {
+			if (c == '"') {
+				if (i + 1 < n && d[i + 1] == '"') {
+					rc = buf_putc(&b, '"');
+					i += 2;
+				} else {
+					quoted = 0;
+					i++;
+				}
+			} else {
+				if (c == '\n')
+					(*line)++;
+				if (c == '\0')
+					r->has_nul = 1;
+				rc = buf_putc(&b, c);
+				i++;
+			}
+		} else if (c == '"' && b.len == 0) {
+			quoted = 1;
+			i++;
+		} else if (c == sep) {
+			rc = record_push(r, &b);
+			i++;
+		} else if (c == '\r' && i + 1 < n && d[i + 1] == '\n') {
+			i += 2;
+			(*line)++;
+			break;
+		} else if (c == '\n' || c == '\r') {
+			i++;
+			(*line)++;
+			break;
+		} else {
+			if (c == '\0')
+				r->has_nul = 1;
+			rc = buf_putc(&b, c);
+			i++;
+		}
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0)
+		rc = record_push(r, &b);
+	buf_free(&b);
+	*pos = i;
+	return rc == 0 ? 1 : -1;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t l = strlen(s);
+	while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\t'))
+		s[--l] = '\0';
+	return s;
+}
+
+static int blank_record(const struct record *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const char *s = r->f[i];
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s)
+			return 0;
+	}
+	return 1;
+}
+
+/* Separator from the header line: whichever of ',' and ';' occurs more
+ * often outside quotes (Nordic spreadsheets export with ';'). */
+static char detect_sep(const char *d, size_t n)
+{
+	size_t commas = 0, semis = 0;
+	int quoted = 0;
+	for (size_t i = 0; i < n && (quoted || (d[i] != '\n' && d[i] != '\r')); i++) {
+		if (d[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && d[i] == ',')
+			commas++;
+		else if (!quoted && d[i] == ';')
+			semis++;
+	}
+	return semis > commas ? ';' : ',';
+}
+
+/* Case-insensitive (ASCII) set of addresses for merging duplicates. */
+struct seen {
+	char **slot;
+	size_t cap, n;
+};
+
+static uint64_t hash_ci(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 1099511628211ull;
+	return h;
+}
+
+/* 1 when s was already there, 0 when added, -1 on out of memory. s stays
+ * owned by the caller (the member list) and must outlive the set. */
+static int seen_add(struct seen *t, char *s)
+{
+	if ((t->n + 1) * 2 > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		char **slot = calloc(cap, sizeof *slot);
+		if (!slot)
+			return -1;
+		for (size_t i = 0; i < t->cap; i++) {
+			if (!t->slot[i])
+				continue;
+			size_t j = hash_ci(t->slot[i]) & (cap - 1);
+			while (slot[j])
+				j = (j + 1) & (cap - 1);
+			slot[j] = t->slot[i];
+		}
+		free(t->slot);
+		t->slot = slot;
+		t->cap = cap;
+	}
+	size_t j = hash_ci(s) & (t->cap - 1);
+	while (t->slot[j]) {
+		if (strcasecmp(t->slot[j], s) == 0)
+			return 1;
+		j = (j + 1) & (t->cap - 1);
+	}
+	t->slot[j] = s;
+	t->n++;
+	return 0;
+}
+
+static int list_push(struct member_list *l, const char *email, const char *name)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		struct member *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	char *e = strdup(email), *nm = strdup(name);
+	if (!e || !nm) {
+		free(e);
+		free(nm);
+		return -1;
+	}
+	l->v[l->n].email = e;
+	l->v[l->n].name = nm;
+	l->n++;
+	return 0;
+}
+
+static char *read_file(const char *path, size_t *len, struct err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		err_set(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct buf b = BUF_INIT;
+	char chunk[8192];
+	size_t r;
+	int rc = 0;
+	while (rc == 0 && (r = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (b.len + r > MAX_FILE) {
+			err_set(err, "%s: larger than %u bytes; not a member list?", path, MAX_FILE);
+			rc = -1;
+		} else if (buf_append(&b, chunk, r) != 0) {
+			err_set(err, "%s: out of memory", path);
+			rc = -1;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		err_set(err, "%s: read error", path);
+		rc = -1;
+	}
+	fclose(f);
+	if (rc != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	*len = b.len;
+	return buf_steal(&b);
+}
+
+int members_load(const char *path, struct member_list *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	size_t n;
+	char *data = read_file(path, &n, err);
+	if (!data)
+		return -1;
+	size_t pos = 0, line = 1;
+	if (n >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		pos = 3;
+	char sep = detect_sep(data + pos, n - pos);
+
+	struct record r;
+	memset(&r, 0, sizeof r);
+	int rc = -1;
+	long ecol = -1, ncol = -1;
+	struct seen seen = {NULL, 0, 0};
+
+	/* The header: the first non-blank record. */
+	for (;;) {
+		record_clear(&r);
+		size_t start = line;
+		int k = next_record(data, n, &pos, &line, sep, &r);
+		if (k < 0) {
+			err_set(err, "%s: out of memory", path);
+			goto out;
+		}
+		if (k == 0) {
+			err_set(err, "%s: empty file; expected a header row with an email column", path);
+			goto out;
+		}
+		if (blank_record(&r))
+			continue;
+		for (size_t i = 0; i < r.n; i++) {
+			const char *h = trim(r.f[i]);
+			if (ecol < 0 && (strcasecmp(h, "email") == 0 || strcasecmp(h, "e-mail") == 0))
+				ecol = (long)i;
+			else if (ncol < 0 && strcasecmp(h, "name") == 0)
+				ncol = (long)i;
+		}
+		if (ecol < 0) {
+			err_set(err, "%s:%zu: the header row has no \"email\" column", path, start);
+			goto out;
+		}
+		break;
+	}
+
+	for (;;) {
+		record_clear(&r);
+		size_t start = line;
+		int k = next_record(data, n, &pos, &line, sep, &r);
+		if (k < 0) {
+			err_set(err, "%s: out of memory", path);
+			goto out;
+		}
+		if (k == 0)
+			break;
+		if (blank_record(&r))
+			continue;
+		if (r.unterminated) {
+			log_warn("%s:%zu: a quoted field is not closed; row skipped", path, start);
+			out->skipped++;
+			continue;
+		}
+		if (r.has_nul) {
+			log_warn("%s:%zu: NUL byte in the row; row skipped", path, start);
+			out->skipped++;
+			continue;
+		}
+		const char *email = (size_t)ecol < r.n ? trim(r.f[ecol]) : "";
+		const char *name = ncol >= 0 && (size_t)ncol < r.n ? trim(r.f[ncol]) : "";
+		if (!*email) {
+			log_warn("%s:%zu: no email address; row skipped", path, start);
+			out->skipped++;
+			continue;
+		}
+		if (!mail_address_valid(email)) {
+			log_warn("%s:%zu: \"%.100s\" is not a valid address; row skipped", path, start,
+				 email);
+			out->skipped++;
+			continue;
+		}
+		if (list_push(out, email, name) != 0) {
+			err_set(err, "%s: out of memory", path);
+			goto out;
+		}
+		int s = seen_add(&seen, out->v[out->n - 1].email);
+		if (s < 0) {
+			err_set(err, "%s: out of memory", path);
+			goto out;
+		}
+		if (s == 1) {
+			log_warn("%s:%zu: %s is listed more than once; the first row is kept", path,
+				 start, email);
+			out->skipped++;
+			out->n--;
+			free(out->v[out->n].email);
+			free(out->v[out->n].name);
+		}
+	}
+	rc = 0;
+out:
+	record_clear(&r);
+	free(seen.slot);
+	free(data);
+	if (rc != 0)
+		member_list_free(out);
+	return rc;
+}
+
+void member_list_free(struct member_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].email);
+		free(l->v[i].name);
+	}
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}

@@ -1,0 +1,158 @@
+#!/bin/sh
+# The whole pipeline against real local servers: an HTTP server with the
+# demo's sample sources plus a non-feed and a refused port, an SMTP sink
+# writing a Maildir. Prints TAP.
+set -u
+: "${BULLETIN:?set BULLETIN to the binary}"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+SERVERS_DIR=$work
+. "$top/tests/servers/servers.sh"
+trap 'servers_stop; rm -rf "$work"' EXIT INT TERM
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/#   /'; }
+check() { name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
+
+mkdir -p "$work/site" "$work/maildir" "$work/cfg"
+cp "$top"/contrib/demo/site/*.xml "$top/tests/fixtures/pipeline/not-a-feed.txt" "$work/site/"
+start_http "$work/site" || { echo "Bail out! no HTTP server"; exit 1; }
+start_smtp "$work/maildir" || { echo "Bail out! no SMTP server"; exit 1; }
+REFUSED_PORT=$(free_port)
+for f in bulletin.ini sources.ini; do
+	fill_template "$top/tests/fixtures/pipeline/$f" "$work/cfg/$f.tmp"
+	sed "s|@REFUSED_PORT@|$REFUSED_PORT|g" "$work/cfg/$f.tmp" > "$work/cfg/$f"
+	rm "$work/cfg/$f.tmp"
+done
+cp "$top/tests/fixtures/pipeline/members.csv" "$work/cfg/"
+cfg=$work/cfg/bulletin.ini
+mails() { ls "$work/maildir/new" 2>/dev/null | wc -l; }
+
+# 1. A broken rule stops the run before anything is fetched or sent.
+cp "$cfg" "$work/cfg/badrules.ini"
+printf 'topic x "X"\ninclude 2 /(unclosed/\n' > "$work/cfg/bad.rules"
+sed -i "s|^files = .*primarvard.rules|files = bad.rules|" "$work/cfg/badrules.ini"
+"$BULLETIN" -c "$work/cfg/badrules.ini" run > "$work/out" 2> "$work/err"
+rc=$?
+check "bad rule: exit 78" [ $rc -eq 78 ]
+check "bad rule: message names file:line:col" grep -q 'bad.rules:2:[0-9]*:.*parenthesis' "$work/err"
+check "bad rule: nothing fetched, nothing stored" [ ! -e "$work/cfg/state/bulletin.db" ]
+check "bad rule: nothing sent" [ "$(mails)" -eq 0 ]
+
+# 2. A broken config line names file:line.
+printf '[fetch]\ntimeout = soon\n' > "$work/cfg/badcfg.ini"
+"$BULLETIN" -c "$work/cfg/badcfg.ini" run > "$work/out" 2> "$work/err"
+rc=$?
+check "bad config: exit 78" [ $rc -eq 78 ]
+check "bad config: file:line" grep -q 'badcfg.ini:2: timeout must be' "$work/err"
+
+# 3. The run: bad sources and a bad member row are reported; the rest goes on.
+
+"$BULLETIN" -c "$cfg" run > "$work/out" 2> "$work/err"
+rc=$?
+check "run: exit 1 (some sources failed), not a crash" [ $rc -eq 1 ]
+check "run: the non-feed is named with its URL" grep -q "source not-a-feed (http://127.0.0.1:$HTTP_PORT/not-a-feed.txt)" "$work/err"
+check "run: the refused source is named with its URL" grep -q "source refused (http://127.0.0.1:$REFUSED_PORT/feed.xml)" "$work/err"
+check "run: a disabled source is not fetched" sh -c "! grep -q switched-off '$work/err'"
+check "run: the member row without an address names file:line" grep -q 'members.csv:3' "$work/err"
+check "run: each valid member got exactly one mail" [ "$(mails)" -eq 2 ]
+if [ "$(mails)" -ge 1 ]; then
+	/usr/bin/python3 - "$work/maildir/new" > "$work/mime" 2>&1 <<'PY'
+import email, email.policy, os, sys
+d = sys.argv[1]
+to = []
+for f in sorted(os.listdir(d)):
+    m = email.message_from_bytes(open(os.path.join(d, f), 'rb').read(), policy=email.policy.default)
+    assert m.get_content_type() == 'multipart/alternative', m.get_content_type()
+    parts = {p.get_content_type(): p for p in m.iter_parts()}
+    assert set(parts) == {'text/plain', 'text/html'}, parts.keys()
+    for p in parts.values():
+        assert p.get_content_charset() == 'utf-8'
+    text = parts['text/plain'].get_content()
+    html = parts['text/html'].get_content()
+    assert m['Subject'].startswith('Primärvårdsnytt'), m['Subject']
+    assert 'Testföreningen för allmänmedicin' in str(m['From'])
+    assert len(m.get_all('To')) == 1
+    to.append(str(m['To']))
+    for t in ['DLF Stockholm: verksamhetsplan 2022',
+              'Antalet läkare ska fördubblas på vårdcentralerna i Stockholm län',
+              'Restaurering og nybygg',
+              'Primärvårdsstrategi',
+              'Dialogmøte om fastlegeordningen']:
+        assert t in text, 'text part lacks ' + t
+        assert t in html, 'html part lacks ' + t
+    for t in ['kassör', 'pendeltåg', 'kulturskolan', 'Tannlegevakten', 'Karolinska', 'tunnelbanans',
+              'Ledig stilling', 'skogvern']:
+        assert t not in text, 'negative item selected: ' + t
+    assert '<script' not in html
+print('\n'.join(sorted(to)))
+PY
+	rc=$?
+	check "mail: MIME structure, UTF-8, five seeds in, negatives out" [ $rc -eq 0 ]
+	[ $rc -eq 0 ] || sed 's/^/#   /' "$work/mime"
+	check "mail: one per member, to that member alone" grep -q 'oystein.brathen@example.no' "$work/mime"
+else
+	not_ok "mail: MIME structure, UTF-8, five seeds in, negatives out" "no mail"
+	not_ok "mail: one per member, to that member alone" "no mail"
+fi
+check "archive: .md, .html, .txt and .json written" sh -c "ls '$work'/cfg/archive/*.md '$work'/cfg/archive/*.html '$work'/cfg/archive/*.txt '$work'/cfg/archive/*.json > /dev/null"
+
+# 4. Sending again mails nobody twice.
+before=$(mails)
+"$BULLETIN" -c "$cfg" send > "$work/out" 2> "$work/err"
+rc=$?
+check "send again: exit 0" [ $rc -eq 0 ]
+check "send again: nobody mailed twice" [ "$(mails)" -eq "$before" ]
+check "send again: says there is nothing new" grep -q 'nothing sent' "$work/err"
+"$BULLETIN" -c "$cfg" run > "$work/out" 2> "$work/err"
+check "run again: nobody mailed twice" [ "$(mails)" -eq "$before" ]
+
+# 5. The inspection verbs.
+"$BULLETIN" parse --base "http://127.0.0.1/" "$work/site/dlf-stockholm.xml" > "$work/parse.jsonl" 2> "$work/err"
+check "parse: exit 0" [ $? -eq 0 ]
+check "parse: one JSON object per item with the contract's keys" /usr/bin/python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 2, rows
+keys = {"key", "url", "title", "summary", "content", "author", "categories", "published", "updated"}
+assert all(keys <= set(r) for r in rows)
+assert rows[0]["title"] == "DLF Stockholm: verksamhetsplan 2022"
+assert rows[0]["published"] == "2022-01-15T09:00:00Z", rows[0]["published"]
+assert rows[0]["author"] == "Ylva Sandström"
+' "$work/parse.jsonl"
+"$BULLETIN" parse "$work/site/not-a-feed.txt" > /dev/null 2> "$work/err"
+rc=$?
+check "parse: a non-feed is an error (65) naming the file" sh -c "[ $rc -eq 65 ] && grep -q not-a-feed.txt '$work/err'"
+"$BULLETIN" parse "$work/site/"*.xml > /dev/null 2>&1
+check "parse: more than one file is a usage error" [ $? -eq 64 ]
+
+cat "$work"/site/*.xml > /dev/null
+for f in "$work"/site/*.xml; do "$BULLETIN" parse "$f"; done > "$work/all.jsonl" 2>/dev/null
+"$BULLETIN" rules test -r "$top/feeds/primarvard.rules" --format jsonl "$work/all.jsonl" > "$work/rt.jsonl" 2> "$work/err"
+check "rules test: exit 0" [ $? -eq 0 ]
+check "rules test --format jsonl: key, selected, topic, score, matches; five selected" /usr/bin/python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 13, len(rows)
+for r in rows:
+    assert {"key", "selected", "topic", "score", "matches"} <= set(r)
+    assert isinstance(r["selected"], bool)
+sel = [r["title"] for r in rows if r["selected"]]
+assert len(sel) == 5, sel
+' "$work/rt.jsonl"
+"$BULLETIN" rules test -r "$top/feeds/primarvard.rules" --explain "$work/all.jsonl" > "$work/rt.txt" 2>&1
+check "rules test --explain: names the field and the rule's file:line" grep -q 'title.*primarvard.rules:[0-9]' "$work/rt.txt"
+printf '{"title": "ok"}\n{"title": 3}\n' > "$work/bad.jsonl"
+"$BULLETIN" rules test -r "$top/feeds/primarvard.rules" "$work/bad.jsonl" > /dev/null 2> "$work/err"
+check "rules test: a bad item line names file:line" sh -c "grep -q 'bad.jsonl:2' '$work/err'"
+
+"$BULLETIN" -c "$cfg" digest --format json > "$work/model.json" 2> "$work/err"
+check "digest --format json: valid JSON model" /usr/bin/python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert "topics" in m and "period" in m' "$work/model.json"
+
+mkdir -p "$work/dry"
+sqlite3 "$work/cfg/state/bulletin.db" "DELETE FROM deliveries; DELETE FROM digests;" 2>/dev/null
+"$BULLETIN" -c "$cfg" send --dry-run "$work/dry" > /dev/null 2> "$work/err"
+check "send --dry-run: one .eml per valid member, nothing mailed" sh -c "[ \$(ls '$work/dry' | wc -l) -eq 2 ] && [ $(mails) -eq $before ]"
+
+echo "1..$n"
+[ $failed -eq 0 ]

@@ -1,0 +1,230 @@
+#!/usr/bin/python3
+"""Test HTTP server for bulletin's fetch tests (Python stdlib only).
+
+Serves files from --root on 127.0.0.1 and prints "port N" on stdout once it
+listens. Routes under /_/ misbehave on purpose:
+
+  /_/status/CODE        answers CODE with a short body
+  /_/etag/NAME          serves NAME with an ETag and Last-Modified; 304 when
+                        If-None-Match matches (or, without it, when
+                        If-Modified-Since is not older than the file)
+  /_/slow/SECONDS       sleeps (at most 60 s), then answers
+  /_/redirect/N         302 to /_/redirect/N-1; /_/redirect/0 is a small feed.
+                        Each hop sends its own ETag and Last-Modified, the
+                        final feed only ETag "final", so a client that keeps
+                        a hop's headers is caught
+  /_/loop               302 to itself
+  /_/file-redirect      302 to file:///etc/passwd
+  /_/big/BYTES          a body of BYTES bytes (at most 1 GiB)
+  /_/gzip/NAME          NAME gzip-encoded, Content-Encoding: gzip
+  /_/hang               reads the request and never answers
+  /_/headers            echoes the request headers as text/plain
+
+The server exits by itself after --lifetime seconds, so a crashed test
+cannot leave it running for long.
+"""
+
+import argparse
+import email.utils
+import gzip
+import hashlib
+import http.server
+import os
+import select
+import sys
+import threading
+import time
+import urllib.parse
+
+FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Omdirigerad källa</title>
+<link>http://127.0.0.1/</link><description>Slutet på kedjan</description>
+<item><title>Vårdcentralen i Bodø får ny läkare</title>
+<link>http://127.0.0.1/a</link><guid>redirect-final-1</guid></item>
+</channel></rss>
+""".encode("utf-8")
+
+MAX_BIG = 1 << 30
+MAX_SLOW = 60.0
+HANG_LIMIT = 300.0
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def version_string(self):
+        return "bulletin-test-httpd"
+
+    def log_message(self, format, *args):  # quiet: tests read stdout
+        pass
+
+    def reply(self, code, body=b"", ctype="text/plain; charset=utf-8", headers=()):
+        self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
+        if code not in (204, 304):
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if code not in (204, 304) and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def root_file(self, name):
+        """Bytes and mtime of a file directly under --root, or None."""
+        name = urllib.parse.unquote(name)
+        if not name or "/" in name or name.startswith("."):
+            return None
+        path = os.path.join(self.server.root, name)
+        try:
+            with open(path, "rb") as f:
+                return f.read(), os.stat(path).st_mtime
+        except OSError:
+            return None
+
+    def do_GET(self):
+        path = urllib.parse.urlsplit(self.path).path
+        if not path.startswith("/_/"):
+            return super().do_GET()
+        parts = path[3:].split("/", 1)
+        route, arg = parts[0], parts[1] if len(parts) > 1 else ""
+        handler = getattr(self, "route_" + route.replace("-", "_"), None)
+        if handler is None:
+            return self.reply(404, b"no such route\n")
+        try:
+            handler(arg)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except ValueError:
+            self.reply(400, b"bad argument\n")
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def route_status(self, arg):
+        code = int(arg)
+        if not 100 <= code <= 599:
+            raise ValueError(arg)
+        self.reply(code, ("status %d\n" % code).encode())
+
+    def route_etag(self, arg):
+        f = self.root_file(arg)
+        if f is None:
+            return self.reply(404, b"no such file\n")
+        data, mtime = f
+        tag = '"%s"' % hashlib.sha256(data).hexdigest()[:16]
+        lm = email.utils.formatdate(int(mtime), usegmt=True)
+        hdrs = (("ETag", tag), ("Last-Modified", lm))
+        inm = self.headers.get("If-None-Match")
+        ims = self.headers.get("If-Modified-Since")
+        if inm is not None:
+            if tag in [t.strip() for t in inm.split(",")] or inm.strip() == "*":
+                return self.reply(304, headers=hdrs)
+        elif ims is not None:
+            try:
+                since = email.utils.parsedate_to_datetime(ims).timestamp()
+            except (TypeError, ValueError):
+                since = None
+            if since is not None and int(mtime) <= since:
+                return self.reply(304, headers=hdrs)
+        self.reply(200, data, self.guess_type(arg), hdrs)
+
+    def route_slow(self, arg):
+        time.sleep(min(max(float(arg), 0.0), MAX_SLOW))
+        self.reply(200, b"slow answer\n")
+
+    def route_redirect(self, arg):
+        n = int(arg)
+        if n < 0:
+            raise ValueError(arg)
+        if n == 0:
+            return self.reply(200, FEED, "application/rss+xml; charset=utf-8",
+                              (("ETag", '"final"'),))
+        self.reply(302, b"moved\n", headers=(
+            ("Location", "/_/redirect/%d" % (n - 1)),
+            ("ETag", '"hop-%d"' % n),
+            ("Last-Modified", "Mon, 01 Jan 2001 00:00:00 GMT")))
+
+    def route_loop(self, arg):
+        self.reply(302, b"again\n", headers=(("Location", "/_/loop"),))
+
+    def route_file_redirect(self, arg):
+        self.reply(302, b"elsewhere\n", headers=(("Location", "file:///etc/passwd"),))
+
+    def route_big(self, arg):
+        n = int(arg)
+        if not 0 <= n <= MAX_BIG:
+            raise ValueError(arg)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        chunk = b"x" * 65536
+        while n > 0:
+            k = min(n, len(chunk))
+            self.wfile.write(chunk[:k])
+            n -= k
+
+    def route_gzip(self, arg):
+        f = self.root_file(arg)
+        if f is None:
+            return self.reply(404, b"no such file\n")
+        self.reply(200, gzip.compress(f[0]), self.guess_type(arg),
+                   (("Content-Encoding", "gzip"),))
+
+    def route_hang(self, arg):
+        # Hold the connection without a byte of answer until the client
+        # gives up (EOF) or the limit passes.
+        self.close_connection = True
+        deadline = time.monotonic() + HANG_LIMIT
+        sock = self.connection
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([sock], [], [], 1.0)
+            if r:
+                try:
+                    if not sock.recv(4096):
+                        return
+                except OSError:
+                    return
+
+    def route_headers(self, arg):
+        body = "".join("%s: %s\n" % (k, v) for k, v in self.headers.items())
+        self.reply(200, body.encode("utf-8", "replace"))
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that hangs up mid-answer is normal here
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    ap.add_argument("--root", default=".", help="directory of files to serve")
+    ap.add_argument("--lifetime", type=float, default=600.0,
+                    help="exit after this many seconds")
+    a = ap.parse_args()
+    root = os.path.abspath(a.root)
+    if not os.path.isdir(root):
+        sys.exit("httpd.py: --root %s: not a directory" % a.root)
+
+    class H(Handler):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, directory=root, **kw)
+
+    srv = Server(("127.0.0.1", a.port), H)
+    srv.root = root
+    print("port %d" % srv.server_address[1], flush=True)
+    t = threading.Timer(a.lifetime, srv.shutdown)
+    t.daemon = True
+    t.start()
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    srv.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+"""SMTP sink for the tests (aiosmtpd; Debian's python3-aiosmtpd).
+
+Usage: smtpd.py --port N --maildir DIR [--fail-rcpt ADDR:CODE ...]
+                [--fail-mail ADDR:CODE ...] [--pidfile F]
+
+Listens on 127.0.0.1 only (--port 0 picks a free port). Each accepted
+message is stored once per recipient in the Maildir DIR (new/, tmp/, cur/),
+with X-Envelope-From and X-Envelope-To headers prepended, and a line
+"FILE FROM TO" is appended to DIR/envelopes.log, and "EHLO NAME" to
+DIR/sessions.log for each EHLO. --fail-rcpt answers CODE
+(e.g. 550 or 451) to RCPT TO for ADDR; --fail-mail does the same for
+MAIL FROM. Prints "ready PORT" on stdout once listening; exits cleanly on
+SIGTERM or SIGINT.
+"""
+import argparse
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+from aiosmtpd.controller import Controller
+
+TEXTS = {
+    421: "4.3.0 Service not available",
+    450: "4.2.0 Mailbox unavailable",
+    451: "4.3.0 Local error in processing, try again later",
+    452: "4.3.1 Insufficient system storage",
+    550: "5.1.1 Mailbox unavailable: no such user",
+    551: "5.1.6 User not local",
+    552: "5.2.2 Mailbox full",
+    553: "5.1.3 Mailbox name not allowed",
+    554: "5.7.1 Transaction failed",
+}
+
+
+def parse_fail(items, what):
+    out = {}
+    for it in items or []:
+        addr, sep, code = it.rpartition(":")
+        if not sep or not code.isdigit() or not 400 <= int(code) <= 599:
+            sys.exit("smtpd.py: --%s wants ADDR:CODE (4xx or 5xx), got %r" % (what, it))
+        out[addr.lower()] = int(code)
+    return out
+
+
+def reply(code):
+    return "%d %s" % (code, TEXTS.get(code, "Refused by test server"))
+
+
+class Sink:
+    def __init__(self, maildir, fail_rcpt, fail_mail):
+        self.maildir = maildir
+        self.fail_rcpt = fail_rcpt
+        self.fail_mail = fail_mail
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        # One line per SMTP session: lets tests see connection reuse.
+        session.host_name = hostname
+        with self.lock, open(os.path.join(self.maildir, "sessions.log"), "a",
+                             encoding="utf-8") as log:
+            log.write("EHLO %s\n" % hostname)
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        code = self.fail_mail.get(address.lower())
+        if code:
+            return reply(code)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        code = self.fail_rcpt.get(address.lower())
+        if code:
+            return reply(code)
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        data = envelope.original_content or envelope.content
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+        names = []
+        for rcpt in envelope.rcpt_tos:
+            with self.lock:
+                self.count += 1
+                n = self.count
+            name = "%d.%d_%d.bulletin-test" % (int(time.time()), os.getpid(), n)
+            head = ("X-Envelope-From: <%s>\r\nX-Envelope-To: <%s>\r\n"
+                    % (envelope.mail_from, rcpt)).encode("utf-8")
+            tmp = os.path.join(self.maildir, "tmp", name)
+            with open(tmp, "wb") as f:
+                f.write(head + data)
+            os.rename(tmp, os.path.join(self.maildir, "new", name))
+            with self.lock, open(os.path.join(self.maildir, "envelopes.log"), "a",
+                                 encoding="utf-8") as log:
+                log.write("%s %s %s\n" % (name, envelope.mail_from, rcpt))
+            names.append(name)
+        return "250 2.0.0 OK queued as %s" % ",".join(names)
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--maildir", required=True)
+    ap.add_argument("--fail-rcpt", action="append")
+    ap.add_argument("--fail-mail", action="append")
+    ap.add_argument("--pidfile")
+    a = ap.parse_args()
+
+    for sub in ("new", "tmp", "cur"):
+        os.makedirs(os.path.join(a.maildir, sub), exist_ok=True)
+    sink = Sink(a.maildir, parse_fail(a.fail_rcpt, "fail-rcpt"),
+                parse_fail(a.fail_mail, "fail-mail"))
+    port = a.port or free_port()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    ctl = Controller(sink, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True,
+                     decode_data=False)
+    ctl.start()
+    try:
+        if a.pidfile:
+            with open(a.pidfile, "w") as f:
+                f.write("%d\n" % os.getpid())
+        print("ready %d" % port, flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        ctl.stop()
+        if a.pidfile:
+            try:
+                os.unlink(a.pidfile)
+            except OSError:
+                pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

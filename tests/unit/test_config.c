@@ -1,0 +1,152 @@
+#include "testutil.h"
+
+#include <unistd.h>
+
+#include "config.h"
+
+static char dir[64];
+static char written[16][128];
+static int nwritten;
+
+static const char *put(const char *name, const char *text)
+{
+	char *p = written[nwritten++];
+	snprintf(p, 128, "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	nwritten = 0;
+	snprintf(dir, sizeof dir, "/tmp/bulletin-config-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (int i = 0; i < nwritten; i++)
+		unlink(written[i]);
+	return rmdir(dir);
+}
+
+
+static void test_sources_glob_and_fields(void **state)
+{
+	(void)state;
+	put("src.ini", "[source läkartidningen]\ntitle = Läkartidningen\nurl = https://lakartidningen.se/feed/\n\n"
+		       "[source off]\nurl = http://x.example/\nenabled = no\ntype = html\n");
+	const char *main = put("main.conf", "[sources]\nfiles = src.ini\n[digest]\nlanguage = nb\n");
+	struct config c;
+	struct err err;
+	assert_int_equal(config_load(&c, main, &err), 0);
+	assert_int_equal(c.nsources, 2);
+	assert_string_equal(c.sources[0].name, "läkartidningen");
+	assert_string_equal(c.sources[0].title, "Läkartidningen");
+	assert_int_equal(c.sources[0].enabled, 1);
+	assert_int_equal(c.sources[1].enabled, 0);
+	assert_int_equal(c.sources[1].type, SOURCE_HTML);
+	assert_string_equal(c.sources[1].title, "off");
+	assert_string_equal(c.language, "nb");
+	assert_int_equal(c.verify_tls, 1);
+	config_free(&c);
+}
+
+static void expect_error(const char *main_text, const char *want)
+{
+	const char *main = put("bad.ini", main_text);
+	struct config c;
+	struct err err;
+	assert_int_equal(config_load(&c, main, &err), -1);
+	if (!strstr(err.msg, want))
+		fail_msg("got \"%s\", want \"%s\"", err.msg, want);
+}
+
+static void test_errors_name_file_and_line(void **state)
+{
+	(void)state;
+	expect_error("[fetch]\ntimeout = 10\nmax_parallel = lots\n", "bad.ini:3: max_parallel must be");
+	expect_error("[fetch]\n\ntimeuot = 10\n", "bad.ini:3: unknown setting \"timeuot\" in [fetch]");
+	expect_error("[feeds]\nx = 1\n", "bad.ini:2: unknown section [feeds]");
+	expect_error("[digest]\nlanguage = fi\n", "bad.ini:2: language must be sv, nb or en");
+	expect_error("[mail]\nunsubscribe = javascript:alert(1)\n", "bad.ini:2: unsubscribe must be");
+	expect_error("[sources]\nfiles = nothing-*.ini\n", "bad.ini:2: files: no file matches");
+	expect_error("[store]\nthis line has no equals sign\n", "bad.ini:2:");
+}
+
+static void test_source_errors(void **state)
+{
+	(void)state;
+	put("s1.ini", "[source a]\nurl = https://a.example/\n\n[source a]\nurl = https://b.example/\n");
+	expect_error("[sources]\nfiles = s1.ini\n", "s1.ini:4: source \"a\" is already defined at");
+	put("s2.ini", "[source a]\nurl = file:///etc/passwd\n");
+	expect_error("[sources]\nfiles = s2.ini\n", "s2.ini:2: url must start with http:// or https://");
+	put("s3.ini", "[source a]\ntitle = no url\n");
+	expect_error("[sources]\nfiles = s3.ini\n", "s3.ini:1: source \"a\" has no url");
+	put("s4.ini", "[fetch]\ntimeout = 1\n");
+	expect_error("[sources]\nfiles = s4.ini\n", "s4.ini:2: sections here must be [source NAME]");
+}
+
+static void test_overlong_line_is_an_error_not_a_truncation(void **state)
+{
+	(void)state;
+	char text[600];
+	snprintf(text, sizeof text, "[source a]\nurl = https://a.example/%0400d\n", 0);
+	put("long.ini", text);
+	expect_error("[sources]\nfiles = long.ini\n", "long.ini:2: line longer than");
+}
+
+static void test_shipped_sources_load(void **state)
+{
+	(void)state;
+	char main_text[256];
+	char cwd[512];
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	snprintf(main_text, sizeof main_text, "[sources]\nfiles = %s/feeds/*.ini\n", cwd);
+	const char *main = put("shipped.ini", main_text);
+	struct config c;
+	struct err err;
+	if (config_load(&c, main, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(c.nsources >= 10);
+	config_free(&c);
+}
+
+static void test_password_file_must_be_private(void **state)
+{
+	(void)state;
+	const char *pw = put("pw", "hemligt\n");
+	chmod(pw, 0644);
+	char main_text[256];
+	snprintf(main_text, sizeof main_text, "[mail]\npassword_file = pw\n");
+	const char *main = put("pw.ini", main_text);
+	struct config c;
+	struct err err;
+	char *out;
+	assert_int_equal(config_load(&c, main, &err), 0);
+	assert_int_equal(config_smtp_password(&c, &out, &err), -1);
+	assert_non_null(strstr(err.msg, "chmod 600"));
+	chmod(pw, 0600);
+	assert_int_equal(config_smtp_password(&c, &out, &err), 0);
+	assert_string_equal(out, "hemligt");
+	free(out);
+	config_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sources_glob_and_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors_name_file_and_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlong_line_is_an_error_not_a_truncation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shipped_sources_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_password_file_must_be_private, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

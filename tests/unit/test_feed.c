@@ -1,0 +1,358 @@
+#include "testutil.h"
+
+#include <time.h>
+
+#include "buf.h"
+#include "feed.h"
+#include "timefmt.h"
+
+#define FIX "tests/fixtures/feeds/"
+
+struct parsed {
+	struct item_list items;
+	struct err err;
+	int rc;
+};
+
+static void parse_mem(struct parsed *p, const char *data, size_t len, const char *base,
+		      size_t summary_max)
+{
+	memset(p, 0, sizeof *p);
+	struct feed_opts o = {base, summary_max};
+	p->rc = feed_parse(data, len, &o, &p->items, &p->err);
+}
+
+static void parse_file(struct parsed *p, const char *name, const char *base)
+{
+	size_t len = 0;
+	char *d = test_read_file(name, &len);
+	if (!d)
+		fail_msg("cannot read %s (run from the repository root)", name);
+	parse_mem(p, d, len, base, 0);
+	free(d);
+}
+
+static void done(struct parsed *p) { item_list_free(&p->items); }
+
+static void time_is(time_t t, const char *want)
+{
+	char ts[RFC3339_LEN];
+	assert_string_equal(t ? time_format_rfc3339(t, ts) : "null", want);
+}
+
+static int has_cat(const struct item *it, const char *c)
+{
+	for (size_t i = 0; i < it->ncategories; i++)
+		if (strcmp(it->categories[i], c) == 0)
+			return 1;
+	return 0;
+}
+
+static void test_rss2_swedish(void **state)
+{
+	(void)state;
+	struct parsed p;
+	parse_file(&p, FIX "sv_rss2.xml", "https://example.se/feed/");
+	assert_int_equal(p.rc, 5);
+	assert_int_equal(p.items.n, 5);
+
+	struct item *it = &p.items.v[0];
+	assert_string_equal(it->title, "Primärvårdsstrategin & fastläkare: så går det");
+	assert_string_equal(it->url,
+			    "https://example.se/nyheter/primarvardsstrategin?utm_source=rss&utm_medium=rss");
+	assert_string_equal(it->key, "example.se-1234"); /* guid, even when not a permalink */
+	/* CDATA HTML: tags and script dropped, paragraphs kept, &nbsp; decoded. */
+	assert_string_equal(it->summary,
+			    "Region Stockholm vill fördubbla antalet allmänläkare.\n\n"
+			    "Läs mer om vårdcentraler & husläkare i Malmö, Tromsø och Ærø.");
+	assert_null(strstr(it->summary, "alert"));
+	assert_string_equal(it->content,
+			    "Bakgrund\n\nPrimärvårdsstrategin beslutades 2023.\n\nett\ntvå");
+	assert_string_equal(it->author, "Åsa Öberg");
+	assert_int_equal(it->ncategories, 2); /* duplicates folded */
+	assert_true(has_cat(it, "Primärvård"));
+	assert_true(has_cat(it, "Politik"));
+	time_is(it->published, "2024-04-17T09:00:00Z");
+	time_is(it->updated, "null");
+
+	it = &p.items.v[1];
+	assert_string_equal(it->title, "Fastlegeordningen – møte i Tromsø");
+	/* Relative link against the document URL; guid is the key. */
+	assert_string_equal(it->url, "https://example.se/arrangementer/fastlege-mote");
+	assert_string_equal(it->key, "https://example.se/guid/2");
+	/* XML "&amp;#229;" is HTML "&#229;" is å; "&amp;amp;#229;" decodes once
+	 * per layer to the literal "&#229;". */
+	assert_string_equal(it->summary,
+			    "Invitasjon til møte om fastlegeordningen. Blåbær å men &#229;");
+	assert_string_equal(it->author, "Kari Nordmann");
+	time_is(it->published, "2024-04-18T06:30:00Z"); /* dc:date fallback */
+
+	it = &p.items.v[2];
+	assert_string_equal(it->url, "https://example.se/nyheter/bara-guid"); /* permalink guid */
+	assert_string_equal(it->key, "https://example.se/nyheter/bara-guid");
+
+	it = &p.items.v[3];
+	assert_null(it->url); /* javascript: is not kept */
+	assert_string_equal(it->key, "farlig-1");
+
+	it = &p.items.v[4];
+	assert_null(it->title);
+	assert_null(it->url);
+	assert_non_null(it->key);
+	assert_true(strncmp(it->key, "hash:", 5) == 0);
+	time_is(it->published, "2024-04-18T07:00:00Z");
+	done(&p);
+}
+
+static void test_atom_base_and_types(void **state)
+{
+	(void)state;
+	struct parsed p;
+	parse_file(&p, FIX "atom_base.xml", "https://ignored.example/feed.atom");
+	assert_int_equal(p.rc, 3);
+
+	struct item *it = &p.items.v[0];
+	/* type="html" title; rel="self" skipped; xml:base on the feed. */
+	assert_string_equal(it->title, "Fastleger & legevakt i Bodø");
+	assert_string_equal(it->url, "https://example.no/nyheter/2024/fastleger-bodo");
+	assert_string_equal(it->key, "tag:example.no,2024:1");
+	assert_string_equal(it->summary, "Fastlegene i Bodø & omegn\nmøtes i mai.");
+	/* type="xhtml": markup inside the div, entities decoded once. */
+	assert_string_equal(it->content,
+			    "Første avsnitt om fastlegeordningen & økonomi.\n\nAndre avsnitt: æ ø å.");
+	assert_string_equal(it->author, "Kari Nordmann (kari@example.no)");
+	assert_true(has_cat(it, "fastlege"));
+	assert_true(has_cat(it, "Primærhelsetjeneste"));
+	time_is(it->published, "2024-04-17T07:00:00Z");
+	time_is(it->updated, "2024-04-18T10:15:30Z");
+
+	it = &p.items.v[1];
+	/* type="text": markup-looking text stays, "&amp;#229;" is literal. */
+	assert_string_equal(it->title, "Praksislæger & <lægemangel> &#229;");
+	/* xml:base on the entry, then "../" resolved by libcurl. */
+	assert_string_equal(it->url, "https://example.dk/artikel/42");
+	assert_string_equal(it->summary, "Lægemangel på Ærø. Flere mellemrum.");
+	assert_string_equal(it->content, "Indhold med æ og ø.");
+	assert_string_equal(it->author, "Legeforeningen"); /* inherited from the feed */
+	time_is(it->published, "null");                   /* not taken from updated */
+	time_is(it->updated, "2024-04-19T12:00:00Z");
+
+	it = &p.items.v[2];
+	assert_null(it->content); /* out-of-line content */
+	assert_string_equal(it->url, "http://cdn.example.no/lyd.mp3"); /* first link */
+	done(&p);
+}
+
+static void test_relative_links_without_base(void **state)
+{
+	(void)state;
+	static const char doc[] =
+		"<rss version=\"2.0\"><channel>"
+		"<item><title>a</title><link>/relativ</link></item>"
+		"<item><title>b</title><link>data:text/html,x</link></item>"
+		"<item><title>c</title><link>  https://example.se/ok  </link></item>"
+		"<item><title>d</title><link>ftp://example.se/fil</link></item>"
+		"</channel></rss>";
+	struct parsed p;
+	parse_mem(&p, doc, sizeof doc - 1, NULL, 0);
+	assert_int_equal(p.rc, 4);
+	assert_null(p.items.v[0].url);
+	assert_null(p.items.v[1].url);
+	assert_string_equal(p.items.v[2].url, "https://example.se/ok");
+	assert_null(p.items.v[3].url);
+	done(&p);
+}
+
+static void test_not_xml(void **state)
+{
+	(void)state;
+	struct parsed p;
+	parse_file(&p, FIX "not_xml.txt", NULL);
+	assert_int_equal(p.rc, -1);
+	assert_int_equal(p.items.n, 0);
+	assert_non_null(strstr(p.err.msg, "not an XML document"));
+	assert_non_null(strstr(p.err.msg, "line 1, column 1:"));
+	done(&p);
+
+	parse_mem(&p, "", 0, NULL, 0);
+	assert_int_equal(p.rc, -1);
+	assert_non_null(strstr(p.err.msg, "empty"));
+	done(&p);
+}
+
+static void test_html_page(void **state)
+{
+	(void)state;
+	struct parsed p;
+	parse_file(&p, FIX "html_page.html", "https://www.regionstockholm.se/nyheter/");
+	assert_int_equal(p.rc, -1);
+	assert_int_equal(p.items.n, 0);
+	assert_string_equal(p.err.msg, "not an RSS or Atom document (root element <html>)");
+	done(&p);
+
+	static const char soup[] = "<html><body><p>Hej<br><p>då & <b>så</body>";
+	parse_mem(&p, soup, sizeof soup - 1, NULL, 0);
+	assert_int_equal(p.rc, -1);
+	assert_string_equal(p.err.msg, "not an RSS or Atom document (root element <html>)");
+	done(&p);
+}
+
+static void test_truncated(void **state)
+{
+	(void)state;
+	struct parsed p;
+	parse_file(&p, FIX "truncated.xml", NULL);
+	/* -1 with the place, but what could be read is kept. */
+	assert_int_equal(p.rc, -1);
+	assert_true(strncmp(p.err.msg, "line 15, column 1: ", 19) == 0);
+	assert_true(p.items.n >= 2);
+	assert_string_equal(p.items.v[0].title, "Första nyheten om vårdval");
+	assert_string_equal(p.items.v[1].title, "Andra nyheten om sjöläkare");
+	assert_string_equal(p.items.v[1].url, "https://example.se/2");
+	done(&p);
+
+	static const char mismatch[] = "<rss version=\"2.0\"><channel>\n"
+				       "<item><title>x</titel></item>\n"
+				       "</channel></rss>";
+	parse_mem(&p, mismatch, sizeof mismatch - 1, NULL, 0);
+	assert_int_equal(p.rc, -1);
+	assert_true(strncmp(p.err.msg, "line 2, column ", 15) == 0);
+	assert_non_null(strstr(p.err.msg, "titel"));
+	done(&p);
+}
+
+static void test_undeclared_entities_repaired(void **state)
+{
+	(void)state;
+	/* HTML entities without a DTD and a bare '&' are common in real feeds;
+	 * libxml2 alone would drop every later reference, even &amp;. */
+	static const char doc[] =
+		"<rss version=\"2.0\"><channel><item>"
+		"<title>Hej&nbsp;d&aring; &Ouml;rebro &amp; AT&T &okand;</title>"
+		"<link>https://example.se/s?a=1&b=2</link>"
+		"<description><![CDATA[&aring; i CDATA]]> &amp;#229;</description>"
+		"</item></channel></rss>";
+	struct parsed p;
+	parse_mem(&p, doc, sizeof doc - 1, NULL, 0);
+	assert_int_equal(p.rc, 1);
+	assert_string_equal(p.items.v[0].title, "Hej då Örebro & AT&T &okand;");
+	assert_string_equal(p.items.v[0].url, "https://example.se/s?a=1&b=2");
+	assert_string_equal(p.items.v[0].summary, "å i CDATA å");
+	done(&p);
+}
+
+static void test_billion_laughs(void **state)
+{
+	(void)state;
+	struct parsed p;
+	parse_file(&p, FIX "laughs.xml", NULL);
+	/* libxml2 stops at the loop/amplification check; nothing expands. */
+	assert_int_equal(p.rc, -1);
+	assert_true(strncmp(p.err.msg, "line ", 5) == 0);
+	for (size_t i = 0; i < p.items.n; i++) {
+		struct item *it = &p.items.v[i];
+		assert_true(!it->title || strlen(it->title) < 1000);
+		assert_true(!it->summary || strlen(it->summary) < 1000);
+	}
+	done(&p);
+}
+
+static void test_external_entity_not_loaded(void **state)
+{
+	(void)state;
+	struct parsed p;
+	parse_file(&p, FIX "xxe.xml", NULL);
+	assert_int_equal(p.items.n, 1);
+	struct item *it = &p.items.v[0];
+	assert_null(strstr(it->title ? it->title : "", "root:"));
+	assert_null(strstr(it->summary ? it->summary : "", "root:"));
+	assert_string_equal(it->title, "Hemlig:");
+	/* A plain internal entity is still fine. */
+	assert_string_equal(it->summary, "Från Region Stockholm:");
+	done(&p);
+}
+
+static void test_summary_truncation_and_content_cap(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT;
+	assert_int_equal(buf_puts(&b, "<rss version=\"2.0\"><channel><item><title>lång</title>"
+				      "<description>"),
+			 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(buf_puts(&b, "vårdcentral "), 0);
+	assert_int_equal(buf_puts(&b, "</description><content:encoded "
+				      "xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">"),
+			 0);
+	for (int i = 0; i < 10000; i++)
+		assert_int_equal(buf_puts(&b, "&lt;p&gt;Primärvårdens ekonomi.&lt;/p&gt;"), 0);
+	assert_int_equal(buf_puts(&b, "</content:encoded></item></channel></rss>"), 0);
+
+	struct parsed p;
+	parse_mem(&p, b.data, b.len, NULL, 0);
+	assert_int_equal(p.rc, 1);
+	struct item *it = &p.items.v[0];
+	assert_true(strlen(it->summary) <= 600);
+	assert_true(strlen(it->summary) > 500);
+	assert_non_null(strstr(it->summary, "…"));
+	assert_non_null(strstr(it->content, "Primärvårdens ekonomi."));
+	assert_true(strlen(it->content) <= 64 * 1024);
+	assert_true(strlen(it->content) > 60 * 1024);
+	done(&p);
+
+	parse_mem(&p, b.data, b.len, NULL, 50);
+	assert_true(strlen(p.items.v[0].summary) <= 50);
+	assert_true(strncmp(p.items.v[0].summary, "vårdcentral vårdcentral", 24) == 0);
+	done(&p);
+	buf_free(&b);
+}
+
+static void test_latin1_declared(void **state)
+{
+	(void)state;
+	static const char doc[] = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+				  "<rss version=\"2.0\"><channel><item>"
+				  "<title>V\xE5rdcentral i G\xE4vle och Troms\xF8</title>"
+				  "</item></channel></rss>";
+	struct parsed p;
+	parse_mem(&p, doc, sizeof doc - 1, NULL, 0);
+	assert_int_equal(p.rc, 1);
+	assert_string_equal(p.items.v[0].title, "Vårdcentral i Gävle och Tromsø");
+	done(&p);
+}
+
+static void test_other_roots(void **state)
+{
+	(void)state;
+	static const char rdf[] = "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"/>";
+	struct parsed p;
+	parse_mem(&p, rdf, sizeof rdf - 1, NULL, 0);
+	assert_int_equal(p.rc, -1);
+	assert_string_equal(p.err.msg, "not an RSS or Atom document (root element <rdf:RDF>)");
+	done(&p);
+
+	/* <feed> without the Atom 1.0 namespace is not Atom 1.0. */
+	static const char feed[] = "<feed><entry><title>x</title></entry></feed>";
+	parse_mem(&p, feed, sizeof feed - 1, NULL, 0);
+	assert_int_equal(p.rc, -1);
+	done(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rss2_swedish),
+		cmocka_unit_test(test_atom_base_and_types),
+		cmocka_unit_test(test_relative_links_without_base),
+		cmocka_unit_test(test_not_xml),
+		cmocka_unit_test(test_html_page),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_undeclared_entities_repaired),
+		cmocka_unit_test(test_billion_laughs),
+		cmocka_unit_test(test_external_entity_not_loaded),
+		cmocka_unit_test(test_summary_truncation_and_content_cap),
+		cmocka_unit_test(test_latin1_declared),
+		cmocka_unit_test(test_other_roots),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,463 @@
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "store.h"
+
+/* A fresh temporary directory per test; the store file lives inside. */
+struct fx {
+	char dir[64];
+	char path[128];
+	struct store *s;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "/tmp/bulletin-store-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof f->path, "%s/state.db", f->dir);
+	struct err e = {{0}};
+	if (store_open(f->path, &f->s, &e)) {
+		fprintf(stderr, "# %s\n", e.msg);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	store_close(f->s);
+	char p[192];
+	const char *suffixes[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void test_open_twice_is_idempotent(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	assert_int_equal(store_schema_version(f->s), 1);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->path, &f->s, &e), 0);
+	assert_int_equal(store_schema_version(f->s), 1);
+
+	/* The pragmas and tables really are in the file. */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT COUNT(*) FROM sqlite_schema WHERE name IN "
+					    "('sources','items','digests','deliveries',"
+					    "'items_first_seen')",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 5);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+static void test_future_version_refused(void **state)
+{
+	struct fx *f = *state;
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	struct err e = {{0}};
+	struct store *s = NULL;
+	assert_int_equal(store_open(f->path, &s, &e), -1);
+	assert_null(s);
+	assert_non_null(strstr(e.msg, f->path));
+	assert_non_null(strstr(e.msg, "99"));
+	assert_non_null(strstr(e.msg, "newer"));
+}
+
+static void test_not_a_database(void **state)
+{
+	struct fx *f = *state;
+	char p[192];
+	snprintf(p, sizeof p, "%s/junk.db", f->dir);
+	FILE *fp = fopen(p, "wb");
+	assert_non_null(fp);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not sqlite ", fp);
+	fclose(fp);
+	struct err e = {{0}};
+	struct store *s = NULL;
+	assert_int_equal(store_open(p, &s, &e), -1);
+	assert_null(s);
+	assert_non_null(strstr(e.msg, p));
+	unlink(p);
+}
+
+static struct item mk(const char *source, const char *key, const char *title)
+{
+	struct item it = {0};
+	it.source = strdup(source);
+	it.key = strdup(key);
+	it.title = strdup(title);
+	return it;
+}
+
+static void test_upsert_new_then_old(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	struct item it = mk("lakartidningen", "guid-1", "Första titeln");
+	it.url = strdup("https://example.org/1");
+	it.published = 1713344400;
+	assert_int_equal(item_add_category(&it, "Primärvård"), 0);
+	int is_new = -1;
+	assert_int_equal(store_item_upsert(f->s, &it, 1000, &is_new, &e), 0);
+	assert_int_equal(is_new, 1);
+	assert_true(it.id > 0);
+	assert_int_equal(it.first_seen, 1000);
+	int64_t id = it.id;
+
+	free(it.title);
+	it.title = strdup("Ändrad titel");
+	it.id = 0;
+	assert_int_equal(store_item_upsert(f->s, &it, 2000, &is_new, &e), 0);
+	assert_int_equal(is_new, 0);
+	assert_int_equal(it.id, id);
+	assert_int_equal(it.first_seen, 1000);
+
+	/* Same key in another source is a different item. */
+	struct item other = mk("dagensmedicin", "guid-1", "Annan källa");
+	assert_int_equal(store_item_upsert(f->s, &other, 2000, &is_new, &e), 0);
+	assert_int_equal(is_new, 1);
+	assert_true(other.id != id);
+
+	struct item_list l = {0};
+	assert_int_equal(store_items_between(f->s, 0, 5000, &l, &e), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.v[0].id, id);
+	assert_string_equal(l.v[0].title, "Ändrad titel");
+	assert_int_equal(l.v[0].first_seen, 1000);
+	assert_int_equal(l.v[0].published, 1713344400);
+	assert_int_equal(l.v[0].updated, 0);
+	assert_null(l.v[0].summary);
+	assert_int_equal(l.v[0].ncategories, 1);
+	assert_string_equal(l.v[0].categories[0], "Primärvård");
+	assert_string_equal(l.v[1].source, "dagensmedicin");
+	assert_int_equal(l.v[1].ncategories, 0);
+	item_list_free(&l);
+	item_free(&it);
+	item_free(&other);
+
+	/* Source and key are required. */
+	struct item bad = {0};
+	bad.source = strdup("x");
+	assert_int_equal(store_item_upsert(f->s, &bad, 1, &is_new, &e), -1);
+	assert_non_null(strstr(e.msg, "key"));
+	item_free(&bad);
+}
+
+static void test_items_between_windows(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	int is_new;
+	/* Inserted out of time order to check the ordering. */
+	const time_t seen[] = {300, 100, 200, 400};
+	for (int i = 0; i < 4; i++) {
+		char key[16];
+		snprintf(key, sizeof key, "k%d", i);
+		struct item it = mk("s", key, key);
+		assert_int_equal(store_item_upsert(f->s, &it, seen[i], &is_new, &e), 0);
+		item_free(&it);
+	}
+	struct item_list l = {0};
+	assert_int_equal(store_items_between(f->s, 100, 300, &l, &e), 0);
+	assert_int_equal(l.n, 2); /* 100 and 200; 300 is excluded */
+	assert_int_equal(l.v[0].first_seen, 100);
+	assert_string_equal(l.v[0].key, "k1");
+	assert_int_equal(l.v[1].first_seen, 200);
+	item_list_free(&l);
+
+	assert_int_equal(store_items_between(f->s, 0, 1000, &l, &e), 0);
+	assert_int_equal(l.n, 4);
+	for (size_t i = 1; i < l.n; i++)
+		assert_true(l.v[i - 1].first_seen <= l.v[i].first_seen);
+	item_list_free(&l);
+
+	assert_int_equal(store_items_between(f->s, 401, 1000, &l, &e), 0);
+	assert_int_equal(l.n, 0);
+	item_list_free(&l);
+}
+
+static void test_utf8_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	const char *text = "Vårdcentral på Åland: läkare, sjuksköterskor — "
+			   "Ærø, Øst-Finnmark og Bodø; «sitat» ✓";
+	struct item it = mk("källa-å", "nyckel-ø", text);
+	it.summary = strdup(text);
+	it.content = strdup(text);
+	it.author = strdup("Åsa Ærøskøbing");
+	it.url = strdup("https://example.no/nyheter/bodø");
+	assert_int_equal(item_add_category(&it, "allmänmedicin"), 0);
+	assert_int_equal(item_add_category(&it, "fastlegeordningen \"æøå\""), 0);
+	int is_new;
+	assert_int_equal(store_item_upsert(f->s, &it, 50, &is_new, &e), 0);
+
+	struct item_list l = {0};
+	assert_int_equal(store_items_between(f->s, 0, 100, &l, &e), 0);
+	assert_int_equal(l.n, 1);
+	struct item *r = &l.v[0];
+	assert_string_equal(r->source, "källa-å");
+	assert_string_equal(r->key, "nyckel-ø");
+	assert_string_equal(r->title, text);
+	assert_string_equal(r->summary, text);
+	assert_string_equal(r->content, text);
+	assert_string_equal(r->author, "Åsa Ærøskøbing");
+	assert_string_equal(r->url, "https://example.no/nyheter/bodø");
+	assert_int_equal(r->ncategories, 2);
+	assert_string_equal(r->categories[0], "allmänmedicin");
+	assert_string_equal(r->categories[1], "fastlegeordningen \"æøå\"");
+	item_list_free(&l);
+	item_free(&it);
+
+	/* Invalid UTF-8 in a category is refused, not stored as broken JSON. */
+	struct item bad = mk("s", "bad", "t");
+	assert_int_equal(item_add_category(&bad, "\xff\xfe"), 0);
+	assert_int_equal(store_item_upsert(f->s, &bad, 50, &is_new, &e), -1);
+	assert_non_null(strstr(e.msg, "UTF-8"));
+	item_free(&bad);
+}
+
+static void test_source_record(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	struct source_state st;
+	assert_int_equal(store_source_get(f->s, "never", &st, &e), 0);
+	assert_null(st.etag);
+	assert_int_equal(st.consecutive_failures, 0);
+	assert_int_equal(st.last_success, 0);
+	source_state_free(&st);
+
+	const char *url = "https://example.org/feed";
+	assert_int_equal(store_source_record(f->s, "src", url, 1, NULL, "\"v1\"",
+					     "Wed, 17 Apr 2024 09:00:00 GMT", 100, &e), 0);
+	assert_int_equal(store_source_record(f->s, "src", url, 0, "HTTP 503", NULL, NULL, 200,
+					     &e), 0);
+	assert_int_equal(store_source_record(f->s, "src", url, 0, "timeout", NULL, NULL, 300,
+					     &e), 0);
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_int_equal(st.consecutive_failures, 2);
+	assert_string_equal(st.last_error, "timeout");
+	assert_string_equal(st.etag, "\"v1\"");
+	assert_string_equal(st.last_modified, "Wed, 17 Apr 2024 09:00:00 GMT");
+	assert_int_equal(st.last_attempt, 300);
+	assert_int_equal(st.last_success, 100);
+	source_state_free(&st);
+
+	/* Success without new validators (a 304) keeps the old ones. */
+	assert_int_equal(store_source_record(f->s, "src", url, 1, NULL, NULL, NULL, 400, &e), 0);
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_int_equal(st.consecutive_failures, 0);
+	assert_null(st.last_error);
+	assert_string_equal(st.etag, "\"v1\"");
+	assert_int_equal(st.last_success, 400);
+	source_state_free(&st);
+
+	assert_int_equal(store_source_record(f->s, "src", url, 1, NULL, "\"v2\"", NULL, 500, &e),
+			 0);
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_string_equal(st.etag, "\"v2\"");
+	assert_string_equal(st.last_modified, "Wed, 17 Apr 2024 09:00:00 GMT");
+	source_state_free(&st);
+
+	/* A source that failed on its first attempt. */
+	assert_int_equal(store_source_record(f->s, "new", url, 0, "refused", NULL, NULL, 10, &e),
+			 0);
+	assert_int_equal(store_source_get(f->s, "new", &st, &e), 0);
+	assert_int_equal(st.consecutive_failures, 1);
+	assert_int_equal(st.last_success, 0);
+	assert_string_equal(st.last_error, "refused");
+	source_state_free(&st);
+}
+
+static void test_digests(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	time_t end = 123;
+	assert_int_equal(store_digest_last_end(f->s, &end, &e), 0);
+	assert_int_equal(end, 0);
+	struct digest_row d = {0};
+	assert_int_equal(store_digest_unfinished(f->s, &d, &e), 0);
+
+	struct digest_row a = {.period_start = 1000, .period_end = 2000, .created = 2001};
+	a.subject = "Veckobrev: primärvård";
+	a.markdown = "# Nyheter\n\nÅ ä ö æ ø";
+	a.html = "<h1>Nyheter</h1>";
+	a.text = "Nyheter";
+	assert_int_equal(store_digest_insert(f->s, &a, &e), 0);
+	assert_true(a.id > 0);
+
+	assert_int_equal(store_digest_unfinished(f->s, &d, &e), 1);
+	assert_int_equal(d.id, a.id);
+	assert_int_equal(d.period_start, 1000);
+	assert_int_equal(d.period_end, 2000);
+	assert_int_equal(d.created, 2001);
+	assert_int_equal(d.completed, 0);
+	assert_string_equal(d.subject, "Veckobrev: primärvård");
+	assert_string_equal(d.markdown, "# Nyheter\n\nÅ ä ö æ ø");
+	assert_string_equal(d.html, "<h1>Nyheter</h1>");
+	assert_string_equal(d.text, "Nyheter");
+	digest_row_free(&d);
+	/* Still unfinished: last_end only counts completed ones. */
+	assert_int_equal(store_digest_last_end(f->s, &end, &e), 0);
+	assert_int_equal(end, 0);
+
+	assert_int_equal(store_digest_complete(f->s, a.id, 2100, &e), 0);
+	assert_int_equal(store_digest_unfinished(f->s, &d, &e), 0);
+	assert_int_equal(store_digest_last_end(f->s, &end, &e), 0);
+	assert_int_equal(end, 2000);
+
+	struct digest_row b = {.period_start = 2000, .period_end = 3000, .created = 3001};
+	b.subject = "Nästa";
+	assert_int_equal(store_digest_insert(f->s, &b, &e), 0);
+	assert_int_equal(store_digest_unfinished(f->s, &d, &e), 1);
+	assert_int_equal(d.id, b.id);
+	assert_null(d.markdown);
+	digest_row_free(&d);
+	assert_int_equal(store_digest_last_end(f->s, &end, &e), 0);
+	assert_int_equal(end, 2000);
+
+	assert_int_equal(store_digest_complete(f->s, 9999, 1, &e), -1);
+	assert_non_null(strstr(e.msg, "9999"));
+}
+
+static void test_deliveries(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	struct digest_row d = {.period_start = 1, .period_end = 2, .created = 3};
+	assert_int_equal(store_digest_insert(f->s, &d, &e), 0);
+
+	enum delivery_state st = DELIVERY_FAILED;
+	assert_int_equal(store_delivery_get(f->s, d.id, "åsa@example.se", &st, &e), 0);
+	assert_int_equal(st, DELIVERY_NONE);
+
+	const char *who[] = {"åsa@example.se", "bjørn@example.no", "c@example.dk"};
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(store_delivery_set(f->s, d.id, who[i], DELIVERY_QUEUED, NULL, NULL,
+						    10, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d.id, who[0], DELIVERY_SENDING, "<m1@x>", NULL,
+					    11, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d.id, who[0], DELIVERY_SENT, NULL,
+					    "250 2.0.0 Ok: queued", 12, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d.id, who[1], DELIVERY_SENDING, "<m2@x>", NULL,
+					    13, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d.id, who[1], DELIVERY_FAILED, NULL,
+					    "550 no such user", 14, &e), 0);
+
+	assert_int_equal(store_delivery_get(f->s, d.id, who[0], &st, &e), 0);
+	assert_int_equal(st, DELIVERY_SENT);
+	assert_int_equal(store_delivery_get(f->s, d.id, who[1], &st, &e), 0);
+	assert_int_equal(st, DELIVERY_FAILED);
+
+	int counts[5];
+	assert_int_equal(store_delivery_counts(f->s, d.id, counts, &e), 0);
+	assert_int_equal(counts[DELIVERY_NONE], 0);
+	assert_int_equal(counts[DELIVERY_QUEUED], 1);
+	assert_int_equal(counts[DELIVERY_SENDING], 0);
+	assert_int_equal(counts[DELIVERY_SENT], 1);
+	assert_int_equal(counts[DELIVERY_FAILED], 1);
+	assert_int_equal(store_delivery_counts(f->s, d.id + 1, counts, &e), 0);
+	assert_int_equal(counts[DELIVERY_QUEUED], 0);
+
+	/* attempts counts SENDING transitions; message_id survives later updates. */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT attempts, message_id, last_reply FROM "
+					    "deliveries WHERE email = ?1",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(q, 1, who[0], -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 1);
+	assert_string_equal((const char *)sqlite3_column_text(q, 1), "<m1@x>");
+	assert_string_equal((const char *)sqlite3_column_text(q, 2), "250 2.0.0 Ok: queued");
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+
+	assert_string_equal(delivery_state_name(DELIVERY_SENDING), "sending");
+	/* Foreign keys are on: no ledger row for a digest that does not exist. */
+	assert_int_equal(store_delivery_set(f->s, d.id + 100, who[2], DELIVERY_QUEUED, NULL, NULL,
+					    1, &e), -1);
+	assert_non_null(strstr(e.msg, "FOREIGN KEY"));
+}
+
+static void test_transactions(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	int is_new;
+	assert_int_equal(store_begin(f->s, &e), 0);
+	struct item it = mk("s", "rolled-back", "x");
+	assert_int_equal(store_item_upsert(f->s, &it, 10, &is_new, &e), 0);
+	assert_int_equal(store_rollback(f->s), 0);
+	item_free(&it);
+	struct item_list l = {0};
+	assert_int_equal(store_items_between(f->s, 0, 100, &l, &e), 0);
+	assert_int_equal(l.n, 0);
+
+	assert_int_equal(store_begin(f->s, &e), 0);
+	it = mk("s", "kept", "x");
+	assert_int_equal(store_item_upsert(f->s, &it, 10, &is_new, &e), 0);
+	assert_int_equal(store_commit(f->s, &e), 0);
+	item_free(&it);
+	assert_int_equal(store_items_between(f->s, 0, 100, &l, &e), 0);
+	assert_int_equal(l.n, 1);
+	item_list_free(&l);
+	assert_int_equal(store_rollback(f->s), 0); /* nothing open: harmless */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_twice_is_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_future_version_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upsert_new_then_old, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_items_between_windows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_utf8_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deliveries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}

@@ -1,0 +1,166 @@
+#include "testutil.h"
+
+#include "text.h"
+
+static void html_is(const char *in, const char *want)
+{
+	char *got = text_from_html(in, strlen(in));
+	assert_non_null(got);
+	if (strcmp(got, want) != 0)
+		fail_msg("text_from_html(\"%s\"): want \"%s\", got \"%s\"", in, want, got);
+	assert_true(utf8_valid(got, strlen(got)));
+	free(got);
+}
+
+static void clean_is(const char *in, size_t len, const char *want)
+{
+	char *got = text_clean(in, len);
+	assert_non_null(got);
+	if (strcmp(got, want) != 0)
+		fail_msg("text_clean(\"%s\"): want \"%s\", got \"%s\"", in, want, got);
+	assert_true(utf8_valid(got, strlen(got)));
+	free(got);
+}
+
+static void test_entities_decoded_once(void **state)
+{
+	(void)state;
+	html_is("Bl&aring;b&auml;r &amp; &ouml;l", "Blåbär & öl");
+	html_is("&Aring;&Auml;&Ouml;&AElig;&Oslash; &aelig;&oslash;", "ÅÄÖÆØ æø");
+	/* An HTML string "&amp;#229;" means the literal text "&#229;". */
+	html_is("&amp;#229;", "&#229;");
+	html_is("&amp;aring; &amp;amp;", "&aring; &amp;");
+	html_is("&#229;&#xE5;&#XE4;&#246", "ååäö");
+	html_is("&lt;b&gt; &quot;citat&quot; &apos;x&apos;", "<b> \"citat\" 'x'");
+	html_is("a&mdash;b&ndash;c&hellip; &laquo;x&raquo; &lsquo;y&rsquo; &ldquo;z&rdquo;",
+		"a—b–c… «x» ‘y’ “z”");
+	html_is("&#150; &#x80;", "– €"); /* windows-1252 in numeric references */
+	/* Out of range, surrogates and NUL become U+FFFD. */
+	html_is("a&#xD800;b&#1114112;c&#0;d&#99999999999;e", "a\xEF\xBF\xBD" "b\xEF\xBF\xBD"
+		"c\xEF\xBF\xBD" "d\xEF\xBF\xBD" "e");
+	/* Not references: kept as they are. */
+	html_is("AT&T & Co &unknown; &#; &", "AT&T & Co &unknown; &#; &");
+	html_is("5&nbsp;000&nbsp;kr", "5 000 kr");
+}
+
+static void test_tags_and_blocks(void **state)
+{
+	(void)state;
+	html_is("<p>Första stycket.</p><p>Andra <b>fetstilt</b> stycke.</p>",
+		"Första stycket.\n\nAndra fetstilt stycke.");
+	html_is("rad ett<br>rad två<br/>rad tre<BR />", "rad ett\nrad två\nrad tre");
+	html_is("ett<br><br><br><br>två", "ett\n\ntvå");
+	html_is("<ul><li>ett</li><li>två</li></ul>efter", "ett\ntvå\n\nefter");
+	html_is("<h2>Rubrik</h2>Text<div>block</div>", "Rubrik\n\nText\nblock");
+	html_is("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", "a b\nc");
+	html_is("före<script>var x = \"<p>nej</p>\";</script>efter", "föreefter");
+	html_is("a<style type=\"text/css\">p { color: red }</style>b", "ab");
+	html_is("<html><head><title>T</title></head><body>kropp</body></html>", "kropp");
+	html_is("a<!-- kommentar <p> -->b", "ab");
+	html_is("<a href=\"x\" title='a > b'>länk</a>", "länk");
+	/* Broken markup. */
+	html_is("a < b och c<d", "a < b och c<d");
+	html_is("<p>oavslutad <b>fet", "oavslutad fet");
+	html_is("text <3 mer", "text <3 mer");
+	html_is("slut <a href=\"", "slut");
+	html_is("x<script>aldrig stängd", "x");
+	html_is("", "");
+}
+
+static void test_whitespace(void **state)
+{
+	(void)state;
+	html_is("  många   \t mellanslag \n\n här  ", "många mellanslag här");
+	html_is("<p>  a  </p>  <p>  b  </p>", "a\n\nb");
+	clean_is("  ett \t två  ", strlen("  ett \t två  "), "ett två");
+	clean_is("rad ett\r\nrad två\n\n\n\nrad tre", strlen("rad ett\r\nrad två\n\n\n\nrad tre"),
+		 "rad ett\nrad två\n\nrad tre");
+	/* text_clean does not touch markup or entities. */
+	clean_is("<b>&amp;</b>", 12, "<b>&amp;</b>");
+}
+
+static void test_invisible_characters(void **state)
+{
+	(void)state;
+	html_is("primär&shy;vårds&shy;strategin", "primärvårdsstrategin");
+	html_is("primär\xC2\xAD" "vård", "primärvård");
+	html_is("a\xE2\x80\x8B" "b\xE2\x80\x8C" "c\xE2\x80\x8D" "d\xE2\x81\xA0" "e\xEF\xBB\xBF" "f",
+		"abcdef");
+	clean_is("\xEF\xBB\xBFhus\xC2\xADl\xC3\xA4kare", 16, "husläkare");
+}
+
+static void test_invalid_utf8(void **state)
+{
+	(void)state;
+	const char bad[] = "a\xFF" "b\xC3" "c\xE2\x82" "d\xC0\xAF" "e\xED\xA0\x80" "f";
+	char *t = text_clean(bad, sizeof bad - 1);
+	assert_non_null(t);
+	assert_true(utf8_valid(t, strlen(t)));
+	assert_non_null(strstr(t, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c"));
+	assert_int_equal(t[0], 'a');
+	assert_int_equal(t[strlen(t) - 1], 'f');
+	free(t);
+	/* Latin-1 bytes passed off as UTF-8. */
+	html_is("V\xE5rdcentral", "V\xEF\xBF\xBDrdcentral");
+	assert_true(utf8_valid("åäö", strlen("åäö")));
+	assert_false(utf8_valid("\xC3", 1));
+	assert_false(utf8_valid("\xC0\x80", 2));
+	assert_false(utf8_valid("\xED\xA0\x80", 3));
+	assert_false(utf8_valid("\xF4\x90\x80\x80", 4));
+	assert_true(utf8_valid("\xF0\x9F\x98\x80", 4));
+}
+
+static void test_truncate(void **state)
+{
+	(void)state;
+	char s[64];
+	strcpy(s, "Kort text");
+	text_truncate(s, 20);
+	assert_string_equal(s, "Kort text");
+
+	strcpy(s, "Primärvården i Stockholm växer");
+	text_truncate(s, 20);
+	assert_true(strlen(s) <= 20);
+	assert_string_equal(s, "Primärvården i…");
+
+	/* Never splits å, whatever the limit. */
+	for (size_t max = 0; max < 20; max++) {
+		strcpy(s, "åååååååååååå");
+		text_truncate(s, max);
+		assert_true(strlen(s) <= max);
+		assert_true(utf8_valid(s, strlen(s)));
+	}
+	strcpy(s, "ååå ååå");
+	text_truncate(s, 8);
+	assert_string_equal(s, "åå…"); /* "ååå…" would be 9 bytes */
+	assert_true(strlen(s) <= 8);
+
+	strcpy(s, "ååååå");
+	text_truncate(s, 8);
+	assert_string_equal(s, "åå…");
+
+	/* No space to cut at: cut inside the word. */
+	strcpy(s, "allmänläkarbristen");
+	text_truncate(s, 10);
+	assert_true(strlen(s) <= 10);
+	assert_true(utf8_valid(s, strlen(s)));
+	assert_non_null(strstr(s, "…"));
+
+	/* A trailing comma is not left before the ellipsis. */
+	strcpy(s, "ett, två, tre, fyra, fem");
+	text_truncate(s, 16);
+	assert_string_equal(s, "ett, två…");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_entities_decoded_once),
+		cmocka_unit_test(test_tags_and_blocks),
+		cmocka_unit_test(test_whitespace),
+		cmocka_unit_test(test_invisible_characters),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_truncate),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
