@@ -29,23 +29,33 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ  = $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# `make V=1` shows the full compiler commands.
+ifeq ($(V),1)
+  Q =
+else
+  Q = @
+endif
+
 .PHONY: all deps check check-plain check-san demo eval bench install clean tests
 all: $(BUILD)/bulletin
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cmd/bulletin/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libbulletin.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/bulletin: $(CMD_OBJ) $(BUILD)/libbulletin.a
-	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libbulletin.a $(PKG_LIBS)
+	@[ "$(V)" = 1 ] || echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libbulletin.a $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbulletin.a tests/unit/testutil.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< \
+	@[ "$(V)" = 1 ] || echo "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< \
 		$(BUILD)/libbulletin.a $(PKG_LIBS) $(TEST_LIBS)
 
 tests: $(BUILD)/bulletin $(UNIT_BIN)
@@ -75,11 +85,14 @@ demo: deps
 
 eval: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/bulletin rules eval -r feeds/primarvard.rules ../shared/corpus/public.tsv
+	@echo "bulletin rules eval -r feeds/primarvard.rules ../shared/corpus/public.tsv"
+	@if [ -f ../shared/corpus/public.tsv ]; then $(BUILD)/bulletin rules eval -r feeds/primarvard.rules ../shared/corpus/public.tsv; \
+	else echo "skipped: ../shared/corpus/public.tsv is not here (it ships beside the project's own checkout)"; fi
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@for b in tests/bench/*.sh; do [ -f "$$b" ] && sh "$$b" $(BUILD)/bulletin; done; true
+	@set -- tests/bench/*.sh; [ -f "$$1" ] || { echo "no benchmarks yet (tests/bench/ is empty)"; exit 0; }; \
+	for b in "$$@"; do sh "$$b" $(BUILD)/bulletin || exit 1; done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bulletin/feeds \

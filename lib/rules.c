@@ -9,8 +9,19 @@
  *                             score for each distinct match; a match in the
  *                             title counts double (the title says what the
  *                             item is about, a summary only mentions things)
+ *   include W @ID             adds W x topic ID's own score (ID defined
+ *                             above); lets a topic borrow general context
  *   exclude PATTERN           inside a topic: vetoes that topic; before the
  *                             first topic: vetoes every item it matches
+ *
+ * Selection: the best topic is the one with the highest score (ties: the
+ * earlier topic, but a topic not vetoed beats a vetoed one). The item is
+ * selected when that score reaches the topic's threshold (its own, else the
+ * global one, default 1), unless a global exclude matched or the best
+ * topic's own exclude matched (then vetoed = 1). An exclude of any other
+ * topic does not change the outcome; its terms are still reported.
+ * A later file may reopen a topic (`topic ID` without a title) to add
+ * patterns; one file may not define a topic twice.
  *
  * PATTERN is one of
  *   stem          starts at a word start, open to the right (compounds):
@@ -42,6 +53,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* PCRE2's JIT reads the subject 16 bytes at a time, past its end (aligned,
+ * so harmless); valgrind reports each read. Under valgrind we use the
+ * interpreter, which gives the same results. The macro is a no-op outside
+ * valgrind. BULLETIN_PCRE2_NO_JIT=1 in the environment does the same. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 #define RULES_MAX_FILE (1024 * 1024)
 #define RULES_MAX_PATTERNS 10000
@@ -357,10 +381,11 @@ static int append_escaped_literal(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
-/* Compiles pattern text; on failure reports at col_base + PCRE2's offset
- * (when offsets map onto the written text) or at the pattern start. */
+/* Compiles pattern text; a PCRE2 error is reported at `at` + PCRE2's
+ * offset when offsets map onto the written text (the /regex/ form), else at
+ * the pattern start. */
 static int compile_rule(struct lctx *c, const char *regex, size_t len, int caseless,
-			const char *at, int offsets_map, pcre2_code **out)
+			const char *pstart, const char *at, int offsets_map, pcre2_code **out)
 {
 	int ec;
 	PCRE2_SIZE eo;
@@ -380,11 +405,12 @@ static int compile_rule(struct lctx *c, const char *regex, size_t len, int casel
 	uint32_t minlen = 1;
 	if (pcre2_pattern_info(code, PCRE2_INFO_MINLENGTH, &minlen) == 0 && minlen == 0) {
 		pcre2_code_free(code);
-		return lerr(c, at, "pattern can match empty text; it must require at least one character");
+		return lerr(c, pstart, "pattern can match empty text; it must require at least one character");
 	}
 	/* JIT is an optimisation only: without it (no support, no executable
 	 * memory) the interpreter gives the same results. */
-	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	if (!RUNNING_ON_VALGRIND && !getenv("BULLETIN_PCRE2_NO_JIT"))
+		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
 	*out = code;
 	return 0;
 }
@@ -550,8 +576,8 @@ static int add_pattern(struct lctx *c, const char *p, const char *end, double we
 		lerr(c, pstart, "pattern too long (at most %d bytes)", RULES_MAX_PATTERN_LEN);
 		goto out;
 	}
-	if (compile_rule(c, buf_str(&re), re.len, caseless, offsets_map ? regex_at : pstart, offsets_map,
-			 &code) < 0)
+	if (compile_rule(c, buf_str(&re), re.len, caseless, pstart, offsets_map ? regex_at : pstart,
+			 offsets_map, &code) < 0)
 		goto out;
 
 	struct rule ru = {0};

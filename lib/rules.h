@@ -48,7 +48,7 @@ struct match_term {
 
 struct match {
 	int selected;       /* 1 when the item goes into the digest */
-	int vetoed;         /* 1 when an exclude fired */
+	int vetoed;         /* 1 when a global exclude or the best topic's exclude fired */
 	long topic;         /* best-scoring topic index; -1 when none scored */
 	double score;       /* that topic's score */
 	struct match_term *terms;

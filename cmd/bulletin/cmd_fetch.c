@@ -18,11 +18,17 @@ static int store_document(struct app *a, const struct source *src, const struct 
 			       .summary_max = 600};
 	int n = feed_parse(res->body.data ? res->body.data : "", res->body.len, &fo, &items, err);
 	int fresh = 0;
-	*nitems = n > 0 ? n : 0;
-	if (n < 0) {
+	if (n < 0 && items.n == 0) {
 		item_list_free(&items);
 		return -1;
 	}
+	if (n < 0) {
+		/* Recover mode read part of a broken document: keep what it
+		 * read, and tell the chair the source needs a look. */
+		log_warn("source %s (%s): %s; kept the %zu items read before it", src->name,
+			 src->url, err->msg, items.n);
+	}
+	*nitems = (int)items.n;
 	time_t now = time(NULL);
 	if (store_begin(a->store, err) < 0) {
 		item_list_free(&items);

@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 SERVERS_DIR=$work
 . "$top/tests/servers/servers.sh"
-trap 'servers_stop; rm -rf "$work"' EXIT INT TERM
+trap 'servers_stop; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT INT TERM
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/#   /'; }
@@ -16,6 +16,7 @@ check() { name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
 
 mkdir -p "$work/site" "$work/maildir" "$work/cfg"
 cp "$top"/contrib/demo/site/*.xml "$top/tests/fixtures/pipeline/not-a-feed.txt" "$work/site/"
+cp "$top/tests/fixtures/feeds/truncated.xml" "$work/site/truncated.rss"
 start_http "$work/site" || { echo "Bail out! no HTTP server"; exit 1; }
 start_smtp "$work/maildir" || { echo "Bail out! no SMTP server"; exit 1; }
 REFUSED_PORT=$(free_port)
@@ -53,6 +54,7 @@ rc=$?
 check "run: exit 1 (some sources failed), not a crash" [ $rc -eq 1 ]
 check "run: the non-feed is named with its URL" grep -q "source not-a-feed (http://127.0.0.1:$HTTP_PORT/not-a-feed.txt)" "$work/err"
 check "run: the refused source is named with its URL" grep -q "source refused (http://127.0.0.1:$REFUSED_PORT/feed.xml)" "$work/err"
+check "run: a truncated feed keeps the items read, with a warning" grep -q "source truncated (.*): line 15, column 1: .*kept the 3 items" "$work/err"
 check "run: a disabled source is not fetched" sh -c "! grep -q switched-off '$work/err'"
 check "run: the member row without an address names file:line" grep -q 'members.csv:3' "$work/err"
 check "run: each valid member got exactly one mail" [ "$(mails)" -eq 2 ]

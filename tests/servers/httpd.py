@@ -15,6 +15,7 @@ listens. Routes under /_/ misbehave on purpose:
                         a hop's headers is caught
   /_/loop               302 to itself
   /_/file-redirect      302 to file:///etc/passwd
+  /_/ftp-redirect       302 to ftp://127.0.0.1:1/feed.xml
   /_/big/BYTES          a body of BYTES bytes (at most 1 GiB)
   /_/gzip/NAME          NAME gzip-encoded, Content-Encoding: gzip
   /_/hang               reads the request and never answers
@@ -148,6 +149,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def route_file_redirect(self, arg):
         self.reply(302, b"elsewhere\n", headers=(("Location", "file:///etc/passwd"),))
+
+    def route_ftp_redirect(self, arg):
+        # libcurl's own default would follow this one; ours must not.
+        self.reply(302, b"elsewhere\n", headers=(("Location", "ftp://127.0.0.1:1/feed.xml"),))
 
     def route_big(self, arg):
         n = int(arg)

@@ -135,8 +135,8 @@ static void assert_body(const struct fetch_result *r, const char *want, size_t l
 }
 
 enum {
-	GOOD1, GOOD2, NOT_FOUND, SERVER_ERROR, REFUSED, REDIRECTS, LOOP, FILE_REDIR, BIG, GZIP,
-	ETAG, HANG, NREQ
+	GOOD1, GOOD2, NOT_FOUND, SERVER_ERROR, REFUSED, REDIRECTS, LOOP, FILE_REDIR, FTP_REDIR,
+	BIG, GZIP, ETAG, HANG, NREQ
 };
 
 static void test_mixed_batch(void **state)
@@ -153,6 +153,7 @@ static void test_mixed_batch(void **state)
 		[REDIRECTS] = url("/_/redirect/3"),
 		[LOOP] = url("/_/loop"),
 		[FILE_REDIR] = url("/_/file-redirect"),
+		[FTP_REDIR] = url("/_/ftp-redirect"),
 		[BIG] = url("/_/big/3000000"),
 		[GZIP] = url("/_/gzip/feed2.xml"),
 		[ETAG] = url("/_/etag/feed1.xml"),
@@ -208,6 +209,10 @@ static void test_mixed_batch(void **state)
 	assert_int_equal(res[FILE_REDIR].status, FETCH_FAILED);
 	assert_int_equal(res[FILE_REDIR].body.len, 0);
 	assert_non_null(strstr(res[FILE_REDIR].error, "file"));
+
+	/* libcurl's default would try ftp; our protocol list refuses it. */
+	assert_int_equal(res[FTP_REDIR].status, FETCH_FAILED);
+	assert_non_null(strstr(res[FTP_REDIR].error, "\"ftp\" not supported"));
 
 	assert_int_equal(res[BIG].status, FETCH_FAILED);
 	assert_string_equal(res[BIG].error, "body larger than 1048576 bytes");
