@@ -1,12 +1,12 @@
 #include "digest.h"
 
 #include <cmark.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "mustache.h"
 #include "text.h"
 #include "timefmt.h"
@@ -205,24 +205,7 @@ static char *read_template(const char *dir, const char *name, struct err *err)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		err_set(err, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct buf b = BUF_INIT;
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		if (b.len + n > TEMPLATE_MAX || buf_append(&b, chunk, n) < 0) {
-			fclose(f);
-			buf_free(&b);
-			err_set(err, "%s: larger than %d bytes", path, TEMPLATE_MAX);
-			return NULL;
-		}
-	}
-	fclose(f);
-	return buf_steal(&b);
+	return fs_read_file(path, TEMPLATE_MAX, NULL, err);
 }
 
 static const char *partial_from_dir(void *vctx, const char *name)

@@ -1,6 +1,8 @@
-/* Small file-system helpers shared by the stages that write files. */
+/* Small file-system helpers shared by the stages that read and write files. */
 #ifndef BULLETIN_FSUTIL_H
 #define BULLETIN_FSUTIL_H
+
+#include <stddef.h>
 
 #include "err.h"
 
@@ -8,5 +10,11 @@
 int fs_mkdir_p(const char *dir, struct err *err);
 /* mkdir -p of the directory part of PATH ("a/b/c.db" makes "a/b"). */
 int fs_mkdir_parent(const char *path, struct err *err);
+/* The whole of PATH ("-" is stdin) in a malloc'd, NUL-terminated buffer the
+ * caller frees; *len (when len is not NULL) gets its length, which may be
+ * less than strlen() if the file holds NUL bytes. Fails with "PATH: ..." when
+ * it cannot be opened, is a directory, holds more than MAX bytes (found on a
+ * pipe too) or cannot be read. */
+char *fs_read_file(const char *path, size_t max, size_t *len, struct err *err);
 
 #endif

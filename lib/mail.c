@@ -10,6 +10,7 @@
 #include <libetpan/libetpan.h>
 
 #include "members.h"
+#include "text.h"
 
 /* Longer names and subjects are cut (on a character boundary): a header is
  * for reading, and libetpan refuses quoted strings over 499 bytes. */
@@ -19,35 +20,6 @@
  * word is 60 characters and still fits on the first line after "Subject: "
  * (libetpan folds before a word that would pass column 72). */
 #define EW_BYTES 36
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	unsigned min;
-	unsigned cp;
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xE0) == 0xC0) {
-		len = 2, cp = s[0] & 0x1F, min = 0x80;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		len = 3, cp = s[0] & 0x0F, min = 0x800;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		len = 4, cp = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
 
 /* A header-safe copy of s: control characters (CR and LF above all)
  * become spaces, runs of spaces one space, invalid UTF-8 U+FFFD; trimmed,
@@ -59,7 +31,7 @@ static char *clean_header(const char *s, size_t max)
 	size_t n = strlen((const char *)p);
 	int rc = buf_puts(&b, "");
 	while (rc == 0 && n > 0) {
-		size_t l = utf8_seq(p, n);
+		size_t l = utf8_decode((const char *)p, n, NULL);
 		const char *out = (const char *)p;
 		size_t outlen = l;
 		if (l == 0) {
@@ -112,28 +84,35 @@ static int put_b64(struct buf *b, const unsigned char *p, size_t n)
 	return rc;
 }
 
-/* RFC 2047 B encoding of clean UTF-8 text: encoded words separated by single
- * spaces (libetpan folds at those spaces), never splitting a character. */
-static int encode_words(struct buf *b, const char *s)
+/* RFC 2047 B encoding of clean UTF-8 text s[0..n): encoded words separated
+ * by single spaces (libetpan folds at those spaces), never splitting a
+ * character. With cut_after_space (a run of words in a phrase), text too
+ * long for one word is cut after a space where possible: decoders that
+ * follow RFC 2047 drop the white space between encoded words, and Python's
+ * address parser keeps it, so a cut after a space reads right in the first
+ * and only doubles a space in the second. */
+static int encode_words(struct buf *b, const char *s, size_t n, int cut_after_space)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
 	int first = 1;
 	while (n > 0) {
-		size_t take = 0;
+		size_t take = 0, last_space = 0;
 		while (take < n) {
-			size_t l = utf8_seq(p + take, n - take);
+			size_t l = utf8_decode(s + take, n - take, NULL);
 			if (l == 0)
 				l = 1; /* cannot happen after clean_header */
 			if (take + l > EW_BYTES)
 				break;
 			take += l;
+			if (s[take - 1] == ' ' && take < n)
+				last_space = take;
 		}
-		if ((!first && buf_putc(b, ' ')) || buf_puts(b, "=?UTF-8?B?") || put_b64(b, p, take) ||
-		    buf_puts(b, "?="))
+		if (cut_after_space && take < n && last_space > 0)
+			take = last_space;
+		if ((!first && buf_putc(b, ' ')) || buf_puts(b, "=?UTF-8?B?") ||
+		    put_b64(b, (const unsigned char *)s, take) || buf_puts(b, "?="))
 			return -1;
 		first = 0;
-		p += take;
+		s += take;
 		n -= take;
 	}
 	return 0;
@@ -150,39 +129,6 @@ static int atext_word(const char *s, size_t n)
 			return 0;
 	}
 	return 1;
-}
-
-/* Encodes one run of words that need encoding into encoded words. A run
- * too long for one word is cut after a space where possible: decoders that
- * follow RFC 2047 drop the white space between encoded words, and Python's
- * address parser keeps it, so a cut after a space reads right in the first
- * and only doubles a space in the second. */
-static int encode_run(struct buf *b, const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	int first = 1;
-	while (n > 0) {
-		size_t take = 0, last_space = 0;
-		while (take < n) {
-			size_t l = utf8_seq(p + take, n - take);
-			if (l == 0)
-				l = 1;
-			if (take + l > EW_BYTES)
-				break;
-			take += l;
-			if (p[take - 1] == ' ' && take < n)
-				last_space = take;
-		}
-		if (take < n && last_space > 0)
-			take = last_space;
-		if ((!first && buf_putc(b, ' ')) || buf_puts(b, "=?UTF-8?B?") || put_b64(b, p, take) ||
-		    buf_puts(b, "?="))
-			return -1;
-		first = 0;
-		p += take;
-		n -= take;
-	}
-	return 0;
 }
 
 /* An RFC 5322 phrase (display name) from clean UTF-8: plain atoms stay as
@@ -204,7 +150,7 @@ static int encode_phrase(struct buf *b, const char *s)
 		int plain = wl > 0 && atext_word(w, wl);
 		if (in_run && (wl == 0 || plain)) {
 			if ((!first && buf_putc(b, ' ')) ||
-			    encode_run(b, s + run_start, run_end - run_start))
+			    encode_words(b, s + run_start, run_end - run_start, 1))
 				return -1;
 			first = 0;
 			in_run = 0;
@@ -233,7 +179,7 @@ static char *header_text(const char *clean)
 	if (is_ascii(clean) && !strstr(clean, "=?"))
 		rc = buf_puts(&b, clean);
 	else
-		rc = encode_words(&b, clean);
+		rc = encode_words(&b, clean, strlen(clean), 0);
 	if (rc != 0) {
 		buf_free(&b);
 		return NULL;
@@ -248,8 +194,20 @@ static int add_field(struct mailimf_fields *fs, int type, void *data)
 	struct mailimf_field *f = mailimf_field_new(type, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 						    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 						    NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-	if (!f)
+	if (!f) {
+		/* The field would have owned data; without it, data is ours. */
+		switch (type) {
+		case MAILIMF_FIELD_ORIG_DATE: mailimf_orig_date_free(data); break;
+		case MAILIMF_FIELD_FROM: mailimf_from_free(data); break;
+		case MAILIMF_FIELD_REPLY_TO: mailimf_reply_to_free(data); break;
+		case MAILIMF_FIELD_TO: mailimf_to_free(data); break;
+		case MAILIMF_FIELD_MESSAGE_ID: mailimf_message_id_free(data); break;
+		case MAILIMF_FIELD_SUBJECT: mailimf_subject_free(data); break;
+		case MAILIMF_FIELD_OPTIONAL_FIELD: mailimf_optional_field_free(data); break;
+		default: break;
+		}
 		return -1;
+	}
 	switch (type) {
 	case MAILIMF_FIELD_ORIG_DATE: f->fld_data.fld_orig_date = data; break;
 	case MAILIMF_FIELD_FROM: f->fld_data.fld_from = data; break;

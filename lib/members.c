@@ -3,42 +3,20 @@
 #include "members.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "log.h"
+#include "text.h"
 
 /* A member list is small; anything bigger is a wrong file. */
 #define MAX_FILE (16u << 20)
 #define MAX_FIELDS 256
-
-static int utf8_len(const unsigned char *s)
-{
-	int len;
-	unsigned cp, min;
-	if ((s[0] & 0xE0) == 0xC0)
-		len = 2, cp = s[0] & 0x1F, min = 0x80;
-	else if ((s[0] & 0xF0) == 0xE0)
-		len = 3, cp = s[0] & 0x0F, min = 0x800;
-	else if ((s[0] & 0xF8) == 0xF0)
-		len = 4, cp = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	for (int i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
 
 int mail_address_valid(const char *addr)
 {
@@ -53,8 +31,8 @@ int mail_address_valid(const char *addr)
 		return 0;
 	for (const unsigned char *p = (const unsigned char *)addr; p < (const unsigned char *)at;) {
 		if (*p >= 0x80) {
-			int l = utf8_len(p);
-			if (l == 0 || p + l > (const unsigned char *)at)
+			size_t l = utf8_decode((const char *)p, (size_t)(at - (const char *)p), NULL);
+			if (l == 0)
 				return 0;
 			p += l;
 			continue;
@@ -81,11 +59,11 @@ int mail_address_valid(const char *addr)
 			continue;
 		}
 		if (*d >= 0x80) {
-			int l = utf8_len(d);
+			size_t l = utf8_decode((const char *)d, (size_t)(addr + total - (const char *)d), NULL);
 			if (l == 0)
 				return 0;
 			d += l;
-			lab += (size_t)l;
+			lab += l;
 			prev = 'a';
 		} else if (isalnum(*d) || *d == '-') {
 			if (*d == '-' && lab == 0)
@@ -298,46 +276,15 @@ static int list_push(struct member_list *l, const char *email, const char *name)
 	return 0;
 }
 
-static char *read_file(const char *path, size_t *len, struct err *err)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		err_set(err, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct buf b = BUF_INIT;
-	char chunk[8192];
-	size_t r;
-	int rc = 0;
-	while (rc == 0 && (r = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		if (b.len + r > MAX_FILE) {
-			err_set(err, "%s: larger than %u bytes; not a member list?", path, MAX_FILE);
-			rc = -1;
-		} else if (buf_append(&b, chunk, r) != 0) {
-			err_set(err, "%s: out of memory", path);
-			rc = -1;
-		}
-	}
-	if (rc == 0 && ferror(f)) {
-		err_set(err, "%s: read error", path);
-		rc = -1;
-	}
-	fclose(f);
-	if (rc != 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	*len = b.len;
-	return buf_steal(&b);
-}
-
 int members_load(const char *path, struct member_list *out, struct err *err)
 {
 	memset(out, 0, sizeof *out);
 	size_t n;
-	char *data = read_file(path, &n, err);
-	if (!data)
+	char *data = fs_read_file(path, MAX_FILE, &n, err);
+	if (!data) {
+		err_prefix(err, "member list");
 		return -1;
+	}
 	size_t pos = 0, line = 1;
 	if (n >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
 		pos = 3;
@@ -349,47 +296,35 @@ int members_load(const char *path, struct member_list *out, struct err *err)
 	long ecol = -1, ncol = -1;
 	struct seen seen = {NULL, 0, 0};
 
-	/* The header: the first non-blank record. */
+	/* The header is the first non-blank record; the members follow. */
 	for (;;) {
 		record_clear(&r);
 		size_t start = line;
 		int k = next_record(data, n, &pos, &line, sep, &r);
-		if (k < 0) {
-			err_set(err, "%s: out of memory", path);
-			goto out;
-		}
-		if (k == 0) {
+		if (k < 0)
+			goto oom;
+		if (k == 0 && ecol < 0) {
 			err_set(err, "%s: empty file; expected a header row with an email column", path);
-			goto out;
-		}
-		if (blank_record(&r))
-			continue;
-		for (size_t i = 0; i < r.n; i++) {
-			const char *h = trim(r.f[i]);
-			if (ecol < 0 && (strcasecmp(h, "email") == 0 || strcasecmp(h, "e-mail") == 0))
-				ecol = (long)i;
-			else if (ncol < 0 && strcasecmp(h, "name") == 0)
-				ncol = (long)i;
-		}
-		if (ecol < 0) {
-			err_set(err, "%s:%zu: the header row has no \"email\" column", path, start);
-			goto out;
-		}
-		break;
-	}
-
-	for (;;) {
-		record_clear(&r);
-		size_t start = line;
-		int k = next_record(data, n, &pos, &line, sep, &r);
-		if (k < 0) {
-			err_set(err, "%s: out of memory", path);
 			goto out;
 		}
 		if (k == 0)
 			break;
 		if (blank_record(&r))
 			continue;
+		if (ecol < 0) {
+			for (size_t i = 0; i < r.n; i++) {
+				const char *h = trim(r.f[i]);
+				if (ecol < 0 && (strcasecmp(h, "email") == 0 || strcasecmp(h, "e-mail") == 0))
+					ecol = (long)i;
+				else if (ncol < 0 && strcasecmp(h, "name") == 0)
+					ncol = (long)i;
+			}
+			if (ecol < 0) {
+				err_set(err, "%s:%zu: the header row has no \"email\" column", path, start);
+				goto out;
+			}
+			continue;
+		}
 		if (r.unterminated) {
 			log_warn("%s:%zu: a quoted field is not closed; row skipped", path, start);
 			out->skipped++;
@@ -413,15 +348,11 @@ int members_load(const char *path, struct member_list *out, struct err *err)
 			out->skipped++;
 			continue;
 		}
-		if (list_push(out, email, name) != 0) {
-			err_set(err, "%s: out of memory", path);
-			goto out;
-		}
+		if (list_push(out, email, name) != 0)
+			goto oom;
 		int s = seen_add(&seen, out->v[out->n - 1].email);
-		if (s < 0) {
-			err_set(err, "%s: out of memory", path);
-			goto out;
-		}
+		if (s < 0)
+			goto oom;
 		if (s == 1) {
 			log_warn("%s:%zu: %s is listed more than once; the first row is kept", path,
 				 start, email);
@@ -432,6 +363,9 @@ int members_load(const char *path, struct member_list *out, struct err *err)
 		}
 	}
 	rc = 0;
+	goto out;
+oom:
+	err_set(err, "%s: out of memory", path);
 out:
 	record_clear(&r);
 	free(seen.slot);

@@ -44,15 +44,15 @@
 #include "rules.h"
 
 #include "buf.h"
+#include "fsutil.h"
+#include "text.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <pcre2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* PCRE2's JIT reads the subject 16 bytes at a time, past its end (aligned,
  * so harmless); valgrind reports each read. Under valgrind we use the
@@ -260,38 +260,14 @@ static int expect_end(const struct lctx *c, const char *p, const char *end)
 	return 0;
 }
 
-/* Validates UTF-8; returns NULL or the first bad byte. */
+/* Validates UTF-8 and rejects NUL; returns NULL or the first bad byte. */
 static const char *utf8_bad(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *e = p + n;
-	while (p < e) {
-		unsigned ch = *p;
-		size_t k;
-		uint32_t cp, min;
-		if (ch < 0x80) {
-			if (ch == 0)
-				return (const char *)p;
-			p++;
-			continue;
-		} else if ((ch & 0xE0) == 0xC0) {
-			k = 1, cp = ch & 0x1F, min = 0x80;
-		} else if ((ch & 0xF0) == 0xE0) {
-			k = 2, cp = ch & 0x0F, min = 0x800;
-		} else if ((ch & 0xF8) == 0xF0) {
-			k = 3, cp = ch & 0x07, min = 0x10000;
-		} else {
-			return (const char *)p;
-		}
-		if ((size_t)(e - p) <= k)
-			return (const char *)p;
-		for (size_t i = 1; i <= k; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return (const char *)p;
-			cp = (cp << 6) | (p[i] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return (const char *)p;
-		p += k + 1;
+	for (const char *e = s + n; s < e;) {
+		size_t k = utf8_decode(s, (size_t)(e - s), NULL);
+		if (k == 0 || *s == '\0')
+			return s;
+		s += k;
 	}
 	return NULL;
 }
@@ -455,6 +431,25 @@ static int add_ref(struct lctx *c, const char *p, const char *end, double weight
 	return make_where(c, &ru, p, q);
 }
 
+/* The flags after a /pattern/ or "word" (c: case-sensitive, i: caseless),
+ * from q to the next blank or comment. Returns where they end, or NULL after
+ * reporting an unknown flag (WHAT names the pattern kind and the choices). */
+static const char *parse_flags(struct lctx *c, const char *q, const char *end, int *caseless,
+			       const char *what)
+{
+	for (; q < end && !is_ws(*q) && *q != '#'; q++) {
+		if (*q == 'c')
+			*caseless = 0;
+		else if (*q == 'i')
+			*caseless = 1;
+		else {
+			lerr(c, q, "unknown flag '%c' after %s", *q, what);
+			return NULL;
+		}
+	}
+	return q;
+}
+
 /* Parses PATTERN at p (the rest of the line) and adds the rule. */
 static int add_pattern(struct lctx *c, const char *p, const char *end, double weight, int exclude)
 {
@@ -487,20 +482,10 @@ static int add_pattern(struct lctx *c, const char *p, const char *end, double we
 			goto oom;
 		regex_at = p + 1;
 		offsets_map = 1;
-		q++;
-		while (q < end && !is_ws(*q) && *q != '#') {
-			if (*q == 'c')
-				caseless = 0;
-			else if (*q == 'i')
-				caseless = 1;
-			else {
-				buf_free(&re);
-				return lerr(c, q, "unknown flag '%c' after /pattern/ (use c for case-sensitive, i for caseless)",
-					    *q);
-			}
-			q++;
-		}
-		pend = q;
+		pend = parse_flags(c, q + 1, end, &caseless,
+				   "/pattern/ (use c for case-sensitive, i for caseless)");
+		if (!pend)
+			goto out;
 	} else if (*p == '"') {
 		struct buf lit = BUF_INIT;
 		const char *q = p + 1;
@@ -522,19 +507,12 @@ static int add_pattern(struct lctx *c, const char *p, const char *end, double we
 			return lerr(c, p, "empty pattern");
 		}
 		caseless = 0;
-		q++;
-		while (q < end && !is_ws(*q) && *q != '#') {
-			if (*q == 'c')
-				caseless = 0;
-			else if (*q == 'i')
-				caseless = 1;
-			else {
-				buf_free(&lit);
-				return lerr(c, q, "unknown flag '%c' after \"word\" (use i for caseless, c for exact case)", *q);
-			}
-			q++;
+		pend = parse_flags(c, q + 1, end, &caseless,
+				   "\"word\" (use i for caseless, c for exact case)");
+		if (!pend) {
+			buf_free(&lit);
+			goto out;
 		}
-		pend = q;
 		int ok = buf_puts(&re, "(?<![\\p{L}\\p{N}])") == 0 &&
 			 append_escaped_literal(&re, lit.data, lit.len) == 0 &&
 			 buf_puts(&re, "(?![\\p{L}\\p{N}])") == 0;
@@ -827,36 +805,13 @@ int rules_load_string(struct rules *r, const char *name, const char *text, struc
 
 int rules_load_file(struct rules *r, const char *path, struct err *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return err_set(err, "%s: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		return err_set(err, "%s: is a directory", path);
-	}
-	/* Read at most one byte past the cap to detect an oversized file even
-	 * when stat cannot tell (a pipe). */
-	char *data = malloc(RULES_MAX_FILE + 2);
-	if (!data) {
-		fclose(f);
-		return err_set(err, "%s: out of memory", path);
-	}
-	size_t n = fread(data, 1, RULES_MAX_FILE + 1, f);
-	int ioerr = ferror(f);
-	fclose(f);
-	if (ioerr) {
-		free(data);
-		return err_set(err, "%s: read error", path);
-	}
-	if (n > RULES_MAX_FILE) {
-		free(data);
-		return err_set(err, "%s: too large (more than %d bytes)", path, RULES_MAX_FILE);
-	}
-	data[n] = '\0';
-	if (memchr(data, '\0', n)) {
+	size_t n;
+	char *data = fs_read_file(path, RULES_MAX_FILE, &n, err);
+	if (!data)
+		return -1;
+	const char *z = memchr(data, '\0', n);
+	if (z) {
 		/* Report the NUL where it is rather than silently cutting. */
-		const char *z = memchr(data, '\0', n);
 		unsigned line = 1, col = 1;
 		for (const char *q = data; q < z; q++) {
 			if (*q == '\n')

@@ -1,8 +1,9 @@
 #include "rules_eval.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "fsutil.h"
 
 #define EVAL_MAX_FILE (64L * 1024 * 1024)
 
@@ -196,39 +197,10 @@ int rules_eval_string(const struct rules *r, const char *name, const char *text,
 int rules_eval_tsv(const struct rules *r, const char *path, struct rules_eval *out, struct err *err)
 {
 	memset(out, 0, sizeof *out);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return err_set(err, "%s: %s", path, strerror(errno));
-	char *data = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
-		if (cap - n < 65536) {
-			if (cap >= (size_t)EVAL_MAX_FILE) {
-				free(data);
-				fclose(f);
-				return err_set(err, "%s: too large (more than %ld bytes)", path, EVAL_MAX_FILE);
-			}
-			cap = cap ? cap * 2 : 131072;
-			char *nd = realloc(data, cap + 1);
-			if (!nd) {
-				free(data);
-				fclose(f);
-				return err_set(err, "%s: out of memory", path);
-			}
-			data = nd;
-		}
-		size_t got = fread(data + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	int ioerr = ferror(f);
-	fclose(f);
-	if (ioerr) {
-		free(data);
-		return err_set(err, "%s: read error", path);
-	}
-	data[n] = '\0';
+	size_t n;
+	char *data = fs_read_file(path, EVAL_MAX_FILE, &n, err);
+	if (!data)
+		return -1;
 	if (strlen(data) != n) {
 		free(data);
 		return err_set(err, "%s: NUL byte in the file", path);

@@ -8,56 +8,57 @@
 
 #define REPLACEMENT 0xFFFDu
 
-/* Decodes one UTF-8 sequence at s (n bytes available). Returns the number
- * of bytes consumed (>= 1) and stores the code point, or U+FFFD for a bad
- * byte (consuming just that byte, so resynchronisation is immediate). */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+size_t utf8_decode(const char *s, size_t n, uint32_t *cp)
 {
-	unsigned c = s[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
+	const unsigned char *u = (const unsigned char *)s;
+	if (n == 0)
+		return 0;
+	unsigned c = u[0];
 	size_t need;
 	uint32_t v, min;
-	if (c >= 0xC2 && c <= 0xDF) {
+	if (c < 0x80)
+		need = 0, v = c, min = 0;
+	else if (c >= 0xC2 && c <= 0xDF)
 		need = 1, v = c & 0x1F, min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
+	else if (c >= 0xE0 && c <= 0xEF)
 		need = 2, v = c & 0x0F, min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
+	else if (c >= 0xF0 && c <= 0xF4)
 		need = 3, v = c & 0x07, min = 0x10000;
-	} else {
-		*cp = REPLACEMENT;
-		return 1;
-	}
-	if (n < need + 1) {
-		*cp = REPLACEMENT;
-		return 1;
-	}
+	else
+		return 0;
+	if (n < need + 1)
+		return 0;
 	for (size_t i = 1; i <= need; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*cp = REPLACEMENT;
-			return 1;
-		}
-		v = (v << 6) | (s[i] & 0x3F);
+		if ((u[i] & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (u[i] & 0x3F);
 	}
-	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-		*cp = REPLACEMENT;
-		return 1;
-	}
-	*cp = v;
+	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	if (cp)
+		*cp = v;
 	return need + 1;
+}
+
+/* One character at s (n > 0 bytes available): the bytes consumed (>= 1) and
+ * the code point, or U+FFFD for a bad byte (consuming just that byte, so
+ * resynchronisation is immediate). */
+static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t k = utf8_decode((const char *)s, n, cp);
+	if (k == 0) {
+		*cp = REPLACEMENT;
+		k = 1;
+	}
+	return k;
 }
 
 int utf8_valid(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < len) {
-		uint32_t cp;
-		size_t k = utf8_next(p + i, len - i, &cp);
-		/* A literal U+FFFD in the input is valid; a 1-byte FFFD is not. */
-		if (cp == REPLACEMENT && k == 1)
+		size_t k = utf8_decode(s + i, len - i, NULL);
+		if (k == 0)
 			return 0;
 		i += k;
 	}

@@ -3,6 +3,7 @@
 #define BULLETIN_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* HTML fragment to plain text: tags dropped (script/style with their
  * content), block elements become line breaks, entities decoded once,
@@ -20,6 +21,11 @@ void text_truncate(char *s, size_t max);
  * or 0 when unknown. Used by parsers to repair feeds that use HTML entities
  * without declaring them. */
 unsigned long text_html_entity(const char *name, size_t len);
+/* Length (1-4) of the valid UTF-8 sequence at s, reading at most n bytes,
+ * and its code point in *cp (cp may be NULL); 0 when the bytes are invalid
+ * (overlong, surrogate, above U+10FFFF, stray continuation) or truncated,
+ * or n is 0. A NUL byte is a valid sequence of length 1. */
+size_t utf8_decode(const char *s, size_t n, uint32_t *cp);
 /* 1 when s[0..len) is valid UTF-8. */
 int utf8_valid(const char *s, size_t len);
 

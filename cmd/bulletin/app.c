@@ -1,9 +1,7 @@
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "cli.h"
 #include "fsutil.h"
 #include "log.h"
@@ -91,39 +89,11 @@ void app_free(struct app *a)
 
 char *app_read_file(const char *path, size_t max, size_t *len)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!f) {
-		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	int bad = 0;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		if (b.len + n > max) {
-			fprintf(stderr, "bulletin: %s: larger than %zu bytes\n", path, max);
-			bad = 1;
-			break;
-		}
-		if (buf_append(&b, chunk, n) < 0) {
-			fprintf(stderr, "bulletin: out of memory\n");
-			bad = 1;
-			break;
-		}
-	}
-	if (!bad && ferror(f)) {
-		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
-		bad = 1;
-	}
-	if (f != stdin)
-		fclose(f);
-	if (bad) {
-		buf_free(&b);
-		return NULL;
-	}
-	*len = b.len;
-	return buf_steal(&b);
+	struct err err;
+	char *data = fs_read_file(path, max, len, &err);
+	if (!data)
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+	return data;
 }
 
 int app_compose(struct app *a, time_t now, struct digest_row *row, json_t **model_out)

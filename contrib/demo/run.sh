@@ -33,10 +33,12 @@ fi
 echo "demo: the digest, as archived:"
 ls -1 "$work"/archive/* | sed 's|^|  |'
 echo "demo: mails received by the local SMTP server (Maildir $work/maildir):"
-for f in "$work"/maildir/new/*; do
-	[ -f "$f" ] || continue
-	to=$(grep -m1 '^To:' "$f")
-	echo "  $(basename "$f")  $to"
-done
+/usr/bin/python3 - "$work/maildir/new" <<'PY'
+import email, email.policy, os, sys
+d = sys.argv[1]
+for f in sorted(os.listdir(d)):
+    m = email.message_from_bytes(open(os.path.join(d, f), 'rb').read(), policy=email.policy.default)
+    print('  To: %s\n      Subject: %s' % (m['To'], m['Subject']))
+PY
 echo "demo: read one with:  less $(ls "$work"/maildir/new/* | head -1)"
 echo "demo: the Markdown digest:  less $(ls "$work"/archive/*.md | head -1)"

@@ -206,7 +206,7 @@ static void test_load_file_errors(void **state)
 		fputs("# padding line for the size cap test\n", f);
 	fclose(f);
 	assert_int_equal(rules_load_file(r, path, &e), -1);
-	assert_non_null(strstr(e.msg, "too large"));
+	assert_non_null(strstr(e.msg, "larger than"));
 	unlink(path);
 	rules_free(r);
 }

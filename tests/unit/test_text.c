@@ -110,6 +110,39 @@ static void test_invalid_utf8(void **state)
 	assert_true(utf8_valid("\xF0\x9F\x98\x80", 4));
 }
 
+static void decode_is(const char *s, size_t n, size_t want_len, uint32_t want_cp)
+{
+	uint32_t cp = 0xDEAD;
+	size_t k = utf8_decode(s, n, &cp);
+	if (k != want_len || (k && cp != want_cp))
+		fail_msg("utf8_decode(%zu bytes): want %zu/U+%04X, got %zu/U+%04X", n, want_len,
+			 (unsigned)want_cp, k, (unsigned)cp);
+}
+
+static void test_utf8_decode(void **state)
+{
+	(void)state;
+	decode_is("a", 1, 1, 'a');
+	decode_is("", 1, 1, 0); /* NUL is a character */
+	decode_is("a", 0, 0, 0);
+	decode_is("\xC3\xA5", 2, 2, 0xE5);           /* å */
+	decode_is("\xC3\x98", 2, 2, 0xD8);           /* Ø */
+	decode_is("\xE2\x80\xA6", 3, 3, 0x2026);     /* … */
+	decode_is("\xEF\xBF\xBD", 3, 3, 0xFFFD);     /* a real U+FFFD */
+	decode_is("\xF0\x9F\x98\x80", 4, 4, 0x1F600);
+	decode_is("\xF4\x8F\xBF\xBF", 4, 4, 0x10FFFF);
+	decode_is("\xC3\xA5", 1, 0, 0);              /* truncated by n */
+	decode_is("\xE2\x80", 3, 0, 0);              /* truncated by NUL */
+	decode_is("\xA5", 1, 0, 0);                   /* stray continuation */
+	decode_is("\xC0\xAF", 2, 0, 0);              /* overlong */
+	decode_is("\xE0\x80\xAF", 3, 0, 0);          /* overlong */
+	decode_is("\xED\xA0\x80", 3, 0, 0);          /* surrogate */
+	decode_is("\xF4\x90\x80\x80", 4, 0, 0);      /* above U+10FFFF */
+	decode_is("\xF8\x88\x80\x80\x80", 5, 0, 0);
+	decode_is("\xFF", 1, 0, 0);
+	assert_int_equal(utf8_decode("\xC3\xA4", 2, NULL), 2);
+}
+
 static void test_truncate(void **state)
 {
 	(void)state;
@@ -160,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_whitespace),
 		cmocka_unit_test(test_invisible_characters),
 		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_utf8_decode),
 		cmocka_unit_test(test_truncate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

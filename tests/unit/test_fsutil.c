@@ -1,0 +1,107 @@
+#include "testutil.h"
+
+#include <unistd.h>
+
+#include "fsutil.h"
+
+static char tmpdir[] = "/tmp/test_fsutilXXXXXX";
+
+static void write_file(const char *path, const char *data, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_read_whole_file(void **state)
+{
+	(void)state;
+	char path[256];
+	snprintf(path, sizeof path, "%s/a.txt", tmpdir);
+	/* A NUL inside stays, and the length tells it apart from the end. */
+	write_file(path, "bl\xC3\xA5\0b\xC3\xA4r\n", 10);
+	struct err e = {""};
+	size_t n = 99;
+	char *d = fs_read_file(path, 10, &n, &e);
+	assert_non_null(d);
+	assert_int_equal(n, 10);
+	assert_memory_equal(d, "bl\xC3\xA5\0b\xC3\xA4r\n", 11);
+	free(d);
+
+	/* Exactly one byte over the cap fails. */
+	assert_null(fs_read_file(path, 9, &n, &e));
+	char want[300];
+	snprintf(want, sizeof want, "%s: larger than 9 bytes", path);
+	assert_string_equal(e.msg, want);
+
+	/* An empty file is an empty string, not NULL. */
+	write_file(path, "", 0);
+	d = fs_read_file(path, 0, &n, &e);
+	assert_non_null(d);
+	assert_int_equal(n, 0);
+	assert_string_equal(d, "");
+	free(d);
+	unlink(path);
+}
+
+static void test_read_errors(void **state)
+{
+	(void)state;
+	struct err e = {""};
+	char path[256], want[300];
+	snprintf(path, sizeof path, "%s/missing", tmpdir);
+	assert_null(fs_read_file(path, 100, NULL, &e));
+	snprintf(want, sizeof want, "%s: No such file or directory", path);
+	assert_string_equal(e.msg, want);
+
+	assert_null(fs_read_file(tmpdir, 100, NULL, &e));
+	snprintf(want, sizeof want, "%s: is a directory", tmpdir);
+	assert_string_equal(e.msg, want);
+}
+
+/* "-" reads stdin, and the cap holds on a pipe, where no size is known. */
+static void test_read_stdin_pipe(void **state)
+{
+	(void)state;
+	int saved = dup(0);
+	assert_true(saved >= 0);
+	for (int over = 0; over < 2; over++) {
+		int p[2];
+		assert_int_equal(pipe(p), 0);
+		assert_int_equal(write(p[1], "0123456789", 10), 10);
+		close(p[1]);
+		assert_int_equal(dup2(p[0], 0), 0);
+		close(p[0]);
+		clearerr(stdin);
+		struct err e = {""};
+		size_t n = 0;
+		char *d = fs_read_file("-", over ? 9 : 10, &n, &e);
+		if (over) {
+			assert_null(d);
+			assert_string_equal(e.msg, "-: larger than 9 bytes");
+		} else {
+			assert_non_null(d);
+			assert_int_equal(n, 10);
+			assert_string_equal(d, "0123456789");
+			free(d);
+		}
+	}
+	assert_int_equal(dup2(saved, 0), 0);
+	close(saved);
+	clearerr(stdin);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir))
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_whole_file),
+		cmocka_unit_test(test_read_errors),
+		cmocka_unit_test(test_read_stdin_pipe),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rmdir(tmpdir);
+	return rc;
+}
