@@ -9,7 +9,7 @@ CC       ?= cc
 # libetpan.pc adds a no-PIE link spec that breaks a PIE build.
 PKGS      = libcurl libxml-2.0 libpcre2-8 sqlite3 libcmark inih jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -pthread
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -19,7 +19,7 @@ ifeq ($(SAN),1)
   CFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
   LDFLAGS += -fsanitize=address,undefined
 endif
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DBULLETIN_VERSION='"$(VERSION)"' \
+ALL_CFLAGS = -std=c11 -pthread -D_GNU_SOURCE -DBULLETIN_VERSION='"$(VERSION)"' \
 	-DBULLETIN_DATADIR='"$(PREFIX)/share/bulletin"' $(WARN) $(CFLAGS) -Ilib $(PKG_CFLAGS)
 
 LIB_SRC  = $(wildcard lib/*.c)

@@ -20,7 +20,7 @@ void buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
-static int buf_reserve(struct buf *b, size_t extra)
+int buf_reserve(struct buf *b, size_t extra)
 {
 	if (extra > SIZE_MAX / 2 - b->len - 1)
 		return -1;

@@ -16,6 +16,9 @@ struct buf {
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);
 void buf_reset(struct buf *b); /* len = 0, keeps the allocation */
+/* Makes room for extra more bytes (and the NUL) without changing len, so
+ * hot loops can write into data + len directly. Returns 0 or -1. */
+int buf_reserve(struct buf *b, size_t extra);
 /* All appenders return 0, or -1 when memory runs out (the buffer is unchanged). */
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);

@@ -195,6 +195,14 @@ static int main_handler(void *user, const char *section, const char *name, const
 		return set_long(p, &c->max_redirects, name, v, 0, 20);
 	if (KEY("fetch", "max_body"))
 		return set_long(p, &c->max_body, name, v, 1024, 1L << 30);
+	if (KEY("fetch", "low_speed_time"))
+		return set_long(p, &c->low_speed_time, name, v, 1, 3600);
+	if (KEY("fetch", "retries"))
+		return set_long(p, &c->retries, name, v, 0, 10);
+	if (KEY("fetch", "retry_after_max"))
+		return set_long(p, &c->retry_after_max, name, v, 0, 3600);
+	if (KEY("fetch", "flag_after"))
+		return set_long(p, &c->flag_after, name, v, 1, 1000);
 	if (KEY("sources", "files"))
 		return add_files(p, &c->source_files, &c->nsource_files, name, v);
 	if (KEY("rules", "files"))
@@ -351,6 +359,8 @@ int config_load(struct config *c, const char *path, struct err *err)
 	c->verify_tls = 1;
 	c->summary_length = 300;
 	c->max_age_days = 30;
+	c->retries = -1;
+	c->flag_after = 3;
 	struct parse p = {.c = c, .err = err};
 	if (!(c->path = strdup(path)))
 		return err_set(err, "out of memory");

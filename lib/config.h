@@ -27,6 +27,10 @@ struct config {
 	char *contact;        /* for the User-Agent */
 	long max_parallel, max_per_host, connect_timeout, timeout, max_redirects;
 	long max_body;
+	long low_speed_time;  /* seconds under 100 bytes/s before giving up */
+	long retries;         /* after the first attempt; -1 = default */
+	long retry_after_max; /* seconds */
+	long flag_after;      /* consecutive failed runs before a source is flagged */
 	/* [sources], [rules] */
 	char **source_files;
 	size_t nsource_files;

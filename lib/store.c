@@ -59,6 +59,7 @@ static const char *const migrations[] = {
 /* Statements prepared once per store and reused. */
 enum stmt_id {
 	ST_SOURCE_GET,
+	ST_SOURCES_ALL,
 	ST_SOURCE_OK,
 	ST_SOURCE_FAIL,
 	ST_ITEM_INSERT,
@@ -77,6 +78,8 @@ enum stmt_id {
 static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_SOURCE_GET] = "SELECT etag, last_modified, last_attempt, last_success,"
 			  " consecutive_failures, last_error FROM sources WHERE name = ?1",
+	[ST_SOURCES_ALL] = "SELECT etag, last_modified, last_attempt, last_success,"
+			   " consecutive_failures, last_error, name, url FROM sources ORDER BY name",
 	[ST_SOURCE_OK] = "INSERT INTO sources(name, url, etag, last_modified, last_attempt,"
 			 " last_success, consecutive_failures, last_error)"
 			 " VALUES(?1, ?2, ?3, ?4, ?5, ?5, 0, NULL)"
@@ -331,6 +334,28 @@ void source_state_free(struct source_state *st)
 	memset(st, 0, sizeof *st);
 }
 
+static void health_clear(struct source_health *h)
+{
+	free(h->name);
+	free(h->url);
+	source_state_free(&h->st);
+	memset(h, 0, sizeof *h);
+}
+
+/* Columns 0-5 of ST_SOURCE_GET and ST_SOURCES_ALL. */
+static int read_source_state(sqlite3_stmt *q, struct source_state *out)
+{
+	out->last_attempt = col_time(q, 2);
+	out->last_success = col_time(q, 3);
+	out->consecutive_failures = sqlite3_column_int(q, 4);
+	if (col_dup(q, 0, &out->etag) || col_dup(q, 1, &out->last_modified) ||
+	    col_dup(q, 5, &out->last_error)) {
+		source_state_free(out);
+		return -1;
+	}
+	return 0;
+}
+
 int store_source_get(struct store *s, const char *name, struct source_state *out,
 		     struct err *err)
 {
@@ -342,19 +367,60 @@ int store_source_get(struct store *s, const char *name, struct source_state *out
 	bind_text(q, 1, name);
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
-		out->last_attempt = col_time(q, 2);
-		out->last_success = col_time(q, 3);
-		out->consecutive_failures = sqlite3_column_int(q, 4);
-		if (col_dup(q, 0, &out->etag) || col_dup(q, 1, &out->last_modified) ||
-		    col_dup(q, 5, &out->last_error)) {
-			source_state_free(out);
+		if (read_source_state(q, out) < 0)
 			ret = err_set(err, "%s: source %s: out of memory", s->path, name);
-		}
 	} else if (rc != SQLITE_DONE) {
 		ret = db_err(s, err, "reading a source");
 	}
 	done(q);
 	return ret;
+}
+
+int store_sources_all(struct store *s, struct source_health **out, size_t *n, struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = stmt(s, ST_SOURCES_ALL, err);
+	if (!q)
+		return -1;
+	size_t cap = 0;
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 32;
+			struct source_health *v = realloc(*out, cap * sizeof *v);
+			if (!v) {
+				ret = err_set(err, "%s: out of memory", s->path);
+				break;
+			}
+			*out = v;
+		}
+		struct source_health *h = &(*out)[*n];
+		memset(h, 0, sizeof *h);
+		if (read_source_state(q, &h->st) < 0 || col_dup(q, 6, &h->name) ||
+		    col_dup(q, 7, &h->url)) {
+			health_clear(h);
+			ret = err_set(err, "%s: out of memory", s->path);
+			break;
+		}
+		(*n)++;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_err(s, err, "listing sources");
+	done(q);
+	if (ret < 0) {
+		source_health_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return ret;
+}
+
+void source_health_free(struct source_health *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		health_clear(&v[i]);
+	free(v);
 }
 
 int store_source_record(struct store *s, const char *name, const char *url, int ok,

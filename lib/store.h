@@ -39,6 +39,16 @@ int store_source_record(struct store *s, const char *name, const char *url, int 
 			const char *error, const char *etag, const char *last_modified,
 			time_t now, struct err *err);
 
+/* Every source the store has seen, by name (sources removed from the
+ * config stay until the store forgets them). */
+struct source_health {
+	char *name;
+	char *url;
+	struct source_state st;
+};
+int store_sources_all(struct store *s, struct source_health **out, size_t *n, struct err *err);
+void source_health_free(struct source_health *v, size_t n);
+
 /* --- items --- */
 /* Inserts the item (source and key required) if (source, key) is unknown,
  * with first_seen = now; sets *is_new to 1 then, else 0 (the stored row's

@@ -145,9 +145,14 @@ static void emit_cp(struct emit *e, uint32_t cp)
 	}
 	e->nl = 0;
 	e->space = 0;
-	char u[4];
-	if (buf_append(&e->b, u, utf8_put(cp, u)) < 0)
+	/* Called once per character of every summary: write in place rather
+	 * than through buf_append's checks (the bench showed it in profiles). */
+	if (e->b.cap - e->b.len < 8 && buf_reserve(&e->b, 8) < 0) {
 		e->oom = 1;
+		return;
+	}
+	e->b.len += utf8_put(cp, e->b.data + e->b.len);
+	e->b.data[e->b.len] = '\0';
 }
 
 static char *emit_finish(struct emit *e)
@@ -155,6 +160,13 @@ static char *emit_finish(struct emit *e)
 	if (e->oom) {
 		buf_free(&e->b);
 		return NULL;
+	}
+	/* Items keep these strings for the whole run: give back the slack
+	 * the doubling left (up to half the buffer). */
+	if (e->b.data && e->b.cap > e->b.len + 1) {
+		char *p = realloc(e->b.data, e->b.len + 1);
+		if (p)
+			e->b.data = p, e->b.cap = e->b.len + 1;
 	}
 	return buf_steal(&e->b);
 }

@@ -40,6 +40,7 @@ int cmd_parse(struct app *a, int argc, char **argv);
 int cmd_rules(struct app *a, int argc, char **argv);
 int cmd_digest(struct app *a, int argc, char **argv);
 int cmd_send(struct app *a, int argc, char **argv);
+int cmd_sources(struct app *a, int argc, char **argv);
 int cmd_run(struct app *a, int argc, char **argv);
 
 /* The stages `run` chains; each returns 0 or an exit status. */

@@ -1,10 +1,13 @@
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "charset.h"
 #include "cli.h"
 #include "feed.h"
+#include "timefmt.h"
 #include "fetch.h"
 #include "log.h"
 
@@ -14,9 +17,16 @@ static int store_document(struct app *a, const struct source *src, const struct 
 			  int *nitems, struct err *err)
 {
 	struct item_list items = {0};
+	struct buf utf8 = BUF_INIT;
+	char used[128];
+	if (charset_to_utf8(res->body.data ? res->body.data : "", res->body.len, res->content_type,
+			    &utf8, used, sizeof used, err) < 0)
+		return -1;
+	log_debug("source %s: %s", src->name, used);
 	struct feed_opts fo = {.base_url = res->effective_url ? res->effective_url : src->url,
 			       .summary_max = 600};
-	int n = feed_parse(res->body.data ? res->body.data : "", res->body.len, &fo, &items, err);
+	int n = feed_parse(buf_str(&utf8), utf8.len, &fo, &items, err);
+	buf_free(&utf8);
 	int fresh = 0;
 	if (n < 0 && items.n == 0) {
 		item_list_free(&items);
@@ -30,24 +40,141 @@ static int store_document(struct app *a, const struct source *src, const struct 
 	}
 	*nitems = (int)items.n;
 	time_t now = time(NULL);
-	if (store_begin(a->store, err) < 0) {
-		item_list_free(&items);
-		return -1;
-	}
 	for (size_t i = 0; i < items.n; i++) {
 		struct item *it = &items.v[i];
 		int is_new = 0;
 		free(it->source);
 		if (!(it->source = strdup(src->name)) ||
 		    store_item_upsert(a->store, it, now, &is_new, err) < 0) {
-			store_rollback(a->store);
 			item_list_free(&items);
 			return -1;
 		}
 		fresh += is_new;
 	}
 	item_list_free(&items);
-	return store_commit(a->store, err) < 0 ? -1 : fresh;
+	return fresh;
+}
+
+/* On a terminal, one line that counts up; cron sees nothing of it. */
+static void show_progress(void *ctx, size_t done, size_t total, size_t failed)
+{
+	(void)ctx;
+	fprintf(stderr, "\rbulletin: fetching %zu/%zu sources, %zu failed ", done, total, failed);
+	fflush(stderr);
+}
+
+/* After a failure is recorded: a source failing run after run is flagged,
+ * so the chair sees it needs her rather than one more transient error. */
+static void report_failure(struct app *a, const struct source *s, const char *why, struct err *err)
+{
+	struct source_state st;
+	if (store_source_get(a->store, s->name, &st, err) == 0 &&
+	    st.consecutive_failures >= a->cfg.flag_after) {
+		char ts[RFC3339_LEN];
+		log_error("source %s (%s) has failed %d runs in a row (last success: %s): %s; "
+			  "check it (%s)",
+			  s->name, s->url, st.consecutive_failures,
+			  st.last_success ? time_format_rfc3339(st.last_success, ts) : "never", why,
+			  s->where);
+	} else {
+		log_error("source %s (%s): %s", s->name, s->url, why);
+	}
+	source_state_free(&st);
+}
+
+/* The network and the parsing overlap: libcurl's loop runs on the main
+ * thread and hands each finished result to one worker thread, which
+ * converts, parses and stores it (the worker alone touches the store and
+ * libxml2 while the fetch runs). With the store in one thread SQLite needs
+ * no locking of ours, and the main thread never waits for a parse. */
+struct fetch_run {
+	struct app *a;
+	const struct source **srcs;
+	struct fetch_result *res;
+	int tty_progress;
+	int failed, fresh, total;
+	int store_failed; /* the store itself failed: stop writing, report once */
+	struct err store_err;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t *queue, qhead, qtail; /* indices of finished results */
+	int closed;
+};
+
+/* One source's result: parse and store it, then drop its body. */
+static void process_result(struct fetch_run *run, size_t i)
+{
+	struct app *a = run->a;
+	const struct source *s = run->srcs[i];
+	struct fetch_result *fr = &run->res[i];
+	struct err err;
+	const char *why = NULL;
+	char whybuf[sizeof err.msg];
+	if (run->store_failed) {
+		buf_free(&fr->body);
+		return;
+	}
+	if (fr->status == FETCH_FAILED) {
+		why = fr->error;
+	} else if (fr->status == FETCH_OK) {
+		int nitems = 0;
+		int k = store_document(a, s, fr, &nitems, &err);
+		if (k < 0) {
+			snprintf(whybuf, sizeof whybuf, "%s", err.msg);
+			why = whybuf;
+		} else {
+			run->fresh += k;
+			run->total += nitems;
+			log_info("source %s: %d items, %d new", s->name, nitems, k);
+		}
+	} else {
+		log_info("source %s: not modified", s->name);
+	}
+	buf_free(&fr->body);
+	if (run->tty_progress && (why || fr->moved_to))
+		fputs("\r\033[K", stderr); /* messages go above the progress line */
+	if (store_source_record(a->store, s->name, s->url, why == NULL, why,
+				why ? NULL : fr->etag, why ? NULL : fr->last_modified, time(NULL),
+				&run->store_err) < 0) {
+		run->store_failed = 1;
+		return;
+	}
+	if (why) {
+		report_failure(a, s, why, &err);
+		run->failed++;
+	} else if (fr->moved_to && strcmp(fr->moved_to, s->url)) {
+		log_warn("source %s has moved permanently to %s; update its url (%s)", s->name,
+			 fr->moved_to, s->where);
+	}
+}
+
+static void *worker(void *ctx)
+{
+	struct fetch_run *run = ctx;
+	pthread_mutex_lock(&run->mu);
+	for (;;) {
+		while (run->qhead == run->qtail && !run->closed)
+			pthread_cond_wait(&run->cv, &run->mu);
+		if (run->qhead == run->qtail)
+			break;
+		size_t i = run->queue[run->qhead++];
+		pthread_mutex_unlock(&run->mu);
+		process_result(run, i);
+		pthread_mutex_lock(&run->mu);
+	}
+	pthread_mutex_unlock(&run->mu);
+	return NULL;
+}
+
+/* libcurl's side: the result i is final; queue it for the worker. */
+static void on_fetched(void *ctx, size_t i, struct fetch_result *fr)
+{
+	(void)fr;
+	struct fetch_run *run = ctx;
+	pthread_mutex_lock(&run->mu);
+	run->queue[run->qtail++] = i;
+	pthread_cond_signal(&run->cv);
+	pthread_mutex_unlock(&run->mu);
 }
 
 int stage_fetch(struct app *a)
@@ -61,12 +188,24 @@ int stage_fetch(struct app *a)
 	const struct source **srcs = calloc(c->nsources + 1, sizeof *srcs);
 	struct source_state *states = calloc(c->nsources + 1, sizeof *states);
 	struct fetch_result *res = NULL;
+	struct fetch_run run = {.a = a, .srcs = srcs, .mu = PTHREAD_MUTEX_INITIALIZER,
+				.cv = PTHREAD_COND_INITIALIZER};
+	pthread_t thread;
+	int started = 0;
 	struct err err;
-	int failed = 0, fresh = 0, total = 0;
+	int in_tx = 0;
 	if (!reqs || !srcs || !states) {
 		r = EXIT_SOFTWARE;
 		goto out;
 	}
+	/* One transaction for the run: a commit per source cost more than the
+	 * parsing (WAL checkpoints), and a half-stored run has no value. */
+	if (store_begin(a->store, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		r = EXIT_IOERR;
+		goto out;
+	}
+	in_tx = 1;
 	for (size_t i = 0; i < c->nsources; i++) {
 		const struct source *s = &c->sources[i];
 		if (!s->enabled)
@@ -74,13 +213,16 @@ int stage_fetch(struct app *a)
 		if (s->type == SOURCE_HTML) {
 			/* Not parsed yet: say so every run rather than return an
 			 * empty week that looks like "no news". */
-			log_error("source %s (%s): HTML listing pages are not supported yet; "
-				  "disable it (enabled = no) or give a feed URL",
-				  s->name, s->url);
-			store_source_record(a->store, s->name, s->url, 0,
-					    "HTML listing pages are not supported yet", NULL, NULL,
-					    time(NULL), &err);
-			failed++;
+			const char *why = "HTML listing pages are not supported yet; disable the "
+					  "source (enabled = no) or give a feed URL";
+			if (store_source_record(a->store, s->name, s->url, 0, why, NULL, NULL,
+						time(NULL), &err) < 0) {
+				fprintf(stderr, "bulletin: %s\n", err.msg);
+				r = EXIT_IOERR;
+				goto out;
+			}
+			report_failure(a, s, why, &err);
+			run.failed++;
 			continue;
 		}
 		if (store_source_get(a->store, s->name, &states[n], &err) < 0) {
@@ -100,50 +242,63 @@ int stage_fetch(struct app *a)
 	struct fetch_opts fo = {.user_agent = ua, .max_parallel = c->max_parallel,
 				.max_per_host = c->max_per_host,
 				.connect_timeout = c->connect_timeout, .timeout = c->timeout,
-				.max_redirects = c->max_redirects, .max_body = (size_t)c->max_body};
+				.max_redirects = c->max_redirects, .max_body = (size_t)c->max_body,
+				.low_speed_time = c->low_speed_time,
+				.max_retries = c->retries < 0 ? 0 : c->retries == 0 ? -1 : (int)c->retries,
+				.retry_after_max = c->retry_after_max,
+				.on_result = on_fetched, .result_ctx = &run};
+	run.tty_progress = isatty(STDERR_FILENO) && log_get_level() >= LOG_LVL_WARN && n > 1;
+	if (run.tty_progress)
+		fo.progress = show_progress;
 	res = calloc(n + 1, sizeof *res);
-	if (!res || fetch_all(&fo, reqs, n, res) < 0) {
+	run.res = res;
+	run.queue = calloc(n + 1, sizeof *run.queue);
+	if (!res || !run.queue || pthread_create(&thread, NULL, worker, &run) != 0) {
+		fprintf(stderr, "bulletin: cannot start fetching (out of memory or threads)\n");
+		r = EXIT_SOFTWARE;
+		goto out;
+	}
+	started = 1;
+	int fr_rc = fetch_all(&fo, reqs, n, res);
+	pthread_mutex_lock(&run.mu);
+	run.closed = 1;
+	pthread_cond_signal(&run.cv);
+	pthread_mutex_unlock(&run.mu);
+	pthread_join(thread, NULL);
+	started = 0;
+	if (fr_rc < 0) {
 		fprintf(stderr, "bulletin: cannot set up fetching (libcurl)\n");
 		r = EXIT_SOFTWARE;
 		goto out;
 	}
-	time_t now = time(NULL);
-	for (size_t i = 0; i < n; i++) {
-		const struct source *s = srcs[i];
-		const struct fetch_result *fr = &res[i];
-		const char *why = NULL;
-		if (fr->status == FETCH_FAILED) {
-			why = fr->error;
-		} else if (fr->status == FETCH_OK) {
-			int nitems = 0;
-			int k = store_document(a, s, fr, &nitems, &err);
-			if (k < 0) {
-				why = err.msg;
-			} else {
-				fresh += k;
-				total += nitems;
-				log_info("source %s: %d items, %d new", s->name, nitems, k);
-			}
-		} else {
-			log_info("source %s: not modified", s->name);
-		}
-		if (why) {
-			log_error("source %s (%s): %s", s->name, s->url, why);
-			failed++;
-		}
-		if (store_source_record(a->store, s->name, s->url, why == NULL, why,
-					why ? NULL : fr->etag, why ? NULL : fr->last_modified, now,
-					&err) < 0) {
-			fprintf(stderr, "bulletin: %s\n", err.msg);
-			r = EXIT_IOERR;
-			goto out;
-		}
+	if (run.tty_progress)
+		fputs("\r\033[K", stderr);
+	if (run.store_failed) {
+		fprintf(stderr, "bulletin: %s\n", run.store_err.msg);
+		r = EXIT_IOERR;
+		goto out;
+	}
+	in_tx = 0;
+	if (store_commit(a->store, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		r = EXIT_IOERR;
+		goto out;
 	}
 	if (isatty(STDERR_FILENO) || log_get_level() >= LOG_LVL_INFO)
 		fprintf(stderr, "bulletin: fetched %zu sources: %d items, %d new, %d failed\n", n,
-			total, fresh, failed);
-	r = failed ? EXIT_FAILURE_ : 0;
+			run.total, run.fresh, run.failed);
+	r = run.failed ? EXIT_FAILURE_ : 0;
 out:
+	if (started) {
+		pthread_mutex_lock(&run.mu);
+		run.closed = 1;
+		pthread_cond_signal(&run.cv);
+		pthread_mutex_unlock(&run.mu);
+		pthread_join(thread, NULL);
+	}
+	free(run.queue);
+	if (in_tx)
+		store_rollback(a->store);
 	for (size_t i = 0; res && i < n; i++)
 		fetch_result_free(&res[i]);
 	for (size_t i = 0; states && i < c->nsources; i++)

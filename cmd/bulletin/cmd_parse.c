@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "charset.h"
 #include "cli.h"
 #include "feed.h"
 
@@ -40,7 +41,11 @@ int cmd_parse(struct app *a, int argc, char **argv)
 	struct item_list items = {0};
 	struct err err;
 	struct feed_opts fo = {.base_url = base};
-	int n = feed_parse(data, len, &fo, &items, &err);
+	struct buf utf8 = BUF_INIT;
+	int n = charset_to_utf8(data, len, NULL, &utf8, NULL, 0, &err);
+	if (n == 0)
+		n = feed_parse(buf_str(&utf8), utf8.len, &fo, &items, &err);
+	buf_free(&utf8);
 	for (size_t i = 0; i < items.n; i++) {
 		json_t *j = item_to_json(&items.v[i]);
 		char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;

@@ -16,6 +16,7 @@ static const char usage[] =
 	"Commands:\n"
 	"  run                        fetch, compose and send: the cron entry point\n"
 	"  fetch                      fetch every enabled source and store new items\n"
+	"  sources                    every source's health: last success, failures, error\n"
 	"  parse [--base URL] FILE|-  print the items of one feed document as JSON Lines\n"
 	"  rules test [-r RULES]... [--explain] [--format text|jsonl] [ITEMS.jsonl]\n"
 	"                             show which items the rules select, and why\n"
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
 	} verbs[] = {
 		{"run", cmd_run},       {"fetch", cmd_fetch}, {"parse", cmd_parse},
 		{"rules", cmd_rules},   {"digest", cmd_digest}, {"send", cmd_send},
+		{"sources", cmd_sources},
 	};
 	const char *verb = argv[optind];
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {

@@ -3,16 +3,8 @@
 # demo's sample sources plus a non-feed and a refused port, an SMTP sink
 # writing a Maildir. Prints TAP.
 set -u
-: "${BULLETIN:?set BULLETIN to the binary}"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-SERVERS_DIR=$work
-. "$top/tests/servers/servers.sh"
-trap 'servers_stop; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT INT TERM
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/#   /'; }
-check() { name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
+. "$top/tests/servers/tap.sh"
 
 mkdir -p "$work/site" "$work/maildir" "$work/cfg"
 cp "$top"/contrib/demo/site/*.xml "$top/tests/fixtures/pipeline/not-a-feed.txt" "$work/site/"
@@ -156,5 +148,4 @@ sqlite3 "$work/cfg/state/bulletin.db" "DELETE FROM deliveries; DELETE FROM diges
 "$BULLETIN" -c "$cfg" send --dry-run "$work/dry" > /dev/null 2> "$work/err"
 check "send --dry-run: one .eml per valid member, nothing mailed" sh -c "[ \$(ls '$work/dry' | wc -l) -eq 2 ] && [ $(mails) -eq $before ]"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

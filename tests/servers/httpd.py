@@ -20,6 +20,24 @@ listens. Routes under /_/ misbehave on purpose:
   /_/gzip/NAME          NAME gzip-encoded, Content-Encoding: gzip
   /_/hang               reads the request and never answers
   /_/headers            echoes the request headers as text/plain
+  /_/flaky/KEY/NAME     the first request for KEY answers 500, later ones
+                        serve NAME
+  /_/retry-after/SECONDS/KEY/NAME
+                        the first request for KEY answers 429 with
+                        Retry-After: SECONDS (delta-seconds, or an HTTP-date
+                        percent-encoded in the path), later ones serve NAME
+  /_/unavailable/KEY/NAME
+                        the first two requests for KEY answer 503, then NAME
+  /_/trickle/NAME       status and headers (with Content-Length) at once,
+                        then NAME's body one byte a second
+  /_/br/NAME            NAME brotli-encoded, Content-Encoding: br
+  /_/gzip-bomb/MIB      gzip that decodes to MIB MiB of zeros (at most 4096),
+                        Content-Encoding: gzip, text/xml
+  /_/charset/LABEL/NAME NAME's bytes unchanged as application/rss+xml with
+                        charset=LABEL, or no charset parameter for "none"
+  /_/moved/CODE/NAME    CODE (301, 302, 307 or 308) with Location: /NAME
+  /_/requests/KEY       text/plain count of requests seen for KEY so far;
+                        /_/status/CODE counts under "status-CODE"
 
 The server exits by itself after --lifetime seconds, so a crashed test
 cannot leave it running for long.
@@ -36,6 +54,9 @@ import sys
 import threading
 import time
 import urllib.parse
+import zlib
+
+import brotli  # Debian's python3-brotli: run with /usr/bin/python3
 
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Omdirigerad källa</title>
@@ -48,6 +69,50 @@ FEED = """<?xml version="1.0" encoding="UTF-8"?>
 MAX_BIG = 1 << 30
 MAX_SLOW = 60.0
 HANG_LIMIT = 300.0
+MAX_BOMB_MIB = 4096
+TRICKLE_LIMIT = 300.0
+
+
+class State:
+    """Per-KEY request counts and built gzip bombs, shared by the threads."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counts = {}
+        self.bomb_lock = threading.Lock()  # building one must not stall counting
+        self.bombs = {}
+
+    def hit(self, key):
+        """Counts one request for key; returns the count including it."""
+        with self.lock:
+            n = self.counts.get(key, 0) + 1
+            self.counts[key] = n
+            return n
+
+    def seen(self, key):
+        with self.lock:
+            return self.counts.get(key, 0)
+
+    def bomb(self, mib):
+        # Built under a lock so concurrent first requests build it once;
+        # streamed through the compressor a MiB at a time, so only the
+        # compressed form (about 1 KB per MiB) is ever held.
+        with self.bomb_lock:
+            data = self.bombs.get(mib)
+            if data is None:
+                c = zlib.compressobj(9, zlib.DEFLATED, 31)
+                zeros = bytes(1 << 20)
+                parts = [c.compress(zeros) for _ in range(mib)]
+                parts.append(c.flush())
+                data = self.bombs[mib] = b"".join(parts)
+            return data
+
+
+def header_safe(v):
+    """A value we may put in a response header: printable, no CR/LF."""
+    if not v or len(v) > 200 or any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in v):
+        raise ValueError(v)
+    return v
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -104,7 +169,101 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         code = int(arg)
         if not 100 <= code <= 599:
             raise ValueError(arg)
+        self.server.state.hit("status-%d" % code)
         self.reply(code, ("status %d\n" % code).encode())
+
+    def serve_file(self, name, ctype=None, headers=()):
+        f = self.root_file(name)
+        if f is None:
+            return self.reply(404, b"no such file\n")
+        self.reply(200, f[0], ctype or self.guess_type(name), headers)
+
+    @staticmethod
+    def key_and_name(arg):
+        key, sep, name = arg.partition("/")
+        if not key or not sep or not name:
+            raise ValueError(arg)
+        return urllib.parse.unquote(key), name
+
+    def route_flaky(self, arg):
+        key, name = self.key_and_name(arg)
+        if self.server.state.hit(key) == 1:
+            return self.reply(500, b"flaky: try again\n")
+        self.serve_file(name)
+
+    def route_retry_after(self, arg):
+        secs, sep, rest = arg.partition("/")
+        if not sep:
+            raise ValueError(arg)
+        secs = header_safe(urllib.parse.unquote(secs))
+        key, name = self.key_and_name(rest)
+        if self.server.state.hit(key) == 1:
+            return self.reply(429, b"slow down\n", headers=(("Retry-After", secs),))
+        self.serve_file(name)
+
+    def route_unavailable(self, arg):
+        key, name = self.key_and_name(arg)
+        if self.server.state.hit(key) <= 2:
+            return self.reply(503, b"unavailable\n")
+        self.serve_file(name)
+
+    def route_trickle(self, arg):
+        f = self.root_file(arg)
+        if f is None:
+            return self.reply(404, b"no such file\n")
+        data = f[0]
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(arg))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.flush()
+        deadline = time.monotonic() + TRICKLE_LIMIT
+        for i in range(len(data)):
+            if time.monotonic() > deadline:
+                return
+            self.wfile.write(data[i:i + 1])
+            self.wfile.flush()
+            time.sleep(1.0)
+
+    def route_br(self, arg):
+        f = self.root_file(arg)
+        if f is None:
+            return self.reply(404, b"no such file\n")
+        self.reply(200, brotli.compress(f[0]), self.guess_type(arg),
+                   (("Content-Encoding", "br"),))
+
+    def route_gzip_bomb(self, arg):
+        mib = int(arg)
+        if not 0 <= mib <= MAX_BOMB_MIB:
+            raise ValueError(arg)
+        self.reply(200, self.server.state.bomb(mib), "text/xml",
+                   (("Content-Encoding", "gzip"),))
+
+    def route_charset(self, arg):
+        label, sep, name = arg.partition("/")
+        if not label or not sep:
+            raise ValueError(arg)
+        label = header_safe(urllib.parse.unquote(label))
+        if any(ch in label for ch in ' ;,"'):
+            raise ValueError(label)
+        ctype = "application/rss+xml"
+        if label != "none":
+            ctype += "; charset=" + label
+        self.serve_file(name, ctype)
+
+    def route_moved(self, arg):
+        code, sep, name = arg.partition("/")
+        if int(code) not in (301, 302, 307, 308) or not sep:
+            raise ValueError(arg)
+        # Never "//host": a protocol-relative Location would leave loopback.
+        target = "/" + header_safe(name).lstrip("/")
+        self.reply(int(code), b"moved\n", headers=(("Location", target),))
+
+    def route_requests(self, arg):
+        if not arg:
+            raise ValueError(arg)
+        self.reply(200, b"%d" % self.server.state.seen(urllib.parse.unquote(arg)))
 
     def route_etag(self, arg):
         f = self.root_file(arg)
@@ -220,6 +379,7 @@ def main():
 
     srv = Server(("127.0.0.1", a.port), H)
     srv.root = root
+    srv.state = State()
     print("port %d" % srv.server_address[1], flush=True)
     t = threading.Timer(a.lifetime, srv.shutdown)
     t.daemon = True

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "fetch.h"
 
 #define FIXTURES "tests/fixtures/http"
@@ -162,10 +164,12 @@ static void test_mixed_batch(void **state)
 	struct fetch_req reqs[NREQ];
 	for (int i = 0; i < NREQ; i++)
 		reqs[i] = (struct fetch_req){.name = "test", .url = u[i]};
-	/* Fewer slots than requests, so finished ones make room for the rest. */
+	/* Fewer slots than requests, so finished ones make room for the rest.
+	 * No retries here: this batch checks each first answer (test_retries
+	 * covers retrying). */
 	struct fetch_opts o = {.user_agent = "bulletin-test/1", .max_parallel = 5,
 			       .max_per_host = 4, .connect_timeout = 5, .timeout = 4,
-			       .max_redirects = 5, .max_body = 1 << 20};
+			       .max_redirects = 5, .max_body = 1 << 20, .max_retries = -1};
 	struct fetch_result res[NREQ];
 	assert_int_equal(fetch_all(&o, reqs, NREQ, res), 0);
 
@@ -231,6 +235,8 @@ static void test_mixed_batch(void **state)
 	assert_non_null(strstr(res[HANG].error, "timed out"));
 
 	for (int i = 0; i < NREQ; i++) {
+		assert_int_equal(res[i].attempts, 1);
+		assert_null(res[i].moved_to); /* 302s only */
 		fetch_result_free(&res[i]);
 		free(u[i]);
 	}
@@ -340,6 +346,347 @@ static void test_sequential_and_cap_edge(void **state)
 	fetch_result_free(&rb[1]);
 }
 
+/* How many requests the server has seen for KEY. */
+static long server_count(const char *key)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/_/requests/%s", key);
+	char *u = url(path);
+	struct fetch_req req = {.name = "count", .url = u};
+	struct fetch_opts o = {.timeout = 20, .max_retries = -1};
+	struct fetch_result r;
+	assert_int_equal(fetch_all(&o, &req, 1, &r), 0);
+	assert_int_equal(r.status, FETCH_OK);
+	char *end;
+	long n = strtol(buf_str(&r.body), &end, 10);
+	assert_true(end != buf_str(&r.body) && *end == '\0');
+	fetch_result_free(&r);
+	free(u);
+	return n;
+}
+
+struct progress_log {
+	size_t calls, last_done, last_total, last_failed;
+	int in_order; /* done went 1, 2, 3, ... and failed never went down */
+};
+
+static void on_progress(void *ctx, size_t done, size_t total, size_t failed)
+{
+	struct progress_log *p = ctx;
+	if (done != p->calls + 1 || failed < p->last_failed || failed > done)
+		p->in_order = 0;
+	p->calls++;
+	p->last_done = done;
+	p->last_total = total;
+	p->last_failed = failed;
+}
+
+/* Why each failure failed, so an unexpected one is easy to read. */
+static void dump_failures(struct fetch_result *res, char **u, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (res[i].status == FETCH_FAILED)
+			printf("# %d %s: HTTP %ld, %d attempts: %s\n", i, u[i], res[i].http_code,
+			       res[i].attempts, res[i].error);
+}
+
+#define PAST_DATE "Mon%2C%2001%20Jan%202001%2000%3A00%3A00%20GMT"
+#define FAR_DATE "Thu%2C%2001%20Jan%202099%2000%3A00%3A00%20GMT"
+
+enum {
+	R_GOOD1, R_GOOD2, R_GZIP, R_FLAKY, R_RA1, R_RA_PAST, R_UNAVAIL, R_GONE, R_ALWAYS500,
+	R_RA_LONG, R_RA_DATE, R_NREQ
+};
+
+/* 500, 429 and 503 are retried until they succeed or attempts run out,
+ * honouring Retry-After; 4xx and an over-long Retry-After are final. Two
+ * slots for eleven URLs, so retries must share them with fresh requests. */
+static void test_retries(void **state)
+{
+	(void)state;
+	char *u[R_NREQ] = {
+		[R_GOOD1] = url("/feed1.xml"),
+		[R_GOOD2] = url("/feed2.xml"),
+		[R_GZIP] = url("/_/gzip/feed1.xml"),
+		[R_FLAKY] = url("/_/flaky/u-flaky/feed1.xml"),
+		[R_RA1] = url("/_/retry-after/1/u-ra1/feed2.xml"),
+		[R_RA_PAST] = url("/_/retry-after/" PAST_DATE "/u-ra-past/feed1.xml"),
+		[R_UNAVAIL] = url("/_/unavailable/u-unavail/feed2.xml"),
+		[R_GONE] = url("/_/status/410"),
+		[R_ALWAYS500] = url("/_/status/500"),
+		[R_RA_LONG] = url("/_/retry-after/3600/u-ra-long/feed1.xml"),
+		[R_RA_DATE] = url("/_/retry-after/" FAR_DATE "/u-ra-date/feed1.xml"),
+	};
+	struct fetch_req reqs[R_NREQ];
+	for (int i = 0; i < R_NREQ; i++)
+		reqs[i] = (struct fetch_req){.name = "retry", .url = u[i]};
+	struct progress_log log = {.in_order = 1};
+	struct fetch_opts o = {.max_parallel = 2, .max_per_host = 2, .timeout = 20,
+			       .retry_base_ms = 50, .progress = on_progress, .progress_ctx = &log};
+	struct fetch_result res[R_NREQ];
+	assert_int_equal(fetch_all(&o, reqs, R_NREQ, res), 0);
+	dump_failures(res, u, R_NREQ);
+
+	assert_body(&res[R_GOOD1], feed1, feed1_len);
+	assert_body(&res[R_GOOD2], feed2, feed2_len);
+	assert_body(&res[R_GZIP], feed1, feed1_len);
+	for (int i = R_GOOD1; i <= R_GZIP; i++)
+		assert_int_equal(res[i].attempts, 1);
+
+	/* The failed attempt's error page did not stay in the body. */
+	assert_body(&res[R_FLAKY], feed1, feed1_len);
+	assert_int_equal(res[R_FLAKY].attempts, 2);
+	assert_int_equal(res[R_FLAKY].http_code, 200);
+	assert_body(&res[R_RA1], feed2, feed2_len);
+	assert_int_equal(res[R_RA1].attempts, 2);
+	assert_body(&res[R_RA_PAST], feed1, feed1_len);
+	assert_int_equal(res[R_RA_PAST].attempts, 2);
+	assert_body(&res[R_UNAVAIL], feed2, feed2_len);
+	assert_int_equal(res[R_UNAVAIL].attempts, 3);
+
+	assert_int_equal(res[R_GONE].status, FETCH_FAILED);
+	assert_string_equal(res[R_GONE].error, "HTTP 410");
+	assert_int_equal(res[R_GONE].attempts, 1);
+
+	assert_int_equal(res[R_ALWAYS500].status, FETCH_FAILED);
+	assert_int_equal(res[R_ALWAYS500].http_code, 500);
+	assert_string_equal(res[R_ALWAYS500].error, "HTTP 500 (after 3 attempts)");
+	assert_int_equal(res[R_ALWAYS500].attempts, 3);
+	assert_int_equal(res[R_ALWAYS500].body.len, 0);
+
+	assert_int_equal(res[R_RA_LONG].status, FETCH_FAILED);
+	assert_int_equal(res[R_RA_LONG].http_code, 429);
+	assert_string_equal(res[R_RA_LONG].error,
+			    "HTTP 429, Retry-After 3600 s is longer than 120 s");
+	assert_int_equal(res[R_RA_LONG].attempts, 1);
+	/* An HTTP-date far ahead is just as long. */
+	assert_int_equal(res[R_RA_DATE].status, FETCH_FAILED);
+	assert_int_equal(strncmp(res[R_RA_DATE].error, "HTTP 429, Retry-After ", 22), 0);
+	assert_true(ends_with(res[R_RA_DATE].error, " s is longer than 120 s"));
+	assert_int_equal(res[R_RA_DATE].attempts, 1);
+
+	/* The server saw exactly the attempts we counted. */
+	assert_int_equal(server_count("u-flaky"), 2);
+	assert_int_equal(server_count("u-ra1"), 2);
+	assert_int_equal(server_count("u-unavail"), 3);
+	assert_int_equal(server_count("status-410"), 1);
+	assert_int_equal(server_count("status-500"), 3);
+	assert_int_equal(server_count("u-ra-long"), 1);
+	assert_int_equal(server_count("u-ra-date"), 1);
+
+	/* Once per URL, retries included once. */
+	assert_true(log.in_order);
+	assert_int_equal(log.calls, R_NREQ);
+	assert_int_equal(log.last_done, R_NREQ);
+	assert_int_equal(log.last_total, R_NREQ);
+	assert_int_equal(log.last_failed, 4);
+
+	for (int i = 0; i < R_NREQ; i++) {
+		fetch_result_free(&res[i]);
+		free(u[i]);
+	}
+}
+
+/* A server that never answers and a port nobody listens on are retried
+ * (timeouts and connection failures), then given up on with the count. */
+static void test_timeout_retry(void **state)
+{
+	(void)state;
+	char refused[64];
+	snprintf(refused, sizeof refused, "http://127.0.0.1:%d/feed.xml", closed_port());
+	char *u[] = {url("/_/hang"), strdup(refused), url("/feed1.xml"), url("/feed2.xml")};
+	enum { N = 4 };
+	struct fetch_req reqs[N];
+	for (int i = 0; i < N; i++)
+		reqs[i] = (struct fetch_req){.name = "timeout", .url = u[i]};
+	struct progress_log log = {.in_order = 1};
+	struct fetch_opts o = {.max_per_host = 8, .timeout = 2, .max_retries = 1,
+			       .retry_base_ms = 50, .progress = on_progress, .progress_ctx = &log};
+	struct fetch_result res[N];
+	assert_int_equal(fetch_all(&o, reqs, N, res), 0);
+	dump_failures(res, u, N);
+
+	assert_int_equal(res[0].status, FETCH_FAILED);
+	assert_int_equal(res[0].http_code, 0);
+	assert_int_equal(res[0].attempts, 2);
+	assert_non_null(strstr(res[0].error, "timed out"));
+	assert_true(ends_with(res[0].error, " (after 2 attempts)"));
+
+	assert_int_equal(res[1].status, FETCH_FAILED);
+	assert_int_equal(res[1].attempts, 2);
+	assert_non_null(strstr(res[1].error, "onnect"));
+	assert_true(ends_with(res[1].error, " (after 2 attempts)"));
+
+	assert_body(&res[2], feed1, feed1_len);
+	assert_body(&res[3], feed2, feed2_len);
+	assert_int_equal(log.calls, N);
+	assert_int_equal(log.last_failed, 2);
+	assert_true(log.in_order);
+	for (int i = 0; i < N; i++) {
+		fetch_result_free(&res[i]);
+		free(u[i]);
+	}
+}
+
+/* Each coding this libcurl says it decodes is offered. */
+static void assert_accept_encoding(const char *echoed)
+{
+	const char *line = strstr(echoed, "Accept-Encoding:");
+	assert_non_null(line);
+	size_t len = strcspn(line, "\n");
+	char ae[256];
+	assert_true(len < sizeof ae);
+	memcpy(ae, line, len);
+	ae[len] = '\0';
+	printf("# %s\n", ae);
+	curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	if (v->features & CURL_VERSION_LIBZ) {
+		assert_non_null(strstr(ae, "gzip"));
+		assert_non_null(strstr(ae, "deflate"));
+	}
+	if (v->features & CURL_VERSION_BROTLI)
+		assert_non_null(strstr(ae, "br"));
+	if (v->features & CURL_VERSION_ZSTD)
+		assert_non_null(strstr(ae, "zstd"));
+}
+
+/* A trickling server is dropped by the low-speed limit; br decodes; a
+ * gzip bomb stops at the decoded-size cap (the cap is on decoded bytes, so
+ * at most max_body is ever held). */
+static void test_slow_and_encodings(void **state)
+{
+	(void)state;
+	enum { S_TRICKLE, S_BR, S_BOMB, S_HEADERS, S_GOOD1, S_GOOD2, S_N };
+	char *u[S_N] = {
+		[S_TRICKLE] = url("/_/trickle/feed1.xml"),
+		[S_BR] = url("/_/br/feed2.xml"),
+		[S_BOMB] = url("/_/gzip-bomb/64"),
+		[S_HEADERS] = url("/_/headers"),
+		[S_GOOD1] = url("/feed1.xml"),
+		[S_GOOD2] = url("/feed2.xml"),
+	};
+	struct fetch_req reqs[S_N];
+	for (int i = 0; i < S_N; i++)
+		reqs[i] = (struct fetch_req){.name = "slow", .url = u[i]};
+	struct fetch_opts o = {.max_per_host = 8, .timeout = 60, .low_speed_time = 2,
+			       .max_retries = -1, .max_body = 1 << 20};
+	struct fetch_result res[S_N];
+	assert_int_equal(fetch_all(&o, reqs, S_N, res), 0);
+	dump_failures(res, u, S_N);
+
+	/* Not the 60 s timeout: the low-speed limit of 2 s ended it. */
+	assert_int_equal(res[S_TRICKLE].status, FETCH_FAILED);
+	assert_int_equal(res[S_TRICKLE].http_code, 200);
+	assert_non_null(strstr(res[S_TRICKLE].error, "too slow"));
+	assert_non_null(strstr(res[S_TRICKLE].error, "last 2 seconds"));
+	assert_int_equal(res[S_TRICKLE].body.len, 0);
+	assert_int_equal(res[S_TRICKLE].attempts, 1);
+
+	assert_body(&res[S_BR], feed2, feed2_len);
+
+	assert_int_equal(res[S_BOMB].status, FETCH_FAILED);
+	assert_string_equal(res[S_BOMB].error, "body larger than 1048576 bytes");
+	assert_int_equal(res[S_BOMB].body.len, 0);
+	assert_int_equal(res[S_BOMB].attempts, 1); /* our own abort is final */
+
+	assert_int_equal(res[S_HEADERS].status, FETCH_OK);
+	assert_accept_encoding(buf_str(&res[S_HEADERS].body));
+
+	assert_body(&res[S_GOOD1], feed1, feed1_len);
+	assert_body(&res[S_GOOD2], feed2, feed2_len);
+	for (int i = 0; i < S_N; i++) {
+		fetch_result_free(&res[i]);
+		free(u[i]);
+	}
+}
+
+/* 301 and 308 report where the source now lives; 302 and 307 do not. */
+static void test_moved(void **state)
+{
+	(void)state;
+	/* The validator to send through a permanent redirect. */
+	char *eu = url("/_/etag/feed1.xml");
+	struct fetch_req ereq = {.name = "etag", .url = eu};
+	struct fetch_opts o = {.max_per_host = 8, .timeout = 20};
+	struct fetch_result er;
+	assert_int_equal(fetch_all(&o, &ereq, 1, &er), 0);
+	assert_int_equal(er.status, FETCH_OK);
+	assert_non_null(er.etag);
+
+	enum { M301, M302, M307, M308, M301_304, M_GOOD, N };
+	char *u[N] = {
+		[M301] = url("/_/moved/301/feed1.xml"),
+		[M302] = url("/_/moved/302/feed1.xml"),
+		[M307] = url("/_/moved/307/feed1.xml"),
+		[M308] = url("/_/moved/308/feed2.xml"),
+		[M301_304] = url("/_/moved/301/_/etag/feed1.xml"),
+		[M_GOOD] = url("/feed2.xml"),
+	};
+	struct fetch_req reqs[N];
+	for (int i = 0; i < N; i++)
+		reqs[i] = (struct fetch_req){.name = "moved", .url = u[i]};
+	reqs[M301_304].etag = er.etag;
+	struct progress_log log = {.in_order = 1};
+	o.progress = on_progress;
+	o.progress_ctx = &log;
+	struct fetch_result res[N];
+	assert_int_equal(fetch_all(&o, reqs, N, res), 0);
+	dump_failures(res, u, N);
+
+	assert_body(&res[M301], feed1, feed1_len);
+	assert_non_null(res[M301].moved_to);
+	assert_true(ends_with(res[M301].moved_to, "/feed1.xml"));
+	assert_string_equal(res[M301].moved_to, res[M301].effective_url);
+	assert_body(&res[M302], feed1, feed1_len);
+	assert_null(res[M302].moved_to);
+	assert_body(&res[M307], feed1, feed1_len);
+	assert_null(res[M307].moved_to);
+	assert_body(&res[M308], feed2, feed2_len);
+	assert_non_null(res[M308].moved_to);
+	assert_true(ends_with(res[M308].moved_to, "/feed2.xml"));
+	assert_int_equal(res[M301_304].status, FETCH_NOT_MODIFIED);
+	assert_non_null(res[M301_304].moved_to);
+	assert_true(ends_with(res[M301_304].moved_to, "/_/etag/feed1.xml"));
+	assert_body(&res[M_GOOD], feed2, feed2_len);
+	assert_null(res[M_GOOD].moved_to);
+	assert_int_equal(log.calls, N);
+	assert_int_equal(log.last_failed, 0);
+
+	for (int i = 0; i < N; i++) {
+		fetch_result_free(&res[i]);
+		free(u[i]);
+	}
+	fetch_result_free(&er);
+	free(eu);
+}
+
+/* Queued behind the per-host limit is not in progress: libcurl counts
+ * CURLOPT_TIMEOUT from when a handle is added, so a handle it kept
+ * pending for a host slot would time out without a request sent. Four
+ * 1 s answers from one host, one at a time, each within a 3 s limit. */
+static void test_per_host_queue(void **state)
+{
+	(void)state;
+	enum { N = 4 };
+	char *u[N];
+	struct fetch_req reqs[N];
+	for (int i = 0; i < N; i++) {
+		u[i] = url("/_/slow/1");
+		reqs[i] = (struct fetch_req){.name = "queued", .url = u[i]};
+	}
+	struct fetch_opts o = {.max_parallel = N, .max_per_host = 1, .timeout = 3,
+			       .max_retries = -1};
+	struct fetch_result res[N];
+	assert_int_equal(fetch_all(&o, reqs, N, res), 0);
+	dump_failures(res, u, N);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(res[i].status, FETCH_OK);
+		assert_string_equal(buf_str(&res[i].body), "slow answer\n");
+		fetch_result_free(&res[i]);
+		free(u[i]);
+	}
+}
+
 int main(void)
 {
 	/* A server killed mid-answer must not kill us. */
@@ -349,6 +696,11 @@ int main(void)
 		cmocka_unit_test(test_conditional_get),
 		cmocka_unit_test(test_request_headers),
 		cmocka_unit_test(test_sequential_and_cap_edge),
+		cmocka_unit_test(test_retries),
+		cmocka_unit_test(test_timeout_retry),
+		cmocka_unit_test(test_slow_and_encodings),
+		cmocka_unit_test(test_moved),
+		cmocka_unit_test(test_per_host_queue),
 	};
 	return cmocka_run_group_tests_name("fetch", tests, start_server, stop_server);
 }

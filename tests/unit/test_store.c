@@ -305,6 +305,30 @@ static void test_source_record(void **state)
 	source_state_free(&st);
 }
 
+static void test_sources_all(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	struct source_health *v;
+	size_t n;
+	assert_int_equal(store_sources_all(f->s, &v, &n, &e), 0);
+	assert_int_equal(n, 0);
+	source_health_free(v, n);
+	assert_int_equal(store_source_record(f->s, "vårdfokus", "https://v.example/", 1, NULL,
+					     NULL, NULL, 100, &e), 0);
+	assert_int_equal(store_source_record(f->s, "altinget", "https://a.example/", 0, "HTTP 500",
+					     NULL, NULL, 100, &e), 0);
+	assert_int_equal(store_sources_all(f->s, &v, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].name, "altinget");
+	assert_string_equal(v[0].st.last_error, "HTTP 500");
+	assert_int_equal(v[0].st.consecutive_failures, 1);
+	assert_string_equal(v[1].name, "vårdfokus");
+	assert_string_equal(v[1].url, "https://v.example/");
+	assert_int_equal(v[1].st.last_success, 100);
+	source_health_free(v, n);
+}
+
 static void test_digests(void **state)
 {
 	struct fx *f = *state;
@@ -455,6 +479,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_items_between_windows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_utf8_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sources_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliveries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),

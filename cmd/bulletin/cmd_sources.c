@@ -1,0 +1,86 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *when(time_t t, char *buf, size_t len)
+{
+	if (!t)
+		return "never";
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%MZ", &tm);
+	return buf;
+}
+
+static const struct source_health *find(const struct source_health *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
+static void row(const char *name, const char *state, const struct source_state *st,
+		const char *url)
+{
+	char a[32], b[32];
+	printf("%-28s %-8s %-18s %-18s %5d  %s\n", name, state,
+	       when(st ? st->last_success : 0, a, sizeof a),
+	       when(st ? st->last_attempt : 0, b, sizeof b), st ? st->consecutive_failures : 0,
+	       st && st->consecutive_failures && st->last_error ? st->last_error : url);
+}
+
+int cmd_sources(struct app *a, int argc, char **argv)
+{
+	if (argc > 1) {
+		if (!strcmp(argv[1], "--help")) {
+			puts("usage: bulletin sources\n\n"
+			     "Lists every configured source with its health: last success, last\n"
+			     "attempt, failures in a row and the last error (or the URL when it\n"
+			     "works). FLAGGED: failing for [fetch] flag_after runs or more.");
+			return 0;
+		}
+		fprintf(stderr, "bulletin sources: unexpected argument \"%s\"\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	int r = app_store(a);
+	if (r)
+		return r;
+	struct source_health *v;
+	size_t n;
+	struct err err;
+	if (store_sources_all(a->store, &v, &n, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_IOERR;
+	}
+	const struct config *c = &a->cfg;
+	int flagged = 0;
+	printf("%-28s %-8s %-18s %-18s %5s  %s\n", "SOURCE", "STATE", "LAST SUCCESS", "LAST ATTEMPT",
+	       "FAILS", "LAST ERROR / URL");
+	for (size_t i = 0; i < c->nsources; i++) {
+		const struct source *s = &c->sources[i];
+		const struct source_health *h = find(v, n, s->name);
+		const char *state = !s->enabled ? "off"
+				    : !h || !h->st.last_attempt ? "new"
+				    : h->st.consecutive_failures >= c->flag_after ? "FLAGGED"
+				    : h->st.consecutive_failures ? "failing"
+								 : "ok";
+		flagged += !strcmp(state, "FLAGGED");
+		row(s->name, state, h ? &h->st : NULL, s->url);
+	}
+	/* Sources the store knows but the config no longer names. */
+	for (size_t i = 0; i < n; i++) {
+		int known = 0;
+		for (size_t k = 0; k < c->nsources && !known; k++)
+			known = !strcmp(c->sources[k].name, v[i].name);
+		if (!known)
+			row(v[i].name, "removed", &v[i].st, v[i].url ? v[i].url : "");
+	}
+	if (flagged)
+		printf("\n%d source%s failing for %ld runs or more: check the URL in its .ini file.\n",
+		       flagged, flagged == 1 ? "" : "s", c->flag_after);
+	source_health_free(v, n);
+	return 0;
+}
