@@ -302,6 +302,16 @@ static int source_handler(void *user, const char *section, const char *name, con
 	}
 	if (!strcmp(name, "title"))
 		return set_str(&s->title, v);
+	if (!strcmp(name, "item"))
+		return set_str(&s->sel_item, v);
+	if (!strcmp(name, "item_title"))
+		return set_str(&s->sel_title, v);
+	if (!strcmp(name, "item_link"))
+		return set_str(&s->sel_link, v);
+	if (!strcmp(name, "item_date"))
+		return set_str(&s->sel_date, v);
+	if (!strcmp(name, "item_summary"))
+		return set_str(&s->sel_summary, v);
 	if (!strcmp(name, "enabled"))
 		return set_bool(p, &s->enabled, name, v);
 	if (!strcmp(name, "type")) {
@@ -389,6 +399,18 @@ int config_load(struct config *c, const char *path, struct err *err)
 			err_set(err, "%s: source \"%s\" has no url", s->where, s->name);
 			goto fail;
 		}
+		/* A disabled listing may wait for its selectors: nobody could look
+		 * at the real page yet. */
+		if (s->type == SOURCE_HTML && s->enabled && !s->sel_item) {
+			err_set(err, "%s: source \"%s\" is type html but has no item selector "
+				"(item = CSS or XPath of one news item)", s->where, s->name);
+			goto fail;
+		}
+		if (s->type != SOURCE_HTML && s->sel_item) {
+			err_set(err, "%s: source \"%s\" has selectors but is not type html", s->where,
+				s->name);
+			goto fail;
+		}
 		if (!s->title && !(s->title = strdup(s->name))) {
 			err_set(err, "out of memory");
 			goto fail;
@@ -425,6 +447,11 @@ void config_free(struct config *c)
 		free(c->sources[i].title);
 		free(c->sources[i].url);
 		free(c->sources[i].where);
+		free(c->sources[i].sel_item);
+		free(c->sources[i].sel_title);
+		free(c->sources[i].sel_link);
+		free(c->sources[i].sel_date);
+		free(c->sources[i].sel_summary);
 	}
 	free(c->sources);
 	memset(c, 0, sizeof *c);

@@ -18,6 +18,11 @@ void item_free(struct item *it)
 	for (size_t i = 0; i < it->ncategories; i++)
 		free(it->categories[i]);
 	free(it->categories);
+	for (size_t i = 0; i < it->nenclosures; i++) {
+		free(it->enclosures[i].url);
+		free(it->enclosures[i].type);
+	}
+	free(it->enclosures);
 	memset(it, 0, sizeof *it);
 }
 
@@ -57,6 +62,25 @@ int item_add_category(struct item *it, const char *s)
 	return 0;
 }
 
+int item_add_enclosure(struct item *it, const char *url, const char *type, long long length)
+{
+	struct enclosure *v = realloc(it->enclosures, (it->nenclosures + 1) * sizeof *v);
+	if (!v)
+		return -1;
+	it->enclosures = v;
+	struct enclosure *e = &v[it->nenclosures];
+	e->url = strdup(url);
+	e->type = type ? strdup(type) : NULL;
+	e->length = length;
+	if (!e->url || (type && !e->type)) {
+		free(e->url);
+		free(e->type);
+		return -1;
+	}
+	it->nenclosures++;
+	return 0;
+}
+
 static int dup_field(char **dst, const char *src)
 {
 	*dst = NULL;
@@ -79,6 +103,10 @@ int item_copy(struct item *d, const struct item *s)
 		goto fail;
 	for (size_t i = 0; i < s->ncategories; i++)
 		if (item_add_category(d, s->categories[i]) < 0)
+			goto fail;
+	for (size_t i = 0; i < s->nenclosures; i++)
+		if (item_add_enclosure(d, s->enclosures[i].url, s->enclosures[i].type,
+				       s->enclosures[i].length) < 0)
 			goto fail;
 	return 0;
 fail:
@@ -143,6 +171,18 @@ json_t *item_to_json(const struct item *it)
 	json_object_set_new(o, "categories", cats);
 	json_object_set_new(o, "published", time_or_null(it->published));
 	json_object_set_new(o, "updated", time_or_null(it->updated));
+	if (it->nenclosures) {
+		json_t *enc = json_array();
+		for (size_t i = 0; i < it->nenclosures; i++) {
+			const struct enclosure *e = &it->enclosures[i];
+			json_t *je = json_object();
+			json_object_set_new(je, "url", json_string(e->url));
+			json_object_set_new(je, "type", str_or_null(e->type));
+			json_object_set_new(je, "length", json_integer(e->length));
+			json_array_append_new(enc, je);
+		}
+		json_object_set_new(o, "enclosures", enc);
+	}
 	if (it->source)
 		json_object_set_new(o, "source", json_string(it->source));
 	return o;
@@ -199,6 +239,30 @@ int item_from_json(const json_t *obj, struct item *it, struct err *err)
 				goto fail;
 			}
 			if (item_add_category(it, json_string_value(c)) < 0) {
+				err_set(err, "out of memory");
+				goto fail;
+			}
+		}
+	}
+	json_t *enc = json_object_get(obj, "enclosures");
+	if (enc && !json_is_null(enc)) {
+		size_t i;
+		json_t *e;
+		if (!json_is_array(enc)) {
+			err_set(err, "\"enclosures\" must be an array of objects");
+			goto fail;
+		}
+		json_array_foreach(enc, i, e)
+		{
+			json_t *u = json_object_get(e, "url"), *t = json_object_get(e, "type"),
+			       *l = json_object_get(e, "length");
+			if (!json_is_string(u) || (t && !json_is_null(t) && !json_is_string(t)) ||
+			    (l && !json_is_integer(l))) {
+				err_set(err, "\"enclosures\" entries need a string url");
+				goto fail;
+			}
+			if (item_add_enclosure(it, json_string_value(u), json_string_value(t),
+					       l ? (long long)json_integer_value(l) : 0) < 0) {
 				err_set(err, "out of memory");
 				goto fail;
 			}

@@ -11,6 +11,12 @@
 
 #include "err.h"
 
+struct enclosure {
+	char *url;          /* absolute http(s) */
+	char *type;         /* MIME type, or NULL */
+	long long length;   /* bytes; 0 when unknown */
+};
+
 struct item {
 	int64_t id;        /* store row id; 0 when not stored */
 	char *source;      /* source name from the feeds/ INI files; NULL for `bulletin parse` */
@@ -22,6 +28,8 @@ struct item {
 	char *author;
 	char **categories; /* ncategories strings */
 	size_t ncategories;
+	struct enclosure *enclosures;
+	size_t nenclosures;
 	time_t published;
 	time_t updated;
 	time_t first_seen; /* set by the store */
@@ -39,6 +47,8 @@ struct item *item_list_push(struct item_list *l);
 void item_list_free(struct item_list *l);
 /* Adds a copy of s to the item's categories; returns 0 or -1. */
 int item_add_category(struct item *it, const char *s);
+/* Adds a copy of an enclosure; returns 0 or -1. */
+int item_add_enclosure(struct item *it, const char *url, const char *type, long long length);
 /* Deep copy; returns 0 or -1. */
 int item_copy(struct item *dst, const struct item *src);
 
@@ -47,7 +57,8 @@ int item_ensure_key(struct item *it);
 
 /* The JSON Lines inspection contract of `bulletin parse`: an object with
  * key, url, title, summary, content, author, categories (array),
- * published, updated (RFC 3339 UTC or null). `source` is added when set. */
+ * published, updated (RFC 3339 UTC or null), and enclosures (an array of
+ * {url, type, length}) when the item has any. `source` is added when set. */
 json_t *item_to_json(const struct item *it);
 /* The inverse, for `rules test ITEMS.jsonl`. Unknown keys are ignored;
  * returns 0, or -1 with err describing the bad field. */
