@@ -53,6 +53,12 @@ static const char *const migrations[] = {
 	" last_reply TEXT,"
 	" updated INTEGER,"
 	" PRIMARY KEY(digest_id, email));",
+	/* 2: how each source's items are identified (see identity.h), item
+	 * enclosures, and the look-ups identity needs. */
+	"ALTER TABLE sources ADD COLUMN key_mode TEXT NOT NULL DEFAULT 'auto';"
+	"ALTER TABLE items ADD COLUMN enclosures TEXT;" /* JSON array of {url,type,length} */
+	"CREATE INDEX items_source_url ON items(source, url);"
+	"CREATE INDEX items_source_title ON items(source, title);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -60,6 +66,11 @@ static const char *const migrations[] = {
 enum stmt_id {
 	ST_SOURCE_GET,
 	ST_SOURCES_ALL,
+	ST_KEY_MODE_GET,
+	ST_KEY_MODE_SET,
+	ST_KEY_BY_URL,
+	ST_KEY_BY_TITLE,
+	ST_KEY_EXISTS,
 	ST_SOURCE_OK,
 	ST_SOURCE_FAIL,
 	ST_ITEM_INSERT,
@@ -79,7 +90,15 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_SOURCE_GET] = "SELECT etag, last_modified, last_attempt, last_success,"
 			  " consecutive_failures, last_error FROM sources WHERE name = ?1",
 	[ST_SOURCES_ALL] = "SELECT etag, last_modified, last_attempt, last_success,"
-			   " consecutive_failures, last_error, name, url FROM sources ORDER BY name",
+			   " consecutive_failures, last_error, name, url, key_mode FROM sources"
+			   " ORDER BY name",
+	[ST_KEY_MODE_GET] = "SELECT key_mode FROM sources WHERE name = ?1",
+	[ST_KEY_MODE_SET] = "INSERT INTO sources(name, key_mode) VALUES(?1, ?2)"
+			    " ON CONFLICT(name) DO UPDATE SET key_mode = excluded.key_mode",
+	[ST_KEY_BY_URL] = "SELECT key FROM items WHERE source = ?1 AND url = ?2 ORDER BY id LIMIT 1",
+	[ST_KEY_BY_TITLE] = "SELECT key FROM items WHERE source = ?1 AND title = ?2"
+			    " ORDER BY id LIMIT 1",
+	[ST_KEY_EXISTS] = "SELECT 1 FROM items WHERE source = ?1 AND key = ?2",
 	[ST_SOURCE_OK] = "INSERT INTO sources(name, url, etag, last_modified, last_attempt,"
 			 " last_success, consecutive_failures, last_error)"
 			 " VALUES(?1, ?2, ?3, ?4, ?5, ?5, 0, NULL)"
@@ -96,14 +115,15 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			   " consecutive_failures = consecutive_failures + 1,"
 			   " last_error = excluded.last_error",
 	[ST_ITEM_INSERT] = "INSERT INTO items(source, key, url, title, summary, content, author,"
-			   " categories, published, updated, first_seen)"
-			   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+			   " categories, published, updated, enclosures, first_seen)"
+			   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?11)"
 			   " ON CONFLICT(source, key) DO NOTHING",
 	[ST_ITEM_UPDATE] = "UPDATE items SET url = ?3, title = ?4, summary = ?5, content = ?6,"
-			   " author = ?7, categories = ?8, published = ?9, updated = ?10"
+			   " author = ?7, categories = ?8, published = ?9, updated = ?10,"
+			   " enclosures = ?12"
 			   " WHERE source = ?1 AND key = ?2 RETURNING id, first_seen",
 	[ST_ITEMS_BETWEEN] = "SELECT id, source, key, url, title, summary, content, author,"
-			     " categories, published, updated, first_seen FROM items"
+			     " categories, published, updated, first_seen, enclosures FROM items"
 			     " WHERE first_seen >= ?1 AND first_seen < ?2"
 			     " ORDER BY first_seen, id",
 	[ST_DIGEST_LAST_END] = "SELECT MAX(period_end) FROM digests WHERE completed IS NOT NULL",
@@ -338,6 +358,7 @@ static void health_clear(struct source_health *h)
 {
 	free(h->name);
 	free(h->url);
+	free(h->key_mode);
 	source_state_free(&h->st);
 	memset(h, 0, sizeof *h);
 }
@@ -398,7 +419,7 @@ int store_sources_all(struct store *s, struct source_health **out, size_t *n, st
 		struct source_health *h = &(*out)[*n];
 		memset(h, 0, sizeof *h);
 		if (read_source_state(q, &h->st) < 0 || col_dup(q, 6, &h->name) ||
-		    col_dup(q, 7, &h->url)) {
+		    col_dup(q, 7, &h->url) || col_dup(q, 8, &h->key_mode)) {
 			health_clear(h);
 			ret = err_set(err, "%s: out of memory", s->path);
 			break;
@@ -500,6 +521,43 @@ static int categories_load(struct item *it, const char *j)
 	return ret;
 }
 
+/* NULL when the item has none (or out of memory: enclosures are extras,
+ * and the item itself still gets stored). */
+static char *enclosures_json(const struct item *it)
+{
+	if (!it->nenclosures)
+		return NULL;
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < it->nenclosures; i++) {
+		const struct enclosure *e = &it->enclosures[i];
+		json_array_append_new(a, json_pack("{s:s?, s:s?, s:I}", "url", e->url, "type", e->type,
+						   "length", (json_int_t)e->length));
+	}
+	char *j = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	return j;
+}
+
+static int enclosures_load(struct item *it, const char *j)
+{
+	if (!j)
+		return 0;
+	json_t *a = json_loads(j, 0, NULL);
+	size_t i;
+	json_t *v;
+	int ret = 0;
+	json_array_foreach(a, i, v) {
+		const char *url = json_string_value(json_object_get(v, "url"));
+		if (url && item_add_enclosure(it, url, json_string_value(json_object_get(v, "type")),
+					      (long long)json_integer_value(json_object_get(v, "length")))) {
+			ret = -1;
+			break;
+		}
+	}
+	json_decref(a);
+	return ret;
+}
+
 /* Binds ?1..?10 shared by the item INSERT and UPDATE. */
 static void bind_item(sqlite3_stmt *q, const struct item *it, const char *cats)
 {
@@ -524,6 +582,7 @@ int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
 	char *cats = categories_json(s, it, err);
 	if (!cats)
 		return -1;
+	char *encl = enclosures_json(it);
 	int ret = -1;
 	/* INSERT ... DO NOTHING tells new from old by the change count; the
 	 * UPDATE then refreshes an old row's text and keeps first_seen. */
@@ -532,6 +591,7 @@ int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
 		goto out;
 	bind_item(q, it, cats);
 	sqlite3_bind_int64(q, 11, (sqlite3_int64)now);
+	bind_text(q, 12, encl);
 	int rc = sqlite3_step(q);
 	if (rc != SQLITE_DONE) {
 		db_err(s, err, "inserting an item");
@@ -550,6 +610,7 @@ int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
 	if (!(q = stmt(s, ST_ITEM_UPDATE, err)))
 		goto out;
 	bind_item(q, it, cats);
+	bind_text(q, 12, encl);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		it->id = sqlite3_column_int64(q, 0);
@@ -564,6 +625,7 @@ int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
 	done(q);
 out:
 	free(cats);
+	free(encl);
 	return ret;
 }
 
@@ -590,7 +652,8 @@ int store_items_between(struct store *s, time_t since, time_t until, struct item
 		    col_dup(q, 3, &it->url) || col_dup(q, 4, &it->title) ||
 		    col_dup(q, 5, &it->summary) || col_dup(q, 6, &it->content) ||
 		    col_dup(q, 7, &it->author) ||
-		    categories_load(it, (const char *)sqlite3_column_text(q, 8))) {
+		    categories_load(it, (const char *)sqlite3_column_text(q, 8)) ||
+		    enclosures_load(it, (const char *)sqlite3_column_text(q, 12))) {
 			ret = err_set(err, "%s: reading items: out of memory", s->path);
 			break;
 		}
@@ -791,4 +854,66 @@ int store_delivery_counts(struct store *s, int64_t digest_id, int counts[5], str
 		ret = db_err(s, err, "counting deliveries");
 	done(q);
 	return ret;
+}
+
+/* --- identity look-ups --- */
+
+static int one_text(struct store *s, enum stmt_id id, const char *a, const char *b, char **out,
+		    const char *what, struct err *err)
+{
+	*out = NULL;
+	sqlite3_stmt *q = stmt(s, id, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, a);
+	if (b)
+		bind_text(q, 2, b);
+	int rc = sqlite3_step(q), ret = 0;
+	if (rc == SQLITE_ROW) {
+		if (col_dup(q, 0, out))
+			ret = err_set(err, "%s: out of memory", s->path);
+	} else if (rc != SQLITE_DONE) {
+		ret = db_err(s, err, what);
+	}
+	done(q);
+	return ret;
+}
+
+int store_key_mode_get(struct store *s, const char *source, char **mode, struct err *err)
+{
+	return one_text(s, ST_KEY_MODE_GET, source, NULL, mode, "reading a key mode", err);
+}
+
+int store_key_mode_set(struct store *s, const char *source, const char *mode, struct err *err)
+{
+	sqlite3_stmt *q = stmt(s, ST_KEY_MODE_SET, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, source);
+	bind_text(q, 2, mode);
+	int ret = sqlite3_step(q) == SQLITE_DONE ? 0 : db_err(s, err, "setting a key mode");
+	done(q);
+	return ret;
+}
+
+int store_item_key_by_url(struct store *s, const char *source, const char *url, char **key,
+			  struct err *err)
+{
+	return one_text(s, ST_KEY_BY_URL, source, url, key, "looking up an item by link", err);
+}
+
+int store_item_key_by_title(struct store *s, const char *source, const char *title, char **key,
+			    struct err *err)
+{
+	return one_text(s, ST_KEY_BY_TITLE, source, title, key, "looking up an item by title", err);
+}
+
+int store_item_exists(struct store *s, const char *source, const char *key, struct err *err)
+{
+	char *one = NULL;
+	if (one_text(s, ST_KEY_EXISTS, source, key, &one, "looking up an item", err) < 0)
+		return -1;
+	int r = one != NULL;
+	free(one);
+	return r;
 }

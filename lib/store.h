@@ -44,6 +44,7 @@ int store_source_record(struct store *s, const char *name, const char *url, int 
 struct source_health {
 	char *name;
 	char *url;
+	char *key_mode;   /* "auto", "link" or "title" (see identity.h) */
 	struct source_state st;
 };
 int store_sources_all(struct store *s, struct source_health **out, size_t *n, struct err *err);
@@ -58,6 +59,18 @@ int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
 /* Items with since <= first_seen < until, oldest first. */
 int store_items_between(struct store *s, time_t since, time_t until, struct item_list *out,
 			struct err *err);
+
+/* Identity (see identity.h): how a source's items are keyed ("auto",
+ * "link", "title"; "auto" when unknown), and the key of a stored item of
+ * the source with this link or title (*key = NULL when none). */
+int store_key_mode_get(struct store *s, const char *source, char **mode, struct err *err);
+int store_key_mode_set(struct store *s, const char *source, const char *mode, struct err *err);
+int store_item_key_by_url(struct store *s, const char *source, const char *url, char **key,
+			  struct err *err);
+int store_item_key_by_title(struct store *s, const char *source, const char *title, char **key,
+			    struct err *err);
+/* 1 when (source, key) is stored, 0 when not, -1 with err. */
+int store_item_exists(struct store *s, const char *source, const char *key, struct err *err);
 
 /* --- digests --- */
 struct digest_row {

@@ -9,6 +9,7 @@
 #include "feed.h"
 #include "timefmt.h"
 #include "fetch.h"
+#include "identity.h"
 #include "log.h"
 
 /* Parses one fetched document and stores its items; returns the number of
@@ -39,13 +40,24 @@ static int store_document(struct app *a, const struct source *src, const struct 
 			 src->url, err->msg, items.n);
 	}
 	*nitems = (int)items.n;
+	for (size_t i = 0; i < items.n; i++) {
+		free(items.v[i].source);
+		if (!(items.v[i].source = strdup(src->name))) {
+			item_list_free(&items);
+			return err_set(err, "out of memory");
+		}
+	}
+	struct identity_report idr;
+	if (identity_assign(a->store, src->name, &items, &idr, err) < 0) {
+		item_list_free(&items);
+		return -1;
+	}
+	if (idr.switched)
+		log_warn("source %s (%s): %s", src->name, src->url, idr.note);
 	time_t now = time(NULL);
 	for (size_t i = 0; i < items.n; i++) {
-		struct item *it = &items.v[i];
 		int is_new = 0;
-		free(it->source);
-		if (!(it->source = strdup(src->name)) ||
-		    store_item_upsert(a->store, it, now, &is_new, err) < 0) {
+		if (store_item_upsert(a->store, &items.v[i], now, &is_new, err) < 0) {
 			item_list_free(&items);
 			return -1;
 		}

@@ -78,6 +78,12 @@ int cmd_sources(struct app *a, int argc, char **argv)
 		if (!known)
 			row(v[i].name, "removed", &v[i].st, v[i].url ? v[i].url : "");
 	}
+	int said = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].key_mode && strcmp(v[i].key_mode, "auto"))
+			printf("%s%s: its feed's ids could not be trusted; its items are "
+			       "identified by their %ss.\n",
+			       said++ ? "" : "\n", v[i].name, v[i].key_mode);
 	if (flagged)
 		printf("\n%d source%s failing for %ld runs or more: check the URL in its .ini file.\n",
 		       flagged, flagged == 1 ? "" : "s", c->flag_after);

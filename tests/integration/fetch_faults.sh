@@ -9,6 +9,15 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 mkdir -p "$work/site" "$work/cfg"
 cp "$top"/tests/fixtures/http/feed1.xml "$top"/tests/fixtures/http/feed2.xml "$top"/tests/fixtures/fetch/*.xml "$work/site/"
+# A feed whose guids change on every fetch: ids-1 now, ids-2 before the second run.
+ids_feed() {
+	printf '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>Myndigheten</title>\n'
+	for k in 1 2 3; do
+		printf '<item><title>Nyhet %s om vårdval</title><link>https://myndighet.example.se/n/%s</link><guid isPermaLink="false">cache-%s-%s</guid></item>\n' "$k" "$k" "$1" "$k"
+	done
+	printf '</channel></rss>\n'
+}
+ids_feed run1 > "$work/site/ids.xml"
 start_http "$work/site" || { echo "Bail out! no HTTP server"; exit 1; }
 REFUSED=$(free_port)
 base="http://127.0.0.1:$HTTP_PORT"
@@ -39,6 +48,7 @@ latin1-nolabel|/_/charset/none/latin1-nolabel.xml|ok
 latin1-decl|/_/charset/none/latin1-decl.xml|ok
 cp1252|/_/charset/none/cp1252-nodecl.xml|ok
 utf8-mislabelled|/_/charset/iso-8859-1/utf8-nodecl.xml|ok
+changing-ids|/ids.xml|ok
 EOF2
 {
 	printf '[store]\npath = state.db\n[fetch]\ntimeout = 4\nconnect_timeout = 2\n'
@@ -94,15 +104,19 @@ bad=$(q "SELECT count(*) FROM items WHERE title <> CAST(CAST(title AS BLOB) AS T
 # A second run: the ETag source answers 304, nothing is parsed or changed,
 # and sources failing twice in a row are flagged for the chair.
 before=$(q "SELECT count(*) FROM items")
+ids_feed run2 > "$work/site/ids.xml"
 "$BULLETIN" -v -c "$work/cfg/bulletin.ini" fetch > "$work/out2" 2> "$work/err2"
 grep -q "source etag: not modified" "$work/err2" && ok "second run: ETag answered with 304, not parsed" || not_ok "second run: 304" "$(grep etag "$work/err2")"
 after=$(q "SELECT count(*) FROM items")
 [ "$before" = "$after" ] && ok "second run: no item is new again" || not_ok "second run: no item is new again" "$before then $after"
+grep -q "source changing-ids (.*): 3 of 3 items came back with new ids but links already seen" "$work/err2" && ok "second run: guids that changed are detected and the source re-keyed by link" || not_ok "changing guids detected" "$(grep changing-ids "$work/err2")"
+grep -q "source changing-ids: 3 items, 0 new" "$work/err2" && ok "second run: the re-ided items are not new again" || not_ok "re-ided items not new" "$(grep changing-ids "$work/err2")"
 grep -q "source not-found (.*) has failed 2 runs in a row (last success: never)" "$work/err2" && ok "second run: a source failing twice is flagged" || not_ok "flagged" "$(grep not-found "$work/err2")"
 
 "$BULLETIN" -c "$work/cfg/bulletin.ini" sources > "$work/table" 2>&1
 grep -q '^not-found .*FLAGGED.* 2  HTTP 404' "$work/table" && ok "sources: the flagged source shows FLAGGED, failures and error" || not_ok "sources table" "$(cat "$work/table")"
 grep -q '^good-rss .* ok ' "$work/table" && ok "sources: a good source shows ok" || not_ok "sources: ok row" "$(cat "$work/table")"
+grep -q "^changing-ids: its feed's ids could not be trusted; its items are identified by their links" "$work/table" && ok "sources: the re-keyed source is flagged" || not_ok "sources: re-keyed note" "$(cat "$work/table")"
 
 # Cron (no terminal): silence when nothing failed. A terminal: a progress line.
 {

@@ -52,11 +52,11 @@ static void test_open_twice_is_idempotent(void **state)
 {
 	struct fx *f = *state;
 	struct err e = {{0}};
-	assert_int_equal(store_schema_version(f->s), 1);
+	assert_int_equal(store_schema_version(f->s), 2);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 1);
+	assert_int_equal(store_schema_version(f->s), 2);
 
 	/* The pragmas and tables really are in the file. */
 	sqlite3 *db;
@@ -76,6 +76,75 @@ static void test_open_twice_is_idempotent(void **state)
 	assert_int_equal(sqlite3_column_int(q, 0), 5);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
+}
+
+/* A store written by version 1 of the schema is migrated in place and
+ * keeps its items. */
+static void test_migrates_version_1(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	struct item it = {0};
+	it.source = strdup("s");
+	it.key = strdup("k");
+	it.url = strdup("https://e.se/1");
+	it.title = strdup("Vårdcentralen");
+	int is_new;
+	assert_int_equal(store_item_upsert(f->s, &it, 100, &is_new, &e), 0);
+	item_free(&it);
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP INDEX items_source_url; DROP INDEX items_source_title;"
+				      "ALTER TABLE items DROP COLUMN enclosures;"
+				      "ALTER TABLE sources DROP COLUMN key_mode;"
+				      "PRAGMA user_version = 1;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &f->s, &e), 0);
+	assert_int_equal(store_schema_version(f->s), 2);
+	char *key;
+	assert_int_equal(store_item_key_by_url(f->s, "s", "https://e.se/1", &key, &e), 0);
+	assert_string_equal(key, "k");
+	free(key);
+	assert_int_equal(store_item_key_by_title(f->s, "s", "Vårdcentralen", &key, &e), 0);
+	assert_string_equal(key, "k");
+	free(key);
+	assert_int_equal(store_item_key_by_url(f->s, "s", "https://e.se/2", &key, &e), 0);
+	assert_null(key);
+	assert_int_equal(store_item_exists(f->s, "s", "k", &e), 1);
+	assert_int_equal(store_item_exists(f->s, "s", "nope", &e), 0);
+	char *mode;
+	assert_int_equal(store_key_mode_get(f->s, "s", &mode, &e), 0);
+	assert_null(mode); /* no fetch recorded for s yet */
+	assert_int_equal(store_key_mode_set(f->s, "s", "link", &e), 0);
+	assert_int_equal(store_key_mode_get(f->s, "s", &mode, &e), 0);
+	assert_string_equal(mode, "link");
+	free(mode);
+}
+
+static void test_enclosures_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	struct item it = {0};
+	it.source = strdup("pod");
+	it.key = strdup("ep1");
+	assert_int_equal(item_add_enclosure(&it, "https://e.se/ep1.mp3", "audio/mpeg", 12345), 0);
+	int is_new;
+	assert_int_equal(store_item_upsert(f->s, &it, 500, &is_new, &e), 0);
+	item_free(&it);
+	struct item_list l = {0};
+	assert_int_equal(store_items_between(f->s, 500, 501, &l, &e), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].nenclosures, 1);
+	assert_string_equal(l.v[0].enclosures[0].url, "https://e.se/ep1.mp3");
+	assert_string_equal(l.v[0].enclosures[0].type, "audio/mpeg");
+	assert_int_equal(l.v[0].enclosures[0].length, 12345);
+	item_list_free(&l);
 }
 
 static void test_future_version_refused(void **state)
@@ -473,6 +542,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_twice_is_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_version_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enclosures_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_future_version_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upsert_new_then_old, setup, teardown),
