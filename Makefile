@@ -36,7 +36,7 @@ else
   Q = @
 endif
 
-.PHONY: all deps check check-plain check-san demo eval bench install clean tests
+.PHONY: all deps check check-plain check-san demo eval bench fuzz install clean tests
 all: $(BUILD)/bulletin
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cmd/bulletin/*.h)
@@ -93,6 +93,25 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@set -- tests/bench/*.sh; [ -f "$$1" ] || { echo "no benchmarks yet (tests/bench/ is empty)"; exit 0; }; \
 	for b in "$$@"; do sh "$$b" $(BUILD)/bulletin || exit 1; done
+
+# Coverage-guided fuzzing of the parsers (clang's libFuzzer), FUZZ_SECONDS
+# each, seeded from the test fixtures. Not part of `make check`.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+fuzz: deps
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (Debian: clang)"; exit 1; }
+	@mkdir -p build/fuzz
+	@for f in $(FUZZ_SRC); do \
+		n=$$(basename $$f .c); echo "  FUZZ    $$n ($(FUZZ_SECONDS) s)"; \
+		clang -std=c11 -pthread -D_GNU_SOURCE -DBULLETIN_VERSION='"$(VERSION)"' \
+			-DBULLETIN_DATADIR='"/"' -g -O1 -fsanitize=fuzzer,address,undefined \
+			-Ilib $(PKG_CFLAGS) -o build/fuzz/$$n $$f $(LIB_SRC) $(PKG_LIBS) || exit 1; \
+		mkdir -p build/fuzz/$$n.corpus; \
+		cp tests/fixtures/feeds/* tests/fixtures/charset/* tests/fixtures/html/* \
+			build/fuzz/$$n.corpus/ 2>/dev/null; \
+		build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
+			-print_final_stats=1 build/fuzz/$$n.corpus 2>&1 | tail -12 || exit 1; \
+	done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bulletin/feeds \

@@ -337,3 +337,301 @@ time_t date_parse(const char *s)
 		return parse_iso(s);
 	return parse_rfc822(s);
 }
+
+/* ---- Nordic dates in free text ------------------------------------------- */
+
+/* 0 = Sunday (Sakamoto's method). */
+static int weekday(int y, int m, int d)
+{
+	static const int t[12] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
+	if (m < 3)
+		y--;
+	return (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
+}
+
+static time_t utc_of(int y, int mo, int d, int h, int mi)
+{
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+			.tm_min = mi};
+	return time_from_utc_tm(&tm);
+}
+
+/* EU summer time: last Sunday of March 01:00 UTC to last Sunday of
+ * October 01:00 UTC. */
+static int eu_summer(time_t t)
+{
+	struct tm tm;
+	if (!gmtime_r(&t, &tm))
+		return 0;
+	int y = tm.tm_year + 1900;
+	int mar = 31 - weekday(y, 3, 31), oct = 31 - weekday(y, 10, 31);
+	return t >= utc_of(y, 3, mar, 1, 0) && t < utc_of(y, 10, oct, 1, 0);
+}
+
+/* Stockholm/Oslo wall time to UTC; 0 when the fields are no date. In the
+ * autumn hour that occurs twice the summer reading wins; a time in the
+ * spring gap is read as winter time. */
+static time_t local_to_utc(int y, int mo, int d, int h, int mi)
+{
+	if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > days_in(y, mo) || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59)
+		return 0;
+	time_t wall = utc_of(y, mo, d, h, mi);
+	if (eu_summer(wall - 7200))
+		return wall - 7200;
+	return wall - 3600;
+}
+
+/* now's calendar day in Stockholm/Oslo, shifted by delta days. */
+static void local_day(time_t now, int delta, int *y, int *mo, int *d)
+{
+	time_t wall = now + (eu_summer(now) ? 7200 : 3600) + (time_t)delta * 86400;
+	struct tm tm = {0};
+	gmtime_r(&wall, &tm);
+	*y = tm.tm_year + 1900;
+	*mo = tm.tm_mon + 1;
+	*d = tm.tm_mday;
+}
+
+/* Letters of a word, counting UTF-8 bytes so "maj" in "majs" or "måj" is no
+ * month. */
+static int is_wordc(int c) { return is_alpha(c) || (unsigned char)c >= 0x80; }
+
+/* A space, NBSP, narrow NBSP or thin space at p: its length, else 0. */
+static int space_len(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	if (is_ws(*p))
+		return 1;
+	if (u[0] == 0xC2 && u[1] == 0xA0)
+		return 2;
+	if (u[0] == 0xE2 && u[1] == 0x80 && (u[2] == 0xAF || u[2] == 0x89))
+		return 3;
+	return 0;
+}
+
+static const char *spaces(const char *p, int *n)
+{
+	int k, c = 0;
+	while ((k = space_len(p)) > 0) {
+		p += k;
+		c++;
+	}
+	if (n)
+		*n = c;
+	return p;
+}
+
+/* A month name or abbreviation at p (any case, an abbreviation of at least
+ * three letters, an optional dot): 1..12 with *end after it, else 0. */
+static int nordic_month(const char *p, const char **end)
+{
+	static const struct {
+		const char *name;
+		int m;
+	} names[] = {
+		{"januari", 1},  {"januar", 1},   {"january", 1}, {"februari", 2}, {"februar", 2},
+		{"february", 2}, {"mars", 3},     {"marts", 3},   {"march", 3},    {"april", 4},
+		{"maj", 5},      {"mai", 5},      {"may", 5},     {"juni", 6},     {"june", 6},
+		{"juli", 7},     {"july", 7},     {"augusti", 8}, {"august", 8},   {"september", 9},
+		{"oktober", 10}, {"october", 10}, {"november", 11}, {"december", 12},
+		{"desember", 12},
+	};
+	size_t n = 0;
+	while (is_alpha(p[n]))
+		n++;
+	if (n < 3 || ((unsigned char)p[n] >= 0x80 && !space_len(p + n)))
+		return 0;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (n <= strlen(names[i].name) && strncasecmp(p, names[i].name, n) == 0) {
+			*end = p + n + (p[n] == '.');
+			return names[i].m;
+		}
+	return 0;
+}
+
+/* A clock after a date: "kl 09:00", "kl. 9", "kl. 1300", "klokken 18.50",
+ * "klockan 9", or without "kl" "09:00" / "09.00" / "T09:00[:ss]". Ranges
+ * ("09.00–15.30") keep their start. Returns 1 and the time, else 0. */
+static int nordic_clock(const char *p, int *h, int *mi)
+{
+	int kl = 0, nd, m = 0;
+	const char *q;
+	if (*p == 'T' && is_digit(p[1])) {
+		p++;
+	} else {
+		p = spaces(p, NULL);
+		if (*p == ',' || *p == '|')
+			p = spaces(p + 1, NULL);
+		if (strncasecmp(p, "klokken", 7) == 0 || strncasecmp(p, "klockan", 7) == 0)
+			p += 7, kl = 1;
+		else if (strncasecmp(p, "kl", 2) == 0 && !is_wordc(p[2]))
+			p += 2, kl = 1;
+		if (kl) {
+			if (*p == '.' || *p == ':')
+				p++;
+			p = spaces(p, NULL);
+		}
+	}
+	q = p;
+	nd = num(&q, 4, h);
+	if (nd == 0 || is_digit(*q))
+		return 0;
+	if ((*q == ':' || *q == '.') && is_digit(q[1]) && is_digit(q[2]) && !is_digit(q[3]) &&
+	    nd <= 2) {
+		m = (q[1] - '0') * 10 + (q[2] - '0');
+		q += 3;
+	} else if (!kl || nd == 3) {
+		return 0;
+	} else if (nd == 4) { /* "kl. 1300" */
+		m = *h % 100;
+		*h /= 100;
+	}
+	if (*h > 23 || m > 59)
+		return 0;
+	if (*q == '.' && is_digit(q[1]))
+		return 0; /* "1.20.3" is a version, not a clock */
+	*mi = m;
+	return 1;
+}
+
+static int year_ok(int y) { return y >= 1900 && y <= 2200; }
+
+/* Tries an absolute date starting at p. Fills y (0 when not printed), mo, d
+ * and *after (where a clock may follow); returns 1 on a match. */
+static int nordic_at(const char *p, int *y, int *mo, int *d, const char **after)
+{
+	const char *q = p, *e;
+	int a, b, c, na, nb, ns;
+	na = num(&q, 4, &a);
+	if (!na || is_digit(*q))
+		return 0;
+	if (na == 4 && *q == '-') { /* 2024-04-17 */
+		q++;
+		if (num(&q, 2, &b) != 2 || *q != '-')
+			return 0;
+		q++;
+		if (num(&q, 2, &c) != 2 || is_digit(*q))
+			return 0;
+		*y = a, *mo = b, *d = c, *after = q;
+		return year_ok(a);
+	}
+	if (na == 4) { /* 2021 jun 16 */
+		q = spaces(q, &ns);
+		if (!ns || !(b = nordic_month(q, &e)))
+			return 0;
+		q = spaces(e, &ns);
+		if (!ns || !num(&q, 2, &c) || is_digit(*q) || is_wordc(*q))
+			return 0;
+		*y = a, *mo = b, *d = c, *after = q;
+		return year_ok(a);
+	}
+	if (na > 2)
+		return 0;
+	if ((*q == '.' || *q == '/' || *q == '-') && is_digit(q[1])) { /* 17.4.2024 */
+		char sep = *q++;
+		nb = num(&q, 2, &b);
+		if (!nb || *q != sep)
+			return 0;
+		q++;
+		if (num(&q, 4, &c) != 4 || is_digit(*q))
+			return 0;
+		*y = c, *mo = b, *d = a, *after = q;
+		return year_ok(c);
+	}
+	/* 17 april [2024], 7. des. 2021, 7.desember 2021 */
+	int dot = *q == '.';
+	q = spaces(q + dot, &ns);
+	if (!dot && !ns)
+		return 0;
+	if (!(b = nordic_month(q, &e)))
+		return 0;
+	*d = a, *mo = b, *y = 0, *after = e;
+	q = spaces(e, &ns);
+	if (*q == ',')
+		q = spaces(q + 1, &ns);
+	const char *r = q;
+	if (ns && num(&r, 4, &c) == 4 && !is_digit(*r) && !(*r == ':' || (*r == '.' && is_digit(r[1]))) &&
+	    year_ok(c)) {
+		*y = c;
+		*after = r;
+	}
+	return 1;
+}
+
+/* "idag", "i dag", "igår", "i går" at p (p starts a word): days back, with
+ * *after set; -1 when there is none. */
+static int nordic_relative(const char *p, const char **after)
+{
+	const char *q = p;
+	if ((*q | 0x20) != 'i')
+		return -1;
+	q++;
+	int ns;
+	q = spaces(q, &ns);
+	if (ns > 1)
+		return -1;
+	int back;
+	if (strncasecmp(q, "dag", 3) == 0) {
+		q += 3, back = 0;
+	} else if ((q[0] | 0x20) == 'g' && (unsigned char)q[1] == 0xC3 &&
+		   ((unsigned char)q[2] == 0xA5 || (unsigned char)q[2] == 0x85) && (q[3] | 0x20) == 'r') {
+		q += 4, back = 1;
+	} else {
+		return -1;
+	}
+	if (is_wordc(*q))
+		return -1;
+	*after = q;
+	return back;
+}
+
+static int word_start(const char *text, const char *p)
+{
+	return p == text || !(is_wordc(p[-1]) || is_digit(p[-1]));
+}
+
+time_t date_parse_nordic(const char *text, time_t now)
+{
+	if (!text)
+		return 0;
+	if (!now)
+		now = time(NULL);
+	int y, mo, d, h, mi;
+	const char *after;
+	for (const char *p = text; *p; p++) {
+		if (!is_digit(*p) || !word_start(text, p))
+			continue;
+		if (!nordic_at(p, &y, &mo, &d, &after))
+			continue;
+		if (!nordic_clock(after, &h, &mi))
+			h = mi = 0;
+		if (y) {
+			time_t t = local_to_utc(y, mo, d, h, mi);
+			if (t)
+				return t;
+			continue;
+		}
+		/* No year: the latest such day not after tomorrow (29 February
+		 * looks back to a leap year). */
+		int ly, lm, ld;
+		local_day(now, 0, &ly, &lm, &ld);
+		for (int yy = ly; yy > ly - 8; yy--) {
+			time_t t = local_to_utc(yy, mo, d, h, mi);
+			if (t && t <= now + 86400)
+				return t;
+		}
+	}
+	for (const char *p = text; *p; p++) {
+		if (!word_start(text, p))
+			continue;
+		int back = nordic_relative(p, &after);
+		if (back < 0)
+			continue;
+		if (!nordic_clock(after, &h, &mi))
+			h = mi = 0;
+		local_day(now, -back, &y, &mo, &d);
+		return local_to_utc(y, mo, d, h, mi);
+	}
+	return 0;
+}

@@ -9,6 +9,7 @@
 #include "feed.h"
 #include "timefmt.h"
 #include "fetch.h"
+#include "html.h"
 #include "identity.h"
 #include "log.h"
 
@@ -24,9 +25,17 @@ static int store_document(struct app *a, const struct source *src, const struct 
 			    &utf8, used, sizeof used, err) < 0)
 		return -1;
 	log_debug("source %s: %s", src->name, used);
-	struct feed_opts fo = {.base_url = res->effective_url ? res->effective_url : src->url,
-			       .summary_max = 600};
-	int n = feed_parse(buf_str(&utf8), utf8.len, &fo, &items, err);
+	const char *base = res->effective_url ? res->effective_url : src->url;
+	int n;
+	if (src->type == SOURCE_HTML) {
+		struct html_selectors sel = {src->sel_item, src->sel_title, src->sel_link,
+					     src->sel_date, src->sel_summary};
+		struct html_opts ho = {.base_url = base, .summary_max = 600};
+		n = html_extract(buf_str(&utf8), utf8.len, &sel, &ho, &items, err);
+	} else {
+		struct feed_opts fo = {.base_url = base, .summary_max = 600};
+		n = feed_parse(buf_str(&utf8), utf8.len, &fo, &items, err);
+	}
 	buf_free(&utf8);
 	int fresh = 0;
 	if (n < 0 && items.n == 0) {
@@ -222,21 +231,6 @@ int stage_fetch(struct app *a)
 		const struct source *s = &c->sources[i];
 		if (!s->enabled)
 			continue;
-		if (s->type == SOURCE_HTML) {
-			/* Not parsed yet: say so every run rather than return an
-			 * empty week that looks like "no news". */
-			const char *why = "HTML listing pages are not supported yet; disable the "
-					  "source (enabled = no) or give a feed URL";
-			if (store_source_record(a->store, s->name, s->url, 0, why, NULL, NULL,
-						time(NULL), &err) < 0) {
-				fprintf(stderr, "bulletin: %s\n", err.msg);
-				r = EXIT_IOERR;
-				goto out;
-			}
-			report_failure(a, s, why, &err);
-			run.failed++;
-			continue;
-		}
 		if (store_source_get(a->store, s->name, &states[n], &err) < 0) {
 			fprintf(stderr, "bulletin: %s\n", err.msg);
 			r = EXIT_IOERR;

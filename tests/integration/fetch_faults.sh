@@ -8,6 +8,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/servers/tap.sh"
 
 mkdir -p "$work/site" "$work/cfg"
+cp "$top"/tests/fixtures/html/region-nyheter.html "$top"/tests/fixtures/html/statsforvalteren-trondelag.html "$work/site/"
 cp "$top"/tests/fixtures/http/feed1.xml "$top"/tests/fixtures/http/feed2.xml "$top"/tests/fixtures/fetch/*.xml "$work/site/"
 # A feed whose guids change on every fetch: ids-1 now, ids-2 before the second run.
 ids_feed() {
@@ -59,6 +60,26 @@ while IFS='|' read -r name path want; do
 	if [ "$path" = REFUSED ]; then url="http://127.0.0.1:$REFUSED/feed.xml"; else url="$base$path"; fi
 	printf '[source %s]\nurl = %s\n\n' "$name" "$url"
 done < "$work/matrix" > "$work/cfg/sources.ini"
+# HTML listing pages: one that works, one whose layout "changed".
+cat >> "$work/cfg/sources.ini" <<EOF2
+[source html-region]
+url = $base/region-nyheter.html
+type = html
+item = ul.news-list > li
+
+[source html-statsforvalteren]
+url = $base/statsforvalteren-trondelag.html
+type = html
+item = div.article-list > div.article-list__item
+item_title = h2
+item_link = h2 > a
+item_date = .article-list__published
+
+[source html-changed]
+url = $base/region-nyheter.html
+type = html
+item = .news-list-v2 li
+EOF2
 
 "$BULLETIN" -c "$work/cfg/bulletin.ini" fetch > "$work/out" 2> "$work/err"
 rc=$?
@@ -89,6 +110,14 @@ r=$(requests status-500); [ "$r" = 2 ] && ok "500 for good: retried, then given 
 grep -q "source moved-301 has moved permanently to $base/feed1.xml" "$work/err" && ok "301: reported so the chair can update the source" || not_ok "301: reported" "$(cat "$work/err")"
 grep -q "source moved-308 has moved permanently" "$work/err" && ok "308: reported" || not_ok "308: reported"
 grep -q "source moved-302 has moved" "$work/err" && not_ok "302: not reported as a move" || ok "302: not reported as a move"
+
+# HTML listings: items with titles, links and Nordic dates; a vanished layout fails.
+r=$(q "SELECT count(*) FROM items WHERE source = 'html-region' AND title = 'Primärvårdsstrategi' AND url LIKE 'http%'")
+[ "$r" = 1 ] && ok "html: seed 003 from the region's news list" || not_ok "html: region item" "$(q "SELECT title, url FROM items WHERE source = 'html-region'")"
+r=$(q "SELECT datetime(published, 'unixepoch') FROM items WHERE source = 'html-statsforvalteren' AND title = 'Dialogmøte om fastlegeordningen'")
+[ "$r" = "2021-11-19 23:00:00" ] && ok "html: seed 004 with its Norwegian date (Publisert 20.11.2021, Oslo time)" || not_ok "html: statsforvalteren date" "got $r"
+err=$(q "SELECT last_error FROM sources WHERE name = 'html-changed'")
+printf '%s' "$err" | grep -q 'matched nothing: the page layout may have changed' && grep -q "source html-changed (" "$work/err" && ok "html: a selector matching nothing fails the source, reported" || not_ok "html: layout change" "error: $err"
 
 # Charsets: whatever the server says, the stored title is the right UTF-8.
 want='Fastläkare på Ærø och i Ødegård: åäö ÅÄÖ æø ÆØ'

@@ -144,6 +144,184 @@ static void test_shared_conformance(void **state)
 	assert_true(total > 0);
 }
 
+/* ---- Nordic dates in free text -------------------------------------------- */
+
+/* 2024-04-17T09:00:00Z: a Wednesday in summer time, 11:00 in Stockholm. */
+#define NOW ((time_t)1713344400)
+
+static int nordic_ok(const char *in, time_t now, const char *utc)
+{
+	char got[RFC3339_LEN];
+	time_t t = date_parse_nordic(in, now);
+	time_t want = utc ? time_parse_rfc3339(utc) : 0;
+	if (t == want)
+		return 1;
+	fprintf(stderr, "# \"%s\": want %s, got %s\n", in ? in : "(null)", utc ? utc : "0",
+		t ? time_format_rfc3339(t, got) : "0");
+	return 0;
+}
+
+#define NORDIC(in, utc) fails += !nordic_ok(in, NOW, utc)
+#define NORDIC_AT(in, now, utc) fails += !nordic_ok(in, now, utc)
+
+static void test_nordic_forms(void **state)
+{
+	(void)state;
+	int fails = 0;
+	NORDIC("17 april 2024", "2024-04-16T22:00:00Z");
+	NORDIC("7. desember 2021", "2021-12-06T23:00:00Z");
+	NORDIC("7 des. 2021", "2021-12-06T23:00:00Z");
+	NORDIC("7.desember 2021", "2021-12-06T23:00:00Z");
+	NORDIC("20. november 2025", "2025-11-19T23:00:00Z");
+	NORDIC("07. november 2025", "2025-11-06T23:00:00Z");
+	NORDIC("2024-04-17 kl. 09.00", "2024-04-17T07:00:00Z");
+	NORDIC("2024-04-17", "2024-04-16T22:00:00Z");
+	NORDIC("2024-04-17T09:00", "2024-04-17T07:00:00Z");
+	NORDIC("2024-04-17 09:00", "2024-04-17T07:00:00Z");
+	NORDIC("17.4.2024", "2024-04-16T22:00:00Z");
+	NORDIC("04.09.2019", "2019-09-03T22:00:00Z");
+	NORDIC("17/4/2024", "2024-04-16T22:00:00Z");
+	NORDIC("17-04-2024", "2024-04-16T22:00:00Z");
+	NORDIC("Publicerad 17 april 2024", "2024-04-16T22:00:00Z");
+	NORDIC("Publicerat 2022-12-01", "2022-11-30T23:00:00Z");
+	NORDIC("Publisert 11.12.2017", "2017-12-10T23:00:00Z");
+	NORDIC("Først publisert: 04.09.2019 Sist faglig oppdatert: 05.09.2019",
+	       "2019-09-03T22:00:00Z");
+	NORDIC("2021 jun 16", "2021-06-15T22:00:00Z");
+	NORDIC("2020 jul 07", "2020-07-06T22:00:00Z");
+	NORDIC("Torsdag 31 mars 2022", "2022-03-30T22:00:00Z");
+	NORDIC("Onsdag 18. januar 2023 kl. 1915", "2023-01-18T18:15:00Z");
+	NORDIC("17 april 2024 kl 09:00", "2024-04-17T07:00:00Z");
+	NORDIC("17 april 2024 kl. 9", "2024-04-17T07:00:00Z");
+	NORDIC("17 april 2024, kl. 09.30", "2024-04-17T07:30:00Z");
+	NORDIC("3. april 2017 klokken 18.50", "2017-04-03T16:50:00Z");
+	NORDIC("datert 3. april 2017", "2017-04-02T22:00:00Z");
+	NORDIC("17 april 2024 klockan 9", "2024-04-17T07:00:00Z");
+	NORDIC("lørdag 6. januar 2024", "2024-01-05T23:00:00Z");
+	NORDIC("den 23 maj 2024", "2024-05-22T22:00:00Z");
+	NORDIC("Beslut: 2024-05-23", "2024-05-22T22:00:00Z");
+	NORDIC("2020-05-27 Hälsa och sjukvård", "2020-05-26T22:00:00Z");
+	NORDIC("Lakartidningen.se 2016-02-23", "2016-02-22T23:00:00Z");
+	NORDIC("17\xc2\xa0" "april\xc2\xa0" "2024", "2024-04-16T22:00:00Z"); /* no-break spaces */
+	/* Ranges keep their start. */
+	NORDIC("17 april 2024 kl. 09.00\xe2\x80\x93" "15.30", "2024-04-17T07:00:00Z");
+	NORDIC("Tid : 7.desember 2021 kl 09:00 \xe2\x80\x93 12:00", "2021-12-07T08:00:00Z");
+	/* The first date wins, even in the Regeringen banner. */
+	NORDIC("Innehållet publicerades under perioden 9 juli 2021 och 30 november 2021",
+	       "2021-07-08T22:00:00Z");
+	NORDIC("inviterer til konferanse 26. og 27. januar 2022", "2022-01-26T23:00:00Z");
+	assert_int_equal(fails, 0);
+}
+
+static void test_nordic_months(void **state)
+{
+	(void)state;
+	int fails = 0;
+	NORDIC("17 JANUARI 2024", "2024-01-16T23:00:00Z");
+	NORDIC("17 Februar 2024", "2024-02-16T23:00:00Z");
+	NORDIC("17 febr. 2024", "2024-02-16T23:00:00Z");
+	NORDIC("17 mars 2024", "2024-03-16T23:00:00Z");
+	NORDIC("17 marts 2024", "2024-03-16T23:00:00Z");
+	NORDIC("17 mar 2024", "2024-03-16T23:00:00Z");
+	NORDIC("17 apr. 2024", "2024-04-16T22:00:00Z");
+	NORDIC("17 maj 2024", "2024-05-16T22:00:00Z");
+	NORDIC("17. mai 2024", "2024-05-16T22:00:00Z");
+	NORDIC("17 jun 2024", "2024-06-16T22:00:00Z");
+	NORDIC("17 juni 2024", "2024-06-16T22:00:00Z");
+	NORDIC("17 juli 2024", "2024-07-16T22:00:00Z");
+	NORDIC("17 augusti 2024", "2024-08-16T22:00:00Z");
+	NORDIC("17. august 2024", "2024-08-16T22:00:00Z");
+	NORDIC("17 sept. 2024", "2024-09-16T22:00:00Z");
+	NORDIC("17 sep 2024", "2024-09-16T22:00:00Z");
+	NORDIC("17 okt 2024", "2024-10-16T22:00:00Z");
+	NORDIC("17. okt. 2024", "2024-10-16T22:00:00Z");
+	NORDIC("17 oktober 2024", "2024-10-16T22:00:00Z");
+	NORDIC("17 nov 2024", "2024-11-16T23:00:00Z");
+	NORDIC("17 dec. 2024", "2024-12-16T23:00:00Z");
+	NORDIC("17 december 2024", "2024-12-16T23:00:00Z");
+	NORDIC("17. des 2024", "2024-12-16T23:00:00Z");
+	NORDIC("17. desember 2024", "2024-12-16T23:00:00Z");
+	assert_int_equal(fails, 0);
+}
+
+/* 2024: summer time from 31 March 01:00 UTC to 27 October 01:00 UTC. */
+static void test_nordic_dst(void **state)
+{
+	(void)state;
+	int fails = 0;
+	NORDIC("30 mars 2024 kl. 12.00", "2024-03-30T11:00:00Z");
+	NORDIC("31 mars 2024 kl. 01.59", "2024-03-31T00:59:00Z");
+	NORDIC("31 mars 2024 kl. 03.00", "2024-03-31T01:00:00Z");
+	NORDIC("31 mars 2024 kl. 12.00", "2024-03-31T10:00:00Z");
+	NORDIC("26 oktober 2024 kl. 12.00", "2024-10-26T10:00:00Z");
+	NORDIC("27 oktober 2024 kl. 01.30", "2024-10-26T23:30:00Z");
+	NORDIC("27 oktober 2024 kl. 02.30", "2024-10-27T00:30:00Z"); /* twice; summer first */
+	NORDIC("27 oktober 2024 kl. 03.00", "2024-10-27T02:00:00Z");
+	NORDIC("28 oktober 2024 kl. 12.00", "2024-10-28T11:00:00Z");
+	/* Another year's rule: 2021 switched on 28 March and 31 October. */
+	NORDIC("27.03.2021 kl 12", "2021-03-27T11:00:00Z");
+	NORDIC("28.03.2021 kl 12", "2021-03-28T10:00:00Z");
+	NORDIC("30.10.2021 kl 12", "2021-10-30T10:00:00Z");
+	NORDIC("31.10.2021 kl 12", "2021-10-31T11:00:00Z");
+	assert_int_equal(fails, 0);
+}
+
+static void test_nordic_relative(void **state)
+{
+	(void)state;
+	int fails = 0;
+	NORDIC("idag", "2024-04-16T22:00:00Z");
+	NORDIC("I dag", "2024-04-16T22:00:00Z");
+	NORDIC("i dag kl. 14.30", "2024-04-17T12:30:00Z");
+	NORDIC("igår", "2024-04-15T22:00:00Z");
+	NORDIC("i går", "2024-04-15T22:00:00Z");
+	NORDIC("I GÅR kl 23:10", "2024-04-16T21:10:00Z");
+	NORDIC("Publicerad igår", "2024-04-15T22:00:00Z");
+	/* An absolute date anywhere beats a relative word. */
+	NORDIC("i dag presenteras rapporten från 2 mars 2023", "2023-03-01T23:00:00Z");
+	/* 00:30 in Stockholm is already the next day. */
+	NORDIC_AT("idag", (time_t)1713306600 /* 2024-04-16T22:30Z */, "2024-04-16T22:00:00Z");
+	NORDIC_AT("igår", (time_t)1713306600, "2024-04-15T22:00:00Z");
+	/* Across the switch: yesterday was winter time. */
+	NORDIC_AT("igår", (time_t)1711886400 /* 2024-03-31T12:00Z */, "2024-03-29T23:00:00Z");
+	NORDIC_AT("idag", (time_t)1711886400, "2024-03-30T23:00:00Z");
+	assert_int_equal(fails, 0);
+}
+
+static void test_nordic_no_year(void **state)
+{
+	(void)state;
+	int fails = 0;
+	NORDIC("17 april", "2024-04-16T22:00:00Z");
+	NORDIC("18 april", "2024-04-17T22:00:00Z"); /* tomorrow: a listed event */
+	NORDIC("19 april", "2023-04-18T22:00:00Z");
+	NORDIC("Onsdag 4. september kl. 1300", "2023-09-04T11:00:00Z");
+	NORDIC("1 januari", "2023-12-31T23:00:00Z");
+	NORDIC("29 februari", "2024-02-28T23:00:00Z");
+	NORDIC_AT("29 februari", (time_t)1740787200 /* 2025-03-01 */, "2024-02-28T23:00:00Z");
+	NORDIC_AT("31 december", (time_t)1735689600 /* 2025-01-01T00:00Z */,
+		  "2024-12-30T23:00:00Z");
+	assert_int_equal(fails, 0);
+}
+
+static void test_nordic_garbage(void **state)
+{
+	(void)state;
+	int fails = 0;
+	const char *bad[] = {
+		NULL, "", "   ", "ingen dato her", "2019 - 2025", "1100 invånare",
+		"Fylkeslege Jan Vaage", "version 1.2.3", "31.02.2024", "32 mars 2024",
+		"kl 09:00", "2024-13-01", "17 majs 2024", "Takk for i dagarna", "09.00\xe2\x80\x93" "15.30",
+		"12345 april 2024", "1999 jun 31", "1240 till 2200 allmänläkare", "17 mo 2024",
+		"Konferanseavgift: 2000,-", "telefon 08-123 45 67", "idagen", "Ligår",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		NORDIC(bad[i], NULL);
+	assert_int_equal(fails, 0);
+	/* The strict parser stays strict. */
+	assert_int_equal(date_parse("17 april 2024 kl. 9"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +329,12 @@ int main(void)
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_shared_conformance),
+		cmocka_unit_test(test_nordic_forms),
+		cmocka_unit_test(test_nordic_months),
+		cmocka_unit_test(test_nordic_dst),
+		cmocka_unit_test(test_nordic_relative),
+		cmocka_unit_test(test_nordic_no_year),
+		cmocka_unit_test(test_nordic_garbage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
