@@ -110,7 +110,10 @@ fuzz: deps
 		cp tests/fixtures/feeds/* tests/fixtures/charset/* tests/fixtures/html/* \
 			build/fuzz/$$n.corpus/ 2>/dev/null; \
 		build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
-			-print_final_stats=1 build/fuzz/$$n.corpus 2>&1 | tail -12 || exit 1; \
+			-artifact_prefix=build/fuzz/$$n- -print_final_stats=1 \
+			build/fuzz/$$n.corpus > build/fuzz/$$n.log 2>&1; rc=$$?; \
+		tail -n 12 build/fuzz/$$n.log; \
+		[ $$rc -eq 0 ] || { echo "$$n FAILED: see build/fuzz/$$n.log and build/fuzz/$$n-crash-*"; exit 1; }; \
 	done
 
 install: all

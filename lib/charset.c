@@ -42,6 +42,16 @@ static int label_char(unsigned char c)
 	       c == '_' || c == '.' || c == ':' || c == '+' || c == '(' || c == ')';
 }
 
+static int label_plain(const char *s, size_t n)
+{
+	if (n == 0 || n > LABEL_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!label_char((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
 /* Copies a label, trimmed, with anything odd shown as '?' and flagged. */
 static void label_set(struct label *l, const char *s, size_t n, const char *src)
 {
@@ -454,7 +464,10 @@ static int fix_declarations(struct buf *out, size_t start)
 	    is_ws((unsigned char)out->data[i + 5])) {
 		return i > start ? buf_splice(out, start, i - start, "") : 0;
 	}
+	/* Only a plausible label is rewritten: an unclosed quote makes the
+	 * span run to the scan limit, which may fall inside a UTF-8 sequence. */
 	if (html_meta_charset(out->data + start, out->len - start, &off, &len) &&
+	    label_plain(out->data + start + off, len) &&
 	    !(len == 5 && strncasecmp(out->data + start + off, "utf-8", 5) == 0))
 		return buf_splice(out, start + off, len, "UTF-8");
 	return 0;

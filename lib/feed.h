@@ -1,7 +1,9 @@
-/* Feed documents (RSS 2.0, Atom 1.0; more formats later) into items.
- * The input must already be UTF-8 or declare its encoding in the XML
- * declaration; nothing here touches the network (no DTDs, no external
- * entities). */
+/* Feed documents into items: RSS 0.90/0.91/0.92/1.0 (RDF)/2.0, Atom
+ * 0.3/1.0 and JSON Feed 1.0/1.1, the format detected from the document.
+ * XML is read by libxml2's SAX2 push parser (no tree, recover mode, no
+ * DTDs or external entities, entity expansion capped); memory stays flat
+ * whatever the document's size. The input should be UTF-8 or declare its
+ * encoding; nothing here touches the network. */
 #ifndef BULLETIN_FEED_H
 #define BULLETIN_FEED_H
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
 #include "timefmt.h"
 
 void item_free(struct item *it)
@@ -143,49 +144,98 @@ int item_ensure_key(struct item *it)
 	return it->key ? 0 : -1;
 }
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
-
-static json_t *time_or_null(time_t t)
+/* JSON string escaping as jansson's compact output does it (quote,
+ * backslash and control characters; everything else, '/' and non-ASCII
+ * included, as is), with invalid UTF-8 replaced by U+FFFD so the line is
+ * always valid JSON. */
+static int put_str(struct buf *b, const char *s)
 {
-	char ts[RFC3339_LEN];
-	return t ? json_string(time_format_rfc3339(t, ts)) : json_null();
+	if (!s)
+		return buf_append(b, "null", 4);
+	size_t n = strlen(s);
+	if (buf_reserve(b, n + 2) < 0)
+		return -1;
+	b->data[b->len++] = '"';
+	size_t run = 0, i = 0;
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t len = 1;
+		char esc[8];
+		const char *rep = NULL;
+		if (c >= 0x80) {
+			uint32_t cp;
+			len = utf8_decode(s + i, n - i, &cp);
+			if (len) {
+				i += len;
+				continue;
+			}
+			len = 1;
+			rep = "\xEF\xBF\xBD";
+		} else if (c == '"') {
+			rep = "\\\"";
+		} else if (c == '\\') {
+			rep = "\\\\";
+		} else if (c == '\n') {
+			rep = "\\n";
+		} else if (c == '\t') {
+			rep = "\\t";
+		} else if (c == '\r') {
+			rep = "\\r";
+		} else if (c == '\b') {
+			rep = "\\b";
+		} else if (c == '\f') {
+			rep = "\\f";
+		} else {
+			snprintf(esc, sizeof esc, "\\u%04X", c);
+			rep = esc;
+		}
+		if (buf_append(b, s + run, i - run) < 0 || buf_puts(b, rep) < 0)
+			return -1;
+		i += len;
+		run = i;
+	}
+	if (buf_append(b, s + run, n - run) < 0)
+		return -1;
+	return buf_putc(b, '"');
 }
 
-json_t *item_to_json(const struct item *it)
+static int put_time(struct buf *b, time_t t)
 {
-	json_t *o = json_object();
-	json_t *cats = json_array();
-	if (!o || !cats) {
-		json_decref(o);
-		json_decref(cats);
-		return NULL;
-	}
+	char ts[RFC3339_LEN];
+	return t ? put_str(b, time_format_rfc3339(t, ts)) : buf_append(b, "null", 4);
+}
+
+int item_to_jsonl(const struct item *it, struct buf *b)
+{
+	static const char *const names[] = {"{\"key\":", ",\"url\":", ",\"title\":",
+					    ",\"summary\":", ",\"content\":", ",\"author\":"};
+	const char *vals[] = {it->key, it->url, it->title, it->summary, it->content, it->author};
+	int r = 0;
+	for (size_t i = 0; i < 6; i++)
+		r |= buf_puts(b, names[i]) | put_str(b, vals[i]);
+	r |= buf_puts(b, ",\"categories\":[");
 	for (size_t i = 0; i < it->ncategories; i++)
-		json_array_append_new(cats, json_string(it->categories[i]));
-	json_object_set_new(o, "key", str_or_null(it->key));
-	json_object_set_new(o, "url", str_or_null(it->url));
-	json_object_set_new(o, "title", str_or_null(it->title));
-	json_object_set_new(o, "summary", str_or_null(it->summary));
-	json_object_set_new(o, "content", str_or_null(it->content));
-	json_object_set_new(o, "author", str_or_null(it->author));
-	json_object_set_new(o, "categories", cats);
-	json_object_set_new(o, "published", time_or_null(it->published));
-	json_object_set_new(o, "updated", time_or_null(it->updated));
+		r |= (i ? buf_putc(b, ',') : 0) | put_str(b, it->categories[i]);
+	r |= buf_puts(b, "],\"published\":") | put_time(b, it->published);
+	r |= buf_puts(b, ",\"updated\":") | put_time(b, it->updated);
 	if (it->nenclosures) {
-		json_t *enc = json_array();
+		r |= buf_puts(b, ",\"enclosures\":[");
 		for (size_t i = 0; i < it->nenclosures; i++) {
 			const struct enclosure *e = &it->enclosures[i];
-			json_t *je = json_object();
-			json_object_set_new(je, "url", json_string(e->url));
-			json_object_set_new(je, "type", str_or_null(e->type));
-			json_object_set_new(je, "length", json_integer(e->length));
-			json_array_append_new(enc, je);
+			r |= buf_puts(b, i ? ",{\"url\":" : "{\"url\":") | put_str(b, e->url);
+			r |= buf_puts(b, ",\"type\":") | put_str(b, e->type);
+			r |= buf_printf(b, ",\"length\":%lld}", e->length);
 		}
-		json_object_set_new(o, "enclosures", enc);
+		r |= buf_putc(b, ']');
 	}
 	if (it->source)
-		json_object_set_new(o, "source", json_string(it->source));
-	return o;
+		r |= buf_puts(b, ",\"source\":") | put_str(b, it->source);
+	r |= buf_puts(b, "}\n");
+	return r ? -1 : 0;
 }
 
 static int get_str(const json_t *obj, const char *k, char **dst, struct err *err)

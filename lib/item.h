@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "buf.h"
 #include "err.h"
 
 struct enclosure {
@@ -55,11 +56,14 @@ int item_copy(struct item *dst, const struct item *src);
 /* Fills a missing key from url, else a hash of title and published date. */
 int item_ensure_key(struct item *it);
 
-/* The JSON Lines inspection contract of `bulletin parse`: an object with
- * key, url, title, summary, content, author, categories (array),
- * published, updated (RFC 3339 UTC or null), and enclosures (an array of
- * {url, type, length}) when the item has any. `source` is added when set. */
-json_t *item_to_json(const struct item *it);
+/* The JSON Lines inspection contract of `bulletin parse`: appends one line
+ * (with its '\n') holding an object with key, url, title, summary, content,
+ * author, categories (array), published, updated (RFC 3339 UTC or null),
+ * and enclosures (an array of {url, type, length}) when the item has any;
+ * `source` is added when set. Written directly rather than through a
+ * json_t: it is the hot path of `bulletin parse`. Returns 0 or -1 (out of
+ * memory). */
+int item_to_jsonl(const struct item *it, struct buf *b);
 /* The inverse, for `rules test ITEMS.jsonl`. Unknown keys are ignored;
  * returns 0, or -1 with err describing the bad field. */
 int item_from_json(const json_t *obj, struct item *it, struct err *err);

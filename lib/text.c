@@ -212,12 +212,17 @@ static const struct {
 
 static uint32_t entity_by_name(const char *name, size_t n)
 {
+	/* The usual ones first; then strncmp stops at the table name's NUL,
+	 * so no strlen per entry (this ran for every &amp; in a feed). */
+	if (n == 3 && !memcmp(name, "amp", 3))
+		return '&';
+	if (n == 2 && name[1] == 't' && (name[0] == 'l' || name[0] == 'g'))
+		return name[0] == 'l' ? '<' : '>';
 	for (size_t i = 0; i < 96; i++)
-		if (strlen(latin1_names[i]) == n && memcmp(latin1_names[i], name, n) == 0)
+		if (strncmp(latin1_names[i], name, n) == 0 && latin1_names[i][n] == '\0')
 			return 160 + (uint32_t)i;
 	for (size_t i = 0; i < sizeof other_entities / sizeof other_entities[0]; i++)
-		if (strlen(other_entities[i].name) == n &&
-		    memcmp(other_entities[i].name, name, n) == 0)
+		if (strncmp(other_entities[i].name, name, n) == 0 && other_entities[i].name[n] == '\0')
 			return other_entities[i].cp;
 	return 0;
 }
@@ -301,8 +306,17 @@ static size_t decode_entity(const char *s, size_t n, uint32_t *cp)
 
 static int name_is(const char *name, size_t n, const char *const *set)
 {
+	/* Runs for every tag of every summary: lowercase once, then compare
+	 * the first letter before anything else. No set name is longer than
+	 * 10 characters. */
+	char lc[12];
+	if (n == 0 || n > 10)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		lc[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+	lc[n] = '\0';
 	for (; *set; set++)
-		if (strlen(*set) == n && strncasecmp(*set, name, n) == 0)
+		if ((*set)[0] == lc[0] && strcmp(*set, lc) == 0)
 			return 1;
 	return 0;
 }
@@ -399,6 +413,12 @@ static size_t handle_markup(struct emit *e, const char *s, size_t n)
 	return end;
 }
 
+/* Printable ASCII that is not markup: written as it is. */
+static int is_run_byte(unsigned char c, int html)
+{
+	return c > 0x20 && c < 0x7F && !(html && (c == '<' || c == '&'));
+}
+
 static void convert(struct emit *e, const char *s, size_t n, int html)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -406,6 +426,34 @@ static void convert(struct emit *e, const char *s, size_t n, int html)
 	while (i < n) {
 		uint32_t cp;
 		size_t k = 0;
+		if (is_run_byte(u[i], html) ||
+		    (u[i] == 0xC3 && i + 1 < n && (u[i + 1] & 0xC0) == 0x80)) {
+			/* Plain ASCII words (and single spaces between them) are
+			 * copied as they are: emit_cp per byte would write the same. */
+			k = utf8_next(u + i, n - i, &cp);
+			emit_cp(e, cp);
+			i += k;
+			if (e->oom || buf_reserve(&e->b, n - i) < 0) {
+				e->oom = 1;
+				return;
+			}
+			char *w = e->b.data + e->b.len;
+			while (i < n) {
+				if (is_run_byte(u[i], html))
+					*w++ = (char)u[i++];
+				else if (u[i] == 0xC3 && i + 1 < n && (u[i + 1] & 0xC0) == 0x80)
+					/* U+00C0..U+00FF (å, ä, ö, æ, ø, é...): letters, never
+					 * spaces or dropped characters */
+					*w++ = (char)u[i], *w++ = (char)u[i + 1], i += 2;
+				else if (u[i] == ' ' && i + 1 < n && is_run_byte(u[i + 1], html))
+					*w++ = ' ', i++;
+				else
+					break;
+			}
+			e->b.len = (size_t)(w - e->b.data);
+			e->b.data[e->b.len] = '\0';
+			continue;
+		}
 		if (html && s[i] == '<')
 			k = handle_markup(e, s + i, n - i);
 		if (k) {
@@ -439,6 +487,10 @@ static void convert(struct emit *e, const char *s, size_t n, int html)
 char *text_from_html(const char *html, size_t len)
 {
 	struct emit e = {BUF_INIT, 0, 0, 0};
+	/* The text is rarely longer than its source: one allocation. */
+	if (buf_reserve(&e.b, len < 65536 ? len : 65536) < 0)
+		return NULL;
+	e.b.data[0] = '\0';
 	convert(&e, html ? html : "", html ? len : 0, 1);
 	return emit_finish(&e);
 }

@@ -433,6 +433,27 @@ static void random_bytes(unsigned char *p, size_t n, uint32_t seed)
 	}
 }
 
+/* Found by fuzz_charset: a <meta charset=" whose quote never closes made
+ * the rewritten span end at the 4096-byte scan limit, inside a UTF-8
+ * sequence of the converted text. Such a value is left alone. */
+static void test_meta_unclosed_quote(void **state)
+{
+	(void)state;
+	enum { N = 6000 };
+	char *p = malloc(N);
+	assert_non_null(p);
+	const char *head = "<meta charset=\"xy";
+	size_t hl = strlen(head);
+	memcpy(p, head, hl);
+	memset(p + hl, 0xEA, N - hl); /* ê in Windows-1252: two bytes in UTF-8 */
+	struct conv c;
+	conv_mem(&c, p, N, NULL); /* asserts valid UTF-8 */
+	assert_non_null(strstr(c.used, "windows-1252"));
+	assert_int_equal(c.out.len, hl + 2 * (N - hl));
+	done(&c);
+	free(p);
+}
+
 static void test_random_bytes(void **state)
 {
 	(void)state;
@@ -486,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_windows1252_undefined),
 		cmocka_unit_test(test_ascii_and_edges),
 		cmocka_unit_test(test_stateful_label),
+		cmocka_unit_test(test_meta_unclosed_quote),
 		cmocka_unit_test(test_random_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

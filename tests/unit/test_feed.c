@@ -84,7 +84,8 @@ static void test_rss2_swedish(void **state)
 	 * per layer to the literal "&#229;". */
 	assert_string_equal(it->summary,
 			    "Invitasjon til møte om fastlegeordningen. Blåbær å men &#229;");
-	assert_string_equal(it->author, "Kari Nordmann");
+	/* RSS "email (name)" is written "name (email)", as for Atom persons. */
+	assert_string_equal(it->author, "Kari Nordmann (post@example.no)");
 	time_is(it->published, "2024-04-18T06:30:00Z"); /* dc:date fallback */
 
 	it = &p.items.v[2];
@@ -187,13 +188,13 @@ static void test_html_page(void **state)
 	parse_file(&p, FIX "html_page.html", "https://www.regionstockholm.se/nyheter/");
 	assert_int_equal(p.rc, -1);
 	assert_int_equal(p.items.n, 0);
-	assert_string_equal(p.err.msg, "not an RSS or Atom document (root element <html>)");
+	assert_string_equal(p.err.msg, "not an RSS, Atom or JSON feed (root element <html>)");
 	done(&p);
 
 	static const char soup[] = "<html><body><p>Hej<br><p>då & <b>så</body>";
 	parse_mem(&p, soup, sizeof soup - 1, NULL, 0);
 	assert_int_equal(p.rc, -1);
-	assert_string_equal(p.err.msg, "not an RSS or Atom document (root element <html>)");
+	assert_string_equal(p.err.msg, "not an RSS, Atom or JSON feed (root element <html>)");
 	done(&p);
 }
 
@@ -328,7 +329,7 @@ static void test_other_roots(void **state)
 	struct parsed p;
 	parse_mem(&p, rdf, sizeof rdf - 1, NULL, 0);
 	assert_int_equal(p.rc, -1);
-	assert_string_equal(p.err.msg, "not an RSS or Atom document (root element <rdf:RDF>)");
+	assert_string_equal(p.err.msg, "not an RSS, Atom or JSON feed (root element <rdf:RDF>)");
 	done(&p);
 
 	/* <feed> without the Atom 1.0 namespace is not Atom 1.0. */

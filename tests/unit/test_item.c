@@ -31,6 +31,20 @@ static void test_rfc3339_round_trip(void **state)
 	assert_int_equal(time_parse_rfc3339("2024-13-01T00:00:00Z"), 0);
 }
 
+static json_t *to_json(const struct item *it)
+{
+	struct buf b = BUF_INIT;
+	assert_int_equal(item_to_jsonl(it, &b), 0);
+	assert_true(b.len > 0 && b.data[b.len - 1] == '\n');
+	assert_null(memchr(b.data, '\n', b.len - 1)); /* one line */
+	json_error_t je;
+	json_t *j = json_loads(b.data, 0, &je);
+	if (!j)
+		fail_msg("invalid JSON (%s): %s", je.text, b.data);
+	buf_free(&b);
+	return j;
+}
+
 static void test_item_json_round_trip(void **state)
 {
 	(void)state;
@@ -40,9 +54,11 @@ static void test_item_json_round_trip(void **state)
 	it.title = strdup("Primärvårdsstrategin");
 	it.published = 1713344400;
 	assert_int_equal(item_add_category(&it, "Hälsa"), 0);
-	json_t *j = item_to_json(&it);
-	assert_non_null(j);
+	json_t *j = to_json(&it);
 	assert_true(json_is_null(json_object_get(j, "updated")));
+	assert_true(json_is_null(json_object_get(j, "summary")));
+	assert_null(json_object_get(j, "enclosures"));
+	assert_null(json_object_get(j, "source"));
 	assert_string_equal(json_string_value(json_object_get(j, "published")), "2024-04-17T09:00:00Z");
 	struct item back;
 	struct err err;
@@ -53,6 +69,46 @@ static void test_item_json_round_trip(void **state)
 	assert_int_equal(back.published, it.published);
 	json_decref(j);
 	item_free(&back);
+	item_free(&it);
+}
+
+/* Every byte that needs escaping, and bytes that are not UTF-8: the line
+ * must be valid JSON and say the same text (U+FFFD for the bad bytes), in
+ * the same form jansson's compact output has. */
+static void test_item_jsonl_escaping(void **state)
+{
+	(void)state;
+	struct item it = {0};
+	char ctl[40];
+	for (int i = 1; i < 32; i++)
+		ctl[i - 1] = (char)i;
+	ctl[31] = '\0';
+	it.title = strdup(ctl);
+	it.summary = strdup("\"quoted\" back\\slash /path/ ø \xe2\x80\xa8 \xff\xc3 end");
+	it.author = strdup("\xef\xbf\xbd kept");
+	it.source = strdup("Läkartidningen");
+	assert_int_equal(item_add_enclosure(&it, "https://ex.se/a.mp3", NULL, 1234567890123LL), 0);
+	struct buf b = BUF_INIT;
+	assert_int_equal(item_to_jsonl(&it, &b), 0);
+	/* byte-identical to jansson for valid text */
+	json_t *ref = json_string(ctl);
+	char *rs = json_dumps(ref, JSON_ENCODE_ANY | JSON_COMPACT);
+	assert_non_null(strstr(b.data, rs));
+	free(rs);
+	json_decref(ref);
+	assert_non_null(strstr(b.data, "\"summary\":\"\\\"quoted\\\" back\\\\slash /path/ ø"));
+	json_t *j = to_json(&it);
+	assert_string_equal(json_string_value(json_object_get(j, "title")), ctl);
+	assert_string_equal(json_string_value(json_object_get(j, "summary")),
+			    "\"quoted\" back\\slash /path/ ø \xe2\x80\xa8 \xef\xbf\xbd\xef\xbf\xbd end");
+	assert_string_equal(json_string_value(json_object_get(j, "author")), "\xef\xbf\xbd kept");
+	assert_string_equal(json_string_value(json_object_get(j, "source")), "Läkartidningen");
+	json_t *e = json_array_get(json_object_get(j, "enclosures"), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "url")), "https://ex.se/a.mp3");
+	assert_true(json_is_null(json_object_get(e, "type")));
+	assert_true(json_integer_value(json_object_get(e, "length")) == 1234567890123LL);
+	json_decref(j);
+	buf_free(&b);
 	item_free(&it);
 }
 
@@ -90,6 +146,7 @@ int main(void)
 		cmocka_unit_test(test_buf_grows_and_stays_terminated),
 		cmocka_unit_test(test_rfc3339_round_trip),
 		cmocka_unit_test(test_item_json_round_trip),
+		cmocka_unit_test(test_item_jsonl_escaping),
 		cmocka_unit_test(test_item_from_json_rejects_bad_types),
 		cmocka_unit_test(test_item_key_fallbacks),
 	};
