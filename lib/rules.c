@@ -5,14 +5,27 @@
  *   threshold N               before the first topic: the global threshold;
  *                             inside a topic: that topic's own threshold
  *   topic ID "Title"          starts a topic; ID is [a-z0-9_-]+
- *   include W PATTERN         W > 0 (decimals allowed) is added to the topic's
- *                             score for each distinct match; a match in the
- *                             title counts double (the title says what the
- *                             item is about, a summary only mentions things)
+ *   include W PATTERN         W > 0 (decimals allowed) times the field's
+ *                             weight is added to the topic's score for each
+ *                             distinct match per field; a match in the title
+ *                             counts double (the title says what the item is
+ *                             about, a summary only mentions things)
  *   include W @ID             adds W x topic ID's own score (ID defined
  *                             above); lets a topic borrow general context
  *   exclude PATTERN           inside a topic: vetoes that topic; before the
  *                             first topic: vetoes every item it matches
+ *   field NAME W              before the first topic: matches in field NAME
+ *                             count W times the rule's weight (default: title
+ *                             2, every other field 1; 0 turns a field off)
+ *
+ * Before PATTERN, include and exclude take optional scopes:
+ *   [title, summary]          the fields to read (title, summary, content,
+ *                             categories, url, source); default: title,
+ *                             summary and categories. Content is left out by
+ *                             default because many feeds repeat it as the
+ *                             summary, and url/source are not prose.
+ *   [from NAME, NAME]         only items of these sources (names as in the
+ *                             sources files)
  *
  * Selection: the best topic is the one with the highest score (ties: the
  * earlier topic, but a topic not vetoed beats a vetoed one). The item is
@@ -77,12 +90,21 @@
 
 struct rule {
 	pcre2_code *code;
+	pcre2_code *acode; /* the same, anchored: confirms an index hit */
 	double weight; /* 0 for an exclude */
 	long topic;    /* -1: global exclude */
 	long ref;      /* @topic: borrows that topic's own score; else -1 */
 	int exclude;
+	int caseless;
+	unsigned fields; /* 1 << enum match_field */
+	char **from;     /* source names, or NULL */
+	size_t nfrom;
 	char *text;  /* as written */
 	char *where; /* "file:line" */
+	char *regex; /* as compiled */
+	char *lit;   /* folded literal for the index (see lit_fold), or NULL */
+	int anywhere; /* *stem: the literal may start inside a word */
+	struct rule_info info; /* the public view, filled when loaded */
 };
 
 struct topic {
@@ -101,10 +123,16 @@ struct rules {
 	struct topic *tv;
 	size_t ntopics, captopics;
 	double threshold;
+	double fieldw[FIELD_COUNT_];
 	unsigned gen; /* one per rules_load_string call */
+	struct lit_index *index; /* rebuilt after every load */
+	int no_index;            /* rules_use_index(r, 0) */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 };
+
+struct lit_index;
+static void lit_index_free(struct lit_index *x);
 
 struct rules *rules_new(void)
 {
@@ -112,12 +140,16 @@ struct rules *rules_new(void)
 	if (!r)
 		return NULL;
 	r->threshold = 1.0;
+	for (int f = 0; f < FIELD_COUNT_; f++)
+		r->fieldw[f] = f == FIELD_TITLE ? 2.0 : 1.0;
 	r->md = pcre2_match_data_create(1, NULL);
 	r->mctx = pcre2_match_context_create(NULL);
 	if (!r->md || !r->mctx) {
 		rules_free(r);
 		return NULL;
 	}
+	/* BULLETIN_RULES_NO_INDEX=1: every rule as a pattern (benchmarks) */
+	r->no_index = getenv("BULLETIN_RULES_NO_INDEX") != NULL;
 	pcre2_set_match_limit(r->mctx, MATCH_LIMIT);
 	pcre2_set_depth_limit(r->mctx, MATCH_LIMIT / 10);
 	return r;
@@ -126,8 +158,14 @@ struct rules *rules_new(void)
 static void rule_clear(struct rule *ru)
 {
 	pcre2_code_free(ru->code);
+	pcre2_code_free(ru->acode);
 	free(ru->text);
 	free(ru->where);
+	free(ru->regex);
+	free(ru->lit);
+	for (size_t i = 0; i < ru->nfrom; i++)
+		free(ru->from[i]);
+	free(ru->from);
 	memset(ru, 0, sizeof *ru);
 }
 
@@ -149,6 +187,7 @@ void rules_free(struct rules *r)
 		topic_clear(&r->tv[i]);
 	free(r->rv);
 	free(r->tv);
+	lit_index_free(r->index);
 	pcre2_match_data_free(r->md);
 	pcre2_match_context_free(r->mctx);
 	free(r);
@@ -193,16 +232,34 @@ size_t rules_pattern_count(const struct rules *r)
 	return r ? r->nrules : 0;
 }
 
+static const char *const field_names[FIELD_COUNT_] = {"title", "summary", "content",
+							  "categories", "url", "source"};
+
 const char *match_field_name(enum match_field f)
 {
-	switch (f) {
-	case FIELD_TITLE:
-		return "title";
-	case FIELD_SUMMARY:
-		return "summary";
-	default:
-		return "?";
-	}
+	return (unsigned)f < FIELD_COUNT_ ? field_names[f] : "?";
+}
+
+int match_field_by_name(const char *name, size_t len)
+{
+	for (int f = 0; f < FIELD_COUNT_; f++)
+		if (strlen(field_names[f]) == len && !memcmp(field_names[f], name, len))
+			return f;
+	return -1;
+}
+
+double rules_field_weight(const struct rules *r, enum match_field f)
+{
+	return (unsigned)f < FIELD_COUNT_ ? r->fieldw[f] : 0;
+}
+
+size_t rules_rule_count(const struct rules *r) { return r ? r->nrules : 0; }
+
+void rules_use_index(struct rules *r, int on) { r->no_index = !on; }
+
+const struct rule_info *rules_rule(const struct rules *r, size_t i)
+{
+	return r && i < r->nrules ? &r->rv[i].info : NULL;
 }
 
 /* ---- loading ---------------------------------------------------------- */
@@ -215,7 +272,21 @@ struct lctx {
 	long topic;       /* current topic in this file, -1 before the first */
 	int global_threshold_set;
 	struct err *err;
+	/* the [...] scope of the rule being read; moved into the rule */
+	unsigned scope_fields;
+	char **scope_from;
+	size_t scope_nfrom;
 };
+
+static void scope_reset(struct lctx *c)
+{
+	for (size_t i = 0; i < c->scope_nfrom; i++)
+		free(c->scope_from[i]);
+	free(c->scope_from);
+	c->scope_from = NULL;
+	c->scope_nfrom = 0;
+	c->scope_fields = 0;
+}
 
 /* 1-based column in code points of byte offset off within the line. */
 static unsigned colof(const struct lctx *c, const char *p)
@@ -315,6 +386,218 @@ static int toklen(const char *p, const char *end)
 	return (int)(q - p);
 }
 
+/* ---- the literal index ----------------------------------------------------
+ *
+ * Most rules are a word, a stem or *stem: a literal. Rather than run every
+ * such pattern over every field, the field is folded once and walked
+ * through a byte trie of the folded literals, at word starts (and, for
+ * *stems, at every character); each hit is then confirmed by PCRE2 with an
+ * anchored match at that offset, so the results are exactly those of the
+ * patterns. The cost grows with the text, not with the number of rules.
+ *
+ * Folding: ASCII and the Latin-1 letters (À..Þ to à..þ) only, keeping the
+ * byte length, so offsets in the folded text are offsets in the original.
+ * A literal with any other character is not indexed (its rule runs as a
+ * pattern); a field holding a character that PCRE2 folds onto these
+ * letters from elsewhere (the Kelvin and Ångström signs, long s, Ÿ, ẞ) is
+ * matched the slow way as a whole. */
+
+static int lit_byte_ok(const unsigned char *s, size_t n, size_t *k)
+{
+	if (s[0] < 0x80) {
+		*k = 1;
+		return (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+		       (s[0] >= '0' && s[0] <= '9');
+	}
+	*k = 2;
+	return n >= 2 && s[0] == 0xC3 && s[1] >= 0x80 && s[1] <= 0xBF && s[1] != 0x97 && s[1] != 0xB7;
+}
+
+/* The folded key of a literal s[0..n): its longest prefix of letters and
+ * digits (the rest, say after a space or a hyphen, is left to PCRE2's
+ * confirming match). NULL when that prefix is shorter than two bytes. */
+static char *lit_make(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t m = 0, k;
+	while (m < n && lit_byte_ok(u + m, n - m, &k))
+		m += k;
+	if (m < 2)
+		return NULL;
+	n = m;
+	char *out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i += k) {
+		lit_byte_ok(u + i, n - i, &k);
+		out[i] = (char)(u[i] >= 'A' && u[i] <= 'Z' ? u[i] + 32 : u[i]);
+		if (k == 2)
+			out[i + 1] = (char)(u[i + 1] <= 0x9E ? u[i + 1] + 0x20 : u[i + 1]);
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* Folds text into out (same length). Returns 0, or -1 when the text has a
+ * character that folds onto ASCII/Latin-1 from outside (see above). */
+static int fold_text(const char *text, size_t len, char *out)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = u[i];
+		if (c < 0x80) {
+			out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		} else if (c == 0xC3 && i + 1 < len) {
+			unsigned char d = u[i + 1];
+			out[i] = (char)c;
+			out[i + 1] = (char)(d >= 0x80 && d <= 0x9E && d != 0x97 ? d + 0x20 : d);
+			i++;
+		} else {
+			if ((c == 0xC5 && i + 1 < len && (u[i + 1] == 0xBF || u[i + 1] == 0xB8)) ||
+			    (c == 0xE2 && i + 2 < len && u[i + 1] == 0x84 &&
+			     (u[i + 2] == 0xAA || u[i + 2] == 0xAB)) ||
+			    (c == 0xE1 && i + 2 < len && u[i + 1] == 0xBA && u[i + 2] == 0x9E))
+				return -1;
+			out[i] = (char)c;
+		}
+	}
+	return 0;
+}
+
+struct lit_node {
+	uint32_t child;   /* first child, 0 = none */
+	uint32_t sibling; /* next sibling, 0 = none */
+	uint32_t rules;   /* first entry in lit_index.ent, 0 = none */
+	unsigned char byte;
+};
+
+struct lit_entry {
+	uint32_t rule;
+	uint32_t next;
+};
+
+struct lit_index {
+	struct lit_node *node; /* node[0] unused: 0 means none */
+	size_t nnode, capnode;
+	struct lit_entry *ent; /* ent[0] unused */
+	size_t nent, capent;
+	uint32_t root[2][256]; /* [anywhere][first byte] */
+	char *indexed;         /* per rule: 1 when found through the index */
+	size_t nrules;
+};
+
+static void lit_index_free(struct lit_index *x)
+{
+	if (!x)
+		return;
+	free(x->node);
+	free(x->ent);
+	free(x->indexed);
+	free(x);
+}
+
+static uint32_t lit_new_node(struct lit_index *x, unsigned char b)
+{
+	if (x->nnode == x->capnode) {
+		size_t cap = x->capnode ? x->capnode * 2 : 256;
+		struct lit_node *v = realloc(x->node, cap * sizeof *v);
+		if (!v)
+			return 0;
+		x->node = v;
+		x->capnode = cap;
+	}
+	x->node[x->nnode] = (struct lit_node){0, 0, 0, b};
+	return (uint32_t)x->nnode++;
+}
+
+static int lit_add(struct lit_index *x, const char *lit, int anywhere, uint32_t rule)
+{
+	const unsigned char *u = (const unsigned char *)lit;
+	uint32_t *slot = &x->root[anywhere][u[0]];
+	uint32_t cur = 0;
+	for (size_t i = 0; u[i]; i++) {
+		if (i > 0) {
+			slot = &x->node[cur].child;
+			while (*slot && x->node[*slot].byte != u[i])
+				slot = &x->node[*slot].sibling;
+		}
+		if (!*slot) {
+			uint32_t nn = lit_new_node(x, u[i]); /* may move x->node */
+			if (!nn)
+				return -1;
+			slot = i == 0 ? &x->root[anywhere][u[0]] : &x->node[cur].child;
+			while (*slot)
+				slot = &x->node[*slot].sibling;
+			*slot = nn;
+		}
+		cur = *slot;
+	}
+	if (x->nent == x->capent) {
+		size_t cap = x->capent ? x->capent * 2 : 256;
+		struct lit_entry *v = realloc(x->ent, cap * sizeof *v);
+		if (!v)
+			return -1;
+		x->ent = v;
+		x->capent = cap;
+	}
+	x->ent[x->nent] = (struct lit_entry){rule, x->node[cur].rules};
+	x->node[cur].rules = (uint32_t)x->nent++;
+	return 0;
+}
+
+static struct lit_index *lit_index_build(const struct rule *rv, size_t n)
+{
+	struct lit_index *x = calloc(1, sizeof *x);
+	if (!x || !(x->indexed = calloc(n + 1, 1)))
+		goto fail;
+	x->nrules = n;
+	/* index 0 of both arrays means "none" */
+	if (!(x->node = calloc(256, sizeof *x->node)) || !(x->ent = calloc(256, sizeof *x->ent)))
+		goto fail;
+	x->capnode = x->capent = 256;
+	x->nnode = x->nent = 1;
+	for (size_t k = 0; k < n; k++) {
+		if (!rv[k].lit || !rv[k].acode)
+			continue;
+		if (lit_add(x, rv[k].lit, rv[k].anywhere, (uint32_t)k) < 0)
+			goto fail;
+		x->indexed[k] = 1;
+	}
+	return x;
+fail:
+	lit_index_free(x);
+	return NULL;
+}
+
+/* A /regex/ that starts with plain letters or digits and has no
+ * top-level alternative must match them first: they are its key (a
+ * letter followed by a quantifier is not part of it). */
+static char *regex_key(const char *re, size_t n)
+{
+	int depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (re[i] == '\\')
+			i++;
+		else if (re[i] == '[') {
+			for (i++; i < n && re[i] != ']'; i++)
+				if (re[i] == '\\')
+					i++;
+		} else if (re[i] == '(')
+			depth++;
+		else if (re[i] == ')')
+			depth--;
+		else if (re[i] == '|' && depth == 0)
+			return NULL;
+	}
+	const unsigned char *u = (const unsigned char *)re;
+	size_t m = 0, prev = 0, k;
+	while (m < n && lit_byte_ok(u + m, n - m, &k))
+		prev = m, m += k;
+	if (m < n && m > 0 && (re[m] == '?' || re[m] == '*' || re[m] == '+' || re[m] == '{'))
+		m = prev;
+	return lit_make(re, m);
+}
+
 static int push_rule(struct rules *r, struct rule *ru)
 {
 	if (r->nrules == r->caprules) {
@@ -357,6 +640,14 @@ static int append_escaped_literal(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
+static uint32_t rule_options(int caseless)
+{
+	uint32_t opt = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C;
+	return caseless ? opt | PCRE2_CASELESS : opt;
+}
+
+static int use_jit(void) { return !RUNNING_ON_VALGRIND && !getenv("BULLETIN_PCRE2_NO_JIT"); }
+
 /* Compiles pattern text; a PCRE2 error is reported at `at` + PCRE2's
  * offset when offsets map onto the written text (the /regex/ form), else at
  * the pattern start. */
@@ -365,10 +656,7 @@ static int compile_rule(struct lctx *c, const char *regex, size_t len, int casel
 {
 	int ec;
 	PCRE2_SIZE eo;
-	uint32_t opt = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C;
-	if (caseless)
-		opt |= PCRE2_CASELESS;
-	pcre2_code *code = pcre2_compile((PCRE2_SPTR)regex, len, opt, &ec, &eo, NULL);
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)regex, len, rule_options(caseless), &ec, &eo, NULL);
 	if (!code) {
 		PCRE2_UCHAR m[256];
 		if (pcre2_get_error_message(ec, m, sizeof m) < 0)
@@ -385,7 +673,7 @@ static int compile_rule(struct lctx *c, const char *regex, size_t len, int casel
 	}
 	/* JIT is an optimisation only: without it (no support, no executable
 	 * memory) the interpreter gives the same results. */
-	if (!RUNNING_ON_VALGRIND && !getenv("BULLETIN_PCRE2_NO_JIT"))
+	if (use_jit())
 		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
 	*out = code;
 	return 0;
@@ -398,11 +686,87 @@ static int make_where(struct lctx *c, struct rule *ru, const char *pstart, const
 	if (buf_printf(&w, "%s:%u", c->name, c->lineno) == 0)
 		ru->where = buf_steal(&w);
 	buf_free(&w);
+	ru->fields = c->scope_fields ? c->scope_fields : FIELDS_DEFAULT;
+	ru->from = c->scope_from;
+	ru->nfrom = c->scope_nfrom;
+	c->scope_from = NULL;
+	c->scope_nfrom = 0;
+	ru->info = (struct rule_info){ru->text, ru->where, ru->regex, ru->topic, ru->ref,
+				      ru->weight, ru->exclude, ru->caseless, ru->fields,
+				      (const char *const *)ru->from, ru->nfrom};
 	if (!ru->text || !ru->where || push_rule(c->r, ru) < 0) {
 		rule_clear(ru);
 		return lerr(c, pstart, "out of memory");
 	}
 	return 0;
+}
+
+/* [title, summary] limits the rule to those fields; [from a, b] to the
+ * items of those sources. Both may be given, in either order. Returns
+ * where the pattern starts, or NULL after reporting an error. */
+static const char *parse_scope(struct lctx *c, const char *p, const char *end)
+{
+	while (p < end && *p == '[') {
+		const char *close = memchr(p, ']', (size_t)(end - p));
+		if (!close) {
+			lerr(c, p, "unterminated [ ]: the closing ] is missing");
+			return NULL;
+		}
+		const char *q = skip_ws(p + 1, close);
+		int from = close - q >= 4 && !memcmp(q, "from", 4) &&
+			   (q + 4 == close || is_ws(q[4]) || q[4] == ':');
+		if (from) {
+			q += 4;
+			if (q < close && *q == ':')
+				q++;
+			if (c->scope_nfrom) {
+				lerr(c, p, "sources given twice: list them in one [from a, b]");
+				return NULL;
+			}
+		} else if (c->scope_fields) {
+			lerr(c, p, "fields given twice: list them in one [title, summary]");
+			return NULL;
+		}
+		size_t n = 0;
+		while ((q = skip_ws(q, close)) < close) {
+			const char *t = q;
+			while (q < close && *q != ',' && !is_ws(*q))
+				q++;
+			size_t tl = (size_t)(q - t);
+			if (tl && from) {
+				char **v = realloc(c->scope_from, (c->scope_nfrom + 1) * sizeof *v);
+				if (!v || !(v[c->scope_nfrom] = strndup(t, tl))) {
+					if (v)
+						c->scope_from = v;
+					lerr(c, t, "out of memory");
+					return NULL;
+				}
+				c->scope_from = v;
+				c->scope_nfrom++;
+				n++;
+			} else if (tl) {
+				int f = match_field_by_name(t, tl);
+				if (f < 0) {
+					lerr(c, t, "unknown field '%.*s' (fields: title, summary, content, "
+						   "categories, url, source; sources: [from NAME, ...])",
+					     (int)tl, t);
+					return NULL;
+				}
+				c->scope_fields |= 1u << f;
+				n++;
+			}
+			q = skip_ws(q, close);
+			if (q < close && *q == ',')
+				q++;
+		}
+		if (!n) {
+			lerr(c, p, from ? "[from] names no source" :
+				 "empty [ ]: name fields, e.g. [title], or sources, e.g. [from lakartidningen]");
+			return NULL;
+		}
+		p = skip_ws(close + 1, end);
+	}
+	return p;
 }
 
 /* "@topic": the current topic borrows weight x that topic's own score. */
@@ -413,6 +777,8 @@ static int add_ref(struct lctx *c, const char *p, const char *end, double weight
 		q++;
 	if (exclude)
 		return lerr(c, p, "@topic works only with include");
+	if (c->scope_fields || c->scope_nfrom)
+		return lerr(c, p, "[...] cannot limit @topic: it borrows the other topic's whole score");
 	if (q == p + 1)
 		return lerr(c, p, "missing topic id after @");
 	char id[80];
@@ -454,6 +820,8 @@ static const char *parse_flags(struct lctx *c, const char *q, const char *end, i
 static int add_pattern(struct lctx *c, const char *p, const char *end, double weight, int exclude)
 {
 	struct rules *r = c->r;
+	if (!(p = parse_scope(c, p, end)))
+		return -1;
 	if (p >= end || *p == '#')
 		return lerr(c, p, "missing pattern");
 	if (r->nrules >= RULES_MAX_PATTERNS)
@@ -466,6 +834,8 @@ static int add_pattern(struct lctx *c, const char *p, const char *end, double we
 	int caseless = 1, offsets_map = 0, rc = -1;
 	const char *regex_at = p; /* where PCRE2 offsets count from */
 	pcre2_code *code = NULL;
+	char *litkey = NULL; /* for the literal index; NULL when not a plain literal */
+	int lit_anywhere = 0;
 
 	if (*p == '/') {
 		const char *q = p + 1;
@@ -482,6 +852,8 @@ static int add_pattern(struct lctx *c, const char *p, const char *end, double we
 			goto oom;
 		regex_at = p + 1;
 		offsets_map = 1;
+		litkey = regex_key(re.data, re.len);
+		lit_anywhere = 1;
 		pend = parse_flags(c, q + 1, end, &caseless,
 				   "/pattern/ (use c for case-sensitive, i for caseless)");
 		if (!pend)
@@ -513,6 +885,7 @@ static int add_pattern(struct lctx *c, const char *p, const char *end, double we
 			buf_free(&lit);
 			goto out;
 		}
+		litkey = lit_make(lit.data, lit.len);
 		int ok = buf_puts(&re, "(?<![\\p{L}\\p{N}])") == 0 &&
 			 append_escaped_literal(&re, lit.data, lit.len) == 0 &&
 			 buf_puts(&re, "(?![\\p{L}\\p{N}])") == 0;
@@ -547,6 +920,8 @@ static int add_pattern(struct lctx *c, const char *p, const char *end, double we
 		if ((!anywhere && buf_puts(&re, "(?<![\\p{L}\\p{N}])") < 0) ||
 		    append_escaped_literal(&re, s, (size_t)(se - s)) < 0)
 			goto oom;
+		litkey = lit_make(s, (size_t)(se - s));
+		lit_anywhere = anywhere;
 	}
 	if (expect_end(c, pend, end) < 0)
 		goto out;
@@ -560,6 +935,27 @@ static int add_pattern(struct lctx *c, const char *p, const char *end, double we
 
 	struct rule ru = {0};
 	ru.code = code;
+	ru.caseless = caseless;
+	if (!(ru.regex = strdup(buf_str(&re)))) {
+		pcre2_code_free(code);
+		goto oom;
+	}
+	if (litkey) {
+		/* JIT code cannot be anchored at match time, so the confirming
+		 * match gets its own anchored copy. Without it (out of memory)
+		 * the rule is simply not indexed. */
+		int ec;
+		PCRE2_SIZE eo;
+		ru.acode = pcre2_compile((PCRE2_SPTR)buf_str(&re), re.len,
+					 rule_options(caseless) | PCRE2_ANCHORED, &ec, &eo, NULL);
+		if (ru.acode && use_jit())
+			(void)pcre2_jit_compile(ru.acode, PCRE2_JIT_COMPLETE);
+	}
+	if (ru.acode) {
+		ru.lit = litkey;
+		ru.anywhere = lit_anywhere;
+		litkey = NULL;
+	}
 	ru.weight = exclude ? 0 : weight;
 	ru.exclude = exclude;
 	ru.topic = c->topic;
@@ -569,6 +965,7 @@ static int add_pattern(struct lctx *c, const char *p, const char *end, double we
 oom:
 	rc = lerr(c, pstart, "out of memory");
 out:
+	free(litkey);
 	buf_free(&re);
 	return rc;
 }
@@ -597,6 +994,33 @@ static int do_threshold(struct lctx *c, const char *p, const char *end)
 		t->threshold = v;
 		t->threshold_gen = (int)c->r->gen;
 	}
+	return 0;
+}
+
+/* field NAME W: the multiplier of matches in that field (0 turns the field
+ * off); before the first topic, as it applies to every topic. */
+static int do_field(struct lctx *c, const char *p, const char *end)
+{
+	if (c->topic >= 0)
+		return lerr(c, p, "field goes before the first topic (it applies to all topics)");
+	const char *n = p;
+	while (p < end && !is_ws(*p) && *p != '#')
+		p++;
+	int f = match_field_by_name(n, (size_t)(p - n));
+	if (f < 0)
+		return lerr(c, n, "unknown field '%.*s' (fields: title, summary, content, categories, url, source)",
+			    toklen(n, end), n);
+	p = skip_ws(p, end);
+	double v;
+	const char *after;
+	if (p < end && *p == '0' && (p + 1 == end || is_ws(p[1]) || p[1] == '#'))
+		v = 0, after = p + 1;
+	else if (p >= end || *p == '#' || parse_number(p, end, &after, &v) < 0)
+		return lerr(c, p, "bad field weight '%.*s': expected a number such as 2, 0.5 or 0 (off)",
+			    toklen(p, end), p);
+	if (expect_end(c, after, end) < 0)
+		return -1;
+	c->r->fieldw[f] = v;
 	return 0;
 }
 
@@ -702,7 +1126,16 @@ static int do_topic(struct lctx *c, const char *p, const char *end)
 	return 0;
 }
 
+static int do_directive(struct lctx *c, const char *p, const char *end);
+
 static int do_line(struct lctx *c, const char *p, const char *end)
+{
+	int rc = do_directive(c, p, end);
+	scope_reset(c);
+	return rc;
+}
+
+static int do_directive(struct lctx *c, const char *p, const char *end)
 {
 	p = skip_ws(p, end);
 	if (p >= end || *p == '#')
@@ -715,6 +1148,8 @@ static int do_line(struct lctx *c, const char *p, const char *end)
 #define IS(w) (dl == sizeof(w) - 1 && memcmp(d, w, dl) == 0)
 	if (IS("threshold"))
 		return do_threshold(c, p, end);
+	if (IS("field"))
+		return do_field(c, p, end);
 	if (IS("topic"))
 		return do_topic(c, p, end);
 	if (IS("include")) {
@@ -739,7 +1174,7 @@ static int do_line(struct lctx *c, const char *p, const char *end)
 		return add_pattern(c, p, end, 0, 1);
 	}
 #undef IS
-	return lerr(c, d, "unknown directive '%.*s' (expected threshold, topic, include or exclude)",
+	return lerr(c, d, "unknown directive '%.*s' (expected threshold, field, topic, include or exclude)",
 		    toklen(d, end), d);
 }
 
@@ -756,6 +1191,8 @@ int rules_load_string(struct rules *r, const char *name, const char *text, struc
 	/* A failed load leaves the set as it was. */
 	size_t old_rules = r->nrules, old_topics = r->ntopics;
 	double old_threshold = r->threshold;
+	double old_fieldw[FIELD_COUNT_];
+	memcpy(old_fieldw, r->fieldw, sizeof old_fieldw);
 	struct topic *saved = NULL;
 	if (old_topics) {
 		saved = malloc(old_topics * sizeof *saved);
@@ -788,6 +1225,12 @@ int rules_load_string(struct rules *r, const char *name, const char *text, struc
 			break;
 		p = nl + 1;
 	}
+	if (rc == 0) {
+		/* Without an index (out of memory) every rule runs as a pattern:
+		 * slower, same results. */
+		lit_index_free(r->index);
+		r->index = lit_index_build(r->rv, r->nrules);
+	}
 	if (rc < 0) {
 		for (size_t i = old_rules; i < r->nrules; i++)
 			rule_clear(&r->rv[i]);
@@ -798,6 +1241,7 @@ int rules_load_string(struct rules *r, const char *name, const char *text, struc
 		if (old_topics)
 			memcpy(r->tv, saved, old_topics * sizeof *saved);
 		r->threshold = old_threshold;
+		memcpy(r->fieldw, old_fieldw, sizeof old_fieldw);
 	}
 	free(saved);
 	return rc;
@@ -870,9 +1314,15 @@ void match_free(struct match *m)
 	m->topic = -1;
 }
 
+struct hit;
+
 struct mstate {
+	const struct rules *r;
 	struct match *m;
 	size_t cap;
+	struct hit *hits; /* of the current field */
+	size_t nhits, caphits;
+	struct buf folded;
 	double *score;  /* per topic */
 	char *vetoed;   /* per topic */
 	int global_veto;
@@ -884,7 +1334,7 @@ static int add_term(struct mstate *s, const struct rule *ru, enum match_field f,
 	struct match *m = s->m;
 	double w = 0;
 	if (!ru->exclude) {
-		w = ru->weight * (f == FIELD_TITLE ? 2.0 : 1.0);
+		w = ru->weight * s->r->fieldw[f];
 		for (size_t i = 0; i < m->nterms; i++) {
 			const struct match_term *t = &m->terms[i];
 			if (t->rule == ru->text && t->field == f &&
@@ -917,6 +1367,7 @@ static int add_term(struct mstate *s, const struct rule *ru, enum match_field f,
 	t->exclude = ru->exclude;
 	t->rule = ru->text;
 	t->where = ru->where;
+	t->rule_index = (size_t)(ru - s->r->rv);
 	if (ru->exclude) {
 		if (ru->topic < 0)
 			s->global_veto = 1;
@@ -928,25 +1379,133 @@ static int add_term(struct mstate *s, const struct rule *ru, enum match_field f,
 	return 0;
 }
 
+static int from_source(const struct rule *ru, const char *source)
+{
+	if (!ru->nfrom)
+		return 1;
+	for (size_t i = 0; source && i < ru->nfrom; i++)
+		if (!strcmp(ru->from[i], source))
+			return 1;
+	return 0;
+}
+
+struct hit {
+	size_t rule, a, b;
+};
+
+static int hit_cmp(const void *x, const void *y)
+{
+	const struct hit *a = x, *b = y;
+	if (a->rule != b->rule)
+		return a->rule < b->rule ? -1 : 1;
+	return a->a < b->a ? -1 : a->a > b->a;
+}
+
+static int hit_push(struct mstate *s, size_t rule, size_t a, size_t b)
+{
+	if (s->nhits == s->caphits) {
+		size_t cap = s->caphits ? s->caphits * 2 : 64;
+		struct hit *v = realloc(s->hits, cap * sizeof *v);
+		if (!v)
+			return -1;
+		s->hits = v;
+		s->caphits = cap;
+	}
+	s->hits[s->nhits++] = (struct hit){rule, a, b};
+	return 0;
+}
+
+static int pcre_fail(const struct rule *ru, enum match_field f, int rc, const char *itemname,
+		     struct err *err)
+{
+	PCRE2_UCHAR msg[256];
+	pcre2_get_error_message(rc, msg, sizeof msg);
+	return err_set(err, "%s: %s: rule %s (%s): %s", itemname, match_field_name(f), ru->where,
+		       ru->text, (const char *)msg);
+}
+
+/* Could a word start at folded[p]? Conservative: only an ASCII or Latin-1
+ * letter or digit before p says no; PCRE2's lookbehind decides the rest. */
+static int maybe_word_start(const unsigned char *t, size_t p)
+{
+	if (p == 0)
+		return 1;
+	unsigned char c = t[p - 1];
+	if (c < 0x80)
+		return !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
+	if (p >= 2 && t[p - 2] == 0xC3)
+		return c == 0x97 || c == 0xB7; /* × ÷ */
+	return 1;
+}
+
+static int usable(const struct rule *ru, enum match_field f, const char *source)
+{
+	return ru->code && (ru->fields & (1u << f)) && from_source(ru, source);
+}
+
+/* The index's candidates in text, each confirmed by an anchored match. */
+static int match_indexed(const struct rules *r, struct mstate *s, enum match_field f,
+			 const char *text, size_t len, const unsigned char *folded,
+			 const char *source, const char *itemname, struct err *err)
+{
+	const struct lit_index *x = r->index;
+	for (size_t p = 0; p < len; p++) {
+		if ((folded[p] & 0xC0) == 0x80)
+			continue;
+		for (int any = 0; any < 2; any++) {
+			if (!any && !maybe_word_start(folded, p))
+				continue;
+			uint32_t nd = x->root[any][folded[p]];
+			for (size_t q = p; nd;) {
+				for (uint32_t e = x->node[nd].rules; e; e = x->ent[e].next) {
+					const struct rule *ru = &r->rv[x->ent[e].rule];
+					if (!usable(ru, f, source))
+						continue;
+					int rc = pcre2_match(ru->acode, (PCRE2_SPTR)text, len, p, 0,
+							     r->md, r->mctx);
+					if (rc == PCRE2_ERROR_NOMATCH)
+						continue;
+					if (rc < 0)
+						return pcre_fail(ru, f, rc, itemname, err);
+					PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+					if (ov[1] > ov[0] && ov[1] <= len &&
+					    hit_push(s, x->ent[e].rule, ov[0], ov[1]) < 0)
+						return err_set(err, "%s: out of memory", itemname);
+				}
+				if (++q >= len)
+					break;
+				nd = x->node[nd].child;
+				while (nd && x->node[nd].byte != folded[q])
+					nd = x->node[nd].sibling;
+			}
+		}
+	}
+	return 0;
+}
+
 static int match_field(const struct rules *r, struct mstate *s, enum match_field f, const char *text,
-		       const char *itemname, struct err *err)
+		       const char *source, const char *itemname, struct err *err)
 {
 	size_t len = strlen(text);
+	s->nhits = 0;
+	int indexed = r->index != NULL && !r->no_index;
+	if (indexed) {
+		buf_reset(&s->folded);
+		if (buf_reserve(&s->folded, len + 1) < 0)
+			return err_set(err, "%s: out of memory", itemname);
+		indexed = fold_text(text, len, s->folded.data) == 0;
+	}
 	for (size_t k = 0; k < r->nrules; k++) {
 		const struct rule *ru = &r->rv[k];
-		if (!ru->code)
+		if (!usable(ru, f, source) || (indexed && r->index->indexed[k]))
 			continue;
 		size_t off = 0;
 		while (off <= len) {
 			int rc = pcre2_match(ru->code, (PCRE2_SPTR)text, len, off, 0, r->md, r->mctx);
 			if (rc == PCRE2_ERROR_NOMATCH)
 				break;
-			if (rc < 0) {
-				PCRE2_UCHAR msg[256];
-				pcre2_get_error_message(rc, msg, sizeof msg);
-				return err_set(err, "%s: %s: rule %s (%s): %s", itemname, match_field_name(f),
-					       ru->where, ru->text, (const char *)msg);
-			}
+			if (rc < 0)
+				return pcre_fail(ru, f, rc, itemname, err);
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
 			size_t a = ov[0], b = ov[1];
 			if (b <= a || b > len) {
@@ -958,10 +1517,26 @@ static int match_field(const struct rules *r, struct mstate *s, enum match_field
 					off++;
 				continue;
 			}
-			if (add_term(s, ru, f, text, a, b) < 0)
+			if (hit_push(s, k, a, b) < 0)
 				return err_set(err, "%s: out of memory", itemname);
 			off = b;
 		}
+	}
+	if (indexed && match_indexed(r, s, f, text, len, (const unsigned char *)s->folded.data,
+				     source, itemname, err) < 0)
+		return -1;
+	/* Rule by rule, left to right, without overlaps: the order and the
+	 * matches a plain search of each pattern gives. */
+	if (s->nhits > 1)
+		qsort(s->hits, s->nhits, sizeof *s->hits, hit_cmp);
+	const struct hit *kept = NULL;
+	for (size_t i = 0; i < s->nhits; i++) {
+		const struct hit *h = &s->hits[i];
+		if (kept && kept->rule == h->rule && h->a < kept->b)
+			continue;
+		kept = h;
+		if (add_term(s, &r->rv[h->rule], f, text, h->a, h->b) < 0)
+			return err_set(err, "%s: out of memory", itemname);
 	}
 	return 0;
 }
@@ -973,7 +1548,7 @@ int rules_match(const struct rules *r, const struct item *it, struct match *out,
 	if (!r || !it)
 		return err_set(err, "rules_match: no rules or no item");
 	const char *itemname = it->key ? it->key : (it->url ? it->url : "item");
-	struct mstate s = {.m = out};
+	struct mstate s = {.r = r, .m = out};
 	size_t nt = r->ntopics ? r->ntopics : 1;
 	s.score = calloc(nt, sizeof *s.score);
 	s.vetoed = calloc(nt, 1);
@@ -982,12 +1557,30 @@ int rules_match(const struct rules *r, const struct item *it, struct match *out,
 		rc = err_set(err, "%s: out of memory", itemname);
 		goto done;
 	}
-	if ((it->title && match_field(r, &s, FIELD_TITLE, it->title, itemname, err) < 0) ||
-	    (it->summary && match_field(r, &s, FIELD_SUMMARY, it->summary, itemname, err) < 0)) {
-		match_free(out);
-		rc = -1;
-		goto done;
+	/* Which fields any rule reads: the joined categories are built only then. */
+	unsigned used = 0;
+	for (size_t k = 0; k < r->nrules; k++)
+		used |= r->rv[k].fields;
+	struct buf cats = BUF_INIT;
+	for (size_t i = 0; (used & (1u << FIELD_CATEGORIES)) && i < it->ncategories; i++)
+		if ((i && buf_putc(&cats, '\n') < 0) || buf_puts(&cats, it->categories[i]) < 0) {
+			buf_free(&cats);
+			rc = err_set(err, "%s: out of memory", itemname);
+			goto done;
+		}
+	const char *text[FIELD_COUNT_] = {it->title, it->summary, it->content,
+					  cats.len ? cats.data : NULL, it->url, it->source};
+	for (int f = 0; f < FIELD_COUNT_; f++) {
+		if (!text[f] || !(used & (1u << f)) || r->fieldw[f] <= 0)
+			continue;
+		if (match_field(r, &s, (enum match_field)f, text[f], it->source, itemname, err) < 0) {
+			buf_free(&cats);
+			match_free(out);
+			rc = -1;
+			goto done;
+		}
 	}
+	buf_free(&cats);
 	/* Borrowed scores come from the lender's own terms only, so the order
 	 * of topics does not matter and nothing chains. */
 	if (r->ntopics) {
@@ -1016,9 +1609,202 @@ int rules_match(const struct rules *r, const struct item *it, struct match *out,
 	out->topic = best;
 	out->score = best >= 0 ? s.score[best] : 0;
 	out->vetoed = s.global_veto || (best >= 0 && s.vetoed[best]);
-	out->selected = !out->vetoed && best >= 0 && out->score >= rules_threshold(r, best);
+	out->threshold = rules_threshold(r, best);
+	out->selected = !out->vetoed && best >= 0 && out->score >= out->threshold;
 done:
 	free(s.score);
 	free(s.vetoed);
+	free(s.hits);
+	buf_free(&s.folded);
 	return rc;
+}
+
+/* ---- lint ---------------------------------------------------------------- */
+
+/* Everyday words of the three languages, none of them about health care:
+ * a pattern that matches many of these would pick almost any item. */
+static const char *const everyday[] = {
+	"och", "att", "det", "som", "en", "på", "är", "av", "för", "med", "till", "den", "har",
+	"de", "inte", "om", "ett", "han", "men", "var", "jag", "sig", "från", "vi", "så", "kan",
+	"när", "år", "säger", "hon", "under", "också", "efter", "eller", "nu", "sin", "där",
+	"vid", "mot", "ska", "skulle", "kommer", "ut", "får", "finns", "vara", "hade", "alla",
+	"andra", "mycket", "än", "här", "då", "sedan", "över", "bara", "in", "blir", "upp",
+	"även", "vad", "två", "många", "dag", "vecka", "månad", "og", "i", "er", "til", "ikke",
+	"at", "for", "seg", "vil", "skal", "etter", "også", "mange", "nye", "dette", "være",
+	"hadde", "fra", "ved", "hvor", "når", "mellom", "uke", "ikkje", "eg", "dei", "kva",
+	"korleis", "ho", "berre", "gjennom", "frå", "ud", "bliver", "nogle", "meget", "hvad",
+	"hvordan", "kommune", "stad", "by", "land", "regering", "regjering", "nyheter",
+	"nyheder", "pressmeddelande", "pressemelding", "möte", "møte", "rapport", "beslut",
+	"vedtak", "budget", "budsjett", "väder", "vær", "trafik", "skola", "skole", "fotboll",
+	"fotball", "kultur", "musik", "musikk", "ekonomi", "økonomi", "politik", "politikk",
+};
+#define EVERYDAY_N (sizeof everyday / sizeof *everyday)
+#define NEARLY_ALL_WORDS_PCT 15
+#define NEARLY_ALL_ITEMS_PCT 50
+#define NEARLY_ALL_ITEMS_MIN 20
+
+/* Hands one finding to the callback; returns 1 for a warning, 0 for a note. */
+static int lint_emit(rules_lint_fn cb, void *ctx, enum lint_level level, const char *where,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int lint_emit(rules_lint_fn cb, void *ctx, enum lint_level level, const char *where,
+		     const char *fmt, ...)
+{
+	char msg[640];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cb(ctx, level, where, msg);
+	return level == LINT_WARNING;
+}
+
+static int same_from(const struct rule *a, const struct rule *b)
+{
+	if (a->nfrom != b->nfrom)
+		return 0;
+	for (size_t i = 0; i < a->nfrom; i++)
+		if (strcmp(a->from[i], b->from[i]))
+			return 0;
+	return 1;
+}
+
+/* The most a rule can add to its topic: its weight in every field it reads. */
+static double rule_max(const struct rules *r, const struct rule *ru)
+{
+	double m = 0;
+	for (int f = 0; f < FIELD_COUNT_; f++)
+		if (ru->fields & (1u << f))
+			m += ru->weight * r->fieldw[f];
+	return m;
+}
+
+int rules_lint(const struct rules *r, const struct item_list *items, const char *const *sources,
+	       size_t nsources, rules_lint_fn cb, void *ctx, struct err *err)
+{
+	int n = 0;
+	/* patterns that match everyday words */
+	for (size_t k = 0; k < r->nrules; k++) {
+		const struct rule *ru = &r->rv[k];
+		if (!ru->code)
+			continue;
+		size_t hits = 0;
+		const char *ex[3] = {0};
+		for (size_t w = 0; w < EVERYDAY_N; w++) {
+			int rc = pcre2_match(ru->code, (PCRE2_SPTR)everyday[w], strlen(everyday[w]), 0, 0,
+					     r->md, r->mctx);
+			if (rc >= 0 && hits < 3)
+				ex[hits] = everyday[w];
+			hits += rc >= 0;
+		}
+		if (hits * 100 >= NEARLY_ALL_WORDS_PCT * EVERYDAY_N)
+			n += lint_emit(cb, ctx, LINT_WARNING, ru->where,
+				      "%s matches nearly everything: %zu of %zu everyday words (%s, %s, %s ...)",
+				      ru->text, hits, EVERYDAY_N, ex[0], ex[1], ex[2]);
+	}
+	/* duplicates within one topic (or among the global excludes) */
+	for (size_t k = 0; k < r->nrules; k++) {
+		const struct rule *a = &r->rv[k];
+		for (size_t j = 0; j < k; j++) {
+			const struct rule *b = &r->rv[j];
+			if (a->topic != b->topic || a->exclude != b->exclude || a->ref != b->ref ||
+			    a->fields != b->fields || a->caseless != b->caseless || !same_from(a, b))
+				continue;
+			if ((a->regex && b->regex && !strcmp(a->regex, b->regex)) ||
+			    (a->ref >= 0 && a->ref == b->ref)) {
+				n += lint_emit(cb, ctx, LINT_WARNING, a->where, "%s repeats %s (%s): remove one",
+					      a->text, b->where, b->text);
+				break;
+			}
+		}
+	}
+	/* topics: no include; a threshold out of reach */
+	double *own = calloc(r->ntopics ? r->ntopics : 1, sizeof *own);
+	int *incl = calloc(r->ntopics ? r->ntopics : 1, sizeof *incl);
+	if (!own || !incl) {
+		free(own);
+		free(incl);
+		return err_set(err, "out of memory");
+	}
+	for (size_t k = 0; k < r->nrules; k++) {
+		const struct rule *ru = &r->rv[k];
+		if (ru->exclude || ru->topic < 0)
+			continue;
+		incl[ru->topic]++;
+		if (ru->ref < 0)
+			own[ru->topic] += rule_max(r, ru);
+		if (ru->ref < 0 && rule_max(r, ru) <= 0)
+			n += lint_emit(cb, ctx, LINT_WARNING, ru->where,
+				      "%s can never count: every field it reads is weighted 0", ru->text);
+	}
+	for (size_t t = 0; t < r->ntopics; t++) {
+		const struct topic *tp = &r->tv[t];
+		if (!incl[t]) {
+			n += lint_emit(cb, ctx, LINT_WARNING, tp->where, "topic %s has no include: no item can ever be put under it",
+				      tp->id);
+			continue;
+		}
+		double max = own[t];
+		for (size_t k = 0; k < r->nrules; k++)
+			if (r->rv[k].topic == (long)t && r->rv[k].ref >= 0)
+				max += r->rv[k].weight * own[r->rv[k].ref];
+		double th = rules_threshold(r, (long)t);
+		if (max < th)
+			n += lint_emit(cb, ctx, LINT_WARNING, tp->where,
+				      "topic %s can never reach its threshold %g: all its words together "
+				      "score at most %g",
+				      tp->id, th, max);
+	}
+	free(own);
+	free(incl);
+	/* sources the config does not have */
+	for (size_t k = 0; sources && k < r->nrules; k++) {
+		const struct rule *ru = &r->rv[k];
+		for (size_t i = 0; i < ru->nfrom; i++) {
+			size_t j = 0;
+			while (j < nsources && strcmp(sources[j], ru->from[i]))
+				j++;
+			if (j == nsources)
+				n += lint_emit(cb, ctx, LINT_WARNING, ru->where,
+					      "%s: [from %s] names no configured source, so it never applies",
+					      ru->text, ru->from[i]);
+		}
+	}
+	/* the items: excludes that never fire, patterns that fire on most */
+	if (!items || !items->n || !r->nrules)
+		return n;
+	size_t *hits = calloc(r->nrules, sizeof *hits);
+	char *seen = calloc(r->nrules, 1);
+	if (!hits || !seen) {
+		free(hits);
+		free(seen);
+		return err_set(err, "out of memory");
+	}
+	for (size_t i = 0; i < items->n; i++) {
+		struct match m;
+		if (rules_match(r, &items->v[i], &m, err) < 0) {
+			free(hits);
+			free(seen);
+			return -1;
+		}
+		memset(seen, 0, r->nrules);
+		for (size_t t = 0; t < m.nterms; t++)
+			if (!seen[m.terms[t].rule_index]++)
+				hits[m.terms[t].rule_index]++;
+		match_free(&m);
+	}
+	for (size_t k = 0; k < r->nrules; k++) {
+		const struct rule *ru = &r->rv[k];
+		if (!ru->code)
+			continue;
+		if (ru->exclude && !hits[k])
+			n += lint_emit(cb, ctx, LINT_NOTE, ru->where, "exclude %s never fired on the %zu items checked",
+				      ru->text, items->n);
+		else if (items->n >= NEARLY_ALL_ITEMS_MIN &&
+			 hits[k] * 100 >= NEARLY_ALL_ITEMS_PCT * items->n)
+			n += lint_emit(cb, ctx, LINT_NOTE, ru->where, "%s matched %zu of the %zu items checked (%zu%%)",
+				      ru->text, hits[k], items->n, hits[k] * 100 / items->n);
+	}
+	free(hits);
+	free(seen);
+	return n;
 }

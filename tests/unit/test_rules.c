@@ -153,7 +153,7 @@ static void test_load_errors_name_line_and_column(void **state)
 	load_err("topic a \"A\"\ninclude 2 /a)b/\n",
 		 "t.rules:2:13: bad pattern: unmatched closing parenthesis");
 	load_err("threshold 3\n  inclde 2 x\n",
-		 "t.rules:2:3: unknown directive 'inclde' (expected threshold, topic, include or exclude)");
+		 "t.rules:2:3: unknown directive 'inclde' (expected threshold, field, topic, include or exclude)");
 	load_err("# c\ninclude 2 fastläkar\n",
 		 "t.rules:2:1: include before any topic: start a topic with 'topic ID \"Title\"' first");
 	load_err("topic a \"A\"\ninclude -2 x\n",
@@ -488,6 +488,264 @@ static void test_seed_documents_selected(void **state)
 	rules_free(r);
 }
 
+/* ---- fields, sources, lint ---- */
+
+static void test_field_scopes_and_weights(void **state)
+{
+	(void)state;
+	struct rules *r = load_str("field summary 0.5\n"
+				   "field content 0\n"
+				   "topic a \"A\"\n"
+				   "include 2 [title] fastläkar\n"
+				   "include 1 vårdcentral\n"
+				   "include 3 [url, categories] /\\/primarvard\\//\n"
+				   "include 1 [content] legevakt\n"
+				   "exclude [source] \"annons\"\n");
+	assert_int_equal(rules_field_weight(r, FIELD_TITLE), 2.0);
+	assert_true(rules_field_weight(r, FIELD_SUMMARY) == 0.5);
+	struct item it = {0};
+	it.title = "Vårdcentral söker fastläkare";
+	it.summary = "Fastläkare och vårdcentral";
+	it.url = "https://example.se/primarvard/1";
+	it.content = "legevakt";
+	struct match m;
+	struct err e = {{0}};
+	assert_int_equal(rules_match(r, &it, &m, &e), 0);
+	/* title: fastläkar 2x2 + vårdcentral 1x2; summary: vårdcentral 1x0.5
+	 * (fastläkar is [title] only); url 3x1; content is weighted 0 */
+	assert_true(m.score == 4 + 2 + 0.5 + 3);
+	for (size_t i = 0; i < m.nterms; i++) {
+		assert_true(m.terms[i].field != FIELD_CONTENT);
+		assert_false(m.terms[i].field == FIELD_SUMMARY &&
+			     !strcmp(m.terms[i].rule, "fastläkar"));
+		const struct rule_info *in = rules_rule(r, m.terms[i].rule_index);
+		assert_string_equal(in->text, m.terms[i].rule);
+	}
+	assert_true(m.threshold == 1.0);
+	match_free(&m);
+	/* the source's name is a field too */
+	it.source = "annons";
+	assert_int_equal(rules_match(r, &it, &m, &e), 0);
+	assert_true(m.vetoed);
+	assert_false(m.selected);
+	match_free(&m);
+	/* categories are read by default, joined with line breaks */
+	char *cats[] = {"Nyheter", "Vårdcentral"};
+	struct item c = {0};
+	c.title = "Nytt avtal";
+	c.categories = cats;
+	c.ncategories = 2;
+	assert_int_equal(rules_match(r, &c, &m, &e), 0);
+	assert_int_equal(m.nterms, 1);
+	assert_int_equal(m.terms[0].field, FIELD_CATEGORIES);
+	assert_int_equal(m.terms[0].start, strlen("Nyheter\n"));
+	match_free(&m);
+	rules_free(r);
+}
+
+static void test_from_sources(void **state)
+{
+	(void)state;
+	struct rules *r = load_str("topic a \"A\"\n"
+				   "include 3 [from dlf-stockholm, legeforeningen] medlemsmöte\n"
+				   "include 3 [title] [from lakartidningen] /debatt/\n");
+	const struct rule_info *in = rules_rule(r, 0);
+	assert_int_equal(in->nfrom, 2);
+	assert_string_equal(in->from[1], "legeforeningen");
+	assert_int_equal(in->fields, FIELDS_DEFAULT);
+	assert_int_equal(rules_rule(r, 1)->fields, 1u << FIELD_TITLE);
+	struct item it = {0};
+	it.title = "Medlemsmöte och debatt";
+	struct match m;
+	struct err e = {{0}};
+	assert_int_equal(rules_match(r, &it, &m, &e), 0); /* no source: neither applies */
+	assert_int_equal(m.nterms, 0);
+	match_free(&m);
+	it.source = "legeforeningen";
+	assert_int_equal(rules_match(r, &it, &m, &e), 0);
+	assert_int_equal(m.nterms, 1);
+	assert_string_equal(m.terms[0].text, "Medlemsmöte");
+	match_free(&m);
+	it.source = "lakartidningen";
+	assert_int_equal(rules_match(r, &it, &m, &e), 0);
+	assert_int_equal(m.nterms, 1);
+	assert_string_equal(m.terms[0].text, "debatt");
+	match_free(&m);
+	rules_free(r);
+}
+
+static void test_scope_errors(void **state)
+{
+	(void)state;
+	load_err("topic a \"A\"\ninclude 2 [titel] x\n",
+		 "t.rules:2:12: unknown field 'titel' (fields: title, summary, content, categories, url, "
+		 "source; sources: [from NAME, ...])");
+	load_err("topic a \"A\"\ninclude 2 [title x\n", "t.rules:2:11: unterminated [ ]: the closing ] is missing");
+	load_err("topic a \"A\"\ninclude 2 [ ] x\n",
+		 "t.rules:2:11: empty [ ]: name fields, e.g. [title], or sources, e.g. [from lakartidningen]");
+	load_err("topic a \"A\"\nexclude [from] x\n", "t.rules:2:9: [from] names no source");
+	load_err("topic a \"A\"\ninclude 2 [title] [summary] x\n",
+		 "t.rules:2:19: fields given twice: list them in one [title, summary]");
+	load_err("topic a \"A\"\ninclude 2 [title]\n", "t.rules:2:18: missing pattern");
+	load_err("topic a \"A\"\ntopic b \"B\"\ninclude 1 [title] @a\n",
+		 "t.rules:3:19: [...] cannot limit @topic: it borrows the other topic's whole score");
+	load_err("topic a \"A\"\nfield title 3\n", "t.rules:2:7: field goes before the first topic (it applies to all topics)");
+	load_err("field titel 3\n",
+		 "t.rules:1:7: unknown field 'titel' (fields: title, summary, content, categories, url, source)");
+	load_err("field title -1\n", "t.rules:1:13: bad field weight '-1': expected a number such as 2, 0.5 or 0 (off)");
+	/* a failed load leaves the field weights as they were */
+	struct rules *r = load_str("field title 3\n");
+	struct err e = {{0}};
+	assert_int_equal(rules_load_string(r, "u.rules", "field title 5\ntopic\n", &e), -1);
+	assert_true(rules_field_weight(r, FIELD_TITLE) == 3.0);
+	rules_free(r);
+}
+
+struct lint_log {
+	char text[8192];
+	int warnings, notes;
+};
+
+static void lint_collect(void *ctx, enum lint_level level, const char *where, const char *msg)
+{
+	struct lint_log *l = ctx;
+	size_t n = strlen(l->text);
+	snprintf(l->text + n, sizeof l->text - n, "%s: %s: %s\n", where,
+		 level == LINT_WARNING ? "warning" : "note", msg);
+	if (level == LINT_WARNING)
+		l->warnings++;
+	else
+		l->notes++;
+}
+
+static void test_lint_findings(void **state)
+{
+	(void)state;
+	struct rules *r = load("tests/fixtures/rules/lint.rules");
+	struct lint_log l = {{0}, 0, 0};
+	struct err e = {{0}};
+	const char *sources[] = {"dlf-stockholm"};
+	struct item_list items = {0};
+	for (int i = 0; i < 25; i++) {
+		struct item *it = item_list_push(&items);
+		assert_non_null(it);
+		it->title = strdup(i % 2 ? "Vårdcentralen får ny chef" : "Allmänläkare om vårdcentral");
+	}
+	int w = rules_lint(r, &items, sources, 1, lint_collect, &l, &e);
+	item_list_free(&items);
+	print_message("%s", l.text);
+	assert_int_equal(w, l.warnings);
+	assert_non_null(strstr(l.text, "lint.rules:7: warning: *e matches nearly everything"));
+	assert_non_null(strstr(l.text, "lint.rules:9: warning: vårdcentral repeats tests/fixtures/rules/lint.rules:8 (vårdcentral*)"));
+	assert_non_null(strstr(l.text, "lint.rules:10: warning: medlemsmöte: [from nosuch] names no configured source"));
+	assert_non_null(strstr(l.text, "lint.rules:11: warning: legevakt can never count: every field it reads is weighted 0"));
+	assert_non_null(strstr(l.text, "lint.rules:13: warning: topic tom has no include"));
+	assert_non_null(strstr(l.text, "lint.rules:15: warning: topic svag can never reach its threshold 10: all its words together score at most 5"));
+	assert_non_null(strstr(l.text, "lint.rules:4: note: exclude *tandläkar never fired on the 25 items checked"));
+	assert_non_null(strstr(l.text, "lint.rules:8: note: vårdcentral* matched 25 of the 25 items checked (100%)"));
+	assert_int_equal(l.warnings, 6);
+	rules_free(r);
+	/* the shipped rules have nothing to warn about */
+	r = load(SHIPPED);
+	memset(&l, 0, sizeof l);
+	assert_int_equal(rules_lint(r, NULL, NULL, 0, lint_collect, &l, &e), 0);
+	if (l.warnings)
+		fail_msg("%s", l.text);
+	rules_free(r);
+}
+
+/* The literal index must give exactly what running every pattern gives:
+ * the same terms in the same order, the same scores. */
+static void compare_index(struct rules *r, const struct item *it)
+{
+	struct match a, b;
+	struct err e = {{0}};
+	rules_use_index(r, 1);
+	assert_int_equal(rules_match(r, it, &a, &e), 0);
+	rules_use_index(r, 0);
+	assert_int_equal(rules_match(r, it, &b, &e), 0);
+	rules_use_index(r, 1);
+	if (a.nterms != b.nterms)
+		fail_msg("\"%s\" / \"%s\": %zu terms with the index, %zu without", it->title,
+			 it->summary ? it->summary : "", a.nterms, b.nterms);
+	for (size_t i = 0; i < a.nterms; i++) {
+		assert_int_equal(a.terms[i].rule_index, b.terms[i].rule_index);
+		assert_int_equal(a.terms[i].field, b.terms[i].field);
+		assert_int_equal(a.terms[i].start, b.terms[i].start);
+		assert_int_equal(a.terms[i].end, b.terms[i].end);
+		assert_true(a.terms[i].weight == b.terms[i].weight);
+	}
+	assert_true(a.score == b.score);
+	assert_int_equal(a.topic, b.topic);
+	assert_int_equal(a.selected, b.selected);
+	match_free(&a);
+	match_free(&b);
+}
+
+static void test_index_same_as_patterns(void **state)
+{
+	(void)state;
+	struct rules *r = load(SHIPPED);
+	static const char *const texts[] = {
+		"PRIMÄRVÅRDEN och Primärvårdsstrategin", "ickeprimärvård husläkarkontakten",
+		"Fastlegeordningen: fastlegane i Bodø", "ALLMENNLEGETJENESTEN i kommunane",
+		"Distriktsläkarnas förening; primärval i Kalmar", "legemiddel og legevakt",
+		"Tandläkare på vårdcentralen söker", "\xe2\x84\xabngström: \xe2\x84\xaa \xc5\xbf",
+		"ÅÄÖ ÆØ åäö æø ÿ \xc5\xb8", "vård-central vård central vårdcentral-vårdcentral",
+		"x", "", "ST-läkare och BT-läkare, ALIS og LIS1", "e-hälsa, 1177 Vårdguiden",
+		"aaaa primärvårdprimärvård primärvård", "Läkarförbundet: riktmärket på 1 100 patienter",
+	};
+	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+		for (size_t j = 0; j < sizeof texts / sizeof *texts; j += 3) {
+			struct item it = {0};
+			it.title = (char *)texts[i];
+			it.summary = (char *)texts[j];
+			compare_index(r, &it);
+		}
+	}
+	/* every labeled item of the corpus, when ../shared is here */
+	const char *shared = test_shared_dir();
+	if (shared) {
+		char path[512];
+		snprintf(path, sizeof path, "%s/corpus/public.tsv", shared);
+		size_t len;
+		char *data = test_read_file(path, &len);
+		assert_non_null(data);
+		size_t n = 0;
+		for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
+			char *col[6] = {0};
+			int c = 0;
+			for (char *p = line; c < 6; c++) {
+				col[c] = p;
+				char *tab = strchr(p, '\t');
+				if (!tab)
+					break;
+				*tab = '\0';
+				p = tab + 1;
+			}
+			if (c < 5)
+				continue;
+			struct item it = {0};
+			it.title = col[4];
+			it.summary = col[5];
+			compare_index(r, &it);
+			n++;
+		}
+		assert_true(n >= 50);
+		free(data);
+	}
+	rules_free(r);
+	/* overlapping literals and a stem that repeats its own start */
+	r = load_str("topic a \"A\"\ninclude 1 *aa\ninclude 1 *aab\ninclude 1 ab\ninclude 1 \"AB\"\n"
+		     "include 1 /remis(?:s|en)?\\b/\ninclude 1 /ab|cd/\ninclude 1 /a+b/\n"
+		     "include 1 /Vård(?:central)/c\ninclude 1 sista ansökningsdag\ninclude 1 st-läkare\n");
+	struct item it = {0};
+	it.title = "aaaab ab AB aab remiss remissen remi cd";
+	it.summary = "Sista  ansökningsdag, ST-läkare, st–läkare, vårdcentral Vårdcentral";
+	compare_index(r, &it);
+	rules_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +765,11 @@ int main(void)
 		cmocka_unit_test(test_eval_extra_fixture),
 		cmocka_unit_test(test_eval_errors_and_counts),
 		cmocka_unit_test(test_seed_documents_selected),
+		cmocka_unit_test(test_field_scopes_and_weights),
+		cmocka_unit_test(test_from_sources),
+		cmocka_unit_test(test_scope_errors),
+		cmocka_unit_test(test_lint_findings),
+		cmocka_unit_test(test_index_same_as_patterns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

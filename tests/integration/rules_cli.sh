@@ -1,0 +1,106 @@
+#!/bin/sh
+# The chair's rules tools as she runs them: check (lint), test (decisions,
+# highlights, near misses), stats, list, on a JSON Lines file and on the
+# stored items after a real fetch from a local HTTP server. Prints TAP.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/servers/tap.sh"
+
+mkdir -p "$work/site" "$work/cfg"
+cp "$top"/contrib/demo/site/*.xml "$work/site/"
+for f in "$work"/site/*.xml; do "$BULLETIN" parse "$f"; done > "$work/demo.jsonl" 2>/dev/null
+shipped=$top/feeds/primarvard.rules
+
+# 1. check: the shipped rules are clean; the broken file gets one line per
+#    mistake with file:line, and exit 1; a syntax error is exit 78.
+"$BULLETIN" rules check -r "$shipped" "$work/demo.jsonl" > "$work/out" 2> "$work/err"
+rc=$?
+check "check: shipped rules have no warnings (exit 0)" [ $rc -eq 0 ]
+check "check: summary line counts warnings and notes" grep -q '^0 warnings, [0-9]* notes: [0-9]* rules in 9 topics; checked against 13' "$work/out"
+"$BULLETIN" rules check -r "$top/tests/fixtures/rules/lint.rules" "$work/demo.jsonl" > "$work/out" 2> "$work/err"
+rc=$?
+check "check: a file with mistakes exits 1" [ $rc -eq 1 ]
+for want in "lint.rules:7: warning: \*e matches nearly everything" \
+	"lint.rules:9: warning: vårdcentral repeats" \
+	"lint.rules:11: warning: legevakt can never count" \
+	"lint.rules:13: warning: topic tom has no include" \
+	"lint.rules:15: warning: topic svag can never reach its threshold 10" \
+	"lint.rules:4: note: exclude \*tandläkar never fired on the 13 items checked"; do
+	check "check reports: $want" grep -q "$want" "$work/out"
+done
+check "check: no configuration, so sources are not checked (and it says so)" \
+	grep -q "no configuration, so \[from\] sources were not checked" "$work/out"
+printf 'topic a "A"\ninclude 2 [titel] fastläkar\n' > "$work/bad.rules"
+"$BULLETIN" rules check -r "$work/bad.rules" > "$work/out" 2> "$work/err"
+rc=$?
+check "check: syntax error exits 78 with file:line:column" \
+	sh -c "[ $rc -eq 78 ] && grep -q 'bad.rules:2:12: unknown field' '$work/err'"
+
+# 2. test: decisions, terms, near misses; marks without a terminal, colour
+#    on request.
+"$BULLETIN" rules test -r "$shipped" --explain "$work/demo.jsonl" > "$work/out" 2> "$work/err"
+check "test: exit 0" [ $? -eq 0 ]
+check "test: the seed item is selected under its topic" grep -q '^SELECTED primarvard .*\[Primärvård\]sstrategi' "$work/out"
+check "test --explain: each term with field, weight and rule" \
+	grep -q 'title      "Primärvård" at 0-12  +6.0 primarvard  (.*primarvard.rules:[0-9]*: primärvård)' "$work/out"
+check "test: near misses list what an exclude threw out" \
+	sh -c "grep -q 'Thrown out by an exclude (4)' '$work/out' && grep -q 'exclude \*tannleg matched \"Tannleg\" in the title' '$work/out'"
+check "test: near misses list what scored under the threshold" \
+	grep -q '3.8 of 4    utbildning     Ny veileder for skogvern' "$work/out"
+check "test: closing count" grep -q '^5 of 13 items selected (the items of ' "$work/out"
+check "test: no colour codes when not asked" sh -c "! grep -q \"$(printf '\033')\" '$work/out'"
+"$BULLETIN" rules test -r "$shipped" --color always "$work/demo.jsonl" > "$work/color" 2>&1
+check "test --color always: matches in bold green, excludes in red" \
+	sh -c "grep -q \"$(printf '\033')\[1;32mPrimärvård\" '$work/color' && grep -q \"$(printf '\033')\[1;31mTannleg\" '$work/color'"
+"$BULLETIN" rules test -r "$shipped" --format jsonl "$work/demo.jsonl" > "$work/jl" 2>&1
+check "test --format jsonl: threshold and near_miss on every line" /usr/bin/python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert len(rows) == 13
+assert all("threshold" in r and "near_miss" in r for r in rows)
+assert sum(r["near_miss"] == "vetoed" for r in rows) == 4
+assert sum(r["near_miss"] == "under_threshold" for r in rows) == 1
+' "$work/jl"
+
+# 3. stats and list.
+"$BULLETIN" rules stats -r "$shipped" "$work/demo.jsonl" > "$work/out" 2> "$work/err"
+check "stats: exit 0" [ $? -eq 0 ]
+check "stats: a rule's hits and carried count" grep -Eq '^ +[0-9]+ +[0-9]+  primarvard +.*primarvard.rules:[0-9]+ +primärvård$' "$work/out"
+check "stats: dead rules listed" grep -Eq '^[0-9]+ rules never matched:' "$work/out"
+"$BULLETIN" rules list -r "$top/tests/fixtures/rules/lint.rules" --regex > "$work/out" 2>&1
+check "list: scopes and compiled patterns shown" \
+	sh -c "grep -q 'include 2 \[from nosuch\] medlemsmöte' '$work/out' && grep -q 'include 2 \[content\] legevakt' '$work/out' && grep -q 'regex: (?i)' '$work/out'"
+
+# 4. The stored items after a fetch: check knows the sources, stats and
+#    test read the store.
+start_http "$work/site" || { echo "Bail out! no HTTP server"; exit 1; }
+cat > "$work/cfg/bulletin.ini" <<EOF
+[store]
+path = $work/state/bulletin.db
+[fetch]
+contact = mailto:test@example.org
+[sources]
+files = sources.ini
+[rules]
+files = $shipped
+EOF
+{
+	printf '[source dlf-stockholm]\nurl = http://127.0.0.1:%s/dlf-stockholm.xml\n\n' "$HTTP_PORT"
+	printf '[source allmennlegeforeningen]\nurl = http://127.0.0.1:%s/allmennlegeforeningen.xml\n' "$HTTP_PORT"
+} > "$work/cfg/sources.ini"
+"$BULLETIN" -c "$work/cfg/bulletin.ini" fetch > "$work/out" 2> "$work/err"
+check "fetch for the store: exit 0" [ $? -eq 0 ] || sed 's/^/# /' "$work/err"
+"$BULLETIN" -c "$work/cfg/bulletin.ini" rules test --days 7 > "$work/out" 2> "$work/err"
+check "test from the store (--days 7)" grep -Eq '^[0-9]+ of [1-9][0-9]* items selected \(the stored items of the last 7 days\)' "$work/out"
+printf 'topic extra "Extra"\ninclude 3 [from dlf-stockholm, nosuch] verksamhetsplan\n' > "$work/cfg/extra.rules"
+"$BULLETIN" -c "$work/cfg/bulletin.ini" rules check -r "$shipped" -r "$work/cfg/extra.rules" > "$work/out" 2> "$work/err"
+rc=$?
+check "check with the configuration: an unknown source is a warning (exit 1)" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'extra.rules:2: warning: verksamhetsplan: \[from nosuch\] names no configured source' '$work/out' && ! grep -q 'from dlf-stockholm\]' '$work/out'"
+check "check with the configuration: checked against the stored items" \
+	grep -Eq 'checked against [1-9][0-9]* of the stored items of the last 90 days' "$work/out"
+"$BULLETIN" -c "$work/cfg/bulletin.ini" rules stats -r "$shipped" -r "$work/cfg/extra.rules" > "$work/out" 2> "$work/err"
+check "stats from the store: the source-scoped rule matched its source's item" \
+	grep -Eq '^ +1 +[01]  extra +.*extra.rules:2 +verksamhetsplan$' "$work/out"
+
+tap_done
