@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 		}
 		int argc2 = argc - optind;
 		char **argv2 = argv + optind;
-		optind = 1; /* verbs restart getopt on their own argv */
+		optind = 0; /* verbs restart getopt on their own argv; 0 (GNU) also forgets main's "+" mode so options may follow files */
 		int r = verbs[i].fn(&a, argc2, argv2);
 		app_free(&a);
 		fetch_global_cleanup();

@@ -71,6 +71,9 @@ check "stats: dead rules listed" grep -Eq '^[0-9]+ rules never matched:' "$work/
 check "list: scopes and compiled patterns shown" \
 	sh -c "grep -q 'include 2 \[from nosuch\] medlemsmöte' '$work/out' && grep -q 'include 2 \[content\] legevakt' '$work/out' && grep -q 'regex: (?i)' '$work/out'"
 
+"$BULLETIN" rules eval "$top/tests/fixtures/rules/extra.tsv" -r "$shipped" > "$work/out" 2> "$work/err"
+check "options may follow the file (rules eval FILE -r RULES)" grep -q '^precision ' "$work/out"
+
 # 4. The stored items after a fetch: check knows the sources, stats and
 #    test read the store.
 start_http "$work/site" || { echo "Bail out! no HTTP server"; exit 1; }
