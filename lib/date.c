@@ -130,33 +130,49 @@ static time_t parse_iso(const char *s)
 
 /* ---- RFC 822 / 1123 / 2822 ------------------------------------------------ */
 
+/* The first three bytes of w, ASCII letters lowercased, as one number:
+ * one compare per name instead of a strncasecmp (every item has a date).
+ * Only letters can fold onto the letters of the names compared against. */
+#define KEY3(a, b, c) (((unsigned)(a) << 16) | ((unsigned)(b) << 8) | (unsigned)(c))
+static unsigned key3(const char *w)
+{
+	const unsigned char *u = (const unsigned char *)w;
+	return KEY3(u[0] | 0x20, u[1] | 0x20, u[2] | 0x20);
+}
+
 static int month_of(const char *w, size_t n)
 {
 	/* Matched on three letters so full names work too, including the
 	 * Swedish/Norwegian/Danish spellings (maj/mai, okt, des). */
-	static const char *const m[] = {"jan", "feb", "mar", "apr", "may", "jun",
-					"jul", "aug", "sep", "oct", "nov", "dec"};
+	static const unsigned m[] = {
+		KEY3('j', 'a', 'n'), KEY3('f', 'e', 'b'), KEY3('m', 'a', 'r'), KEY3('a', 'p', 'r'),
+		KEY3('m', 'a', 'y'), KEY3('j', 'u', 'n'), KEY3('j', 'u', 'l'), KEY3('a', 'u', 'g'),
+		KEY3('s', 'e', 'p'), KEY3('o', 'c', 't'), KEY3('n', 'o', 'v'), KEY3('d', 'e', 'c')};
 	if (n < 3)
 		return 0;
+	unsigned k = key3(w);
 	for (int i = 0; i < 12; i++)
-		if (strncasecmp(w, m[i], 3) == 0)
+		if (k == m[i])
 			return i + 1;
-	if (strncasecmp(w, "maj", 3) == 0 || strncasecmp(w, "mai", 3) == 0)
+	if (k == KEY3('m', 'a', 'j') || k == KEY3('m', 'a', 'i'))
 		return 5;
-	if (strncasecmp(w, "okt", 3) == 0)
+	if (k == KEY3('o', 'k', 't'))
 		return 10;
-	if (strncasecmp(w, "des", 3) == 0)
+	if (k == KEY3('d', 'e', 's'))
 		return 12;
 	return 0;
 }
 
 static int weekday_word(const char *w, size_t n)
 {
-	static const char *const d[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+	static const unsigned d[] = {KEY3('m', 'o', 'n'), KEY3('t', 'u', 'e'), KEY3('w', 'e', 'd'),
+				     KEY3('t', 'h', 'u'), KEY3('f', 'r', 'i'), KEY3('s', 'a', 't'),
+				     KEY3('s', 'u', 'n')};
 	if (n < 3)
 		return 0;
+	unsigned k = key3(w);
 	for (int i = 0; i < 7; i++)
-		if (strncasecmp(w, d[i], 3) == 0)
+		if (k == d[i])
 			return 1;
 	return 0;
 }
@@ -177,7 +193,9 @@ static const struct {
 static int named_zone(const char *w, size_t n, long *off)
 {
 	for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++)
-		if (strlen(zones[i].name) == n && strncasecmp(zones[i].name, w, n) == 0) {
+		/* a match means the name is at least n long: name[n] is safe */
+		if ((zones[i].name[0] | 0x20) == (w[0] | 0x20) &&
+		    strncasecmp(zones[i].name, w, n) == 0 && zones[i].name[n] == '\0') {
 			*off = zones[i].hours * 3600L;
 			return 0;
 		}

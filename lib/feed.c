@@ -22,6 +22,7 @@
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,8 @@ struct feed_parser {
 	int link_rel;        /* for an Atom link given as element text */
 
 	struct raw r;
+	int threaded, pipe_failed;
+	struct pipeline *pipe;
 	CURLU *cu;
 	struct buf ubuf;
 	struct ent_clone *clones;
@@ -181,6 +184,10 @@ struct feed_parser {
 	int xline, xcol;
 	char xmsg[400];
 	char fatal_msg[512];
+	struct {
+		const xmlChar *name;
+		int ns, cls;
+	} elcache[64];
 	const xmlChar *nscache_ptr[8];
 	int nscache_cls[8];
 	int nscache_next;
@@ -559,6 +566,23 @@ static enum el classify(int ns, const xmlChar *n)
 		break;
 	}
 	return E_OTHER;
+}
+
+/* libxml2 interns element names in the parser's dictionary, so a name
+ * pointer seen before has the same class again (string compares for every
+ * item child showed in profiles). Names it does not own are not cached. */
+static enum el classify_cached(struct feed_parser *p, int ns, const xmlChar *name)
+{
+	size_t h = (((uintptr_t)name >> 3) ^ (uintptr_t)ns) % (sizeof p->elcache / sizeof *p->elcache);
+	if (p->elcache[h].name == name && p->elcache[h].ns == ns)
+		return (enum el)p->elcache[h].cls;
+	enum el e = classify(ns, name);
+	if (p->ctxt && p->ctxt->dict && xmlDictOwns(p->ctxt->dict, name) == 1) {
+		p->elcache[h].name = name;
+		p->elcache[h].ns = ns;
+		p->elcache[h].cls = (int)e;
+	}
+	return e;
 }
 
 /* ---- capture ---------------------------------------------------------------- */
@@ -1008,9 +1032,33 @@ static time_t date_of(const struct buf *b)
 	return date_parse(tmp);
 }
 
-static int build_item(struct feed_parser *p, struct item *it)
+/* libxml2's recover mode can pass on bytes that are not UTF-8 (it reads
+ * on as Latin-1 without converting); in a URL they are percent-encoded,
+ * as a browser would send them. Returns s, or a new string in its place. */
+static char *url_utf8(char *s)
 {
-	struct raw *r = &p->r;
+	if (!s || utf8_valid(s, strlen(s)))
+		return s;
+	struct buf b = BUF_INIT;
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_decode(s + i, n - i, NULL);
+		int rc = k ? buf_append(&b, s + i, k)
+			   : buf_printf(&b, "%%%02X", (unsigned)(unsigned char)s[i]);
+		if (rc < 0) {
+			buf_free(&b);
+			free(s);
+			return NULL;
+		}
+		i += k ? k : 1;
+	}
+	free(s);
+	return buf_steal(&b);
+}
+
+static int build_item(const struct raw *r, const char *feed_author, size_t summary_max,
+		      struct item *it)
+{
 	it->title = to_text(&r->title, r->title_t);
 	it->summary = to_text(&r->summary, r->summary_t);
 	it->content = to_text(&r->content, r->content_t);
@@ -1020,7 +1068,7 @@ static int build_item(struct feed_parser *p, struct item *it)
 	if (!it->summary && it->content && !(it->summary = strdup(it->content)))
 		return -1;
 	if (it->summary)
-		text_truncate(it->summary, p->summary_max);
+		text_truncate(it->summary, summary_max);
 	if (it->content)
 		text_truncate(it->content, CONTENT_MAX);
 	if (r->author_prio) {
@@ -1030,8 +1078,8 @@ static int build_item(struct feed_parser *p, struct item *it)
 			it->author = person(&r->aname, &r->aemail);
 		if (it->author && r->rss_author)
 			it->author = rss_author(it->author);
-	} else if (p->feed_author) {
-		it->author = strdup(p->feed_author);
+	} else if (feed_author) {
+		it->author = strdup(feed_author);
 	}
 	if (it->author) {
 		one_line(it->author);
@@ -1044,6 +1092,7 @@ static int build_item(struct feed_parser *p, struct item *it)
 		it->url = strdup(r->link.data);
 	else if (r->guid_url.len)
 		it->url = strdup(r->guid_url.data);
+	it->url = url_utf8(it->url);
 	const struct buf *kb = r->key.len ? &r->key : r->about.len ? &r->about : NULL;
 	if (kb) {
 		char *k = clean(kb->data, kb->len);
@@ -1073,6 +1122,7 @@ static int build_item(struct feed_parser *p, struct item *it)
 		const char *u = e, *t = u + strlen(u) + 1, *l = t + strlen(t) + 1;
 		e = l + strlen(l) + 1;
 		char *tc = *t ? clean(t, strlen(t)) : NULL;
+		char *uc = url_utf8(strdup(u));
 		long long len = 0;
 		if (*l) {
 			char *end;
@@ -1080,7 +1130,8 @@ static int build_item(struct feed_parser *p, struct item *it)
 			if (len < 0 || end == l)
 				len = 0;
 		}
-		int rc = item_add_enclosure(it, u, tc && *tc ? tc : NULL, len);
+		int rc = uc ? item_add_enclosure(it, uc, tc && *tc ? tc : NULL, len) : -1;
+		free(uc);
 		free(tc);
 		if (rc < 0)
 			return -1;
@@ -1093,14 +1144,217 @@ static int build_item(struct feed_parser *p, struct item *it)
 	it->updated = date_of(&r->updated);
 	if (!it->updated)
 		it->updated = date_of(&r->dc_date);
-	return p->oom ? -1 : item_ensure_key(it);
+	return item_ensure_key(it);
+}
+
+/* ---- the item pipeline (opt-in: feed_parser_threaded) ---------------------
+ *
+ * The SAX thread swaps each finished raw item into a ring slot and takes
+ * back an empty one; a worker builds the items and calls the callback in
+ * document order. push and finish drain the ring before they return, so
+ * the callback never runs outside those calls. Everything below `mu` is
+ * guarded by it; a slot belongs to the worker from the hand-off until
+ * `n` no longer counts it. */
+
+#define RING 128
+#define BATCH 32 /* items the worker is woken for: fewer wake-ups */
+#define RING_BYTES (4u << 20) /* raw bytes waiting at most */
+#define SLOT_KEEP (64 * 1024) /* buffer capacity a slot keeps between items */
+
+struct pipeline {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t work, room;
+	struct raw ring[RING];
+	const char *author[RING]; /* the feed's author when the item ended */
+	size_t size[RING];
+	size_t head, n, bytes;
+	int count, stopped, oom, quit;
+	int flush; /* someone waits for room or for the ring to empty */
+	/* read by the worker without the lock: set before it starts */
+	feed_item_fn cb;
+	void *cbctx;
+	size_t summary_max;
+};
+
+static size_t raw_size(struct raw *r, int cap)
+{
+	size_t t = 0;
+	struct buf *b;
+	for (size_t i = 0; (b = raw_bufs(r, i)); i++)
+		t += cap ? b->cap : b->len;
+	return t;
+}
+
+/* What a waiting item holds, for RING_BYTES: the fields that can be big. */
+static size_t raw_len(const struct raw *r)
+{
+	return r->title.len + r->summary.len + r->content.len + r->cats.len + r->encl.len +
+	       r->author.len + r->link.len + r->key.len + 256;
+}
+
+static void *pipeline_run(void *arg)
+{
+	struct pipeline *w = arg;
+	int stopped = 0, oom = 0;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->n < BATCH && !(w->n && (w->flush || w->bytes > RING_BYTES / 2)) &&
+		       !w->quit)
+			pthread_cond_wait(&w->work, &w->mu);
+		if (!w->n)
+			break;
+		size_t h = w->head, k = w->n, bytes = 0;
+		int count = 0;
+		pthread_mutex_unlock(&w->mu);
+		for (size_t i = 0; i < k; i++) {
+			size_t at = (h + i) % RING;
+			struct raw *r = &w->ring[at];
+			if (!stopped && !oom) {
+				struct item it;
+				memset(&it, 0, sizeof it);
+				if (build_item(r, w->author[at], w->summary_max, &it) < 0) {
+					oom = 1;
+				} else {
+					count++;
+					stopped = w->cb(w->cbctx, &it) != 0;
+				}
+				item_free(&it);
+			}
+			raw_reset(r);
+			/* one huge item must not keep its buffers for the whole run */
+			if (raw_size(r, 1) > SLOT_KEEP)
+				raw_free(r);
+			bytes += w->size[at];
+		}
+		pthread_mutex_lock(&w->mu);
+		w->head = (h + k) % RING;
+		w->n -= k;
+		w->bytes -= bytes;
+		w->count += count;
+		w->stopped |= stopped;
+		w->oom |= oom;
+		pthread_cond_signal(&w->room);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Starts the worker; NULL (the caller goes on alone) when it cannot. */
+static struct pipeline *pipeline_new(struct feed_parser *p)
+{
+	struct pipeline *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	w->cb = p->cb;
+	w->cbctx = p->cbctx;
+	w->summary_max = p->summary_max;
+	if (pthread_mutex_init(&w->mu, NULL) != 0) {
+		free(w);
+		return NULL;
+	}
+	if (pthread_cond_init(&w->work, NULL) != 0 || pthread_cond_init(&w->room, NULL) != 0 ||
+	    pthread_create(&w->th, NULL, pipeline_run, w) != 0) {
+		/* cond_destroy of an unused, zeroed condition is harmless */
+		pthread_cond_destroy(&w->work);
+		pthread_cond_destroy(&w->room);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Takes the worker's outcome; called with mu held and the ring empty. */
+static void pipeline_collect(struct feed_parser *p, struct pipeline *w)
+{
+	p->count += w->count;
+	w->count = 0;
+	p->stopped |= w->stopped;
+	p->oom |= w->oom;
+}
+
+/* Waits until every item handed over has been handed out. */
+static void pipeline_drain(struct feed_parser *p)
+{
+	struct pipeline *w = p->pipe;
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->flush = 1;
+	pthread_cond_signal(&w->work);
+	while (w->n)
+		pthread_cond_wait(&w->room, &w->mu);
+	w->flush = 0;
+	pipeline_collect(p, w);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void pipeline_free(struct pipeline *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->quit = 1;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	for (size_t i = 0; i < RING; i++)
+		raw_free(&w->ring[i]);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->room);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+/* Hands p->r to the worker, leaving an empty raw item in its place.
+ * Returns 0, or -1 when the caller must emit it itself (no worker). */
+static int pipeline_put(struct feed_parser *p)
+{
+	if (!p->pipe && !p->pipe_failed && !(p->pipe = pipeline_new(p)))
+		p->pipe_failed = 1;
+	struct pipeline *w = p->pipe;
+	if (!w)
+		return -1;
+	size_t size = raw_len(&p->r);
+	pthread_mutex_lock(&w->mu);
+	while (w->n == RING || (w->n && w->bytes + size > RING_BYTES)) {
+		w->flush = 1;
+		pthread_cond_signal(&w->work);
+		pthread_cond_wait(&w->room, &w->mu);
+	}
+	w->flush = 0;
+	if (w->stopped || w->oom) {
+		/* an earlier callback said stop: this item is dropped */
+		pthread_mutex_unlock(&w->mu);
+		pipeline_drain(p);
+		raw_reset(&p->r);
+		return 0;
+	}
+	size_t at = (w->head + w->n) % RING;
+	struct raw t = w->ring[at];
+	w->ring[at] = p->r;
+	p->r = t;
+	w->author[at] = p->feed_author;
+	w->size[at] = size;
+	w->n++;
+	w->bytes += size;
+	if (w->n == BATCH || w->bytes > RING_BYTES / 2)
+		pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
 }
 
 static void emit(struct feed_parser *p)
 {
+	if (p->threaded && p->kind == K_XML && !p->oom && pipeline_put(p) == 0) {
+		if ((p->stopped || p->oom) && p->ctxt)
+			xmlStopParser(p->ctxt);
+		return;
+	}
 	struct item it;
 	memset(&it, 0, sizeof it);
-	if (build_item(p, &it) < 0) {
+	if (p->oom || build_item(&p->r, p->feed_author, p->summary_max, &it) < 0) {
 		p->oom = 1;
 	} else {
 		p->count++;
@@ -1295,7 +1549,7 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, cons
 		return;
 	}
 	if (p->depth == p->item_depth + 1 || (p->group_depth && p->depth == p->group_depth + 1))
-		item_child(p, classify(ns, name), n, attrs);
+		item_child(p, classify_cached(p, ns, name), n, attrs);
 }
 
 static void end_depth(struct feed_parser *p, const char *name)
@@ -1770,6 +2024,12 @@ struct feed_parser *feed_parser_new(const struct feed_opts *opts, feed_item_fn c
 
 const char *feed_parser_format(const struct feed_parser *p) { return p ? p->format : NULL; }
 
+void feed_parser_threaded(struct feed_parser *p)
+{
+	if (p && !p->kind)
+		p->threaded = 1;
+}
+
 /* The error for the current state, or 0 when the parse may go on. */
 static int check(struct feed_parser *p, struct err *err, int at_end)
 {
@@ -1865,6 +2125,7 @@ int feed_parser_push(struct feed_parser *p, const char *data, size_t len, struct
 			swap_handlers(1);
 			r2 = push_xml(p, pre.data, pre.len, 0);
 			swap_handlers(0);
+			pipeline_drain(p);
 			buf_free(&pre);
 		}
 		if (r2 < 0 || (rc = check(p, err, 0)) < 0)
@@ -1882,6 +2143,7 @@ int feed_parser_push(struct feed_parser *p, const char *data, size_t len, struct
 	swap_handlers(1);
 	push_xml(p, data, len, 0);
 	swap_handlers(0);
+	pipeline_drain(p);
 	return check(p, err, 0);
 }
 
@@ -2038,6 +2300,7 @@ int feed_parser_finish(struct feed_parser *p, struct err *err)
 		if (p->r.title.len || p->r.link.len || p->r.key.len)
 			end_depth(p, "");
 	}
+	pipeline_drain(p);
 	if ((rc = check(p, err, 1)) < 0)
 		return rc;
 	if (!p->root)
@@ -2049,6 +2312,7 @@ void feed_parser_free(struct feed_parser *p)
 {
 	if (!p)
 		return;
+	pipeline_free(p->pipe);
 	if (p->ctxt) {
 		if (p->ctxt->myDoc)
 			xmlFreeDoc(p->ctxt->myDoc);
@@ -2059,6 +2323,9 @@ void feed_parser_free(struct feed_parser *p)
 		nx = e->next;
 		xmlFree((xmlChar *)e->e.name);
 		xmlFree(e->e.content);
+		/* libxml2 hands the raw value of a declared entity to whatever
+		 * getEntity returns when its orig is empty: that is our clone. */
+		xmlFree(e->e.orig);
 		free(e);
 	}
 	while (p->nbases)

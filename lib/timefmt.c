@@ -30,8 +30,19 @@ char *time_format_rfc3339(time_t t, char out[RFC3339_LEN])
 		strcpy(out, "1970-01-01T00:00:00Z");
 		return out;
 	}
-	snprintf(out, RFC3339_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	/* By hand: snprintf showed in the profile of `parse` (two per item). */
+	int v[6] = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec};
+	char *w = out;
+	for (int i = 0; i < 6; i++) {
+		if (i == 0) {
+			*w++ = (char)('0' + v[0] / 1000);
+			*w++ = (char)('0' + v[0] / 100 % 10);
+		}
+		*w++ = (char)('0' + v[i] / 10 % 10);
+		*w++ = (char)('0' + v[i] % 10);
+		*w++ = "--T::Z"[i];
+	}
+	*w = '\0';
 	return out;
 }
 
