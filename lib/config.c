@@ -226,6 +226,23 @@ static int main_handler(void *user, const char *section, const char *name, const
 		return set_long(p, &c->max_age_days, name, v, 0, 3660);
 	if (KEY("digest", "association"))
 		return set_str(&c->association, v);
+	if (KEY("digest", "max_per_topic"))
+		return set_long(p, &c->max_per_topic, name, v, 0, 1000);
+	if (KEY("digest", "html_budget"))
+		return set_long(p, &c->html_budget, name, v, 20000, 10000000);
+	if (KEY("digest", "empty")) {
+		if (strcmp(v, "skip") && strcmp(v, "send"))
+			return perr(p, "empty must be skip (send nothing) or send (a short note), not \"%s\"", v);
+		c->empty_send = !strcmp(v, "send");
+		return 0;
+	}
+	if (KEY("digest", "archive_url")) {
+		if (strncmp(v, "https://", 8) && strncmp(v, "http://", 7))
+			return perr(p, "archive_url must start with https:// or http://");
+		return set_str(&c->archive_url, v);
+	}
+	if (KEY("digest", "chair"))
+		return set_str(&c->chair, v);
 	if (KEY("mail", "from_name"))
 		return set_str(&c->from_name, v);
 	if (KEY("mail", "from_address"))
@@ -369,6 +386,7 @@ int config_load(struct config *c, const char *path, struct err *err)
 	c->verify_tls = 1;
 	c->summary_length = 300;
 	c->max_age_days = 30;
+	c->html_budget = 100000;
 	c->retries = -1;
 	c->flag_after = 3;
 	struct parse p = {.c = c, .err = err};
@@ -437,7 +455,7 @@ void config_free(struct config *c)
 			 &c->templates_dir, &c->archive_dir, &c->association, &c->from_name,
 			 &c->from_address, &c->reply_to, &c->smtp_url, &c->smtp_user,
 			 &c->smtp_password_file, &c->smtp_password_env, &c->list_id,
-			 &c->unsubscribe, &c->members_file};
+			 &c->unsubscribe, &c->members_file, &c->archive_url, &c->chair};
 	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
 		free(*strs[i]);
 	free_list(c->source_files, c->nsource_files);

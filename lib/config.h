@@ -47,6 +47,11 @@ struct config {
 	long max_items;       /* per digest; 0 = no cap */
 	long max_age_days;    /* leave out items published longer ago than this; 0 = off */
 	char *association;    /* footer line */
+	long max_per_topic;   /* items per topic; 0 = no cap */
+	long html_budget;     /* bytes of the HTML part (Gmail clips at ~102 KB); default 100000 */
+	int empty_send;       /* an empty period: 1 = send a short note, 0 = skip (default) */
+	char *archive_url;    /* where the archive folder is published (https://...); may be NULL */
+	char *chair;          /* the chair's address: her copy gets the source-health footer */
 	/* [mail] */
 	char *from_name, *from_address, *reply_to;
 	char *smtp_url;
