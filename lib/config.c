@@ -234,7 +234,7 @@ static int main_handler(void *user, const char *section, const char *name, const
 		if (strcmp(v, "skip") && strcmp(v, "send"))
 			return perr(p, "empty must be skip (send nothing) or send (a short note), not \"%s\"", v);
 		c->empty_send = !strcmp(v, "send");
-		return 0;
+		return 1;
 	}
 	if (KEY("digest", "archive_url")) {
 		if (strncmp(v, "https://", 8) && strncmp(v, "http://", 7))

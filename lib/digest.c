@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <stdint.h>
 
 #include "buf.h"
+#include "log.h"
 #include "fsutil.h"
 #include "mustache.h"
 #include "text.h"
@@ -51,6 +54,174 @@ static const char *source_title(const struct digest_opts *o, const char *name)
 	return name ? name : "";
 }
 
+/* ---- the chrome in three languages ---- */
+
+struct chrome {
+	const char *lang;
+	const char *greeting, *intro_one, *intro_many, *no_news, *week, *more_topic, *more_all,
+		*member, *unsubscribe, *links, *archive, *untitled, *and, *week_lc, *one_item,
+		*n_items;
+};
+
+/* %d is the count; the Markdown template adds the archive link. */
+static const struct chrome chromes[] = {
+	{"sv", "Hej!", "Här är veckans nyhet om primärvården.",
+	 "Här är veckans nyheter om primärvården, %d stycken, samlade efter ämne.",
+	 "Inga nya nyheter om primärvården den här veckan.", "Vecka",
+	 "…och %d till i samma ämne", "…och %d nyheter till som inte fick plats",
+	 "Du får det här brevet som medlem.", "Avregistrera dig", "Länkar", "Arkivet",
+	 "(utan rubrik)", "och", "vecka", "1 nyhet", "%d nyheter"},
+	{"nb", "Hei!", "Her er ukens nyhet om primærhelsetjenesten.",
+	 "Her er ukens nyheter om primærhelsetjenesten, %d i alt, samlet etter tema.",
+	 "Ingen nye nyheter om primærhelsetjenesten denne uken.", "Uke",
+	 "…og %d til om samme tema", "…og %d nyheter til som ikke fikk plass",
+	 "Du får dette brevet som medlem.", "Meld deg av", "Lenker", "Arkivet",
+	 "(uten tittel)", "og", "uke", "1 nyhet", "%d nyheter"},
+	{"en", "Hello!", "Here is this week's primary care news item.",
+	 "Here are this week's %d primary care news items, grouped by topic.",
+	 "No new primary care news this week.", "Week", "…and %d more on this topic",
+	 "…and %d more items that did not fit", "You receive this letter as a member.",
+	 "Unsubscribe", "Links", "The archive", "(untitled)", "and", "week", "1 item", "%d items"},
+};
+
+static const struct chrome *chrome_for(const char *lang)
+{
+	for (size_t i = 0; i < sizeof chromes / sizeof *chromes; i++)
+		if (lang && !strcmp(lang, chromes[i].lang))
+			return &chromes[i];
+	return &chromes[0];
+}
+
+static json_t *chrome_json(const struct chrome *c)
+{
+	json_t *t = json_object();
+	const struct {
+		const char *k, *v;
+	} kv[] = {{"greeting", c->greeting}, {"no_news", c->no_news}, {"week", c->week},
+		  {"member", c->member}, {"unsubscribe", c->unsubscribe}, {"links", c->links},
+		  {"archive", c->archive}, {"week_lc", c->week_lc}};
+	for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
+		json_object_set_new(t, kv[i].k, json_string(kv[i].v));
+	return t;
+}
+
+static json_t *counted(const char *fmt, long n)
+{
+	char b[256];
+	snprintf(b, sizeof b, fmt, (int)n);
+	return json_string(b);
+}
+
+/* ---- near-duplicates ---- */
+
+/* The URL without what does not change the page: scheme, "www.", a
+ * trailing slash, a fragment, utm_* parameters. */
+static char *canonical_url(const char *u)
+{
+	if (!u)
+		return NULL;
+	const char *p = strstr(u, "://");
+	p = p ? p + 3 : u;
+	if (!strncasecmp(p, "www.", 4))
+		p += 4;
+	struct buf b = BUF_INIT;
+	const char *end = p + strcspn(p, "#");
+	const char *q = memchr(p, '?', (size_t)(end - p));
+	buf_append(&b, p, (size_t)((q ? q : end) - p));
+	if (q) {
+		int first = 1;
+		for (const char *k = q + 1; k < end;) {
+			const char *amp = memchr(k, '&', (size_t)(end - k));
+			const char *e = amp ? amp : end;
+			if (strncmp(k, "utm_", 4) && e > k) {
+				buf_putc(&b, first ? '?' : '&');
+				buf_append(&b, k, (size_t)(e - k));
+				first = 0;
+			}
+			k = amp ? amp + 1 : end;
+		}
+	}
+	while (b.len && b.data[b.len - 1] == '/')
+		b.data[--b.len] = '\0';
+	for (size_t i = 0; i < b.len; i++)
+		if (b.data[i] >= 'A' && b.data[i] <= 'Z' && !memchr(b.data, '/', i))
+			b.data[i] = (char)(b.data[i] + 32); /* the host only */
+	return buf_steal(&b);
+}
+
+/* Lowercase words of a title (ASCII and Latin-1 letters folded),
+ * separated by single spaces. */
+static char *title_words(const char *t)
+{
+	struct buf b = BUF_INIT;
+	int gap = 0;
+	for (const unsigned char *p = (const unsigned char *)(t ? t : ""); *p; p++) {
+		unsigned char c = *p;
+		if (c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			if (gap && b.len)
+				buf_putc(&b, ' ');
+			gap = 0;
+			if (c == 0xC3 && p[1] >= 0x80 && p[1] <= 0x9E && p[1] != 0x97) {
+				buf_putc(&b, (char)c);
+				buf_putc(&b, (char)(*++p + 0x20));
+			} else {
+				buf_putc(&b, (char)(c >= 'A' && c <= 'Z' ? c + 32 : c));
+			}
+		} else {
+			gap = 1;
+		}
+	}
+	return buf_steal(&b);
+}
+
+/* Share of words in common (Jaccard over the word sets), for titles of at
+ * least four words; equal word strings count as the same title. */
+static double title_likeness(const char *a, const char *b)
+{
+	if (!strcmp(a, b))
+		return *a ? 1.0 : 0.0;
+	char *wa[64], *wb[64];
+	size_t na = 0, nb = 0, common = 0;
+	char *ca = strdup(a), *cb = strdup(b), *sp;
+	if (!ca || !cb) {
+		free(ca);
+		free(cb);
+		return 0;
+	}
+	for (char *w = strtok_r(ca, " ", &sp); w && na < 64; w = strtok_r(NULL, " ", &sp))
+		wa[na++] = w;
+	for (char *w = strtok_r(cb, " ", &sp); w && nb < 64; w = strtok_r(NULL, " ", &sp))
+		wb[nb++] = w;
+	size_t ua = 0;
+	for (size_t i = 0; i < na; i++) {
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(wa[i], wa[j]);
+		if (seen)
+			continue;
+		ua++;
+		for (size_t j = 0; j < nb; j++)
+			if (!strcmp(wa[i], wb[j])) {
+				common++;
+				break;
+			}
+	}
+	size_t ub = 0;
+	for (size_t i = 0; i < nb; i++) {
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(wb[i], wb[j]);
+		ub += !seen;
+	}
+	free(ca);
+	free(cb);
+	if (ua < 4 || ub < 4)
+		return 0;
+	return (double)common / (double)(ua + ub - common);
+}
+
+#define TITLE_LIKENESS_MIN 0.8
+
 struct ranked {
 	size_t idx;
 	double score;
@@ -67,17 +238,94 @@ static int ranked_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-static json_t *item_model(const struct digest_opts *o, const struct item *it,
-			  const struct match *m)
+/* dup_of[i] = the item i repeats (the better-ranked one), or SIZE_MAX. */
+static int find_duplicates(const struct item_list *items, const struct match *ms,
+			   const char *keep, size_t *dup_of)
 {
+	size_t n = items->n;
+	char **cu = calloc(n + 1, sizeof *cu), **tw = calloc(n + 1, sizeof *tw);
+	struct ranked *rk = calloc(n + 1, sizeof *rk);
+	size_t nr = 0;
+	int rc = cu && tw && rk ? 0 : -1;
+	for (size_t i = 0; i < n; i++)
+		dup_of[i] = SIZE_MAX;
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (!keep[i])
+			continue;
+		const struct item *it = &items->v[i];
+		cu[i] = canonical_url(it->url);
+		tw[i] = title_words(it->title);
+		rk[nr++] = (struct ranked){i, ms[i].score, it->published ? it->published : it->first_seen};
+	}
+	if (!rc) {
+		qsort(rk, nr, sizeof *rk, ranked_cmp);
+		for (size_t a = 0; a < nr; a++) {
+			size_t i = rk[a].idx;
+			if (dup_of[i] != SIZE_MAX)
+				continue;
+			for (size_t b = a + 1; b < nr; b++) {
+				size_t j = rk[b].idx;
+				if (dup_of[j] != SIZE_MAX)
+					continue;
+				if ((cu[i] && cu[j] && *cu[i] && !strcmp(cu[i], cu[j])) ||
+				    (tw[i] && tw[j] && title_likeness(tw[i], tw[j]) >= TITLE_LIKENESS_MIN))
+					dup_of[j] = i;
+			}
+		}
+	}
+	for (size_t i = 0; cu && tw && i < n; i++) {
+		free(cu[i]);
+		free(tw[i]);
+	}
+	free(cu);
+	free(tw);
+	free(rk);
+	return rc;
+}
+
+/* "A", "A och B", "A, B och C" */
+static json_t *names_text(json_t *names, const struct chrome *c)
+{
+	struct buf b = BUF_INIT;
+	size_t n = json_array_size(names);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_printf(&b, i + 1 == n ? " %s " : ", ", c->and);
+		buf_puts(&b, json_string_value(json_array_get(names, i)));
+	}
+	json_t *r = json_string(buf_str(&b));
+	buf_free(&b);
+	return r;
+}
+
+static json_t *item_model(const struct digest_opts *o, const struct chrome *c,
+			  const struct item_list *items, size_t idx, const struct match *m,
+			  const size_t *dup_of)
+{
+	const struct item *it = &items->v[idx];
 	json_t *j = json_object();
 	char date[64], ts[RFC3339_LEN];
 	time_t when = it->published ? it->published : it->first_seen;
-	json_object_set_new(j, "title", json_string(it->title && *it->title ? it->title : "(utan rubrik)"));
+	json_object_set_new(j, "title", json_string(it->title && *it->title ? it->title : c->untitled));
 	if (url_allowed(it->url))
 		json_object_set_new(j, "url", json_string(it->url));
 	json_object_set_new(j, "source", json_string(it->source ? it->source : ""));
 	json_object_set_new(j, "source_title", json_string(source_title(o, it->source)));
+	/* every source that carried this news, this one first */
+	json_t *names = json_array();
+	json_array_append_new(names, json_string(source_title(o, it->source)));
+	for (size_t k = 0; k < items->n; k++) {
+		if (dup_of[k] != idx)
+			continue;
+		const char *st = source_title(o, items->v[k].source);
+		int seen = 0;
+		for (size_t q = 0; q < json_array_size(names) && !seen; q++)
+			seen = !strcmp(json_string_value(json_array_get(names, q)), st);
+		if (!seen)
+			json_array_append_new(names, json_string(st));
+	}
+	json_object_set_new(j, "sources_text", names_text(names, c));
+	json_object_set_new(j, "sources", names);
 	if (when) {
 		digest_format_date(when, o->language, date, sizeof date);
 		json_object_set_new(j, "date", json_string(time_format_rfc3339(when, ts)));
@@ -109,26 +357,89 @@ static json_t *item_model(const struct digest_opts *o, const struct item *it,
 	return j;
 }
 
+/* Numbers the items that have a link (1, 2, ...) and lists the links, for
+ * the plain-text part; sets the counts and "more" texts. Called again
+ * after the budget takes items out. */
+static void number_links(json_t *model)
+{
+	const struct chrome *c = chrome_for(json_string_value(json_object_get(model, "language")));
+	json_t *links = json_array();
+	json_int_t n = 0, total = 0, more = json_integer_value(json_object_get(model, "more_cap"));
+	size_t i, k;
+	json_t *topic, *item;
+	json_array_foreach(json_object_get(model, "topics"), i, topic) {
+		json_t *list = json_object_get(topic, "items");
+		json_int_t tm = json_integer_value(json_object_get(topic, "more"));
+		json_object_set_new(topic, "count", json_integer((json_int_t)json_array_size(list)));
+		total += (json_int_t)json_array_size(list);
+		if (tm)
+			json_object_set_new(topic, "more_text", counted(c->more_topic, (long)tm));
+		else
+			json_object_del(topic, "more_text");
+		json_array_foreach(list, k, item) {
+			const char *url = json_string_value(json_object_get(item, "url"));
+			if (!url) {
+				json_object_del(item, "ref");
+				continue;
+			}
+			json_object_set_new(item, "ref", json_integer(++n));
+			json_t *l = json_object();
+			json_object_set_new(l, "ref", json_integer(n));
+			/* plain text ends a URL at a space or '>': encode those */
+			struct buf e = BUF_INIT;
+			for (const unsigned char *q = (const unsigned char *)url; *q; q++) {
+				if (*q <= ' ' || *q == '<' || *q == '>' || *q == '"' || *q == 0x7f)
+					buf_printf(&e, "%%%02X", *q);
+				else
+					buf_putc(&e, (char)*q);
+			}
+			json_object_set_new(l, "url", json_string(buf_str(&e)));
+			buf_free(&e);
+			json_array_append_new(links, l);
+		}
+	}
+	json_object_set_new(model, "has_links", json_boolean(json_array_size(links) > 0));
+	json_object_set_new(model, "links", links);
+	json_object_set_new(model, "count_text", total == 1 ? json_string(c->one_item)
+							 : counted(c->n_items, (long)total));
+	json_object_set_new(model, "count", json_integer(total));
+	json_object_set_new(model, "has_items", json_boolean(total > 0));
+	json_object_set_new(model, "intro", counted(total == 1 ? c->intro_one : c->intro_many, (long)total));
+	json_object_set_new(model, "more", json_integer(more));
+	if (more)
+		json_object_set_new(model, "more_text", counted(c->more_all, (long)more));
+	else
+		json_object_del(model, "more_text");
+}
+
 json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 			   const struct item_list *items, const struct match *matches,
 			   time_t start, time_t end)
 {
+	const struct chrome *c = chrome_for(o->language);
 	size_t ntopics = rules_topic_count(r);
 	json_t *model = json_object();
 	json_t *topics = json_array();
 	struct ranked *rk = calloc(items->n + 1, sizeof *rk);
-	if (!model || !topics || !rk)
+	size_t *dup_of = calloc(items->n + 1, sizeof *dup_of);
+	char *keep = calloc(items->n + 1, 1);
+	if (!model || !topics || !rk || !dup_of || !keep)
 		goto oom;
 	time_t oldest = o->max_age_days > 0 ? end - o->max_age_days * 86400L : 0;
+	for (size_t i = 0; i < items->n; i++) {
+		const struct item *it = &items->v[i];
+		keep[i] = matches[i].selected && matches[i].topic >= 0 &&
+			  !(oldest && it->published && it->published < oldest);
+	}
+	if (find_duplicates(items, matches, keep, dup_of) < 0)
+		goto oom;
 	long total = 0, more = 0;
 	for (size_t t = 0; t < ntopics; t++) {
 		size_t n = 0;
 		for (size_t i = 0; i < items->n; i++) {
+			if (!keep[i] || dup_of[i] != SIZE_MAX || matches[i].topic != (long)t)
+				continue;
 			const struct item *it = &items->v[i];
-			if (!matches[i].selected || matches[i].topic != (long)t)
-				continue;
-			if (oldest && it->published && it->published < oldest)
-				continue;
 			rk[n++] = (struct ranked){i, matches[i].score,
 						  it->published ? it->published : it->first_seen};
 		}
@@ -136,20 +447,24 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 			continue;
 		qsort(rk, n, sizeof *rk, ranked_cmp);
 		json_t *topic = json_object(), *list = json_array();
-		size_t shown = 0;
+		long shown = 0, tmore = 0;
 		for (size_t k = 0; k < n; k++) {
 			if (o->max_items > 0 && total >= o->max_items) {
 				more++;
 				continue;
 			}
-			json_array_append_new(list, item_model(o, &items->v[rk[k].idx], &matches[rk[k].idx]));
+			if (o->max_per_topic > 0 && shown >= o->max_per_topic) {
+				tmore++;
+				continue;
+			}
+			json_array_append_new(list, item_model(o, c, items, rk[k].idx, &matches[rk[k].idx], dup_of));
 			total++;
 			shown++;
 		}
 		json_object_set_new(topic, "id", json_string(rules_topic_id(r, t)));
 		json_object_set_new(topic, "title", json_string(rules_topic_title(r, t)));
-		json_object_set_new(topic, "count", json_integer((json_int_t)shown));
 		json_object_set_new(topic, "items", list);
+		json_object_set_new(topic, "more", json_integer(tmore));
 		if (shown)
 			json_array_append_new(topics, topic);
 		else
@@ -173,23 +488,29 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 	json_object_set_new(period, "year", json_integer(tm.tm_year + 1900));
 
 	json_object_set_new(model, "title", json_string(o->title ? o->title : "bulletin"));
-	json_object_set_new(model, "language", json_string(o->language ? o->language : "sv"));
+	json_object_set_new(model, "language", json_string(c->lang));
+	json_object_set_new(model, "t", chrome_json(c));
 	json_object_set_new(model, "generated", json_string(time_format_rfc3339(end, ts)));
 	json_object_set_new(model, "period", period);
-	json_object_set_new(model, "count", json_integer(total));
-	json_object_set_new(model, "has_items", json_boolean(total > 0));
-	json_object_set_new(model, "more", json_integer(more));
+	json_object_set_new(model, "more_cap", json_integer(more));
 	json_object_set_new(model, "topics", topics);
 	if (o->association)
 		json_object_set_new(model, "association", json_string(o->association));
 	if (url_allowed(o->unsubscribe))
 		json_object_set_new(model, "unsubscribe", json_string(o->unsubscribe));
+	if (o->archive_url && (!strncmp(o->archive_url, "https://", 8) || !strncmp(o->archive_url, "http://", 7)))
+		json_object_set_new(model, "archive_url", json_string(o->archive_url));
+	number_links(model);
 	free(rk);
+	free(dup_of);
+	free(keep);
 	return model;
 oom:
 	json_decref(model);
 	json_decref(topics);
 	free(rk);
+	free(dup_of);
+	free(keep);
 	return NULL;
 }
 
@@ -355,7 +676,12 @@ int digest_compose(const json_t *model, const char *dir, struct digest_parts *ou
 	out->html = buf_steal(&b);
 	if (render_file(dir, "digest.txt.mustache", model, 0, &b, err) < 0)
 		goto fail;
-	out->text = buf_steal(&b);
+	out->text = digest_wrap_text(buf_str(&b), 72);
+	buf_free(&b);
+	if (!out->text) {
+		err_set(err, "out of memory");
+		goto fail;
+	}
 	json_decref(mdm);
 	json_decref(layout);
 	return 0;
@@ -374,4 +700,139 @@ void digest_parts_free(struct digest_parts *p)
 	free(p->html);
 	free(p->text);
 	memset(p, 0, sizeof *p);
+}
+
+/* ---- plain text ---- */
+
+static size_t cp_count(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return c;
+}
+
+/* One line, wrapped: words go on while they fit; continuation lines get
+ * the hanging indent. */
+static int wrap_line(struct buf *b, const char *line, size_t len, size_t width)
+{
+	size_t indent = strspn(line, " ");
+	if (indent > len)
+		indent = len;
+	size_t hang = indent;
+	const char *body = line + indent;
+	size_t blen = len - indent;
+	if (blen >= 2 && body[0] == '*' && body[1] == ' ')
+		hang += 2;
+	else if (blen >= 3 && body[0] == '[') {
+		size_t d = 1;
+		while (d < blen && body[d] >= '0' && body[d] <= '9')
+			d++;
+		if (d > 1 && d + 1 < blen && body[d] == ']' && body[d + 1] == ' ')
+			hang += d + 2;
+	}
+	if (hang >= width / 2)
+		hang = indent < width / 2 ? indent : 0;
+	size_t col = 0, i = 0;
+	int r = buf_append(b, line, indent);
+	col = indent;
+	int first_word = 1;
+	i = indent;
+	while (i < len) {
+		size_t ws = i;
+		while (i < len && line[i] == ' ')
+			i++;
+		size_t w0 = i;
+		while (i < len && line[i] != ' ')
+			i++;
+		if (w0 == i)
+			break; /* trailing spaces */
+		size_t wlen = cp_count(line + w0, i - w0);
+		size_t gap = first_word ? cp_count(line + ws, w0 - ws) : 1;
+		/* never right after a "* " or "[n] " label: it stays with its word */
+		if (!first_word && col + gap + wlen > width && col > hang) {
+			r |= buf_putc(b, '\n');
+			for (size_t k = 0; k < hang; k++)
+				r |= buf_putc(b, ' ');
+			col = hang;
+		} else if (!first_word) {
+			r |= buf_putc(b, ' ');
+			col += 1;
+		}
+		r |= buf_append(b, line + w0, i - w0);
+		col += wlen;
+		first_word = 0;
+	}
+	return r;
+}
+
+char *digest_wrap_text(const char *text, size_t width)
+{
+	struct buf b = BUF_INIT;
+	int r = buf_reserve(&b, strlen(text) + 64);
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (cp_count(p, len) <= width)
+			r |= buf_append(&b, p, len);
+		else
+			r |= wrap_line(&b, p, len, width);
+		if (nl)
+			r |= buf_putc(&b, '\n');
+		p = nl ? nl + 1 : p + len;
+	}
+	if (r) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+/* ---- the size budget ---- */
+
+/* Moves the last item of the topic with the most items into its "more". */
+static int drop_one(json_t *model)
+{
+	json_t *topics = json_object_get(model, "topics"), *best = NULL;
+	size_t i, most = 0;
+	json_t *topic;
+	json_array_foreach(topics, i, topic) {
+		size_t n = json_array_size(json_object_get(topic, "items"));
+		if (n > most) {
+			most = n;
+			best = topic;
+		}
+	}
+	if (!best || most <= 1)
+		return -1; /* one item per topic left: nothing sensible to cut */
+	json_t *list = json_object_get(best, "items");
+	json_array_remove(list, json_array_size(list) - 1);
+	json_object_set_new(best, "more", json_integer(json_integer_value(json_object_get(best, "more")) + 1));
+	return 0;
+}
+
+int digest_compose_budget(json_t *model, const char *dir, size_t budget, struct digest_parts *out,
+			  struct err *err)
+{
+	for (;;) {
+		if (digest_compose(model, dir, out, err) < 0)
+			return -1;
+		size_t len = strlen(out->html);
+		if (!budget || len <= budget)
+			return 0;
+		/* Cut about as many items as the excess holds, then look again. */
+		size_t items = (size_t)json_integer_value(json_object_get(model, "count"));
+		size_t per = items ? len / items : len;
+		size_t cut = per ? (len - budget) / per + 1 : 1;
+		size_t done = 0;
+		while (done < cut && drop_one(model) == 0)
+			done++;
+		if (!done) {
+			log_warn("digest: the HTML part is %zu bytes, over the budget of %zu, with one item per topic left",
+				 len, budget);
+			return 0;
+		}
+		number_links(model);
+		digest_parts_free(out);
+	}
 }

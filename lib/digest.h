@@ -18,7 +18,9 @@ struct digest_opts {
 	const char *association;  /* footer; may be NULL */
 	const char *unsubscribe;  /* mailto: or https: URL; may be NULL */
 	long summary_length;      /* bytes; 0 = 300 */
-	long max_items;           /* 0 = no cap */
+	long max_items;           /* in the whole digest; 0 = no cap */
+	long max_per_topic;       /* 0 = no cap */
+	const char *archive_url;  /* the published archive ("and N more" links); may be NULL */
 	long max_age_days;        /* leave out items published longer ago; 0 = off */
 	const struct source *sources; /* for display titles */
 	size_t nsources;
@@ -26,8 +28,12 @@ struct digest_opts {
 
 /* Builds the model from the period's items and their matches (matches[i]
  * belongs to items->v[i]). Only selected items appear, under their best
- * topic, topics in the rules' order, items by score then date. Returns a
- * new reference, or NULL (out of memory). */
+ * topic, topics in the rules' order, items by score then date, capped per
+ * topic and in all ("more" counts what was left out). Near-duplicates (the
+ * same canonical URL, or titles with nearly the same words) appear once,
+ * naming every source. `t` holds the chrome in the digest's language; each
+ * item with a link has a number `ref` and the model a `links` list, for
+ * the plain-text part. Returns a new reference, or NULL (out of memory). */
 json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 			   const struct item_list *items, const struct match *matches,
 			   time_t period_start, time_t period_end);
@@ -45,6 +51,19 @@ struct digest_parts {
 int digest_compose(const json_t *model, const char *templates_dir, struct digest_parts *out,
 		   struct err *err);
 void digest_parts_free(struct digest_parts *p);
+
+/* digest_compose, then, while the HTML part is larger than budget bytes
+ * (0: no budget), items are taken from the bottom of the longest topic
+ * into its "more" count and the digest is composed again. Gmail clips a
+ * message at about 102 KB and hides the rest, unsubscribe link included.
+ * The model is changed in place (the archive gets what was sent). */
+int digest_compose_budget(json_t *model, const char *templates_dir, size_t budget,
+			  struct digest_parts *out, struct err *err);
+
+/* Plain text wrapped at width columns (code points): a long line breaks at
+ * spaces, continuation lines indented like the line (past a leading "* "
+ * or "[n] "); a word longer than the width (a URL) is not broken. */
+char *digest_wrap_text(const char *text, size_t width);
 
 /* Formats a UTC time as a date the language's readers expect:
  * "17 april 2024" (sv), "17. april 2024" (nb), "17 April 2024" (en). */

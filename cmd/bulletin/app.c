@@ -96,7 +96,7 @@ char *app_read_file(const char *path, size_t max, size_t *len)
 	return data;
 }
 
-int app_compose(struct app *a, time_t now, struct digest_row *row, json_t **model_out)
+int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row, json_t **model_out)
 {
 	struct err err;
 	int r;
@@ -109,7 +109,8 @@ int app_compose(struct app *a, time_t now, struct digest_row *row, json_t **mode
 	json_t *model = NULL;
 	struct digest_parts parts = {0};
 	r = EXIT_SOFTWARE;
-	if (store_digest_last_end(a->store, &start, &err) < 0 ||
+	start = since;
+	if ((!since && store_digest_last_end(a->store, &start, &err) < 0) ||
 	    store_items_between(a->store, start, now + 1, &items, &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		goto out;
@@ -128,6 +129,7 @@ int app_compose(struct app *a, time_t now, struct digest_row *row, json_t **mode
 		.title = c->title, .language = c->language, .association = c->association,
 		.unsubscribe = c->unsubscribe, .summary_length = c->summary_length,
 		.max_items = c->max_items, .max_age_days = c->max_age_days,
+		.max_per_topic = c->max_per_topic, .archive_url = c->archive_url,
 		.sources = c->sources, .nsources = c->nsources,
 	};
 	model = digest_model_build(&o, a->rules, &items, matches, start, now + 1);
@@ -135,7 +137,7 @@ int app_compose(struct app *a, time_t now, struct digest_row *row, json_t **mode
 		fprintf(stderr, "bulletin: out of memory\n");
 		goto out;
 	}
-	if (digest_compose(model, c->templates_dir, &parts, &err) < 0) {
+	if (digest_compose_budget(model, c->templates_dir, (size_t)c->html_budget, &parts, &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		r = EXIT_CONFIG;
 		goto out;

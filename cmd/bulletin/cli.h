@@ -28,9 +28,10 @@ int app_rules(struct app *a, char **files, size_t nfiles);
 void app_free(struct app *a);
 
 /* The digest of the current period: items first seen since the end of the
- * last completed digest up to now. Fills row (id 0: not yet stored) and,
- * when model is non-NULL, the JSON model. Returns 0 or an exit status. */
-int app_compose(struct app *a, time_t now, struct digest_row *row, json_t **model);
+ * last completed digest (or since `since` when it is not 0: a preview) up
+ * to now. Fills row (id 0: not yet stored) and, when model is non-NULL,
+ * the JSON model. Returns 0 or an exit status. */
+int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row, json_t **model);
 
 /* Reads a whole file ("-" = stdin) up to max bytes. NULL on error (printed). */
 char *app_read_file(const char *path, size_t max, size_t *len);
@@ -42,6 +43,8 @@ int cmd_digest(struct app *a, int argc, char **argv);
 int cmd_send(struct app *a, int argc, char **argv);
 int cmd_sources(struct app *a, int argc, char **argv);
 int cmd_run(struct app *a, int argc, char **argv);
+int cmd_archive(struct app *a, int argc, char **argv);
+int cmd_render(struct app *a, int argc, char **argv);
 
 /* The stages `run` chains; each returns 0 or an exit status. */
 int stage_fetch(struct app *a);

@@ -1,28 +1,66 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "fsutil.h"
+
+/* Writes the HTML preview where a browser can open it: the archive
+ * folder's preview.html (never a member-facing file). */
+static int write_preview(const struct app *a, const char *html, char *path, size_t pathlen)
+{
+	struct err err;
+	if (fs_mkdir_p(a->cfg.archive_dir, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_CANTCREAT;
+	}
+	snprintf(path, pathlen, "%s/preview.html", a->cfg.archive_dir);
+	FILE *f = fopen(path, "w");
+	if (!f || fputs(html, f) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
+		if (f)
+			fclose(f);
+		return EXIT_CANTCREAT;
+	}
+	return 0;
+}
 
 int cmd_digest(struct app *a, int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: bulletin digest [--format md|html|text|json]\n"
+		"usage: bulletin digest [--format md|html|text|json] [--days N] [--open]\n"
 		"\nComposes the digest of the current period (items first seen since the\n"
-		"last sent digest) and prints it without sending. --format json prints\n"
-		"the model the templates see.\n";
+		"last sent digest; --days N: the last N days instead, as a preview) and\n"
+		"prints it without sending. --format text prints the plain-text part,\n"
+		"json the model the templates see. --open writes the HTML to\n"
+		"ARCHIVE/preview.html and prints its path, for a browser.\n";
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, 'f'},
+		{"days", required_argument, NULL, 'd'},
+		{"open", no_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *format = "md";
-	int c;
-	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-		if (c == 'f')
+	long days = 0;
+	int open_it = 0, c;
+	while ((c = getopt_long(argc, argv, "f:d:h", opts, NULL)) != -1) {
+		if (c == 'f') {
 			format = optarg;
-		else if (c == 'h') {
+		} else if (c == 'd') {
+			char *end;
+			days = strtol(optarg, &end, 10);
+			if (*end || days <= 0 || days > 3660) {
+				fprintf(stderr, "bulletin digest: --days needs a number of days, e.g. 7\n");
+				return EXIT_USAGE;
+			}
+		} else if (c == 'o') {
+			open_it = 1;
+		} else if (c == 'h') {
 			fputs(usage, stdout);
 			return 0;
 		} else {
@@ -37,10 +75,16 @@ int cmd_digest(struct app *a, int argc, char **argv)
 	}
 	struct digest_row row;
 	json_t *model = NULL;
-	int r = app_compose(a, time(NULL), &row, &model);
+	time_t now = time(NULL);
+	int r = app_compose(a, now, days ? now - days * 86400 : 0, &row, &model);
 	if (r)
 		return r;
-	if (!strcmp(format, "json")) {
+	if (open_it) {
+		char path[4200];
+		r = write_preview(a, row.html, path, sizeof path);
+		if (!r)
+			printf("%s\n", path);
+	} else if (!strcmp(format, "json")) {
 		char *s = json_dumps(model, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (s)
 			puts(s);
@@ -55,5 +99,5 @@ int cmd_digest(struct app *a, int argc, char **argv)
 	}
 	json_decref(model);
 	digest_row_free(&row);
-	return 0;
+	return r;
 }

@@ -59,11 +59,12 @@ int stage_send(struct app *a, const char *dry_run_dir)
 		log_info("resuming digest %lld composed %s", (long long)row.id,
 			 time_format_rfc3339(row.created, ts));
 	} else {
-		if ((r = app_compose(a, time(NULL), &row, &model)))
+		if ((r = app_compose(a, time(NULL), 0, &row, &model)))
 			goto out;
-		if (json_integer_value(json_object_get(model, "count")) == 0) {
+		if (json_integer_value(json_object_get(model, "count")) == 0 && !c->empty_send) {
 			char ts[RFC3339_LEN];
-			fprintf(stderr, "bulletin: no new items selected since %s; nothing sent\n",
+			fprintf(stderr, "bulletin: no new items selected since %s; nothing sent "
+				"(set empty = send in [digest] to send a short note instead)\n",
 				row.period_start ? time_format_rfc3339(row.period_start, ts)
 						 : "the start");
 			r = 0;

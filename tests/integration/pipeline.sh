@@ -143,7 +143,32 @@ check "rules test: a bad item line names file:line" sh -c "grep -q 'bad.jsonl:2'
 "$BULLETIN" -c "$cfg" digest --format json > "$work/model.json" 2> "$work/err"
 check "digest --format json: valid JSON model" /usr/bin/python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert "topics" in m and "period" in m' "$work/model.json"
 
+# Previews: --days, --format text (72 columns, numbered links), --open.
+"$BULLETIN" -c "$cfg" digest --days 3650 --format text > "$work/preview.txt" 2> "$work/err"
+check "digest --days --format text: a preview of the stored items" grep -q '^== Primärvård och allmänmedicin ==' "$work/preview.txt"
+check "digest --format text: lines of at most 72 columns, except a lone URL" /usr/bin/python3 -c '
+import sys
+for l in open(sys.argv[1], encoding="utf-8").read().splitlines():
+    assert len(l) <= 72 or "://" in l or l.startswith("Subject:"), l
+' "$work/preview.txt"
+check "digest --format text: links as numbered references" sh -c "grep -q '^\[1\] http' '$work/preview.txt' && grep -q ' \[1\]\$' '$work/preview.txt'"
+"$BULLETIN" -c "$cfg" digest --days 3650 --open > "$work/open.out" 2> "$work/err"
+check "digest --open: writes the preview and prints its path" sh -c "p=\$(cat '$work/open.out'); [ -s \"\$p\" ] && grep -q '<html' \"\$p\""
+
+# An empty period: skipped by default (exit 0, said on stderr) ...
+"$BULLETIN" -c "$cfg" send > "$work/out" 2> "$work/err"
+rc=$?
+check "empty period, default: exit 0, nothing mailed, the setting named" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'nothing sent (set empty = send' '$work/err'"
+# ... or a short note when the association wants one.
+sed 's/^\[digest\]$/[digest]\nempty = send/' "$cfg" > "$work/cfg/empty.ini"
+before_note=$(mails)
+"$BULLETIN" -c "$work/cfg/empty.ini" send > "$work/out" 2> "$work/err"
+check "empty period, empty = send: every member gets the no-news note" \
+	sh -c "[ \$(ls '$work/maildir/new' | wc -l) -gt $before_note ] && grep -rlq 'Inga nya nyheter' '$work/maildir/new'"
+
 mkdir -p "$work/dry"
+before=$(mails)
 sqlite3 "$work/cfg/state/bulletin.db" "DELETE FROM deliveries; DELETE FROM digests;" 2>/dev/null
 "$BULLETIN" -c "$cfg" send --dry-run "$work/dry" > /dev/null 2> "$work/err"
 check "send --dry-run: one .eml per valid member, nothing mailed" sh -c "[ \$(ls '$work/dry' | wc -l) -eq 2 ] && [ $(mails) -eq $before ]"

@@ -77,6 +77,26 @@ static void test_errors_name_file_and_line(void **state)
 	expect_error("[mail]\nunsubscribe = javascript:alert(1)\n", "bad.ini:2: unsubscribe must be");
 	expect_error("[sources]\nfiles = nothing-*.ini\n", "bad.ini:2: files: no file matches");
 	expect_error("[store]\nthis line has no equals sign\n", "bad.ini:2:");
+	expect_error("[digest]\nempty = maybe\n", "bad.ini:2: empty must be skip (send nothing) or send");
+	expect_error("[digest]\narchive_url = ftp://x\n", "bad.ini:2: archive_url must start with https://");
+	expect_error("[digest]\nhtml_budget = 10\n", "bad.ini:2: html_budget must be");
+}
+
+static void test_digest_settings(void **state)
+{
+	(void)state;
+	struct config c;
+	struct err err;
+	const char *path = put("d.ini", "[digest]\nempty = send\nmax_per_topic = 5\n"
+				       "archive_url = https://dlf.example/arkiv/\nchair = ordf@dlf.example\n");
+	if (config_load(&c, path, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c.empty_send, 1);
+	assert_int_equal(c.max_per_topic, 5);
+	assert_int_equal(c.html_budget, 100000);
+	assert_string_equal(c.archive_url, "https://dlf.example/arkiv/");
+	assert_string_equal(c.chair, "ordf@dlf.example");
+	config_free(&c);
 }
 
 static void test_source_errors(void **state)
@@ -143,6 +163,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sources_glob_and_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_name_file_and_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digest_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overlong_line_is_an_error_not_a_truncation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shipped_sources_load, setup, teardown),

@@ -207,6 +207,244 @@ static void test_template_error_names_file_line_col(void **state)
 	rmdir(dir);
 }
 
+static struct source two_sources[] = {
+	{.name = "lt", .title = "Läkartidningen", .url = "https://x", .enabled = 1},
+	{.name = "dm", .title = "Dagens Medicin", .url = "https://y", .enabled = 1},
+	{.name = "rs", .title = "Region Stockholm", .url = "https://z", .enabled = 1},
+};
+
+static json_t *model_of(struct item_list *items, struct rules *r, const struct digest_opts *o,
+			struct match **ms_out)
+{
+	struct err err;
+	struct match *ms = calloc(items->n + 1, sizeof *ms);
+	for (size_t i = 0; i < items->n; i++)
+		assert_int_equal(rules_match(r, &items->v[i], &ms[i], &err), 0);
+	json_t *m = digest_model_build(o, r, items, ms, 1713000000, 1713600000);
+	assert_non_null(m);
+	*ms_out = ms;
+	return m;
+}
+
+static void free_ms(struct match *ms, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		match_free(&ms[i]);
+	free(ms);
+}
+
+static void test_near_duplicates_once_with_both_sources(void **state)
+{
+	(void)state;
+	struct rules *r = rules_new();
+	struct err err;
+	assert_int_equal(rules_load_string(r, "t.rules", RULES, &err), 0);
+	struct item_list items = {0};
+	/* the same page: scheme, www, trailing slash, utm_* differ */
+	add(&items, "lt", "Ny vårdcentral öppnar i Tensta", "Primärvården byggs ut i Tensta.",
+	    "https://www.rs.example/nyheter/1/?utm_source=rss", 1713344400);
+	add(&items, "dm", "Vårdcentral i Tensta", "Primärvården byggs ut.", "http://rs.example/nyheter/1",
+	    1713344400);
+	/* nearly the same title, other links */
+	add(&items, "rs", "Regionen öppnar fler vårdcentraler i norra Stockholm", NULL,
+	    "https://rs.example/a", 1713344400);
+	add(&items, "dm", "Regionen öppnar fler vårdcentraler i norra Stockholm!", NULL,
+	    "https://dm.example/b", 1713344400);
+	/* different news, similar words: both stay */
+	add(&items, "lt", "Vårdcentral i Kista stänger", NULL, "https://lt.example/c", 1713344400);
+	struct digest_opts o = {.title = "T", .language = "sv", .sources = two_sources, .nsources = 3};
+	struct match *ms;
+	json_t *m = model_of(&items, r, &o, &ms);
+	json_t *list = json_object_get(json_array_get(json_object_get(m, "topics"), 0), "items");
+	assert_int_equal(json_array_size(list), 3);
+	assert_int_equal(json_integer_value(json_object_get(m, "count")), 3);
+	int both = 0;
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		const char *st = json_string_value(json_object_get(json_array_get(list, i), "sources_text"));
+		both += !strcmp(st, "Läkartidningen och Dagens Medicin") ||
+			!strcmp(st, "Region Stockholm och Dagens Medicin");
+	}
+	assert_int_equal(both, 2);
+	json_decref(m);
+	free_ms(ms, items.n);
+	item_list_free(&items);
+	rules_free(r);
+}
+
+static void test_topic_cap_more_and_languages(void **state)
+{
+	(void)state;
+	struct rules *r = rules_new();
+	struct err err;
+	assert_int_equal(rules_load_string(r, "t.rules", RULES, &err), 0);
+	struct item_list items = {0};
+	char t[64], u[64];
+	for (int i = 0; i < 5; i++) {
+		snprintf(t, sizeof t, "Vårdcentral nummer %d", i);
+		snprintf(u, sizeof u, "https://rs.example/%d", i);
+		add(&items, "rs", t, NULL, u, 1713344400 + i);
+	}
+	const char *langs[] = {"sv", "nb", "en"};
+	const char *more[] = {"…och 3 till i samma ämne", "…og 3 til om samme tema", "…and 3 more on this topic"};
+	const char *subj[] = {"T, vecka 16 2024: 2 nyheter", "T, uke 16 2024: 2 nyheter", "T, week 16 2024: 2 items"};
+	for (int l = 0; l < 3; l++) {
+		struct digest_opts o = {.title = "T", .language = langs[l], .max_per_topic = 2,
+					.archive_url = "https://dlf.example/arkiv/", .unsubscribe = "mailto:u@x.se",
+					.sources = sources, .nsources = 1};
+		struct match *ms;
+		json_t *m = model_of(&items, r, &o, &ms);
+		json_t *topic = json_array_get(json_object_get(m, "topics"), 0);
+		assert_int_equal(json_array_size(json_object_get(topic, "items")), 2);
+		assert_int_equal(json_integer_value(json_object_get(topic, "more")), 3);
+		assert_string_equal(json_string_value(json_object_get(topic, "more_text")), more[l]);
+		struct digest_parts p;
+		if (digest_compose(m, "templates", &p, &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_string_equal(p.subject, subj[l]);
+		assert_non_null(strstr(p.html, more[l]));
+		assert_non_null(strstr(p.html, "href=\"https://dlf.example/arkiv/\""));
+		assert_non_null(strstr(p.text, "[1] https://rs.example/"));
+		assert_non_null(strstr(p.text, more[l]));
+		if (l == 1)
+			assert_non_null(strstr(p.html, "Meld deg av"));
+		if (l == 2)
+			assert_non_null(strstr(p.text, "Here are this week's 2 primary care news items"));
+		digest_parts_free(&p);
+		json_decref(m);
+		free_ms(ms, items.n);
+	}
+	item_list_free(&items);
+	rules_free(r);
+}
+
+static void test_wrap_text_72(void **state)
+{
+	(void)state;
+	const char *in =
+		"Kort rad.\n"
+		"* Primärvårdsstrategin och fastläkarreformen: så påverkas distriktsläkarnas vardag i hela landet [12]\n"
+		"  Från Läkartidningen, ett långt stycke text om vårdcentraler, listning och bemanning som måste brytas snyggt\n"
+		"[3] https://example.se/en/mycket/lang/adress/som/inte/far/brytas/for/da/fungerar/den/inte/langre\n";
+	char *out = digest_wrap_text(in, 72);
+	assert_non_null(out);
+	print_message("%s", out);
+	int lines = 0;
+	for (char *line = out, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		assert_non_null(nl);
+		size_t cps = 0;
+		for (char *q = line; q < nl; q++)
+			cps += ((unsigned char)*q & 0xC0) != 0x80;
+		if (cps > 72)
+			assert_non_null(strstr(line, "https://")); /* only an unbreakable URL */
+		lines++;
+	}
+	assert_true(lines >= 6);
+	/* continuation lines hang under the text, not the bullet */
+	assert_non_null(strstr(out, "\n  distriktsläkarnas") ? out : strstr(out, "\n  "));
+	assert_non_null(strstr(out, "[3] https://example.se/"));
+	assert_non_null(strstr(out, "Kort rad.\n"));
+	free(out);
+}
+
+static void test_html_budget_cuts_from_the_bottom(void **state)
+{
+	(void)state;
+	struct rules *r = rules_new();
+	struct err err;
+	assert_int_equal(rules_load_string(r, "t.rules", RULES, &err), 0);
+	struct item_list items = {0};
+	char t[64], u[64], sum[700];
+	memset(sum, 0, sizeof sum);
+	for (int k = 0; k < 80; k++)
+		strcat(sum, "Primärvård ");
+	for (int i = 0; i < 120; i++) {
+		snprintf(t, sizeof t, "%s %d", i % 3 ? "Vårdcentral" : "Legevakt", i);
+		snprintf(u, sizeof u, "https://rs.example/%d", i);
+		add(&items, "rs", t, sum, u, 1713344400 + i);
+	}
+	struct digest_opts o = {.title = "T", .language = "sv", .summary_length = 600,
+				.unsubscribe = "mailto:u@x.se", .sources = sources, .nsources = 1};
+	struct match *ms;
+	json_t *m = model_of(&items, r, &o, &ms);
+	struct digest_parts p;
+	if (digest_compose_budget(m, "templates", 40000, &p, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(strlen(p.html) <= 40000);
+	assert_true(strlen(p.html) > 20000); /* cut about what was needed, not all */
+	assert_non_null(strstr(p.html, "mailto:u@x.se")); /* the footer survives */
+	json_t *topics = json_object_get(m, "topics");
+	long shown = 0, more = 0;
+	for (size_t i = 0; i < json_array_size(topics); i++) {
+		json_t *tp = json_array_get(topics, i);
+		shown += (long)json_array_size(json_object_get(tp, "items"));
+		more += (long)json_integer_value(json_object_get(tp, "more"));
+		if (json_integer_value(json_object_get(tp, "more")))
+			assert_non_null(strstr(p.html, json_string_value(json_object_get(tp, "more_text"))));
+	}
+	assert_int_equal(shown + more, 120);
+	assert_true(more > 0);
+	assert_int_equal(json_integer_value(json_object_get(m, "count")), shown);
+	digest_parts_free(&p);
+	json_decref(m);
+	free_ms(ms, items.n);
+	item_list_free(&items);
+	rules_free(r);
+}
+
+static int html_errors;
+static void count_html_error(void *ctx, xmlErrorPtr e)
+{
+	(void)ctx;
+	if (e && e->level >= XML_ERR_ERROR) {
+		html_errors++;
+		print_message("html: line %d: %s", e->line, e->message);
+	}
+}
+
+/* Golden files: the four parts for the fixture, byte for byte. Set
+ * BULLETIN_UPDATE_GOLDEN=1 to rewrite them after an intended change (and
+ * read the diff). Also: the HTML part parses without a single error. */
+static void test_golden_parts_and_wellformed_html(void **state)
+{
+	(void)state;
+	struct fixture *f = build(0);
+	struct digest_parts p;
+	struct err err;
+	if (digest_compose(f->model, "templates", &p, &err) < 0)
+		fail_msg("%s", err.msg);
+	const char *names[] = {"subject.txt", "digest.md", "digest.html", "digest.txt"};
+	const char *parts[] = {p.subject, p.markdown, p.html, p.text};
+	for (int i = 0; i < 4; i++) {
+		char path[256];
+		snprintf(path, sizeof path, "tests/fixtures/digest/golden-%s", names[i]);
+		if (getenv("BULLETIN_UPDATE_GOLDEN")) {
+			FILE *fp = fopen(path, "w");
+			assert_non_null(fp);
+			fputs(parts[i], fp);
+			fclose(fp);
+		}
+		size_t len;
+		char *want = test_read_file(path, &len);
+		if (!want)
+			fail_msg("%s missing (BULLETIN_UPDATE_GOLDEN=1 writes it)", path);
+		if (strcmp(want, parts[i]))
+			fail_msg("%s differs from what was composed:\n%s", path, parts[i]);
+		free(want);
+	}
+	html_errors = 0;
+	htmlParserCtxtPtr ctx = htmlNewParserCtxt();
+	xmlSetStructuredErrorFunc(NULL, count_html_error);
+	htmlDocPtr doc = htmlCtxtReadMemory(ctx, p.html, (int)strlen(p.html), NULL, "utf-8", HTML_PARSE_NONET);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	assert_non_null(doc);
+	assert_int_equal(html_errors, 0);
+	xmlFreeDoc(doc);
+	htmlFreeParserCtxt(ctx);
+	digest_parts_free(&p);
+	destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +453,11 @@ int main(void)
 		cmocka_unit_test(test_dates_by_language),
 		cmocka_unit_test(test_compose_escapes_feed_text_everywhere),
 		cmocka_unit_test(test_template_error_names_file_line_col),
+		cmocka_unit_test(test_near_duplicates_once_with_both_sources),
+		cmocka_unit_test(test_topic_cap_more_and_languages),
+		cmocka_unit_test(test_wrap_text_72),
+		cmocka_unit_test(test_html_budget_cuts_from_the_bottom),
+		cmocka_unit_test(test_golden_parts_and_wellformed_html),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
