@@ -79,12 +79,14 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 				continue;
 			}
 		}
+		int chair = o->chair_email && o->chair_html && o->chair_text &&
+			    !strcasecmp(m->email, o->chair_email);
 		struct mail_msg mm = {
 			.from_name = o->from_name, .from_addr = o->from_address,
 			.reply_to = o->reply_to, .to_name = m->name, .to_addr = m->email,
 			.subject = d->subject, .message_id = mid, .list_id = o->list_id,
 			.list_unsubscribe = o->unsubscribe, .date = time(NULL),
-			.text = d->text, .html = d->html,
+			.text = chair ? o->chair_text : d->text, .html = chair ? o->chair_html : d->html,
 		};
 		buf_reset(&msg);
 		if (mail_compose(&mm, &msg, err) < 0) {

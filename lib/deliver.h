@@ -15,6 +15,9 @@ struct deliver_opts {
 	const struct smtp_opts *smtp;
 	const char *dry_run_dir;  /* write DIR/NNNN-member.eml instead; no ledger */
 	int resend_in_doubt;      /* resend members left "sending" by a crash */
+	/* The chair's copy: this address gets chair_text/chair_html (the
+	 * digest plus the source-health section) instead. NULL: none. */
+	const char *chair_email, *chair_text, *chair_html;
 };
 
 struct deliver_stats {

@@ -60,7 +60,7 @@ struct chrome {
 	const char *lang;
 	const char *greeting, *intro_one, *intro_many, *no_news, *week, *more_topic, *more_all,
 		*member, *unsubscribe, *links, *archive, *untitled, *and, *week_lc, *one_item,
-		*n_items;
+		*n_items, *chair_title, *chair_failing, *chair_failures, *chair_dead, *chair_ok;
 };
 
 /* %d is the count; the Markdown template adds the archive link. */
@@ -70,18 +70,27 @@ static const struct chrome chromes[] = {
 	 "Inga nya nyheter om primärvården den här veckan.", "Vecka",
 	 "…och %d till i samma ämne", "…och %d nyheter till som inte fick plats",
 	 "Du får det här brevet som medlem.", "Avregistrera dig", "Länkar", "Arkivet",
-	 "(utan rubrik)", "och", "vecka", "1 nyhet", "%d nyheter"},
+	 "(utan rubrik)", "och", "vecka", "1 nyhet", "%d nyheter",
+	 "Till ordföranden (bara i ditt exemplar)", "Källor som inte gick att hämta:",
+	 "misslyckade försök i rad", "%d av %d ord i reglerna träffade inget den här perioden:",
+	 "Alla källor hämtades utan fel."},
 	{"nb", "Hei!", "Her er ukens nyhet om primærhelsetjenesten.",
 	 "Her er ukens nyheter om primærhelsetjenesten, %d i alt, samlet etter tema.",
 	 "Ingen nye nyheter om primærhelsetjenesten denne uken.", "Uke",
 	 "…og %d til om samme tema", "…og %d nyheter til som ikke fikk plass",
 	 "Du får dette brevet som medlem.", "Meld deg av", "Lenker", "Arkivet",
-	 "(uten tittel)", "og", "uke", "1 nyhet", "%d nyheter"},
+	 "(uten tittel)", "og", "uke", "1 nyhet", "%d nyheter",
+	 "Til lederen (bare i ditt eksemplar)", "Kilder som ikke kunne hentes:",
+	 "mislykkede forsøk på rad", "%d av %d ord i reglene traff ingenting denne perioden:",
+	 "Alle kilder ble hentet uten feil."},
 	{"en", "Hello!", "Here is this week's primary care news item.",
 	 "Here are this week's %d primary care news items, grouped by topic.",
 	 "No new primary care news this week.", "Week", "…and %d more on this topic",
 	 "…and %d more items that did not fit", "You receive this letter as a member.",
-	 "Unsubscribe", "Links", "The archive", "(untitled)", "and", "week", "1 item", "%d items"},
+	 "Unsubscribe", "Links", "The archive", "(untitled)", "and", "week", "1 item", "%d items",
+	 "For the chair (only in your copy)", "Sources that could not be fetched:",
+	 "failed attempts in a row", "%d of %d words in the rules matched nothing this period:",
+	 "Every source was fetched without errors."},
 };
 
 static const struct chrome *chrome_for(const char *lang)
@@ -835,4 +844,22 @@ int digest_compose_budget(json_t *model, const char *dir, size_t budget, struct 
 		number_links(model);
 		digest_parts_free(out);
 	}
+}
+
+int digest_add_chair(json_t *model, json_t *report)
+{
+	const struct chrome *c = chrome_for(json_string_value(json_object_get(model, "language")));
+	json_t *ch = json_deep_copy(report);
+	if (!ch)
+		return -1;
+	char b[256];
+	snprintf(b, sizeof b, c->chair_dead, (int)json_integer_value(json_object_get(ch, "dead_count")),
+		 (int)json_integer_value(json_object_get(ch, "include_count")));
+	json_object_set_new(ch, "dead_text", json_string(b));
+	json_object_set_new(ch, "has_dead", json_boolean(json_integer_value(json_object_get(ch, "dead_count")) > 0));
+	json_object_set_new(ch, "title", json_string(c->chair_title));
+	json_object_set_new(ch, "failing_text", json_string(c->chair_failing));
+	json_object_set_new(ch, "failures_text", json_string(c->chair_failures));
+	json_object_set_new(ch, "ok_text", json_string(c->chair_ok));
+	return json_object_set_new(model, "chair", ch);
 }

@@ -60,6 +60,12 @@ void digest_parts_free(struct digest_parts *p);
 int digest_compose_budget(json_t *model, const char *templates_dir, size_t budget,
 			  struct digest_parts *out, struct err *err);
 
+/* Adds the chair's section to a copy of the model (report: failing[] with
+ * name, url, failures, error; dead[] with where, rule; dead_count,
+ * include_count, dead_unlisted), with its texts in the model's language.
+ * The templates show it inside {{#chair}}. Returns 0 or -1. */
+int digest_add_chair(json_t *model, json_t *report);
+
 /* Plain text wrapped at width columns (code points): a long line breaks at
  * spaces, continuation lines indented like the line (past a leading "* "
  * or "[n] "); a word longer than the width (a URL) is not broken. */

@@ -82,6 +82,7 @@ void app_free(struct app *a)
 		store_close(a->store);
 	if (a->rules)
 		rules_free(a->rules);
+	json_decref(a->chair_report);
 	if (a->cfg_loaded)
 		config_free(&a->cfg);
 	memset(a, 0, sizeof *a);
@@ -94,6 +95,63 @@ char *app_read_file(const char *path, size_t max, size_t *len)
 	if (!data)
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 	return data;
+}
+
+#define CHAIR_DEAD_LISTED 15
+
+/* What the chair should look at: sources whose last fetches failed, and
+ * include rules that matched nothing among the period's items. */
+static json_t *chair_report(struct app *a, const struct item_list *items, const struct match *ms)
+{
+	json_t *rep = json_object(), *failing = json_array(), *dead = json_array();
+	struct source_health *hv = NULL;
+	size_t nh = 0;
+	struct err err;
+	if (store_sources_all(a->store, &hv, &nh, &err) < 0)
+		log_warn("chair's report: %s", err.msg);
+	for (size_t i = 0; i < a->cfg.nsources; i++) {
+		const struct source *src = &a->cfg.sources[i];
+		for (size_t k = 0; src->enabled && k < nh; k++) {
+			if (strcmp(hv[k].name, src->name) || !hv[k].st.consecutive_failures)
+				continue;
+			json_t *f = json_object();
+			json_object_set_new(f, "name", json_string(src->title ? src->title : src->name));
+			json_object_set_new(f, "url", json_string(src->url));
+			json_object_set_new(f, "failures", json_integer(hv[k].st.consecutive_failures));
+			if (hv[k].st.last_error)
+				json_object_set_new(f, "error", json_string(hv[k].st.last_error));
+			json_array_append_new(failing, f);
+		}
+	}
+	source_health_free(hv, nh);
+	size_t n = rules_rule_count(a->rules), ndead = 0, nincl = 0;
+	char *hit = calloc(n + 1, 1);
+	for (size_t i = 0; hit && i < items->n; i++)
+		for (size_t k = 0; k < ms[i].nterms; k++)
+			hit[ms[i].terms[k].rule_index] = 1;
+	for (size_t k = 0; hit && k < n; k++) {
+		const struct rule_info *in = rules_rule(a->rules, k);
+		if (in->exclude || in->ref >= 0)
+			continue;
+		nincl++;
+		if (hit[k])
+			continue;
+		if (ndead++ < CHAIR_DEAD_LISTED) {
+			json_t *d = json_object();
+			json_object_set_new(d, "where", json_string(in->where));
+			json_object_set_new(d, "rule", json_string(in->text));
+			json_array_append_new(dead, d);
+		}
+	}
+	free(hit);
+	json_object_set_new(rep, "failing", failing);
+	json_object_set_new(rep, "has_failing", json_boolean(json_array_size(failing) > 0));
+	json_object_set_new(rep, "dead", dead);
+	json_object_set_new(rep, "dead_count", json_integer((json_int_t)ndead));
+	json_object_set_new(rep, "include_count", json_integer((json_int_t)nincl));
+	json_object_set_new(rep, "dead_unlisted", json_integer((json_int_t)(ndead > CHAIR_DEAD_LISTED ? ndead - CHAIR_DEAD_LISTED : 0)));
+	json_object_set_new(rep, "items_checked", json_integer((json_int_t)items->n));
+	return rep;
 }
 
 int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row, json_t **model_out)
@@ -124,6 +182,8 @@ int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row,
 			goto out;
 		}
 	}
+	json_decref(a->chair_report);
+	a->chair_report = chair_report(a, &items, matches);
 	const struct config *c = &a->cfg;
 	struct digest_opts o = {
 		.title = c->title, .language = c->language, .association = c->association,

@@ -18,6 +18,9 @@ struct app {
 	int cfg_loaded;
 	struct store *store;
 	struct rules *rules;
+	/* Set by app_compose for the chair's copy only (never archived):
+	 * failing sources and rules that matched nothing in the period. */
+	json_t *chair_report;
 };
 
 /* Each returns 0 or an exit status (after printing the one message). */

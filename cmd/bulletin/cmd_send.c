@@ -82,8 +82,25 @@ int stage_send(struct app *a, const char *dry_run_dir)
 				log_error("archive: %s", err.msg);
 			} else {
 				log_info("digest written to %s", html);
+				/* the archive's index.html and feed.atom list it now */
+				struct archive_site site = {c->title, c->language, c->archive_url,
+							    c->association};
+				if (archive_index(c->archive_dir, &site, &err) < 0)
+					log_error("archive: %s", err.msg);
 			}
 		}
+	}
+	/* The chair's copy, when she is named and this run composed the digest
+	 * (a resumed delivery has only the members' version). */
+	struct digest_parts chair = {0};
+	if (c->chair && model && a->chair_report) {
+		json_t *cm = json_deep_copy(model);
+		struct err cerr = {{0}};
+		if (!cm || digest_add_chair(cm, a->chair_report) < 0 ||
+		    digest_compose(cm, c->templates_dir, &chair, &cerr) < 0)
+			log_warn("the chair's copy: %s; she gets the members' version",
+				 cm ? cerr.msg : "out of memory");
+		json_decref(cm);
 	}
 	struct smtp_opts so = {.url = c->smtp_url, .starttls = c->starttls,
 			       .verify_tls = c->verify_tls, .username = c->smtp_user,
@@ -91,9 +108,12 @@ int stage_send(struct app *a, const char *dry_run_dir)
 	struct deliver_opts o = {.from_name = c->from_name, .from_address = c->from_address,
 				 .reply_to = c->reply_to, .list_id = c->list_id,
 				 .unsubscribe = c->unsubscribe, .smtp = &so,
-				 .dry_run_dir = dry_run_dir};
+				 .dry_run_dir = dry_run_dir, .chair_email = c->chair,
+				 .chair_text = chair.text, .chair_html = chair.html};
 	struct deliver_stats st;
-	if (deliver_digest(a->store, &row, &ml, &o, &st, &err) < 0) {
+	int dr = deliver_digest(a->store, &row, &ml, &o, &st, &err);
+	digest_parts_free(&chair);
+	if (dr < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		r = EXIT_TEMPFAIL;
 		goto out;

@@ -25,6 +25,9 @@ static const char usage[] =
 	"  digest [--format md|html|text|json]\n"
 	"                             compose the current period's digest; print it\n"
 	"  send [--dry-run DIR]       mail the digest to every member (or write .eml files)\n"
+	"  archive [--dir DIR]        rebuild the archive's index.html and feed.atom\n"
+	"  render TEMPLATE [--data FILE.json|-] [--partials DIR] [--no-escape]\n"
+	"                             render one Mustache template with JSON data\n"
 	"\n"
 	"Options:\n"
 	"  -c FILE    configuration (default ./bulletin.ini, then\n"
@@ -67,7 +70,7 @@ int main(int argc, char **argv)
 	} verbs[] = {
 		{"run", cmd_run},       {"fetch", cmd_fetch}, {"parse", cmd_parse},
 		{"rules", cmd_rules},   {"digest", cmd_digest}, {"send", cmd_send},
-		{"sources", cmd_sources},
+		{"sources", cmd_sources}, {"archive", cmd_archive}, {"render", cmd_render},
 	};
 	const char *verb = argv[optind];
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {

@@ -89,6 +89,30 @@ else
 	not_ok "mail: MIME structure, UTF-8, five seeds in, negatives out" "no mail"
 	not_ok "mail: one per member, to that member alone" "no mail"
 fi
+# The chair's copy alone carries the source-health section: the failing
+# sources by name and count, and the rules that matched nothing.
+/usr/bin/python3 - "$work/maildir/new" > "$work/chair" 2>&1 <<'PY'
+import email, email.policy, os, sys
+d = sys.argv[1]
+seen = {}
+for f in sorted(os.listdir(d)):
+    m = email.message_from_bytes(open(os.path.join(d, f), 'rb').read(), policy=email.policy.default)
+    parts = {p.get_content_type(): p.get_content() for p in m.iter_parts()}
+    has = [("Till ordföranden" in parts[t]) for t in ('text/plain', 'text/html')]
+    seen[str(m['To'])] = has
+    if "oystein" in str(m['To']):
+        for t in ('text/plain', 'text/html'):
+            for want in ("Källor som inte gick att hämta", "truncated", "refused", "träffade inget"):
+                assert want in parts[t], (t, want)
+for to, has in seen.items():
+    assert has == ([True, True] if "oystein" in to else [False, False]), (to, has)
+print("ok")
+PY
+check "chair's copy: source health and dead rules, only in hers" grep -q '^ok$' "$work/chair" || sed 's/^/#   /' "$work/chair"
+! grep -rq "Till ordföranden" "$work"/cfg/archive/ 2>/dev/null
+check "chair's section never in the archive" [ $? -eq 0 ]
+check "archive: index.html and feed.atom list the digest" \
+	sh -c "grep -q 'digest-.*\.html' '$work/cfg/archive/index.html' && \"\$BULLETIN\" parse '$work/cfg/archive/feed.atom' | grep -q 'Primärvårdsnytt'"
 check "archive: .md, .html, .txt and .json written" sh -c "ls '$work'/cfg/archive/*.md '$work'/cfg/archive/*.html '$work'/cfg/archive/*.txt '$work'/cfg/archive/*.json > /dev/null"
 
 # 4. Sending again mails nobody twice.

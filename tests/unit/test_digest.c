@@ -354,7 +354,7 @@ static void test_html_budget_cuts_from_the_bottom(void **state)
 	struct err err;
 	assert_int_equal(rules_load_string(r, "t.rules", RULES, &err), 0);
 	struct item_list items = {0};
-	char t[64], u[64], sum[700];
+	char t[64], u[64], sum[1200];
 	memset(sum, 0, sizeof sum);
 	for (int k = 0; k < 80; k++)
 		strcat(sum, "Primärvård ");
