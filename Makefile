@@ -36,7 +36,7 @@ else
   Q = @
 endif
 
-.PHONY: all deps check check-plain check-san demo eval bench fuzz install clean tests
+.PHONY: all deps check check-plain check-san demo eval bench fuzz screenshots install clean tests
 all: $(BUILD)/bulletin
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cmd/bulletin/*.h)
@@ -115,6 +115,11 @@ fuzz: deps
 		tail -n 12 build/fuzz/$$n.log; \
 		[ $$rc -eq 0 ] || { echo "$$n FAILED: see build/fuzz/$$n.log and build/fuzz/$$n-crash-*"; exit 1; }; \
 	done
+
+# The demo digest in headless Chromium at phone and desktop widths, light
+# and dark (optional; needs the chromium package).
+screenshots: demo
+	@sh contrib/screenshots/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bulletin/feeds \

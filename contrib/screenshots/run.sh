@@ -1,0 +1,32 @@
+#!/bin/sh
+# `make screenshots`: renders the demo's HTML digest in headless Chromium
+# (Debian: chromium) to PNGs at a phone width (390 px) and a desktop width
+# (1280 px), into build/screenshots/. Needs `make demo` first. Optional:
+# not part of `make check`, and it says so and stops when Chromium is
+# missing (this project's build machine has no Chromium).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$top/build/screenshots
+html=$(ls -t "$top"/build/demo/archive/digest-*.html 2>/dev/null | head -n 1)
+if [ -z "$html" ]; then
+	echo "screenshots: no digest in build/demo/archive: run make demo first" >&2
+	exit 1
+fi
+browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+if [ -z "$browser" ]; then
+	echo "screenshots: Chromium is not installed (Debian: apt-get install chromium)" >&2
+	exit 1
+fi
+mkdir -p "$out"
+for w in 390 1280; do
+	for scheme in light dark; do
+		png=$out/digest-$w-$scheme.png
+		flags=""
+		[ "$scheme" = dark ] && flags="--force-dark-mode --blink-settings=preferredColorScheme=0"
+		# shellcheck disable=SC2086
+		"$browser" --headless=new --no-sandbox --disable-gpu --hide-scrollbars $flags \
+			--window-size="$w,2400" --screenshot="$png" "file://$html" >/dev/null 2>&1 ||
+			{ echo "screenshots: $browser failed for $png" >&2; exit 1; }
+		echo "$png"
+	done
+done
