@@ -293,11 +293,19 @@ static time_t parse_rfc822(const char *s)
 	const char *q = p;
 	nd = num(&q, 4, &y);
 	int have_clock = 0;
+	int zone_seen = 0;
 	if (nd && *q == ':') { /* asctime: the clock comes before the year */
 		if (hms(&p, &h, &mi, &sec) < 0)
 			return 0;
 		have_clock = 1;
 		p = skip_sep(p);
+		/* "Sun Jul 15 01:16:00 +0000 2012": a zone before the year */
+		if (*p == '+' || *p == '-') {
+			if (numeric_zone(&p, &off) < 0)
+				return 0;
+			zone_seen = 1;
+			p = skip_sep(p);
+		}
 		if (!(nd = num(&p, 4, &y)))
 			return 0;
 	} else {
@@ -315,7 +323,9 @@ static time_t parse_rfc822(const char *s)
 		have_clock = 1;
 		p = skip_sep(p);
 	}
-	if (*p == '+' || *p == '-') {
+	if (zone_seen) {
+		/* the zone came before the year */
+	} else if (*p == '+' || *p == '-') {
 		if (numeric_zone(&p, &off) < 0)
 			return 0;
 	} else if (is_alpha(*p)) {

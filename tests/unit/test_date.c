@@ -59,6 +59,7 @@ static void test_rfc822(void **state)
 	/* Month first (JavaScript toString) and asctime. */
 	expect("Wed Apr 17 2024 11:00:00 +0200", "2024-04-17T09:00:00Z");
 	expect("Wed Apr 17 09:00:00 2024", "2024-04-17T09:00:00Z");
+	expect("Wed Apr 17 11:00:00 +0200 2024", "2024-04-17T09:00:00Z"); /* zone before the year */
 }
 
 static void test_rfc3339(void **state)
@@ -124,8 +125,10 @@ static void test_shared_conformance(void **state)
 		if (!t2)
 			continue;
 		*t1 = *t2 = '\0';
+		/* Greek, Hungarian, Korean (Nate, OnBlog) and Perforce forms are
+		 * not what Nordic sources print; asctime is (C and Twitter APIs). */
 		if (strcmp(line, "_parse_date_rfc822") && strcmp(line, "_parse_date_w3dtf") &&
-		    strcmp(line, "_parse_date_iso8601"))
+		    strcmp(line, "_parse_date_iso8601") && strcmp(line, "_parse_date_asctime"))
 			continue;
 		const char *in = t1 + 1, *want = t2 + 1;
 		time_t got = date_parse(in);
@@ -139,7 +142,7 @@ static void test_shared_conformance(void **state)
 		if (!ok)
 			fprintf(stderr, "# date conformance miss: %s [%s] want %s\n", line + 12, in, want);
 	}
-	fprintf(stderr, "# date conformance (rfc822, w3dtf, iso8601): %d/%d\n", pass, total);
+	fprintf(stderr, "# date conformance (rfc822, w3dtf, iso8601, asctime): %d/%d\n", pass, total);
 	free(data);
 	assert_true(total > 0);
 }
