@@ -36,7 +36,7 @@ else
   Q = @
 endif
 
-.PHONY: all deps check check-plain check-san demo eval bench fuzz screenshots install clean tests
+.PHONY: all deps check check-plain check-san demo eval bench fuzz screenshots install uninstall clean tests
 all: $(BUILD)/bulletin
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cmd/bulletin/*.h)
@@ -121,12 +121,35 @@ fuzz: deps
 screenshots: demo
 	@sh contrib/screenshots/run.sh
 
+# `make install PREFIX=/usr/local DESTDIR=/tmp/stage`: the binary, the man
+# pages, the shipped sources, rules and templates (share/bulletin) and the
+# sample configuration, member list, crontab and systemd units
+# (share/doc/bulletin, with /usr/local replaced by PREFIX). The binary looks
+# in $(PREFIX)/share/bulletin (BULLETIN_DATADIR) as it was compiled: after
+# changing PREFIX, `make clean` first.
+DATADIR = $(PREFIX)/share/bulletin
+DOCDIR  = $(PREFIX)/share/doc/bulletin
+MANDIR  = $(PREFIX)/share/man
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bulletin/feeds \
-		$(DESTDIR)$(PREFIX)/share/bulletin/templates
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/feeds \
+		$(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DOCDIR)
 	install -m 755 $(BUILD)/bulletin $(DESTDIR)$(PREFIX)/bin/bulletin
-	install -m 644 feeds/* $(DESTDIR)$(PREFIX)/share/bulletin/feeds/
-	install -m 644 templates/* $(DESTDIR)$(PREFIX)/share/bulletin/templates/
+	install -m 644 feeds/* $(DESTDIR)$(DATADIR)/feeds/
+	install -m 644 templates/* $(DESTDIR)$(DATADIR)/templates/
+	install -m 644 doc/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 doc/*.5 $(DESTDIR)$(MANDIR)/man5/
+	for f in contrib/config/bulletin.ini contrib/config/members.csv contrib/cron/bulletin.cron \
+		contrib/systemd/bulletin.service contrib/systemd/bulletin.timer; do \
+		sed 's|/usr/local/|$(PREFIX)/|g' $$f > $(DESTDIR)$(DOCDIR)/$$(basename $$f) && \
+		chmod 644 $(DESTDIR)$(DOCDIR)/$$(basename $$f) || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/bulletin
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard doc/*.1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard doc/*.5)))
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build

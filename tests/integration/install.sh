@@ -1,0 +1,126 @@
+#!/bin/sh
+# `make install` into a scratch DESTDIR, then the installed tree alone: the
+# installed binary (run from a scratch folder, with HOME and
+# XDG_CONFIG_HOME pointing there) loads the installed sample configuration
+# (its paths moved into the DESTDIR) and a small one of its own naming the
+# installed rules and templates, checks the rules, composes an empty
+# digest, renders an installed template, checks the sample member list and
+# writes .eml files with `send --dry-run`. `make uninstall` removes it all.
+# Prints TAP. Needs no servers.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/servers/tap.sh"
+PREFIX=/usr/local
+dest=$work/stage
+build=$(cd "$(dirname "$BULLETIN")" && pwd)
+
+# 1. Install, without rebuilding the binary under test (-o: take it as it is).
+make -s -C "$top" -o "$build/bulletin" install DESTDIR="$dest" PREFIX=$PREFIX BUILD="$build" \
+	> "$work/make.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then ok "make install DESTDIR=... PREFIX=$PREFIX"; else not_ok "make install DESTDIR=... PREFIX=$PREFIX" "$(tail -5 "$work/make.out")"; fi
+root=$dest$PREFIX
+bin=$root/bin/bulletin
+check "bin/bulletin is executable and is the binary under test" sh -c "[ -x '$bin' ] && cmp -s '$bin' '$BULLETIN'"
+missing=""
+for f in share/man/man1/bulletin.1 share/man/man5/bulletin.ini.5 share/man/man5/bulletin-rules.5 \
+	share/man/man5/bulletin-sources.5 share/bulletin/feeds/nordic.ini share/bulletin/feeds/primarvard.rules \
+	share/bulletin/templates/subject.mustache share/bulletin/templates/digest.md.mustache \
+	share/bulletin/templates/layout.html.mustache share/bulletin/templates/digest.txt.mustache \
+	share/doc/bulletin/bulletin.ini share/doc/bulletin/members.csv share/doc/bulletin/bulletin.cron \
+	share/doc/bulletin/bulletin.service share/doc/bulletin/bulletin.timer; do
+	[ -f "$root/$f" ] || missing="$missing $f"
+done
+check "man pages, feeds, rules, templates and samples are installed" sh -c "[ -z '$missing' ] || { echo '#   missing:$missing'; exit 1; }"
+check "installed files are not writable by others, samples mode 644" sh -c \
+	"[ -z \"\$(find '$dest' -perm -o+w ! -type l)\" ] && [ \"\$(stat -c %a '$root/share/doc/bulletin/bulletin.ini')\" = 644 ]"
+check "samples name PREFIX's share/bulletin" grep -q "^files = $PREFIX/share/bulletin/feeds/primarvard.rules" \
+	"$root/share/doc/bulletin/bulletin.ini"
+if command -v man > /dev/null; then
+	check "man -l on the installed bulletin.1 renders" sh -c \
+		"MANPAGER=cat man -l '$root/share/man/man1/bulletin.1' 2>/dev/null | grep -q 'EXIT STATUS'"
+else
+	ok "man -l on the installed bulletin.1 renders # SKIP man(1) is not installed"
+fi
+
+# From here on nothing of the source tree is used: a scratch folder, the
+# installed binary and files.
+run=$work/run
+mkdir -p "$run/etc" "$run/home"
+cd "$run" || exit 1
+export HOME="$run/home" XDG_CONFIG_HOME="$run/home/.config"
+
+# 2. The installed sample configuration, its paths moved into the DESTDIR.
+sed "s|$PREFIX/|$root/|g" "$root/share/doc/bulletin/bulletin.ini" > "$run/etc/bulletin.ini"
+cp "$root/share/doc/bulletin/members.csv" "$run/etc/members.csv"
+"$bin" -c "$run/etc/bulletin.ini" rules check > "$work/out" 2>&1
+check "sample config: rules check loads the installed sources and rules, 0 warnings" sh -c \
+	"[ $? -eq 0 ] && grep -q '^0 warnings.* in [0-9]* topics' '$work/out'"
+"$bin" -c "$run/etc/bulletin.ini" members check > "$work/out" 2>&1
+check "sample config: members check reads the sample list (4 active, 1 paused, 1 unsubscribed)" sh -c \
+	"[ $? -eq 0 ] && grep -q 'active (will be mailed) *4' '$work/out' && grep -q 'paused *1' '$work/out'"
+
+# 3. A small configuration of its own, naming the installed rules and
+#    templates explicitly.
+cat > "$run/etc/small.ini" <<EOF
+[rules]
+files = $root/share/bulletin/feeds/primarvard.rules
+[digest]
+templates = $root/share/bulletin/templates
+[mail]
+from_address = nyhetsbrev@example.se
+[members]
+file = members.csv
+EOF
+"$bin" -c "$run/etc/small.ini" rules check > "$work/out" 2>&1
+check "small config: rules check, exit 0" sh -c "[ $? -eq 0 ] && grep -q '^0 warnings' '$work/out'"
+"$bin" -c "$run/etc/small.ini" digest --days 1 --format text > "$work/digest.txt" 2> "$work/err"
+check "small config: digest --days 1 --format text on an empty store" sh -c \
+	"[ $? -eq 0 ] && [ -f '$run/etc/bulletin.db' ] && grep -q '^Subject: Primärvårdsnytt.*0 nyheter' '$work/digest.txt'"
+"$bin" -c "$run/etc/small.ini" digest --days 1 --format json > "$work/model.json" 2> "$work/err"
+"$bin" render "$root/share/bulletin/templates/subject.mustache" --data "$work/model.json" --no-escape \
+	> "$work/subject" 2> "$work/err"
+check "render of the installed subject.mustache with the digest's model" sh -c \
+	"[ $? -eq 0 ] && grep -q 'Primärvårdsnytt, vecka' '$work/subject' && ! grep -q '{{' '$work/subject'"
+"$bin" render "$root/share/bulletin/templates/digest.md.mustache" --data "$work/model.json" --no-escape \
+	> "$work/md" 2> "$work/err"
+check "render of the installed digest.md.mustache" sh -c "[ $? -eq 0 ] && grep -q '^# Primärvårdsnytt' '$work/md'"
+"$bin" -c "$run/etc/small.ini" digest --days 1 --open > "$work/out" 2> "$work/err"
+check "small config: digest --open writes archive/preview.html" sh -c \
+	"[ $? -eq 0 ] && [ \"\$(cat '$work/out')\" = '$run/etc/archive/preview.html' ] && grep -q '<html' '$run/etc/archive/preview.html'"
+
+# 4. With no templates named, the digest should use the installed ones
+#    (BULLETIN_DATADIR). Skipped while config.c has no such fallback: the
+#    default is then templates/ beside the configuration only.
+mkdir -p "$run/bare"
+printf '[rules]\nfiles = %s\n' "$root/share/bulletin/feeds/primarvard.rules" > "$run/bare/bulletin.ini"
+if grep -q 'BULLETIN_DATADIR' "$top/lib/config.c"; then
+	# Compiled for PREFIX, the binary looks in $PREFIX/share/bulletin, not
+	# in the DESTDIR; only a real install can show it working.
+	if [ -d "$PREFIX/share/bulletin/templates" ]; then
+		"$bin" -c "$run/bare/bulletin.ini" digest --days 1 --format text > "$work/out" 2> "$work/err"
+		check "no templates named: the installed ones are used" sh -c "[ $? -eq 0 ] && grep -q '^Subject:' '$work/out'"
+	else
+		ok "no templates named: the installed ones are used # SKIP nothing installed in $PREFIX/share/bulletin"
+	fi
+else
+	"$bin" -c "$run/bare/bulletin.ini" digest --days 1 --format text > "$work/out" 2> "$work/err"
+	check "no templates named, none beside the config: a clear error naming the file (exit 78)" sh -c \
+		"[ $? -eq 78 ] && grep -q 'subject.mustache' '$work/err'"
+fi
+
+# 5. send --dry-run with the sample member list: one .eml per active member.
+"$bin" -c "$run/etc/small.ini" send --dry-run "$run/eml" > "$work/out" 2> "$work/err"
+check "send --dry-run: an empty week sends nothing (empty = skip), exit 0" sh -c \
+	"[ $? -eq 0 ] && grep -q 'nothing sent' '$work/err' && [ ! -s '$work/out' ]"
+printf '[digest]\nempty = send\n' >> "$run/etc/small.ini"
+"$bin" -c "$run/etc/small.ini" send --dry-run "$run/eml" > "$work/out" 2> "$work/err"
+check "send --dry-run with empty = send: 4 .eml files, one per active member" sh -c \
+	"[ $? -eq 0 ] && [ \$(ls '$run/eml' | grep -c '\\.eml\$') -eq 4 ] && ! grep -rl 'karin.oberg@example.se\|bjorn.sorensen@example.no' '$run/eml' > /dev/null"
+
+# 6. Uninstall leaves nothing but folders.
+cd "$top" || exit 1
+make -s -C "$top" uninstall DESTDIR="$dest" PREFIX=$PREFIX > "$work/make.out" 2>&1
+check "make uninstall removes every installed file" sh -c "[ $? -eq 0 ] && [ -z \"\$(find '$dest' ! -type d)\" ]"
+
+tap_done
