@@ -169,11 +169,14 @@ struct feed_parser {
 	int div_depth;       /* XHTML wrapper div being skipped */
 	int link_rel;        /* for an Atom link given as element text */
 
-	struct raw r;
+	/* The item being read: r_own, or a ring slot's raw item once the
+	 * pipeline has swapped them (pointers: a raw item is 450 bytes). */
+	struct raw *r, r_own;
 	int threaded, pipe_failed;
 	struct pipeline *pipe;
 	CURLU *cu;
 	struct buf ubuf;
+	struct buf scratch; /* build_item's on this thread */
 	struct ent_clone *clones;
 	size_t nclones;
 
@@ -187,7 +190,7 @@ struct feed_parser {
 	struct {
 		const xmlChar *name;
 		int ns, cls;
-	} elcache[64];
+	} elcache[64]; /* classify_cached's hash picks one of 64 */
 	const xmlChar *nscache_ptr[8];
 	int nscache_cls[8];
 	int nscache_next;
@@ -198,6 +201,12 @@ struct feed_parser {
 static int is_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 static int is_hex(int c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+/* The punctuation canonical_http passes as it is: -_~!$&'()*+,;=:@ */
+static const unsigned char url_plain[128] = {
+	['-'] = 1, ['_'] = 1, ['~'] = 1, ['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1,
+	[')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, [';'] = 1, ['='] = 1, [':'] = 1, ['@'] = 1,
+};
+
 /* 1 when s[0..n) is an absolute http(s) URL that libcurl would hand back
  * unchanged: lowercase scheme and host, a path, only URL-safe characters,
  * well-formed escapes, no dot segments, no port or user info. */
@@ -230,7 +239,7 @@ static int canonical_http(const char *s, size_t n)
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    strchr("-_~!$&'()*+,;=:@", c))
+		    (c < 0x80 && url_plain[c]))
 			continue;
 		if (c == '%') {
 			if (i + 2 >= n || !is_hex(s[i + 1]) || !is_hex(s[i + 2]))
@@ -322,6 +331,32 @@ done:
 	return res;
 }
 
+static void put(struct feed_parser *p, struct buf *b, const char *s, size_t n);
+static void set_buf(struct feed_parser *p, struct buf *b, const char *s);
+
+/* resolve, with the result in out (replacing what it held): a link that
+ * is already canonical is copied straight in, with no string of its own.
+ * Returns 1, or 0 with out as it was. */
+static int resolve_to(struct feed_parser *p, struct buf *out, const char *base, const char *ref,
+		      size_t n, int http_only)
+{
+	while (n && is_ws((unsigned char)*ref))
+		ref++, n--;
+	while (n && is_ws((unsigned char)ref[n - 1]))
+		n--;
+	if (n && n <= 8192 && canonical_http(ref, n)) {
+		buf_reset(out);
+		put(p, out, ref, n);
+		return 1;
+	}
+	char *u = resolve(p, base, ref, n, http_only);
+	if (!u)
+		return 0;
+	set_buf(p, out, u);
+	free(u);
+	return 1;
+}
+
 static const char *cur_base(const struct feed_parser *p)
 {
 	return p->nbases ? p->bases[p->nbases - 1].url : p->base_url;
@@ -331,6 +366,13 @@ static const char *cur_base(const struct feed_parser *p)
 
 static void put(struct feed_parser *p, struct buf *b, const char *s, size_t n)
 {
+	/* Every captured byte comes through here: the usual case in place. */
+	if (n < b->cap - b->len && b->len + n <= FIELD_MAX) {
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
+	}
 	if (b->len + n > FIELD_MAX) {
 		if (b->len >= FIELD_MAX)
 			return;
@@ -398,28 +440,28 @@ static void set_buf(struct feed_parser *p, struct buf *b, const char *s)
 /* Categories and enclosures are kept NUL-separated in one buffer each. */
 static void add_cat(struct feed_parser *p, const char *s, size_t n)
 {
-	if (p->r.ncats >= MAX_CATEGORIES)
+	if (p->r->ncats >= MAX_CATEGORIES)
 		return;
-	put(p, &p->r.cats, s, n);
-	put(p, &p->r.cats, "", 1);
-	p->r.ncats++;
+	put(p, &p->r->cats, s, n);
+	put(p, &p->r->cats, "", 1);
+	p->r->ncats++;
 }
 
 static void add_encl(struct feed_parser *p, const char *url, size_t ulen, const char *type,
 		     size_t tlen, const char *length, size_t llen)
 {
-	if (p->r.nencl >= MAX_ENCLOSURES || !url || !ulen)
+	if (p->r->nencl >= MAX_ENCLOSURES || !url || !ulen)
 		return;
 	char *u = resolve(p, cur_base(p), url, ulen, 1);
 	if (!u)
 		return;
-	put(p, &p->r.encl, u, strlen(u) + 1);
+	put(p, &p->r->encl, u, strlen(u) + 1);
 	free(u);
-	put(p, &p->r.encl, type ? type : "", type ? tlen : 0);
-	put(p, &p->r.encl, "", 1);
-	put(p, &p->r.encl, length ? length : "", length ? llen : 0);
-	put(p, &p->r.encl, "", 1);
-	p->r.nencl++;
+	put(p, &p->r->encl, type ? type : "", type ? tlen : 0);
+	put(p, &p->r->encl, "", 1);
+	put(p, &p->r->encl, length ? length : "", length ? llen : 0);
+	put(p, &p->r->encl, "", 1);
+	p->r->nencl++;
 }
 
 /* Decodes base64 in place (whitespace ignored; stops at '=' or junk). */
@@ -573,7 +615,11 @@ static enum el classify(int ns, const xmlChar *n)
  * item child showed in profiles). Names it does not own are not cached. */
 static enum el classify_cached(struct feed_parser *p, int ns, const xmlChar *name)
 {
-	size_t h = (((uintptr_t)name >> 3) ^ (uintptr_t)ns) % (sizeof p->elcache / sizeof *p->elcache);
+	/* Interned names sit next to each other in the dictionary's pool:
+	 * multiplying spreads them over the slots (shifting alone had the
+	 * usual item children collide). */
+	size_t h = (size_t)(((uint64_t)((uintptr_t)name + (uintptr_t)ns) *
+			     UINT64_C(0x9E3779B97F4A7C15)) >> 58);
 	if (p->elcache[h].name == name && p->elcache[h].ns == ns)
 		return (enum el)p->elcache[h].cls;
 	enum el e = classify(ns, name);
@@ -638,20 +684,16 @@ static void text_construct(struct feed_parser *p, struct buf *b, int what, int n
 static void atom_link_apply(struct feed_parser *p, int rel_alt, const char *href, size_t n)
 {
 	int prio = rel_alt ? 2 : 1;
-	if (p->r.link_prio >= prio)
+	if (p->r->link_prio >= prio)
 		return;
-	char *u = resolve(p, cur_base(p), href, n, 1);
-	if (!u)
-		return;
-	set_buf(p, &p->r.link, u);
-	free(u);
-	p->r.link_prio = prio;
+	if (resolve_to(p, &p->r->link, cur_base(p), href, n, 1))
+		p->r->link_prio = prio;
 }
 
 /* An item child starts: decide what, if anything, to capture. */
 static void item_child(struct feed_parser *p, enum el e, int n, const xmlChar **attrs)
 {
-	struct raw *r = &p->r;
+	struct raw *r = p->r;
 	switch (e) {
 	case E_R_TITLE:
 	case E_DC_TITLE: {
@@ -857,7 +899,7 @@ static void add_cat_list(struct feed_parser *p, const char *s, size_t n)
 /* A capture ends (the element closed). */
 static void capture_end(struct feed_parser *p)
 {
-	struct raw *r = &p->r;
+	struct raw *r = p->r;
 	struct buf *b = p->cap;
 	if (p->cap_mode == M_B64) {
 		base64_decode(b);
@@ -870,12 +912,8 @@ static void capture_end(struct feed_parser *p)
 	}
 	switch (p->cap_what) {
 	case E_R_LINK: {
-		char *u = resolve(p, cur_base(p), b->data ? b->data : "", b->len, 1);
-		if (u) {
-			set_buf(p, &r->link, u);
+		if (resolve_to(p, &r->link, cur_base(p), b->data ? b->data : "", b->len, 1))
 			r->link_prio = 2;
-			free(u);
-		}
 		break;
 	}
 	case E_LINK_TEXT:
@@ -883,11 +921,9 @@ static void capture_end(struct feed_parser *p)
 		break;
 	case E_R_GUID:
 		r->key_set = b->len > 0;
-		if (r->guid_perma && b->len) {
-			char *u = resolve(p, cur_base(p), b->data, b->len, 1);
-			set_buf(p, &r->guid_url, u);
-			free(u);
-		}
+		if (r->guid_perma && b->len &&
+		    !resolve_to(p, &r->guid_url, cur_base(p), b->data, b->len, 1))
+			buf_reset(&r->guid_url);
 		break;
 	case E_A_ID:
 		r->key_set = b->len > 0;
@@ -923,28 +959,37 @@ static void capture_end(struct feed_parser *p)
 
 /* ---- item to struct item -------------------------------------------------- */
 
+/* A new string holding sc's text, at its own size. */
+static char *take(const struct buf *sc)
+{
+	return strndup(sc->data ? sc->data : "", sc->len);
+}
+
 /* text_clean, skipping the work for the usual short field that is
  * already clean (printable ASCII words with single spaces). */
-static char *clean(const char *s, size_t n)
+static char *clean(struct buf *sc, const char *s, size_t n)
 {
 	int ok = n > 0 && n < 256 && s[0] != ' ' && s[n - 1] != ' ';
 	for (size_t i = 0; ok && i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		ok = (c > 0x20 && c < 0x7F) || (c == ' ' && s[i + 1] != ' ');
 	}
-	return ok ? strndup(s, n) : text_clean(s, n);
+	if (ok)
+		return strndup(s, n);
+	return text_clean_buf(sc, s, n) < 0 ? NULL : take(sc);
 }
 
-static char *to_text(const struct buf *b, enum ttype t)
+/* A raw field's text, converted in sc (0 when the field has none): the
+ * items are built through one reused buffer, so each string is allocated
+ * once at its size. */
+static int to_text(struct buf *sc, const struct buf *b, enum ttype t)
 {
+	buf_reset(sc);
 	if (!b->len)
-		return NULL;
-	char *out = t == T_TEXT ? clean(b->data, b->len) : text_from_html(b->data, b->len);
-	if (out && !*out) {
-		free(out);
-		out = NULL;
-	}
-	return out;
+		return 0;
+	if (t == T_TEXT ? text_clean_buf(sc, b->data, b->len) : text_from_html_buf(sc, b->data, b->len))
+		return 0;
+	return sc->len > 0;
 }
 
 /* Titles are one line. The folding in text.c leaves no space next to a
@@ -1056,24 +1101,34 @@ static char *url_utf8(char *s)
 	return buf_steal(&b);
 }
 
+/* sc: scratch space for the conversions, the caller's (one per thread). */
 static int build_item(const struct raw *r, const char *feed_author, size_t summary_max,
-		      struct item *it)
+		      struct buf *sc, struct item *it)
 {
-	it->title = to_text(&r->title, r->title_t);
-	it->summary = to_text(&r->summary, r->summary_t);
-	it->content = to_text(&r->content, r->content_t);
-	if (it->title)
-		one_line(it->title);
-	/* No summary of its own: the start of the content (as feed readers do). */
-	if (!it->summary && it->content && !(it->summary = strdup(it->content)))
-		return -1;
-	if (it->summary)
-		text_truncate(it->summary, summary_max);
-	if (it->content)
-		text_truncate(it->content, CONTENT_MAX);
+	if (to_text(sc, &r->title, r->title_t)) {
+		one_line(sc->data);
+		it->title = strdup(sc->data);
+	}
+	if (to_text(sc, &r->summary, r->summary_t)) {
+		text_truncate(sc->data, summary_max);
+		it->summary = strdup(sc->data);
+	}
+	if (to_text(sc, &r->content, r->content_t)) {
+		/* No summary of its own: the start of the content (as feed
+		 * readers do). Cutting the first summary_max + 1 bytes cuts
+		 * as the whole would. */
+		if (!it->summary) {
+			size_t n = sc->len <= summary_max ? sc->len : summary_max + 1;
+			if (!(it->summary = strndup(sc->data, n)))
+				return -1;
+			text_truncate(it->summary, summary_max);
+		}
+		text_truncate(sc->data, CONTENT_MAX);
+		it->content = strdup(sc->data);
+	}
 	if (r->author_prio) {
 		if (r->author.len)
-			it->author = clean(r->author.data, r->author.len);
+			it->author = clean(sc, r->author.data, r->author.len);
 		else
 			it->author = person(&r->aname, &r->aemail);
 		if (it->author && r->rss_author)
@@ -1095,7 +1150,7 @@ static int build_item(const struct raw *r, const char *feed_author, size_t summa
 	it->url = url_utf8(it->url);
 	const struct buf *kb = r->key.len ? &r->key : r->about.len ? &r->about : NULL;
 	if (kb) {
-		char *k = clean(kb->data, kb->len);
+		char *k = clean(sc, kb->data, kb->len);
 		if (k && *k)
 			it->key = k;
 		else
@@ -1104,7 +1159,7 @@ static int build_item(const struct raw *r, const char *feed_author, size_t summa
 	const char *c = r->cats.data;
 	for (size_t i = 0; i < r->ncats; i++) {
 		size_t cl = strlen(c);
-		char *t = clean(c, cl);
+		char *t = clean(sc, c, cl);
 		c += cl + 1;
 		if (!t)
 			return -1;
@@ -1121,7 +1176,7 @@ static int build_item(const struct raw *r, const char *feed_author, size_t summa
 	for (size_t i = 0; i < r->nencl; i++) {
 		const char *u = e, *t = u + strlen(u) + 1, *l = t + strlen(t) + 1;
 		e = l + strlen(l) + 1;
-		char *tc = *t ? clean(t, strlen(t)) : NULL;
+		char *tc = *t ? clean(sc, t, strlen(t)) : NULL;
 		char *uc = url_utf8(strdup(u));
 		long long len = 0;
 		if (*l) {
@@ -1157,7 +1212,10 @@ static int build_item(const struct raw *r, const char *feed_author, size_t summa
  * `n` no longer counts it. */
 
 #define RING 128
-#define BATCH 32 /* items the worker is woken for: fewer wake-ups */
+/* Items the worker is woken for: fewer wake-ups. (A worker polling on a
+ * timer instead woke less often but made the wall time worse; so did
+ * larger batches, which lengthen the wait at the end of each push.) */
+#define BATCH 32
 #define RING_BYTES (4u << 20) /* raw bytes waiting at most */
 #define SLOT_KEEP (64 * 1024) /* buffer capacity a slot keeps between items */
 
@@ -1165,7 +1223,8 @@ struct pipeline {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t work, room;
-	struct raw ring[RING];
+	struct raw *ring[RING]; /* each points into store, or at the parser's r_own */
+	struct raw store[RING];
 	const char *author[RING]; /* the feed's author when the item ended */
 	size_t size[RING];
 	size_t head, n, bytes;
@@ -1175,6 +1234,7 @@ struct pipeline {
 	feed_item_fn cb;
 	void *cbctx;
 	size_t summary_max;
+	struct buf scratch; /* the worker's, for build_item */
 };
 
 static size_t raw_size(struct raw *r, int cap)
@@ -1209,11 +1269,11 @@ static void *pipeline_run(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		for (size_t i = 0; i < k; i++) {
 			size_t at = (h + i) % RING;
-			struct raw *r = &w->ring[at];
+			struct raw *r = w->ring[at];
 			if (!stopped && !oom) {
 				struct item it;
 				memset(&it, 0, sizeof it);
-				if (build_item(r, w->author[at], w->summary_max, &it) < 0) {
+				if (build_item(r, w->author[at], w->summary_max, &w->scratch, &it) < 0) {
 					oom = 1;
 				} else {
 					count++;
@@ -1225,6 +1285,8 @@ static void *pipeline_run(void *arg)
 			/* one huge item must not keep its buffers for the whole run */
 			if (raw_size(r, 1) > SLOT_KEEP)
 				raw_free(r);
+			if (w->scratch.cap > SLOT_KEEP)
+				buf_free(&w->scratch);
 			bytes += w->size[at];
 		}
 		pthread_mutex_lock(&w->mu);
@@ -1246,6 +1308,8 @@ static struct pipeline *pipeline_new(struct feed_parser *p)
 	struct pipeline *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
+	for (size_t i = 0; i < RING; i++)
+		w->ring[i] = &w->store[i];
 	w->cb = p->cb;
 	w->cbctx = p->cbctx;
 	w->summary_max = p->summary_max;
@@ -1290,8 +1354,11 @@ static void pipeline_drain(struct feed_parser *p)
 	pthread_mutex_unlock(&w->mu);
 }
 
-static void pipeline_free(struct pipeline *w)
+/* Stops the worker and frees the pipeline with every raw item it stores;
+ * the parser's r then points at its own (emptied) r_own again. */
+static void pipeline_free(struct feed_parser *p)
 {
+	struct pipeline *w = p->pipe;
 	if (!w)
 		return;
 	pthread_mutex_lock(&w->mu);
@@ -1300,7 +1367,11 @@ static void pipeline_free(struct pipeline *w)
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->th, NULL);
 	for (size_t i = 0; i < RING; i++)
-		raw_free(&w->ring[i]);
+		raw_free(&w->store[i]);
+	raw_free(&p->r_own);
+	p->r = &p->r_own;
+	p->pipe = NULL;
+	buf_free(&w->scratch);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->room);
 	pthread_mutex_destroy(&w->mu);
@@ -1316,7 +1387,7 @@ static int pipeline_put(struct feed_parser *p)
 	struct pipeline *w = p->pipe;
 	if (!w)
 		return -1;
-	size_t size = raw_len(&p->r);
+	size_t size = raw_len(p->r);
 	pthread_mutex_lock(&w->mu);
 	while (w->n == RING || (w->n && w->bytes + size > RING_BYTES)) {
 		w->flush = 1;
@@ -1328,11 +1399,11 @@ static int pipeline_put(struct feed_parser *p)
 		/* an earlier callback said stop: this item is dropped */
 		pthread_mutex_unlock(&w->mu);
 		pipeline_drain(p);
-		raw_reset(&p->r);
+		raw_reset(p->r);
 		return 0;
 	}
 	size_t at = (w->head + w->n) % RING;
-	struct raw t = w->ring[at];
+	struct raw *t = w->ring[at];
 	w->ring[at] = p->r;
 	p->r = t;
 	w->author[at] = p->feed_author;
@@ -1354,7 +1425,7 @@ static void emit(struct feed_parser *p)
 	}
 	struct item it;
 	memset(&it, 0, sizeof it);
-	if (p->oom || build_item(&p->r, p->feed_author, p->summary_max, &it) < 0) {
+	if (p->oom || build_item(p->r, p->feed_author, p->summary_max, &p->scratch, &it) < 0) {
 		p->oom = 1;
 	} else {
 		p->count++;
@@ -1362,7 +1433,9 @@ static void emit(struct feed_parser *p)
 			p->stopped = 1;
 	}
 	item_free(&it);
-	raw_reset(&p->r);
+	raw_reset(p->r);
+	if (p->scratch.cap > SLOT_KEEP)
+		buf_free(&p->scratch);
 	if ((p->stopped || p->oom) && p->ctxt)
 		xmlStopParser(p->ctxt);
 }
@@ -1508,14 +1581,14 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, cons
 				   !p->feed_author) {
 				p->person_depth = p->depth;
 				p->person_feed = 1;
-				buf_reset(&p->r.aname);
-				buf_reset(&p->r.aemail);
+				buf_reset(&p->r->aname);
+				buf_reset(&p->r->aemail);
 			} else if (p->person_depth && p->depth == p->person_depth + 1 &&
 				   ns == N_ATOM) {
 				if (streq(name, "name"))
-					capture(p, &p->r.aname, E_NAME, M_TEXT, T_TEXT);
+					capture(p, &p->r->aname, E_NAME, M_TEXT, T_TEXT);
 				else if (streq(name, "email"))
-					capture(p, &p->r.aemail, E_EMAIL, M_TEXT, T_TEXT);
+					capture(p, &p->r->aemail, E_EMAIL, M_TEXT, T_TEXT);
 			}
 		} else if (ns == N_RSS) {
 			if (p->depth == 2 && streq(name, "channel"))
@@ -1535,16 +1608,16 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, cons
 					al = (size_t)(attrs[5 * i + 4] - about);
 				}
 			if (about)
-				put_attr(p, &p->r.about, about, al);
+				put_attr(p, &p->r->about, about, al);
 		}
 		return;
 	}
 	if (p->person_depth) {
 		if (p->depth == p->person_depth + 1 && ns == N_ATOM) {
 			if (streq(name, "name"))
-				capture(p, &p->r.aname, E_NAME, M_TEXT, T_TEXT);
+				capture(p, &p->r->aname, E_NAME, M_TEXT, T_TEXT);
 			else if (streq(name, "email"))
-				capture(p, &p->r.aemail, E_EMAIL, M_TEXT, T_TEXT);
+				capture(p, &p->r->aemail, E_EMAIL, M_TEXT, T_TEXT);
 		}
 		return;
 	}
@@ -1575,11 +1648,11 @@ static void end_depth(struct feed_parser *p, const char *name)
 	}
 	if (p->person_depth && p->depth == p->person_depth) {
 		if (p->person_feed) {
-			p->feed_author = person(&p->r.aname, &p->r.aemail);
-		} else if (p->r.author_prio < 2) {
-			p->r.author_prio = 2;
-			buf_reset(&p->r.author);
-			p->r.rss_author = 0;
+			p->feed_author = person(&p->r->aname, &p->r->aemail);
+		} else if (p->r->author_prio < 2) {
+			p->r->author_prio = 2;
+			buf_reset(&p->r->author);
+			p->r->rss_author = 0;
 		}
 		p->person_depth = 0;
 	}
@@ -1774,6 +1847,42 @@ static size_t ref_len(const char *s, size_t n, int *named, int *more)
 
 static int xml_feed(struct feed_parser *p, const char *d, size_t n, int final);
 
+/* amp, lt, gt, quot, apos */
+static int is_predefined(const char *s, size_t n)
+{
+	switch (n) {
+	case 2: return (s[0] == 'l' || s[0] == 'g') && s[1] == 't';
+	case 3: return !memcmp(s, "amp", 3);
+	case 4: return !memcmp(s, "quot", 4) || !memcmp(s, "apos", 4);
+	default: return 0;
+	}
+}
+
+/* memmem for the end of a CDATA section, comment or PI, whose first
+ * byte is rare in their text: memchr for it does the scanning. */
+static const char *find_end(const char *s, size_t n, const char *end, size_t el)
+{
+	const char *f = s, *stop = s + n;
+	while ((f = memchr(f, end[0], (size_t)(stop - f)))) {
+		if ((size_t)(stop - f) < el)
+			return NULL;
+		if (!memcmp(f, end, el))
+			return f;
+		f++;
+	}
+	return NULL;
+}
+
+/* The first c in d[i..n) (n when none), given the one found before:
+ * `at`, or SIZE_MAX when none was looked for yet. */
+static size_t next_special(const char *d, size_t i, size_t n, char c, size_t at)
+{
+	if (at != SIZE_MAX && at >= i)
+		return at;
+	const char *f = memchr(d + i, c, n - i);
+	return f ? (size_t)(f - d) : n;
+}
+
 /* Scans d[0..n) outside CDATA, comments, PIs and the DOCTYPE: a bare '&'
  * becomes "&amp;", and (unless the DTD declares entities) an undeclared
  * HTML entity becomes a character reference and an unknown one literal
@@ -1782,45 +1891,54 @@ static int xml_feed(struct feed_parser *p, const char *d, size_t n, int final);
  * until the next chunk decides them. */
 static int filter(struct feed_parser *p, const char *d, size_t n, int final)
 {
-	static const char *const predef[] = {"amp", "lt", "gt", "quot", "apos"};
 	struct buf *out = &p->fout;
-	size_t i = 0, done = 0, next_amp = SIZE_MAX;
+	size_t i = 0, done = 0, next_amp = SIZE_MAX, next_bang = SIZE_MAX, next_q = SIZE_MAX;
 	int changed = 0;
 	buf_reset(out);
 	while (i < n) {
 		switch (p->fs) {
 		case F_TEXT: {
-			/* memchr is vectorised; '&' is rare, so its position is
-			 * remembered until passed. */
-			if (next_amp == SIZE_MAX || next_amp < i) {
-				const char *a = memchr(d + i, '&', n - i);
-				next_amp = a ? (size_t)(a - d) : n;
-			}
-			const char *lt = next_amp > i ? memchr(d + i, '<', next_amp - i) : NULL;
-			i = lt ? (size_t)(lt - d) : next_amp;
-			if (i >= n)
+			/* Only '&' and the '<' of "<!" and "<?" matter here. Every
+			 * tag has a '<'; '&', '!' and '?' are far rarer, so each is
+			 * found with memchr (vectorised) and its position kept
+			 * until passed. */
+			next_amp = next_special(d, i, n, '&', next_amp);
+			next_bang = next_special(d, i, n, '!', next_bang);
+			next_q = next_special(d, i, n, '?', next_q);
+			size_t j = next_amp < next_bang ? next_amp : next_bang;
+			j = j < next_q ? j : next_q;
+			if (j >= n) {
+				/* A '<' at the end waits: a '!' or '?' may follow. */
+				if (!final && d[n - 1] == '<') {
+					i = n - 1;
+					goto hold;
+				}
+				i = n;
 				break;
-			size_t rem = n - i;
-			if (d[i] == '<') {
+			}
+			if (d[j] != '&') {
+				if (j == i || d[j - 1] != '<') {
+					i = j + 1; /* punctuation in text */
+					break;
+				}
+				i = j - 1;
+				size_t rem = n - i;
 				if (rem < 9 && !final)
 					goto hold;
-				if (rem >= 2 && d[i + 1] == '!') {
-					if (rem >= 9 && !memcmp(d + i, "<![CDATA[", 9))
-						p->fs = F_CDATA, i += 9;
-					else if (rem >= 4 && !memcmp(d + i, "<!--", 4))
-						p->fs = F_COMMENT, i += 4;
-					else if (rem >= 9 && !memcmp(d + i, "<!DOCTYPE", 9))
-						p->fs = F_DOCTYPE, i += 9, p->dt_depth = 0,
-						p->dt_quote = 0;
-					else
-						i++;
-				} else if (rem >= 2 && d[i + 1] == '?') {
+				if (d[j] == '?')
 					p->fs = F_PI, i += 2;
-				} else {
-					i++;
-				}
+				else if (rem >= 9 && !memcmp(d + i, "<![CDATA[", 9))
+					p->fs = F_CDATA, i += 9;
+				else if (rem >= 4 && !memcmp(d + i, "<!--", 4))
+					p->fs = F_COMMENT, i += 4;
+				else if (rem >= 9 && !memcmp(d + i, "<!DOCTYPE", 9))
+					p->fs = F_DOCTYPE, i += 9, p->dt_depth = 0, p->dt_quote = 0;
+				else
+					i = j + 1;
 				break;
 			}
+			i = j;
+			size_t rem = n - i;
 			int named, more;
 			size_t k = ref_len(d + i, rem, &named, &more);
 			if (more && !final && rem < HOLD_MAX)
@@ -1832,10 +1950,7 @@ static int filter(struct feed_parser *p, const char *d, size_t n, int final)
 				k = 1;
 			} else if (named && !p->has_entities) {
 				size_t nl = k - 2;
-				int pre = 0;
-				for (size_t j = 0; j < 5; j++)
-					pre |= strlen(predef[j]) == nl && !memcmp(predef[j], d + i + 1, nl);
-				if (!pre) {
+				if (!is_predefined(d + i + 1, nl)) {
 					unsigned long cp = text_html_entity(d + i + 1, nl);
 					if (cp) {
 						snprintf(cref, sizeof cref, "&#%lu;", cp);
@@ -1860,7 +1975,7 @@ static int filter(struct feed_parser *p, const char *d, size_t n, int final)
 		case F_PI: {
 			const char *end = p->fs == F_CDATA ? "]]>" : p->fs == F_COMMENT ? "-->" : "?>";
 			size_t el = strlen(end);
-			const char *f = memmem(d + i, n - i, end, el);
+			const char *f = find_end(d + i, n - i, end, el);
 			if (f) {
 				i = (size_t)(f - d) + el;
 				p->fs = F_TEXT;
@@ -2002,6 +2117,7 @@ struct feed_parser *feed_parser_new(const struct feed_opts *opts, feed_item_fn c
 	p->summary_max = opts && opts->summary_max ? opts->summary_max : SUMMARY_MAX_DEFAULT;
 	p->cb = cb;
 	p->cbctx = ctx;
+	p->r = &p->r_own;
 	xmlSAXVersion(&p->sax, 2);
 	p->sax.startElementNs = on_start;
 	p->sax.endElementNs = on_end;
@@ -2202,7 +2318,7 @@ static int json_finish(struct feed_parser *p, struct err *err)
 	{
 		if (!json_is_object(it))
 			continue;
-		struct raw *r = &p->r;
+		struct raw *r = p->r;
 		raw_reset(r);
 		const json_t *id = json_object_get(it, "id");
 		if (json_is_string(id)) {
@@ -2297,7 +2413,7 @@ int feed_parser_finish(struct feed_parser *p, struct err *err)
 	if (p->item_depth && !p->fatal && !p->stopped && !p->oom) {
 		while (p->depth > p->item_depth)
 			end_depth(p, "");
-		if (p->r.title.len || p->r.link.len || p->r.key.len)
+		if (p->r->title.len || p->r->link.len || p->r->key.len)
 			end_depth(p, "");
 	}
 	pipeline_drain(p);
@@ -2312,7 +2428,7 @@ void feed_parser_free(struct feed_parser *p)
 {
 	if (!p)
 		return;
-	pipeline_free(p->pipe);
+	pipeline_free(p);
 	if (p->ctxt) {
 		if (p->ctxt->myDoc)
 			xmlFreeDoc(p->ctxt->myDoc);
@@ -2330,12 +2446,13 @@ void feed_parser_free(struct feed_parser *p)
 	}
 	while (p->nbases)
 		free(p->bases[--p->nbases].url);
-	raw_free(&p->r);
+	raw_free(p->r);
 	buf_free(&p->pre);
 	buf_free(&p->json);
 	buf_free(&p->fin);
 	buf_free(&p->fout);
 	buf_free(&p->ubuf);
+	buf_free(&p->scratch);
 	if (p->cu)
 		curl_url_cleanup(p->cu);
 	free(p->feed_author);

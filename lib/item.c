@@ -144,61 +144,89 @@ int item_ensure_key(struct item *it)
 	return it->key ? 0 : -1;
 }
 
+/* What put_str does with each byte: 0 copies it, 1 escapes it (quote,
+ * backslash, control characters and the terminating NUL, which ends the
+ * scan without a strlen), 2 starts a multi-byte sequence to validate. */
+static const unsigned char json_class[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+#define PUT_LIT(b, s) buf_append((b), (s), sizeof(s) - 1)
+
 /* JSON string escaping as jansson's compact output does it (quote,
  * backslash and control characters; everything else, '/' and non-ASCII
  * included, as is), with invalid UTF-8 replaced by U+FFFD so the line is
- * always valid JSON. */
+ * always valid JSON. Every byte of `bulletin parse` output passes here:
+ * runs are found with the table and copied whole. */
 static int put_str(struct buf *b, const char *s)
 {
 	if (!s)
-		return buf_append(b, "null", 4);
-	size_t n = strlen(s);
-	if (buf_reserve(b, n + 2) < 0)
+		return PUT_LIT(b, "null");
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+	if (buf_putc(b, '"') < 0)
 		return -1;
-	b->data[b->len++] = '"';
-	size_t run = 0, i = 0;
-	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+	for (;;) {
+		while (!json_class[u[i]])
 			i++;
-			continue;
-		}
-		size_t len = 1;
-		char esc[8];
-		const char *rep = NULL;
-		if (c >= 0x80) {
-			uint32_t cp;
-			len = utf8_decode(s + i, n - i, &cp);
+		unsigned char c = u[i];
+		if (json_class[c] == 2) {
+			/* The parsers hand on valid UTF-8 almost always, most of it
+			 * two-byte letters (å, ä, ö, æ, ø): check those inline. The
+			 * NUL ends any sequence, so nothing past it is read. */
+			if (c >= 0xC2 && c <= 0xDF && (u[i + 1] & 0xC0) == 0x80) {
+				i += 2;
+				continue;
+			}
+			size_t len = utf8_decode(s + i, 4, NULL);
 			if (len) {
 				i += len;
 				continue;
 			}
-			len = 1;
-			rep = "\xEF\xBF\xBD";
-		} else if (c == '"') {
-			rep = "\\\"";
-		} else if (c == '\\') {
-			rep = "\\\\";
-		} else if (c == '\n') {
-			rep = "\\n";
-		} else if (c == '\t') {
-			rep = "\\t";
-		} else if (c == '\r') {
-			rep = "\\r";
-		} else if (c == '\b') {
-			rep = "\\b";
-		} else if (c == '\f') {
-			rep = "\\f";
-		} else {
-			snprintf(esc, sizeof esc, "\\u%04X", c);
-			rep = esc;
+		} else if (!c) {
+			break;
 		}
-		if (buf_append(b, s + run, i - run) < 0 || buf_puts(b, rep) < 0)
+		char esc[8];
+		const char *rep;
+		size_t rl = 2;
+		switch (c) {
+		case '"': rep = "\\\""; break;
+		case '\\': rep = "\\\\"; break;
+		case '\n': rep = "\\n"; break;
+		case '\t': rep = "\\t"; break;
+		case '\r': rep = "\\r"; break;
+		case '\b': rep = "\\b"; break;
+		case '\f': rep = "\\f"; break;
+		default:
+			if (c >= 0x80) {
+				rep = "\xEF\xBF\xBD";
+				rl = 3;
+			} else {
+				snprintf(esc, sizeof esc, "\\u%04X", c);
+				rep = esc;
+				rl = 6;
+			}
+		}
+		if (buf_append(b, s + run, i - run) < 0 || buf_append(b, rep, rl) < 0)
 			return -1;
-		i += len;
-		run = i;
+		run = ++i;
 	}
-	if (buf_append(b, s + run, n - run) < 0)
+	if (buf_append(b, s + run, i - run) < 0)
 		return -1;
 	return buf_putc(b, '"');
 }
@@ -206,35 +234,42 @@ static int put_str(struct buf *b, const char *s)
 static int put_time(struct buf *b, time_t t)
 {
 	char ts[RFC3339_LEN];
-	return t ? put_str(b, time_format_rfc3339(t, ts)) : buf_append(b, "null", 4);
+	return t ? put_str(b, time_format_rfc3339(t, ts)) : PUT_LIT(b, "null");
 }
 
 int item_to_jsonl(const struct item *it, struct buf *b)
 {
-	static const char *const names[] = {"{\"key\":", ",\"url\":", ",\"title\":",
-					    ",\"summary\":", ",\"content\":", ",\"author\":"};
+	static const struct {
+		const char *s;
+		size_t n;
+#define NAME(s) {s, sizeof(s) - 1}
+	} names[] = {NAME("{\"key\":"),	    NAME(",\"url\":"),	 NAME(",\"title\":"),
+		     NAME(",\"summary\":"), NAME(",\"content\":"), NAME(",\"author\":")};
+#undef NAME
 	const char *vals[] = {it->key, it->url, it->title, it->summary, it->content, it->author};
 	int r = 0;
 	for (size_t i = 0; i < 6; i++)
-		r |= buf_puts(b, names[i]) | put_str(b, vals[i]);
-	r |= buf_puts(b, ",\"categories\":[");
+		r |= buf_append(b, names[i].s, names[i].n) | put_str(b, vals[i]);
+	r |= PUT_LIT(b, ",\"categories\":[");
 	for (size_t i = 0; i < it->ncategories; i++)
 		r |= (i ? buf_putc(b, ',') : 0) | put_str(b, it->categories[i]);
-	r |= buf_puts(b, "],\"published\":") | put_time(b, it->published);
-	r |= buf_puts(b, ",\"updated\":") | put_time(b, it->updated);
+	r |= PUT_LIT(b, "],\"published\":") | put_time(b, it->published);
+	r |= PUT_LIT(b, ",\"updated\":") | put_time(b, it->updated);
 	if (it->nenclosures) {
-		r |= buf_puts(b, ",\"enclosures\":[");
+		r |= PUT_LIT(b, ",\"enclosures\":[");
 		for (size_t i = 0; i < it->nenclosures; i++) {
 			const struct enclosure *e = &it->enclosures[i];
-			r |= buf_puts(b, i ? ",{\"url\":" : "{\"url\":") | put_str(b, e->url);
-			r |= buf_puts(b, ",\"type\":") | put_str(b, e->type);
-			r |= buf_printf(b, ",\"length\":%lld}", e->length);
+			char len[40];
+			int ln = snprintf(len, sizeof len, ",\"length\":%lld}", e->length);
+			r |= (i ? PUT_LIT(b, ",{\"url\":") : PUT_LIT(b, "{\"url\":")) | put_str(b, e->url);
+			r |= PUT_LIT(b, ",\"type\":") | put_str(b, e->type);
+			r |= buf_append(b, len, (size_t)ln);
 		}
 		r |= buf_putc(b, ']');
 	}
 	if (it->source)
-		r |= buf_puts(b, ",\"source\":") | put_str(b, it->source);
-	r |= buf_puts(b, "}\n");
+		r |= PUT_LIT(b, ",\"source\":") | put_str(b, it->source);
+	r |= PUT_LIT(b, "}\n");
 	return r ? -1 : 0;
 }
 

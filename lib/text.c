@@ -304,35 +304,79 @@ static size_t decode_entity(const char *s, size_t n, uint32_t *cp)
 
 /* ---- HTML ---------------------------------------------------------------- */
 
-static int name_is(const char *name, size_t n, const char *const *set)
+/* What a tag does to the text around it. */
+enum tag_kind { TAG_INLINE = 0, TAG_PARA, TAG_LINE, TAG_CELL, TAG_BR, TAG_SKIP };
+
+static int lc_is(const char *lc, size_t n, const char *name)
 {
-	/* Runs for every tag of every summary: lowercase once, then compare
-	 * the first letter before anything else. No set name is longer than
-	 * 10 characters. */
+	return strlen(name) == n && memcmp(lc, name, n) == 0;
+}
+
+/* Runs for every tag of every summary: the name is lowercased once and
+ * only the names with its first letter are compared. Paragraph-like
+ * elements get a blank line around them, line-like ones a line break,
+ * table cells a space; skipped ones are dropped with their content. */
+static enum tag_kind tag_kind(const char *name, size_t n)
+{
 	char lc[12];
-	if (n == 0 || n > 10)
-		return 0;
+	if (n == 0 || n > 10) /* no name below is longer */
+		return TAG_INLINE;
 	for (size_t i = 0; i < n; i++)
 		lc[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
 	lc[n] = '\0';
-	for (; *set; set++)
-		if ((*set)[0] == lc[0] && strcmp(*set, lc) == 0)
-			return 1;
-	return 0;
+#define IS(s) lc_is(lc, n, s)
+	switch (lc[0]) {
+	case 'a':
+		return IS("address") || IS("article") || IS("aside") ? TAG_PARA : TAG_INLINE;
+	case 'b':
+		return IS("br") ? TAG_BR : IS("blockquote") ? TAG_PARA : TAG_INLINE;
+	case 'c':
+		return IS("caption") || IS("center") ? TAG_LINE : TAG_INLINE;
+	case 'd':
+		if (IS("dl") || IS("details"))
+			return TAG_PARA;
+		return IS("div") || IS("dt") || IS("dd") ? TAG_LINE : TAG_INLINE;
+	case 'f':
+		if (IS("figure") || IS("footer") || IS("fieldset") || IS("form"))
+			return TAG_PARA;
+		return IS("figcaption") ? TAG_LINE : TAG_INLINE;
+	case 'h':
+		if (n == 2 && lc[1] >= '1' && lc[1] <= '6')
+			return TAG_PARA;
+		if (IS("hr") || IS("header"))
+			return TAG_PARA;
+		return IS("head") ? TAG_SKIP : TAG_INLINE;
+	case 'l':
+		return IS("li") || IS("legend") ? TAG_LINE : TAG_INLINE;
+	case 'm':
+		return IS("main") ? TAG_PARA : TAG_INLINE;
+	case 'n':
+		return IS("nav") ? TAG_PARA : TAG_INLINE;
+	case 'o':
+		return IS("ol") ? TAG_PARA : IS("option") ? TAG_LINE : TAG_INLINE;
+	case 'p':
+		return IS("p") || IS("pre") ? TAG_PARA : TAG_INLINE;
+	case 's':
+		if (IS("section"))
+			return TAG_PARA;
+		if (IS("summary"))
+			return TAG_LINE;
+		return IS("script") || IS("style") ? TAG_SKIP : TAG_INLINE;
+	case 't':
+		if (IS("table"))
+			return TAG_PARA;
+		if (IS("tr") || IS("thead") || IS("tbody") || IS("tfoot"))
+			return TAG_LINE;
+		if (IS("td") || IS("th"))
+			return TAG_CELL;
+		return IS("template") || IS("title") ? TAG_SKIP : TAG_INLINE;
+	case 'u':
+		return IS("ul") ? TAG_PARA : TAG_INLINE;
+	default:
+		return TAG_INLINE;
+	}
+#undef IS
 }
-
-/* Content dropped along with the tags. */
-static const char *const skip_elems[] = {"script", "style", "head", "template", "title", NULL};
-/* Paragraph-like: a blank line around them. */
-static const char *const para_elems[] = {
-	"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol", "dl",
-	"table", "figure", "hr", "address", "section", "article", "aside", "header",
-	"footer", "nav", "main", "details", "fieldset", "form", NULL};
-/* Line-like: a line break around them. */
-static const char *const line_elems[] = {
-	"div", "li", "tr", "dt", "dd", "figcaption", "caption", "summary", "legend",
-	"thead", "tbody", "tfoot", "center", "option", NULL};
-static const char *const cell_elems[] = {"td", "th", NULL};
 
 /* Finds "</name" (any case) at or after s; returns its offset or n. */
 static size_t find_end_tag(const char *s, size_t n, const char *name, size_t nlen)
@@ -396,16 +440,17 @@ static size_t handle_markup(struct emit *e, const char *s, size_t n)
 		return 0;
 	size_t end = skip_tag_rest(s, i, n);
 
-	if (name_is(name, nlen, para_elems))
+	enum tag_kind kind = tag_kind(name, nlen);
+	if (kind == TAG_PARA)
 		emit_break(e, 2);
-	else if (name_is(name, nlen, line_elems))
+	else if (kind == TAG_LINE)
 		emit_break(e, 1);
-	else if (nlen == 2 && strncasecmp(name, "br", 2) == 0)
+	else if (kind == TAG_BR)
 		e->nl = e->nl < 2 ? e->nl + 1 : 2; /* <br><br> is a blank line */
-	else if (name_is(name, nlen, cell_elems))
+	else if (kind == TAG_CELL)
 		e->space = 1;
 
-	if (!closing && name_is(name, nlen, skip_elems) &&
+	if (!closing && kind == TAG_SKIP &&
 	    !(end >= 2 && s[end - 2] == '/')) {
 		size_t close = end + find_end_tag(s + end, n - end, name, nlen);
 		return close >= n ? n : skip_tag_rest(s, close + 2 + nlen, n);
@@ -500,6 +545,28 @@ char *text_clean(const char *s, size_t len)
 	struct emit e = {BUF_INIT, 0, 0, 0};
 	convert(&e, s ? s : "", s ? len : 0, 0);
 	return emit_finish(&e);
+}
+
+static int convert_into(struct buf *b, const char *s, size_t len, int html)
+{
+	struct emit e = {*b, 0, 0, 0};
+	buf_reset(&e.b);
+	if (buf_reserve(&e.b, len < 65536 ? len : 65536) < 0)
+		return -1;
+	e.b.data[0] = '\0';
+	convert(&e, s ? s : "", s ? len : 0, html);
+	*b = e.b;
+	return e.oom ? -1 : 0;
+}
+
+int text_from_html_buf(struct buf *b, const char *html, size_t len)
+{
+	return convert_into(b, html, len, 1);
+}
+
+int text_clean_buf(struct buf *b, const char *s, size_t len)
+{
+	return convert_into(b, s, len, 0);
 }
 
 void text_truncate(char *s, size_t max)

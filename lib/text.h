@@ -13,6 +13,13 @@ char *text_from_html(const char *html, size_t len);
 /* Already-plain text: whitespace folded and trimmed, soft hyphens and
  * zero-width characters removed, invalid UTF-8 replaced. New string or NULL. */
 char *text_clean(const char *s, size_t len);
+/* As text_from_html and text_clean, but into b (emptied first), so that a
+ * caller converting many fields reuses one buffer instead of a new one per
+ * field. Returns 0, or -1 when memory runs out (b then holds part of the
+ * text and stays the caller's to free). */
+struct buf;
+int text_from_html_buf(struct buf *b, const char *html, size_t len);
+int text_clean_buf(struct buf *b, const char *s, size_t len);
 /* Cuts s in place to at most max bytes at a word boundary, never inside a
  * UTF-8 sequence, adding "…" when something was cut (the result, ellipsis
  * included, stays within max bytes). */

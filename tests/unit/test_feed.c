@@ -401,6 +401,43 @@ static void test_threaded_same_items(void **state)
 	free(d);
 }
 
+/* The repair filter in front of libxml2 finds "<!" and "<?" by their
+ * '!' and '?', so a split between '<' and '!' must not hide a CDATA
+ * section: its '&' would then be "repaired" and a plain-text field (a
+ * category) would say "&amp;". Every split point of a document with each
+ * construct gives the same items as the whole document. */
+static void test_filter_any_split(void **state)
+{
+	(void)state;
+	static const char doc[] =
+		"<?xml version=\"1.0\"?><?style a?b&c?>\n"
+		"<!DOCTYPE rss><rss version=\"2.0\"><channel><item>"
+		"<title>Hej! Vad? &Aring;ngest &amp; AT&T<!-- a & b! --></title>"
+		"<link>https://example.se/s?a=1&b=2!</link>"
+		"<category><![CDATA[AT&T &amp; &okand; ]]]]></category>"
+		"<category>K&ouml;&#33;<![CDATA[?!<]]>&lt;!x</category>"
+		"<description>&lt;p&gt;Bl&aring;!&lt;/p&gt;<![CDATA[<b>&auml;</b>]]></description>"
+		"</item></channel></rss>\n";
+	size_t len = sizeof doc - 1;
+	struct err err;
+	struct jsonl whole = {BUF_INIT, 0};
+	assert_int_equal(push_chunks(doc, len, len, 0, &whole, &err), 1);
+	assert_non_null(strstr(whole.b.data, "\"title\":\"Hej! Vad? Ångest & AT&T\""));
+	assert_non_null(strstr(whole.b.data, "\"url\":\"https://example.se/s?a=1&b=2!\""));
+	assert_non_null(strstr(whole.b.data, "\"categories\":[\"AT&T &amp; &okand; ]]\",\"Kö!?!<<!x\"]"));
+	assert_non_null(strstr(whole.b.data, "\"summary\":\"Blå!\\n\\nä\""));
+	for (size_t chunk = 1; chunk <= len; chunk++) {
+		for (int threaded = 0; threaded < 2; threaded++) {
+			struct jsonl part = {BUF_INIT, 0};
+			assert_int_equal(push_chunks(doc, len, chunk, threaded, &part, &err), 1);
+			if (part.b.len != whole.b.len || memcmp(part.b.data, whole.b.data, part.b.len))
+				fail_msg("chunks of %zu: %s", chunk, part.b.data);
+			buf_free(&part.b);
+		}
+	}
+	buf_free(&whole.b);
+}
+
 /* Recover mode can pass on bytes that are not UTF-8; a URL keeps them
  * percent-encoded, so every field handed out is valid UTF-8 (the fuzz
  * target's check). */
@@ -503,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_external_entity_not_loaded),
 		cmocka_unit_test(test_entity_value_split_no_leak),
 		cmocka_unit_test(test_threaded_same_items),
+		cmocka_unit_test(test_filter_any_split),
 		cmocka_unit_test(test_url_not_utf8),
 		cmocka_unit_test(test_summary_truncation_and_content_cap),
 		cmocka_unit_test(test_latin1_declared),

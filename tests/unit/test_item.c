@@ -112,6 +112,35 @@ static void test_item_jsonl_escaping(void **state)
 	item_free(&it);
 }
 
+/* put_str checks two-byte letters inline and the rest with utf8_decode;
+ * sequences cut off at the end of the string must not read past it. */
+static void test_item_jsonl_utf8_edges(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"åäö æø", "åäö æø"},
+		{"\xf0\x9f\x98\x80 \xe2\x82\xac", "\xf0\x9f\x98\x80 \xe2\x82\xac"},
+		{"end \xc3", "end \xef\xbf\xbd"},
+		{"end \xe2\x82", "end \xef\xbf\xbd\xef\xbf\xbd"},
+		{"\xc0\xaf overlong", "\xef\xbf\xbd\xef\xbf\xbd overlong"},
+		{"\xed\xa0\x80 surrogate", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd surrogate"},
+		{"\x80\xbf", "\xef\xbf\xbd\xef\xbf\xbd"},
+		{"a\x7f\"b", "a\x7f\"b"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct item it = {0};
+		it.title = strdup(cases[i].in);
+		json_t *j = to_json(&it);
+		const char *got = json_string_value(json_object_get(j, "title"));
+		if (!got || strcmp(got, cases[i].want) != 0)
+			fail_msg("case %zu: \"%s\"", i, got ? got : "(null)");
+		json_decref(j);
+		item_free(&it);
+	}
+}
+
 static void test_item_from_json_rejects_bad_types(void **state)
 {
 	(void)state;
@@ -147,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_rfc3339_round_trip),
 		cmocka_unit_test(test_item_json_round_trip),
 		cmocka_unit_test(test_item_jsonl_escaping),
+		cmocka_unit_test(test_item_jsonl_utf8_edges),
 		cmocka_unit_test(test_item_from_json_rejects_bad_types),
 		cmocka_unit_test(test_item_key_fallbacks),
 	};

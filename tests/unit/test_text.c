@@ -1,5 +1,6 @@
 #include "testutil.h"
 
+#include "buf.h"
 #include "text.h"
 
 static void html_is(const char *in, const char *want)
@@ -65,6 +66,67 @@ static void test_tags_and_blocks(void **state)
 	html_is("slut <a href=\"", "slut");
 	html_is("x<script>aldrig stängd", "x");
 	html_is("", "");
+}
+
+/* Every element with a meaning of its own, in any case, and names that
+ * only look like one (the tag kinds are found by first letter). */
+static void test_every_block_element(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *names, *want; /* for a<NAME>x</NAME>b */
+	} kinds[] = {
+		{"p h1 h2 h3 h4 h5 h6 blockquote pre ul ol dl table figure hr address section "
+		 "article aside header footer nav main details fieldset form", "a\n\nx\n\nb"},
+		{"div li tr dt dd figcaption caption summary legend thead tbody tfoot center option",
+		 "a\nx\nb"},
+		{"td th", "a x b"},
+		{"script style head template title", "ab"},
+		{"b i span h7 h0 hx dir tt sub abbr bdo ppp header2 figcaptions", "axb"},
+	};
+	for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+		char names[512];
+		snprintf(names, sizeof names, "%s", kinds[k].names);
+		for (char *save = NULL, *n = strtok_r(names, " ", &save); n;
+		     n = strtok_r(NULL, " ", &save)) {
+			char html[128], upper[32];
+			size_t i = 0;
+			for (; n[i] && i < sizeof upper - 1; i++)
+				upper[i] = (char)(n[i] >= 'a' && n[i] <= 'z' ? n[i] - 32 : n[i]);
+			upper[i] = '\0';
+			snprintf(html, sizeof html, "a<%s>x</%s>b", n, upper);
+			html_is(html, kinds[k].want);
+			snprintf(html, sizeof html, "a<%s class=\"c\">x</%s>b", upper, n);
+			html_is(html, kinds[k].want);
+		}
+	}
+	html_is("a<br>b<BR/><br>c", "a\nb\n\nc");
+}
+
+/* The _buf forms say what the allocating ones say, through one buffer
+ * that is emptied each time, a long text before a short one. */
+static void test_buf_forms(void **state)
+{
+	(void)state;
+	static const char *const in[] = {
+		"<p>Vårdcentralen &amp; <b>fastläkaren</b></p><p>Ny   rad</p>", "  x  ", "",
+		"kort\xff text", "<script>no</script>&aring;",
+	};
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
+		for (int html = 0; html < 2; html++) {
+			char *want = html ? text_from_html(in[i], strlen(in[i]))
+					  : text_clean(in[i], strlen(in[i]));
+			assert_non_null(want);
+			assert_int_equal(html ? text_from_html_buf(&b, in[i], strlen(in[i]))
+					      : text_clean_buf(&b, in[i], strlen(in[i])),
+					 0);
+			assert_int_equal(b.len, strlen(want));
+			assert_string_equal(buf_str(&b), want);
+			free(want);
+		}
+	}
+	buf_free(&b);
 }
 
 static void test_whitespace(void **state)
@@ -190,6 +252,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_entities_decoded_once),
 		cmocka_unit_test(test_tags_and_blocks),
+		cmocka_unit_test(test_every_block_element),
+		cmocka_unit_test(test_buf_forms),
 		cmocka_unit_test(test_whitespace),
 		cmocka_unit_test(test_invisible_characters),
 		cmocka_unit_test(test_invalid_utf8),
