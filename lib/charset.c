@@ -543,6 +543,18 @@ int charset_to_utf8(const char *data, size_t len, const char *content_type, stru
 	if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
 		utf8 = 1, skip = 3, shown = "UTF-8";
 		used_add(&wb, "BOM");
+	} else if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xFE && u[3] == 0xFF) {
+		name = shown = "UTF-32BE", unit = 4, skip = 4;
+		used_add(&wb, "BOM");
+	} else if (len >= 4 && u[0] == 0xFF && u[1] == 0xFE && u[2] == 0 && u[3] == 0) {
+		name = shown = "UTF-32LE", unit = 4, skip = 4;
+		used_add(&wb, "BOM");
+	} else if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0 && u[3] == '<') {
+		name = shown = "UTF-32BE", unit = 4;
+		used_add(&wb, "no BOM, NUL bytes");
+	} else if (len >= 4 && u[0] == '<' && u[1] == 0 && u[2] == 0 && u[3] == 0) {
+		name = shown = "UTF-32LE", unit = 4;
+		used_add(&wb, "no BOM, NUL bytes");
 	} else if (len >= 2 && u[0] == 0xFF && u[1] == 0xFE) {
 		name = shown = "UTF-16LE", unit = 2, skip = 2;
 		used_add(&wb, "BOM");

@@ -220,6 +220,39 @@ static void test_utf16_bom(void **state)
 	done(&c);
 }
 
+/* UTF-32 with and without a BOM, both byte orders: rare, but the
+ * feedparser suite has them and libxml2 alone reads them as empty. */
+static void test_utf32(void **state)
+{
+	(void)state;
+	const char *xml = "<?xml version=\"1.0\" encoding=\"utf-32\"?><rss version=\"2.0\"><channel>"
+			  "<item><title>Fastlegeordningen i Tromsø</title></item></channel></rss>";
+	for (int be = 0; be < 2; be++) {
+		for (int bom = 0; bom < 2; bom++) {
+			struct buf in = BUF_INIT;
+			if (bom)
+				buf_append(&in, be ? "\x00\x00\xFE\xFF" : "\xFF\xFE\x00\x00", 4);
+			/* encode the UTF-8 text as UTF-32 (only 1- and 2-byte characters here) */
+			for (const unsigned char *q = (const unsigned char *)xml; *q;) {
+				unsigned cp = *q < 0x80 ? *q++ : (unsigned)(((q[0] & 0x1F) << 6) | (q[1] & 0x3F));
+				if (cp >= 0x80)
+					q += 2;
+				unsigned char u[4] = {(unsigned char)(cp >> 24), (unsigned char)(cp >> 16),
+						      (unsigned char)(cp >> 8), (unsigned char)cp};
+				unsigned char l[4] = {u[3], u[2], u[1], u[0]};
+				buf_append(&in, be ? (char *)u : (char *)l, 4);
+			}
+			struct conv c;
+			conv_mem(&c, in.data, in.len, NULL);
+			assert_non_null(strstr(c.used, be ? "UTF-32BE" : "UTF-32LE"));
+			assert_non_null(strstr(c.out.data, "encoding=\"UTF-8\""));
+			assert_non_null(strstr(c.out.data, "Fastlegeordningen i Tromsø"));
+			done(&c);
+			buf_free(&in);
+		}
+	}
+}
+
 static void test_utf16_odd_tail_and_no_bom(void **state)
 {
 	(void)state;
@@ -500,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_iso8859_15),
 		cmocka_unit_test(test_utf16_bom),
 		cmocka_unit_test(test_utf16_odd_tail_and_no_bom),
+		cmocka_unit_test(test_utf32),
 		cmocka_unit_test(test_utf8_bom),
 		cmocka_unit_test(test_html_meta),
 		cmocka_unit_test(test_utf8_invalid_bytes),
