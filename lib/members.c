@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "buf.h"
 #include "fsutil.h"
 #include "log.h"
+#include "store.h"
 #include "text.h"
 
 /* A member list is small; anything bigger is a wrong file. */
@@ -208,9 +210,11 @@ static char detect_sep(const char *d, size_t n)
 	return semis > commas ? ';' : ',';
 }
 
-/* Case-insensitive (ASCII) set of addresses for merging duplicates. */
+/* Case-insensitive (ASCII) index of the list's addresses for merging
+ * duplicates: slots hold a member's index + 1 (0 = empty), so the first
+ * row's line can be named and its status updated. */
 struct seen {
-	char **slot;
+	size_t *slot;
 	size_t cap, n;
 };
 
@@ -222,19 +226,19 @@ static uint64_t hash_ci(const char *s)
 	return h;
 }
 
-/* 1 when s was already there, 0 when added, -1 on out of memory. s stays
- * owned by the caller (the member list) and must outlive the set. */
-static int seen_add(struct seen *t, char *s)
+/* Adds member idx of l. Returns 0 when added, -1 on out of memory, or
+ * 1 with *first set to the earlier member's index. */
+static int seen_add(struct seen *t, const struct member_list *l, size_t idx, size_t *first)
 {
 	if ((t->n + 1) * 2 > t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
-		char **slot = calloc(cap, sizeof *slot);
+		size_t *slot = calloc(cap, sizeof *slot);
 		if (!slot)
 			return -1;
 		for (size_t i = 0; i < t->cap; i++) {
 			if (!t->slot[i])
 				continue;
-			size_t j = hash_ci(t->slot[i]) & (cap - 1);
+			size_t j = hash_ci(l->v[t->slot[i] - 1].email) & (cap - 1);
 			while (slot[j])
 				j = (j + 1) & (cap - 1);
 			slot[j] = t->slot[i];
@@ -243,13 +247,16 @@ static int seen_add(struct seen *t, char *s)
 		t->slot = slot;
 		t->cap = cap;
 	}
+	const char *s = l->v[idx].email;
 	size_t j = hash_ci(s) & (t->cap - 1);
 	while (t->slot[j]) {
-		if (strcasecmp(t->slot[j], s) == 0)
+		if (strcasecmp(l->v[t->slot[j] - 1].email, s) == 0) {
+			*first = t->slot[j] - 1;
 			return 1;
+		}
 		j = (j + 1) & (t->cap - 1);
 	}
-	t->slot[j] = s;
+	t->slot[j] = idx + 1;
 	t->n++;
 	return 0;
 }
@@ -270,10 +277,56 @@ static int list_push(struct member_list *l, const char *email, const char *name)
 		free(nm);
 		return -1;
 	}
+	memset(&l->v[l->n], 0, sizeof l->v[l->n]);
 	l->v[l->n].email = e;
 	l->v[l->n].name = nm;
 	l->n++;
 	return 0;
+}
+
+const char *member_status_name(enum member_status st)
+{
+	switch (st) {
+	case MEMBER_ACTIVE: return "active";
+	case MEMBER_PAUSED: return "paused";
+	case MEMBER_UNSUBSCRIBED: return "unsubscribed";
+	}
+	return "invalid";
+}
+
+/* The language cell: "" when empty; an unknown value is reported and
+ * left "" so the digest's own language applies. */
+static void read_language(const char *path, size_t line, const char *v, struct member *m,
+			  struct member_list *l)
+{
+	static const char *const known[] = {"sv", "nb", "en"};
+	m->language[0] = '\0';
+	if (!*v)
+		return;
+	for (size_t i = 0; i < sizeof known / sizeof *known; i++) {
+		if (strcasecmp(v, known[i]) == 0) {
+			memcpy(m->language, known[i], 3);
+			return;
+		}
+	}
+	log_warn("%s:%zu: language \"%.40s\" is not one of sv, nb, en; ignored", path, line, v);
+	l->problems++;
+}
+
+/* The status cell: empty is active; an unknown value is reported and read
+ * as paused, so a typo never mails someone who may have asked not to be. */
+static enum member_status read_status(const char *path, size_t line, const char *v,
+				      struct member_list *l)
+{
+	for (int st = MEMBER_ACTIVE; st <= MEMBER_UNSUBSCRIBED; st++)
+		if (strcasecmp(v, member_status_name((enum member_status)st)) == 0)
+			return (enum member_status)st;
+	if (!*v)
+		return MEMBER_ACTIVE;
+	log_warn("%s:%zu: status \"%.40s\" is not active, paused or unsubscribed; "
+		 "read as paused", path, line, v);
+	l->problems++;
+	return MEMBER_PAUSED;
 }
 
 int members_load(const char *path, struct member_list *out, struct err *err)
@@ -293,7 +346,7 @@ int members_load(const char *path, struct member_list *out, struct err *err)
 	struct record r;
 	memset(&r, 0, sizeof r);
 	int rc = -1;
-	long ecol = -1, ncol = -1;
+	long ecol = -1, ncol = -1, lcol = -1, scol = -1;
 	struct seen seen = {NULL, 0, 0};
 
 	/* The header is the first non-blank record; the members follow. */
@@ -318,6 +371,10 @@ int members_load(const char *path, struct member_list *out, struct err *err)
 					ecol = (long)i;
 				else if (ncol < 0 && strcasecmp(h, "name") == 0)
 					ncol = (long)i;
+				else if (lcol < 0 && strcasecmp(h, "language") == 0)
+					lcol = (long)i;
+				else if (scol < 0 && strcasecmp(h, "status") == 0)
+					scol = (long)i;
 			}
 			if (ecol < 0) {
 				err_set(err, "%s:%zu: the header row has no \"email\" column", path, start);
@@ -325,38 +382,54 @@ int members_load(const char *path, struct member_list *out, struct err *err)
 			}
 			continue;
 		}
-		if (r.unterminated) {
-			log_warn("%s:%zu: a quoted field is not closed; row skipped", path, start);
-			out->skipped++;
-			continue;
-		}
-		if (r.has_nul) {
-			log_warn("%s:%zu: NUL byte in the row; row skipped", path, start);
-			out->skipped++;
-			continue;
-		}
+		out->rows++;
+		const char *why = r.unterminated ? "a quoted field is not closed"
+				  : r.has_nul    ? "NUL byte in the row"
+						 : NULL;
 		const char *email = (size_t)ecol < r.n ? trim(r.f[ecol]) : "";
 		const char *name = ncol >= 0 && (size_t)ncol < r.n ? trim(r.f[ncol]) : "";
-		if (!*email) {
+		const char *lang = lcol >= 0 && (size_t)lcol < r.n ? trim(r.f[lcol]) : "";
+		const char *status = scol >= 0 && (size_t)scol < r.n ? trim(r.f[scol]) : "";
+		if (why) {
+			log_warn("%s:%zu: %s; row skipped", path, start, why);
+		} else if (!*email) {
 			log_warn("%s:%zu: no email address; row skipped", path, start);
-			out->skipped++;
-			continue;
+			why = "";
+		} else if (!mail_address_valid(email)) {
+			log_warn("%s:%zu: \"%.100s\" is not a valid address; row skipped", path,
+				 start, email);
+			why = "";
 		}
-		if (!mail_address_valid(email)) {
-			log_warn("%s:%zu: \"%.100s\" is not a valid address; row skipped", path, start,
-				 email);
+		if (why) {
+			out->invalid++;
 			out->skipped++;
+			out->problems++;
 			continue;
 		}
 		if (list_push(out, email, name) != 0)
 			goto oom;
-		int s = seen_add(&seen, out->v[out->n - 1].email);
+		struct member *m = &out->v[out->n - 1];
+		m->line = start;
+		read_language(path, start, lang, m, out);
+		m->status = read_status(path, start, status, out);
+		size_t first;
+		int s = seen_add(&seen, out, out->n - 1, &first);
 		if (s < 0)
 			goto oom;
 		if (s == 1) {
-			log_warn("%s:%zu: %s is listed more than once; the first row is kept", path,
-				 start, email);
+			struct member *f = &out->v[first];
+			/* The first row is kept, but never made less restrictive:
+			 * "unsubscribed" on either row wins. */
+			int stricter = m->status > f->status;
+			log_warn("%s:%zu: %s is listed more than once (first on line %zu); the "
+				 "first row is kept%s%s",
+				 path, start, email, f->line, stricter ? " with status " : "",
+				 stricter ? member_status_name(m->status) : "");
+			if (stricter)
+				f->status = m->status;
+			out->duplicates++;
 			out->skipped++;
+			out->problems++;
 			out->n--;
 			free(out->v[out->n].email);
 			free(out->v[out->n].name);
@@ -385,4 +458,51 @@ void member_list_free(struct member_list *l)
 	}
 	free(l->v);
 	memset(l, 0, sizeof *l);
+}
+
+int members_filter_active(struct member_list *l, struct store *s, int record,
+			  struct member_filter_counts *c, struct err *err)
+{
+	memset(c, 0, sizeof *c);
+	/* Decide for every member first, so an error leaves l untouched. */
+	unsigned char *drop = calloc(l->n + 1, 1);
+	if (!drop)
+		return err_set(err, "filtering members: out of memory");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct member *m = &l->v[i];
+		if (m->status == MEMBER_PAUSED) {
+			drop[i] = 1;
+			c->paused++;
+		} else if (m->status == MEMBER_UNSUBSCRIBED) {
+			drop[i] = 1;
+			c->unsub_csv++;
+			if (record && s &&
+			    store_unsubscribe_add(s, m->email, "csv", time(NULL), err) < 0)
+				goto fail;
+		} else if (s) {
+			int u = store_unsubscribe_get(s, m->email, NULL, err);
+			if (u < 0)
+				goto fail;
+			if (u) {
+				drop[i] = 1;
+				c->unsub_store++;
+			}
+		}
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (drop[i]) {
+			free(l->v[i].email);
+			free(l->v[i].name);
+		} else {
+			l->v[k++] = l->v[i];
+		}
+	}
+	l->n = k;
+	free(drop);
+	return 0;
+fail:
+	free(drop);
+	memset(c, 0, sizeof *c);
+	return -1;
 }

@@ -59,6 +59,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE items ADD COLUMN enclosures TEXT;" /* JSON array of {url,type,length} */
 	"CREATE INDEX items_source_url ON items(source, url);"
 	"CREATE INDEX items_source_title ON items(source, title);",
+	/* 3: members who asked to get nothing (issue 7); address lower-cased
+	 * by the program, how = 'command' or 'csv'. */
+	"CREATE TABLE unsubscribes ("
+	" address TEXT PRIMARY KEY,"
+	" time INTEGER NOT NULL,"
+	" how TEXT NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -83,6 +89,13 @@ enum stmt_id {
 	ST_DELIVERY_GET,
 	ST_DELIVERY_SET,
 	ST_DELIVERY_COUNTS,
+	ST_DELIVERY_LIST,
+	ST_DIGEST_GET,
+	ST_DIGEST_NEWEST,
+	ST_UNSUB_ADD,
+	ST_UNSUB_REMOVE,
+	ST_UNSUB_GET,
+	ST_UNSUB_ALL,
 	ST_COUNT_
 };
 
@@ -144,6 +157,17 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			    " updated = excluded.updated",
 	[ST_DELIVERY_COUNTS] = "SELECT state, COUNT(*) FROM deliveries WHERE digest_id = ?1"
 			       " GROUP BY state",
+	[ST_DELIVERY_LIST] = "SELECT email, state, attempts, message_id, last_reply, updated"
+			     " FROM deliveries WHERE digest_id = ?1 ORDER BY email",
+	[ST_DIGEST_GET] = "SELECT id, period_start, period_end, created, completed, subject"
+			  " FROM digests WHERE id = ?1",
+	[ST_DIGEST_NEWEST] = "SELECT id, period_start, period_end, created, completed, subject"
+			     " FROM digests ORDER BY id DESC LIMIT 1",
+	[ST_UNSUB_ADD] = "INSERT INTO unsubscribes(address, time, how) VALUES(?1, ?2, ?3)"
+			 " ON CONFLICT(address) DO NOTHING",
+	[ST_UNSUB_REMOVE] = "DELETE FROM unsubscribes WHERE address = ?1",
+	[ST_UNSUB_GET] = "SELECT address, time, how FROM unsubscribes WHERE address = ?1",
+	[ST_UNSUB_ALL] = "SELECT address, time, how FROM unsubscribes ORDER BY address",
 };
 
 struct store {
@@ -916,4 +940,233 @@ int store_item_exists(struct store *s, const char *source, const char *key, stru
 	int r = one != NULL;
 	free(one);
 	return r;
+}
+
+int store_delivery_list(struct store *s, int64_t digest_id, struct delivery_row **out,
+			size_t *n, struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = stmt(s, ST_DELIVERY_LIST, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, digest_id);
+	size_t cap = 0;
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 32;
+			struct delivery_row *v = realloc(*out, cap * sizeof *v);
+			if (!v) {
+				ret = err_set(err, "%s: out of memory", s->path);
+				break;
+			}
+			*out = v;
+		}
+		struct delivery_row *d = &(*out)[*n];
+		memset(d, 0, sizeof *d);
+		const char *name = (const char *)sqlite3_column_text(q, 1);
+		int st = state_from_name(name);
+		if (st < 0) {
+			ret = err_set(err, "%s: digest %lld: unknown delivery state \"%s\"", s->path,
+				      (long long)digest_id, name ? name : "");
+			break;
+		}
+		d->state = (enum delivery_state)st;
+		d->attempts = sqlite3_column_int(q, 2);
+		d->updated = col_time(q, 5);
+		(*n)++; /* owned by the array from here, freed with it on error */
+		if (col_dup(q, 0, &d->email) || col_dup(q, 3, &d->message_id) ||
+		    col_dup(q, 4, &d->last_reply)) {
+			ret = err_set(err, "%s: out of memory", s->path);
+			break;
+		}
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_err(s, err, "listing deliveries");
+	done(q);
+	if (ret < 0) {
+		delivery_rows_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return ret;
+}
+
+void delivery_rows_free(struct delivery_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].email);
+		free(v[i].message_id);
+		free(v[i].last_reply);
+	}
+	free(v);
+}
+
+int store_digest_get(struct store *s, int64_t id, struct digest_row *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *q = stmt(s, id ? ST_DIGEST_GET : ST_DIGEST_NEWEST, err);
+	if (!q)
+		return -1;
+	if (id)
+		sqlite3_bind_int64(q, 1, id);
+	int ret = 0, rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(q, 0);
+		out->period_start = col_time(q, 1);
+		out->period_end = col_time(q, 2);
+		out->created = col_time(q, 3);
+		out->completed = col_time(q, 4);
+		if (col_dup(q, 5, &out->subject)) {
+			digest_row_free(out);
+			ret = err_set(err, "%s: reading a digest: out of memory", s->path);
+		} else {
+			ret = 1;
+		}
+	} else if (rc != SQLITE_DONE) {
+		ret = db_err(s, err, "reading a digest");
+	}
+	done(q);
+	return ret;
+}
+
+/* --- unsubscribes --- */
+
+/* ASCII lower case only: SQLite's lower() and the member list's duplicate
+ * check agree on that, and UTF-8 case folding is not ours to guess. */
+static char *lower_dup(const char *a)
+{
+	char *l = strdup(a);
+	for (char *p = l; p && *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return l;
+}
+
+void unsubscribe_free(struct unsubscribe *u)
+{
+	free(u->address);
+	free(u->how);
+	memset(u, 0, sizeof *u);
+}
+
+void unsubscribes_free(struct unsubscribe *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		unsubscribe_free(&v[i]);
+	free(v);
+}
+
+static int read_unsub(sqlite3_stmt *q, struct unsubscribe *u)
+{
+	memset(u, 0, sizeof *u);
+	u->time = col_time(q, 1);
+	if (col_dup(q, 0, &u->address) || col_dup(q, 2, &u->how)) {
+		unsubscribe_free(u);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs a one-address write (add or remove); returns the change count. */
+static int unsub_write(struct store *s, enum stmt_id id, const char *address, const char *how,
+		       time_t now, const char *what, struct err *err)
+{
+	char *addr = lower_dup(address);
+	if (!addr)
+		return err_set(err, "%s: out of memory", s->path);
+	sqlite3_stmt *q = stmt(s, id, err);
+	int ret = -1;
+	if (q) {
+		bind_text(q, 1, addr);
+		if (id == ST_UNSUB_ADD) {
+			sqlite3_bind_int64(q, 2, (sqlite3_int64)now);
+			bind_text(q, 3, how);
+		}
+		if (sqlite3_step(q) == SQLITE_DONE)
+			ret = sqlite3_changes(s->db) > 0;
+		else
+			db_err(s, err, what);
+		done(q);
+	}
+	free(addr);
+	return ret;
+}
+
+int store_unsubscribe_add(struct store *s, const char *address, const char *how, time_t now,
+			  struct err *err)
+{
+	return unsub_write(s, ST_UNSUB_ADD, address, how ? how : "command", now,
+			   "recording an unsubscribe", err);
+}
+
+int store_unsubscribe_remove(struct store *s, const char *address, struct err *err)
+{
+	return unsub_write(s, ST_UNSUB_REMOVE, address, NULL, 0, "removing an unsubscribe", err);
+}
+
+int store_unsubscribe_get(struct store *s, const char *address, struct unsubscribe *out,
+			  struct err *err)
+{
+	if (out)
+		memset(out, 0, sizeof *out);
+	char *addr = lower_dup(address);
+	if (!addr)
+		return err_set(err, "%s: out of memory", s->path);
+	sqlite3_stmt *q = stmt(s, ST_UNSUB_GET, err);
+	int ret = -1;
+	if (q) {
+		bind_text(q, 1, addr);
+		int rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			ret = 1;
+			if (out && read_unsub(q, out) < 0)
+				ret = err_set(err, "%s: out of memory", s->path);
+		} else if (rc == SQLITE_DONE) {
+			ret = 0;
+		} else {
+			db_err(s, err, "reading an unsubscribe");
+		}
+		done(q);
+	}
+	free(addr);
+	return ret;
+}
+
+int store_unsubscribes_all(struct store *s, struct unsubscribe **out, size_t *n,
+			   struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = stmt(s, ST_UNSUB_ALL, err);
+	if (!q)
+		return -1;
+	size_t cap = 0;
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 32;
+			struct unsubscribe *v = realloc(*out, cap * sizeof *v);
+			if (!v) {
+				ret = err_set(err, "%s: out of memory", s->path);
+				break;
+			}
+			*out = v;
+		}
+		if (read_unsub(q, &(*out)[*n]) < 0) {
+			ret = err_set(err, "%s: out of memory", s->path);
+			break;
+		}
+		(*n)++;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_err(s, err, "listing unsubscribes");
+	done(q);
+	if (ret < 0) {
+		unsubscribes_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return ret;
 }

@@ -101,4 +101,43 @@ int store_delivery_set(struct store *s, int64_t digest_id, const char *email,
 /* Counts of rows per state for one digest (index by enum delivery_state). */
 int store_delivery_counts(struct store *s, int64_t digest_id, int counts[5], struct err *err);
 
+/* One ledger row, for the chair's view of a delivery. */
+struct delivery_row {
+	char *email;
+	enum delivery_state state;
+	int attempts;
+	char *message_id;   /* NULL when none was recorded */
+	char *last_reply;   /* the server's last reply; NULL when none */
+	time_t updated;     /* the last attempt or change; 0 when unknown */
+};
+/* Every ledger row of one digest, by address. *out is NULL when none. */
+int store_delivery_list(struct store *s, int64_t digest_id, struct delivery_row **out,
+			size_t *n, struct err *err);
+void delivery_rows_free(struct delivery_row *v, size_t n);
+/* The digest with this id, or the newest one when id is 0, without its
+ * bodies (subject only). Returns 1 and fills out, 0 when there is none. */
+int store_digest_get(struct store *s, int64_t id, struct digest_row *out, struct err *err);
+
+/* --- unsubscribes: addresses that get nothing, whatever the CSV says --- */
+struct unsubscribe {
+	char *address;   /* ASCII lower-cased */
+	time_t time;
+	char *how;       /* "command" (bulletin members unsubscribe) or "csv" */
+};
+void unsubscribe_free(struct unsubscribe *u);
+/* Records address (lower-cased here). Returns 1 when added, 0 when it was
+ * already there (the first record is kept), -1 with err. */
+int store_unsubscribe_add(struct store *s, const char *address, const char *how, time_t now,
+			  struct err *err);
+/* Returns 1 when removed, 0 when it was not there, -1 with err. */
+int store_unsubscribe_remove(struct store *s, const char *address, struct err *err);
+/* Returns 1 and fills out (when non-NULL) if address is unsubscribed, 0
+ * when not, -1 with err. The comparison ignores ASCII case. */
+int store_unsubscribe_get(struct store *s, const char *address, struct unsubscribe *out,
+			  struct err *err);
+/* Every unsubscribe, by address. *out is NULL when none. */
+int store_unsubscribes_all(struct store *s, struct unsubscribe **out, size_t *n,
+			   struct err *err);
+void unsubscribes_free(struct unsubscribe *v, size_t n);
+
 #endif

@@ -48,6 +48,7 @@ int cmd_sources(struct app *a, int argc, char **argv);
 int cmd_run(struct app *a, int argc, char **argv);
 int cmd_archive(struct app *a, int argc, char **argv);
 int cmd_render(struct app *a, int argc, char **argv);
+int cmd_members(struct app *a, int argc, char **argv);
 
 /* The stages `run` chains; each returns 0 or an exit status. */
 int stage_fetch(struct app *a);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +36,27 @@ int stage_send(struct app *a, const char *dry_run_dir)
 		member_list_free(&ml);
 		return EXIT_CONFIG;
 	}
+	/* Paused and unsubscribed members get nothing; a real send also
+	 * records the CSV's unsubscribes so an older copy cannot undo them. */
+	struct member_filter_counts fc;
+	if (members_filter_active(&ml, a->store, !dry_run_dir, &fc, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		member_list_free(&ml);
+		return EXIT_IOERR;
+	}
+	if (!ml.n) {
+		/* Nothing is composed or marked done: the items wait for them. */
+		fprintf(stderr, "bulletin: %s: every member is paused or unsubscribed; "
+			"nothing sent\n", c->members_file);
+		member_list_free(&ml);
+		return 0;
+	}
+	if (fc.paused || fc.unsub_csv || fc.unsub_store)
+		log_info("%zu member%s left out: %zu paused, %zu unsubscribed in %s, "
+			 "%zu unsubscribed in the store",
+			 fc.paused + fc.unsub_csv + fc.unsub_store,
+			 fc.paused + fc.unsub_csv + fc.unsub_store == 1 ? "" : "s", fc.paused,
+			 fc.unsub_csv, c->members_file, fc.unsub_store);
 	if (dry_run_dir && mkdir(dry_run_dir, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "bulletin: %s: %s\n", dry_run_dir, strerror(errno));
 		member_list_free(&ml);
@@ -138,24 +160,172 @@ out:
 	return r;
 }
 
+/* ---- send --status: the chair's view of one digest's ledger ---- */
+
+static const char *when(time_t t, char *buf, size_t len)
+{
+	if (!t)
+		return "never";
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%MZ", &tm);
+	return buf;
+}
+
+/* The server's reply on one line: control bytes (a hostile server's CR/LF
+ * or escapes) become spaces, long replies are cut at a UTF-8 boundary. */
+static void print_reply(const char *r)
+{
+	if (!r || !*r) {
+		fputs("-", stdout);
+		return;
+	}
+	size_t n = strlen(r);
+	if (n > 200) {
+		n = 200;
+		while (n > 0 && ((unsigned char)r[n] & 0xC0) == 0x80)
+			n--;
+	}
+	for (size_t i = 0; i < n; i++)
+		putchar((unsigned char)r[i] < 0x20 || r[i] == 0x7f ? ' ' : r[i]);
+}
+
+/* Active members of the current list with no ledger row yet: for an
+ * unfinished digest they are still to be mailed (a run stopped before
+ * them). NULL list on any problem: the ledger alone is then shown. */
+static void unstarted(struct app *a, const struct delivery_row *v, size_t n,
+		      struct member_list *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!a->cfg.members_file)
+		return;
+	enum log_level lv = log_get_level();
+	log_set_level(LOG_LVL_ERROR); /* the list's own problems are members check's */
+	struct err err;
+	struct member_filter_counts fc;
+	int rc = members_load(a->cfg.members_file, out, &err);
+	if (rc == 0 && members_filter_active(out, a->store, 0, &fc, &err) < 0) {
+		member_list_free(out);
+		rc = -1;
+	}
+	log_set_level(lv);
+	if (rc < 0) {
+		log_warn("%s", err.msg);
+		return;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		int found = 0;
+		for (size_t j = 0; j < n && !found; j++)
+			found = !strcasecmp(v[j].email, out->v[i].email);
+		if (found) {
+			free(out->v[i].email);
+			free(out->v[i].name);
+		} else {
+			out->v[k++] = out->v[i];
+		}
+	}
+	out->n = k;
+}
+
+static int send_status(struct app *a, int64_t id)
+{
+	int r = app_store(a);
+	if (r)
+		return r;
+	struct err err;
+	struct digest_row d;
+	int have = store_digest_get(a->store, id, &d, &err);
+	if (have < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_IOERR;
+	}
+	if (!have) {
+		if (id)
+			fprintf(stderr, "bulletin: no digest with id %lld\n", (long long)id);
+		else
+			fprintf(stderr, "bulletin: no digest has been composed yet\n");
+		return EXIT_NOINPUT;
+	}
+	struct delivery_row *v;
+	size_t n;
+	if (store_delivery_list(a->store, d.id, &v, &n, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		digest_row_free(&d);
+		return EXIT_IOERR;
+	}
+	struct member_list todo = {0};
+	if (!d.completed)
+		unstarted(a, v, n, &todo);
+	size_t counts[5] = {0};
+	for (size_t i = 0; i < n; i++)
+		counts[v[i].state]++;
+	char t1[32], t2[32];
+	printf("digest %lld \"%s\", composed %s, %s %s\n", (long long)d.id,
+	       d.subject ? d.subject : "", when(d.created, t1, sizeof t1),
+	       d.completed ? "delivery completed" : "delivery unfinished",
+	       d.completed ? when(d.completed, t2, sizeof t2) : "");
+	printf("  %-26s %zu\n", "queued (to retry)", counts[DELIVERY_QUEUED]);
+	printf("  %-26s %zu\n", "sending (in doubt)", counts[DELIVERY_SENDING]);
+	printf("  %-26s %zu\n", "sent", counts[DELIVERY_SENT]);
+	printf("  %-26s %zu\n", "failed", counts[DELIVERY_FAILED]);
+	if (!d.completed)
+		printf("  %-26s %zu\n", "not started", todo.n);
+	size_t bad = n - counts[DELIVERY_SENT] + todo.n;
+	if (bad) {
+		printf("\n%-32s %-9s %8s  %-17s  %s\n", "MEMBER", "STATE", "ATTEMPTS",
+		       "LAST ATTEMPT", "LAST REPLY");
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].state == DELIVERY_SENT)
+				continue;
+			printf("%-32s %-9s %8d  %-17s  ", v[i].email,
+			       v[i].state == DELIVERY_SENDING ? "in doubt"
+							      : delivery_state_name(v[i].state),
+			       v[i].attempts, when(v[i].updated, t1, sizeof t1));
+			print_reply(v[i].last_reply);
+			putchar('\n');
+		}
+		for (size_t i = 0; i < todo.n; i++)
+			printf("%-32s %-9s %8d  %-17s  -\n", todo.v[i].email, "unsent", 0, "never");
+	}
+	member_list_free(&todo);
+	delivery_rows_free(v, n);
+	digest_row_free(&d);
+	return bad ? EXIT_FAILURE_ : 0;
+}
+
 int cmd_send(struct app *a, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: bulletin send [--dry-run DIR]\n"
+		"       bulletin send --status [ID]\n"
 		"\nMails the current digest to every member not yet mailed it. A digest\n"
 		"whose delivery was interrupted is resumed, never composed again.\n"
-		"--dry-run DIR writes one .eml per member into DIR instead.\n";
+		"Paused and unsubscribed members get nothing.\n"
+		"--dry-run DIR writes one .eml per member into DIR instead.\n"
+		"--status shows the newest digest's delivery (or digest ID's): counts\n"
+		"per state and every member not sent, with attempts, the last attempt\n"
+		"and the server's last reply. Exit 0 when every member is sent.\n";
 	static const struct option opts[] = {
 		{"dry-run", required_argument, NULL, 'n'},
+		{"status", optional_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = NULL;
+	const char *dir = NULL, *status_id = NULL;
+	int status = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
 		if (c == 'n')
 			dir = optarg;
-		else if (c == 'h') {
+		else if (c == 's') {
+			status = 1;
+			/* "--status ID" as well as "--status=ID" */
+			if (optarg)
+				status_id = optarg;
+			else if (optind < argc && argv[optind][0] != '-')
+				status_id = argv[optind++];
+		} else if (c == 'h') {
 			fputs(usage, stdout);
 			return 0;
 		} else {
@@ -163,9 +333,22 @@ int cmd_send(struct app *a, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (status && dir)) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
+	}
+	if (status) {
+		long long id = 0;
+		if (status_id) {
+			char *end;
+			id = strtoll(status_id, &end, 10);
+			if (*end || end == status_id || id <= 0) {
+				fprintf(stderr, "bulletin send: --status wants a digest id, "
+						"not \"%.40s\"\n", status_id);
+				return EXIT_USAGE;
+			}
+		}
+		return send_status(a, (int64_t)id);
 	}
 	return stage_send(a, dir);
 }

@@ -25,6 +25,10 @@ static const char usage[] =
 	"  digest [--format md|html|text|json]\n"
 	"                             compose the current period's digest; print it\n"
 	"  send [--dry-run DIR]       mail the digest to every member (or write .eml files)\n"
+	"  send --status [ID]         the newest digest's delivery: who is not sent, and why\n"
+	"  members check [FILE]       check the member list: counts and every problem\n"
+	"  members unsubscribe|resubscribe ADDRESS\n"
+	"                             record or remove an unsubscribe in the store\n"
 	"  archive [--dir DIR]        rebuild the archive's index.html and feed.atom\n"
 	"  render TEMPLATE [--data FILE.json|-] [--partials DIR] [--no-escape]\n"
 	"                             render one Mustache template with JSON data\n"
@@ -71,6 +75,7 @@ int main(int argc, char **argv)
 		{"run", cmd_run},       {"fetch", cmd_fetch}, {"parse", cmd_parse},
 		{"rules", cmd_rules},   {"digest", cmd_digest}, {"send", cmd_send},
 		{"sources", cmd_sources}, {"archive", cmd_archive}, {"render", cmd_render},
+		{"members", cmd_members},
 	};
 	const char *verb = argv[optind];
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {

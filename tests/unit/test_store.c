@@ -52,11 +52,11 @@ static void test_open_twice_is_idempotent(void **state)
 {
 	struct fx *f = *state;
 	struct err e = {{0}};
-	assert_int_equal(store_schema_version(f->s), 2);
+	assert_int_equal(store_schema_version(f->s), 3);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 2);
+	assert_int_equal(store_schema_version(f->s), 3);
 
 	/* The pragmas and tables really are in the file. */
 	sqlite3 *db;
@@ -97,6 +97,7 @@ static void test_migrates_version_1(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+				      "DROP TABLE unsubscribes;"
 				      "DROP INDEX items_source_url; DROP INDEX items_source_title;"
 				      "ALTER TABLE items DROP COLUMN enclosures;"
 				      "ALTER TABLE sources DROP COLUMN key_mode;"
@@ -105,7 +106,8 @@ static void test_migrates_version_1(void **state)
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 2);
+	assert_int_equal(store_schema_version(f->s), 3);
+	assert_int_equal(store_unsubscribe_get(f->s, "a@example.se", NULL, &e), 0);
 	char *key;
 	assert_int_equal(store_item_key_by_url(f->s, "s", "https://e.se/1", &key, &e), 0);
 	assert_string_equal(key, "k");
@@ -538,6 +540,160 @@ static void test_transactions(void **state)
 	assert_int_equal(store_rollback(f->s), 0); /* nothing open: harmless */
 }
 
+/* A version 2 file (before unsubscribes) gets the table and keeps its
+ * ledger. */
+static void test_migrates_version_2(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	struct digest_row d = {.period_start = 1, .period_end = 2, .created = 3};
+	assert_int_equal(store_digest_insert(f->s, &d, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d.id, "x@example.se", DELIVERY_SENT, NULL, NULL,
+					    5, &e), 0);
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE unsubscribes; PRAGMA user_version = 2;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &f->s, &e), 0);
+	assert_int_equal(store_schema_version(f->s), 3);
+	assert_int_equal(store_unsubscribe_add(f->s, "x@example.se", "command", 9, &e), 1);
+	enum delivery_state st;
+	assert_int_equal(store_delivery_get(f->s, d.id, "x@example.se", &st, &e), 0);
+	assert_int_equal(st, DELIVERY_SENT);
+}
+
+static void test_unsubscribes(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	struct unsubscribe u;
+	assert_int_equal(store_unsubscribe_get(f->s, "Åsa.Lindström@Example.se", &u, &e), 0);
+	assert_null(u.address);
+	/* Stored ASCII lower-cased; found whatever the case. */
+	assert_int_equal(store_unsubscribe_add(f->s, "Åsa.Lindström@Example.SE", "command", 100,
+					       &e), 1);
+	assert_int_equal(store_unsubscribe_get(f->s, "Åsa.Lindström@example.se", &u, &e), 1);
+	assert_string_equal(u.address, "Åsa.lindström@example.se");
+	assert_int_equal(u.time, 100);
+	assert_string_equal(u.how, "command");
+	unsubscribe_free(&u);
+	/* Idempotent: the first record (time, how) stays. */
+	assert_int_equal(store_unsubscribe_add(f->s, "ÅSA.LINDSTRöM@EXAMPLE.SE", "csv", 200, &e),
+			 0);
+	assert_int_equal(store_unsubscribe_get(f->s, "Åsa.lindström@example.se", &u, &e), 1);
+	assert_int_equal(u.time, 100);
+	assert_string_equal(u.how, "command");
+	unsubscribe_free(&u);
+	/* Only ASCII is folded: å and Å are different addresses here. */
+	assert_int_equal(store_unsubscribe_get(f->s, "åsa.lindström@example.se", &u, &e), 0);
+	assert_int_equal(store_unsubscribe_add(f->s, "åsa.lindström@example.se", "csv", 200, &e),
+			 1);
+	assert_int_equal(store_unsubscribe_add(f->s, "oystein@example.no", "csv", 150, &e), 1);
+
+	struct unsubscribe *v;
+	size_t n;
+	assert_int_equal(store_unsubscribes_all(f->s, &v, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].address, "oystein@example.no");
+	assert_string_equal(v[0].how, "csv");
+	assert_int_equal(v[0].time, 150);
+	assert_string_equal(v[1].address, "Åsa.lindström@example.se");
+	assert_int_equal(v[1].time, 100);
+	assert_string_equal(v[1].how, "command");
+	assert_string_equal(v[2].address, "åsa.lindström@example.se");
+	unsubscribes_free(v, n);
+
+	assert_int_equal(store_unsubscribe_remove(f->s, "OYSTEIN@example.no", &e), 1);
+	assert_int_equal(store_unsubscribe_remove(f->s, "oystein@example.no", &e), 0);
+	assert_int_equal(store_unsubscribe_get(f->s, "oystein@example.no", NULL, &e), 0);
+	assert_int_equal(store_unsubscribes_all(f->s, &v, &n, &e), 0);
+	assert_int_equal(n, 2);
+	unsubscribes_free(v, n);
+}
+
+/* The chair's view: every ledger row with attempts, time and reply, and
+ * the newest digest or one by id. */
+static void test_delivery_list(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	struct digest_row got;
+	assert_int_equal(store_digest_get(f->s, 0, &got, &e), 0);
+	struct digest_row d1 = {.period_start = 1, .period_end = 2, .created = 3,
+				.subject = (char *)"Primärvårdsnytt v1"};
+	struct digest_row d2 = {.period_start = 2, .period_end = 4, .created = 5, .completed = 6,
+				.subject = (char *)"Primärvårdsnytt v2"};
+	assert_int_equal(store_digest_insert(f->s, &d1, &e), 0);
+	assert_int_equal(store_digest_insert(f->s, &d2, &e), 0);
+	assert_int_equal(store_digest_get(f->s, 0, &got, &e), 1);
+	assert_int_equal(got.id, d2.id);
+	assert_int_equal(got.completed, 6);
+	assert_string_equal(got.subject, "Primärvårdsnytt v2");
+	assert_null(got.html);
+	digest_row_free(&got);
+	assert_int_equal(store_digest_get(f->s, d1.id, &got, &e), 1);
+	assert_int_equal(got.id, d1.id);
+	assert_int_equal(got.completed, 0);
+	assert_string_equal(got.subject, "Primärvårdsnytt v1");
+	digest_row_free(&got);
+	assert_int_equal(store_digest_get(f->s, d2.id + 10, &got, &e), 0);
+
+	struct delivery_row *v;
+	size_t n;
+	assert_int_equal(store_delivery_list(f->s, d1.id, &v, &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_null(v);
+	const char *b = "bjørn@example.no", *a = "åsa@example.se", *c = "c@example.dk";
+	assert_int_equal(store_delivery_set(f->s, d1.id, b, DELIVERY_SENDING, "m-b", NULL, 10, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d1.id, b, DELIVERY_QUEUED, NULL,
+					    "451 4.3.0 try again later", 11, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d1.id, b, DELIVERY_SENDING, NULL, NULL, 20, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d1.id, b, DELIVERY_FAILED, NULL,
+					    "550 5.1.1 no such user", 21, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d1.id, a, DELIVERY_SENDING, "m-a", NULL, 12, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d1.id, c, DELIVERY_SENDING, "m-c", NULL, 13, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d1.id, c, DELIVERY_SENT, NULL, "250 ok", 14, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d2.id, a, DELIVERY_SENT, NULL, NULL, 30, &e), 0);
+
+	assert_int_equal(store_delivery_list(f->s, d1.id, &v, &n, &e), 0);
+	assert_int_equal(n, 3);
+	/* by address (bytewise: ASCII before UTF-8) */
+	assert_string_equal(v[0].email, b);
+	assert_int_equal(v[0].state, DELIVERY_FAILED);
+	assert_int_equal(v[0].attempts, 2);
+	assert_int_equal(v[0].updated, 21);
+	assert_string_equal(v[0].message_id, "m-b");
+	assert_string_equal(v[0].last_reply, "550 5.1.1 no such user");
+	assert_string_equal(v[1].email, c);
+	assert_int_equal(v[1].state, DELIVERY_SENT);
+	assert_int_equal(v[1].attempts, 1);
+	assert_string_equal(v[2].email, a);
+	assert_int_equal(v[2].state, DELIVERY_SENDING); /* in doubt */
+	assert_int_equal(v[2].attempts, 1);
+	assert_int_equal(v[2].updated, 12);
+	assert_null(v[2].last_reply);
+	delivery_rows_free(v, n);
+	assert_int_equal(store_delivery_list(f->s, d2.id, &v, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].attempts, 0);
+	delivery_rows_free(v, n);
+
+	/* A damaged state is an error naming it, not a silent "none". */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE deliveries SET state = 'lost' WHERE email = 'c@example.dk'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_delivery_list(f->s, d1.id, &v, &n, &e), -1);
+	assert_null(v);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(e.msg, "lost"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +710,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_digests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliveries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_version_2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsubscribes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_list, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

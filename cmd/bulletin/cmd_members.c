@@ -1,0 +1,205 @@
+/* bulletin members: check the member list, and record or remove
+ * unsubscribes in the store. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "members.h"
+#include "timefmt.h"
+
+static const char usage[] =
+	"usage: bulletin members check [FILE]\n"
+	"       bulletin members unsubscribe ADDRESS\n"
+	"       bulletin members resubscribe ADDRESS\n"
+	"\n"
+	"check reads the member list (FILE, else [members] file) and the store's\n"
+	"unsubscribes when the store exists, prints the counts and reports every\n"
+	"problem with file:line on stderr. It sends nothing. Exit 0: no problems;\n"
+	"1: rows were skipped or values ignored; 78: the file cannot be used.\n"
+	"\n"
+	"unsubscribe records ADDRESS in the store: it gets no digest from then on,\n"
+	"whatever the member list says. resubscribe removes that record.\n";
+
+/* Warnings name the rows; check exists to show them, even under -q. */
+static void show_warnings(void)
+{
+	if (log_get_level() < LOG_LVL_WARN)
+		log_set_level(LOG_LVL_WARN);
+}
+
+static int members_check(struct app *a, const char *file)
+{
+	int r;
+	struct err err;
+	if (!file) {
+		if ((r = app_config(a)))
+			return r;
+		file = a->cfg.members_file;
+		if (!file) {
+			fprintf(stderr, "bulletin: %s: set file in [members]\n", a->cfg.path);
+			return EXIT_CONFIG;
+		}
+	} else {
+		/* A FILE alone may be checked before there is a configuration;
+		 * with one, its store's unsubscribes count too. */
+		char *p = config_find(a->config_arg, &err);
+		if (p) {
+			free(p);
+			if ((r = app_config(a)))
+				return r;
+		} else if (a->config_arg) {
+			fprintf(stderr, "bulletin: %s\n", err.msg);
+			return EXIT_CONFIG;
+		}
+	}
+	show_warnings();
+	struct member_list ml;
+	if (members_load(file, &ml, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_CONFIG;
+	}
+	size_t valid = ml.n, recorded = 0;
+	struct member_filter_counts fc;
+	struct store *s = NULL;
+	/* Only an existing store: checking must not create one. */
+	if (a->cfg_loaded && a->cfg.store_path && access(a->cfg.store_path, F_OK) == 0) {
+		if ((r = app_store(a))) {
+			member_list_free(&ml);
+			return r;
+		}
+		s = a->store;
+		struct unsubscribe *v;
+		if (store_unsubscribes_all(s, &v, &recorded, &err) < 0) {
+			fprintf(stderr, "bulletin: %s\n", err.msg);
+			member_list_free(&ml);
+			return EXIT_IOERR;
+		}
+		unsubscribes_free(v, recorded);
+	}
+	if (members_filter_active(&ml, s, 0, &fc, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		member_list_free(&ml);
+		return EXIT_IOERR;
+	}
+	printf("%s\n", file);
+	printf("  %-28s %zu\n", "rows", ml.rows);
+	printf("  %-28s %zu\n", "valid", valid);
+	printf("  %-28s %zu\n", "active (will be mailed)", ml.n);
+	printf("  %-28s %zu\n", "paused", fc.paused);
+	printf("  %-28s %zu\n", "unsubscribed in the CSV", fc.unsub_csv);
+	if (s)
+		printf("  %-28s %zu (of %zu recorded)\n", "unsubscribed in the store",
+		       fc.unsub_store, recorded);
+	else
+		printf("  %-28s -   (no store yet)\n", "unsubscribed in the store");
+	printf("  %-28s %zu\n", "duplicates merged", ml.duplicates);
+	printf("  %-28s %zu\n", "invalid, skipped", ml.invalid);
+	if (ml.problems)
+		printf("%zu problem%s, each named with file:line on stderr.\n", ml.problems,
+		       ml.problems == 1 ? "" : "s");
+	r = ml.problems ? EXIT_FAILURE_ : 0;
+	if (!valid) {
+		fprintf(stderr, "bulletin: %s: no members with a valid address\n", file);
+		r = EXIT_CONFIG;
+	}
+	member_list_free(&ml);
+	return r;
+}
+
+static int check_address(const char *addr)
+{
+	if (mail_address_valid(addr))
+		return 0;
+	/* %.100s and no raw control bytes: the argument may be anything. */
+	fputs("bulletin: \"", stderr);
+	for (const char *p = addr; *p && p - addr < 100; p++)
+		fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+	fputs("\" is not a valid address\n", stderr);
+	return EXIT_DATAERR;
+}
+
+static int members_unsubscribe(struct app *a, const char *addr)
+{
+	int r;
+	struct err err;
+	if ((r = check_address(addr)) || (r = app_store(a)))
+		return r;
+	int added = store_unsubscribe_add(a->store, addr, "command", time(NULL), &err);
+	struct unsubscribe u = {0};
+	if (added == 0 && store_unsubscribe_get(a->store, addr, &u, &err) < 0)
+		added = -1;
+	if (added < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_IOERR;
+	}
+	if (added) {
+		printf("%s: unsubscribed; no more digests from the next send on\n", addr);
+	} else {
+		char ts[RFC3339_LEN];
+		printf("%s: already unsubscribed since %s (%s)\n", addr,
+		       time_format_rfc3339(u.time, ts),
+		       u.how && !strcmp(u.how, "csv") ? "from the member list" : "by command");
+	}
+	unsubscribe_free(&u);
+	return 0;
+}
+
+/* After a resubscribe: the CSV may still keep the member out. */
+static void note_csv_status(struct app *a, const char *addr)
+{
+	if (!a->cfg.members_file)
+		return;
+	enum log_level lv = log_get_level();
+	log_set_level(LOG_LVL_ERROR); /* other rows' problems are check's business */
+	struct member_list ml;
+	struct err err;
+	int rc = members_load(a->cfg.members_file, &ml, &err);
+	log_set_level(lv);
+	if (rc < 0)
+		return;
+	for (size_t i = 0; i < ml.n; i++) {
+		if (strcasecmp(ml.v[i].email, addr) || ml.v[i].status == MEMBER_ACTIVE)
+			continue;
+		printf("note: %s:%zu still says status %s; change it there too\n",
+		       a->cfg.members_file, ml.v[i].line, member_status_name(ml.v[i].status));
+	}
+	member_list_free(&ml);
+}
+
+static int members_resubscribe(struct app *a, const char *addr)
+{
+	int r;
+	struct err err;
+	if ((r = check_address(addr)) || (r = app_store(a)))
+		return r;
+	int removed = store_unsubscribe_remove(a->store, addr, &err);
+	if (removed < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_IOERR;
+	}
+	printf(removed ? "%s: resubscribed\n" : "%s: was not unsubscribed in the store\n", addr);
+	note_csv_status(a, addr);
+	return 0;
+}
+
+int cmd_members(struct app *a, int argc, char **argv)
+{
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "check"))
+		return members_check(a, NULL);
+	if (argc == 3 && !strcmp(argv[1], "check"))
+		return members_check(a, argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "unsubscribe"))
+		return members_unsubscribe(a, argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "resubscribe"))
+		return members_resubscribe(a, argv[2]);
+	fputs(usage, stderr);
+	return EXIT_USAGE;
+}
