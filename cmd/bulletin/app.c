@@ -168,8 +168,15 @@ int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row,
 	struct digest_parts parts = {0};
 	r = EXIT_SOFTWARE;
 	start = since;
-	if ((!since && store_digest_last_end(a->store, &start, &err) < 0) ||
-	    store_items_between(a->store, start, now + 1, &items, &err) < 0) {
+	if (!since && store_digest_last_end(a->store, &start, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		goto out;
+	}
+	/* Items found in the second the last digest was composed carry its
+	 * period's end (see cmd_fetch.c): this period must reach past it. */
+	if (now < start)
+		now = start;
+	if (store_items_between(a->store, start, now + 1, &items, &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		goto out;
 	}

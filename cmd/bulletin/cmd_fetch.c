@@ -63,7 +63,23 @@ static int store_document(struct app *a, const struct source *src, const struct 
 	}
 	if (idr.switched)
 		log_warn("source %s (%s): %s", src->name, src->url, idr.note);
-	time_t now = time(NULL);
+	/* Periods end one second after their digest was composed: an item
+	 * found in that same second (a second run right after the first) would
+	 * fall inside a period already composed and never be mailed. It is
+	 * stamped with the period's end instead, so the next digest has it. */
+	time_t now = time(NULL), end = 0;
+	struct digest_row open = {0};
+	int have = store_digest_last_end(a->store, &end, err) < 0
+			   ? -1 : store_digest_unfinished(a->store, &open, err);
+	if (have < 0) {
+		item_list_free(&items);
+		return -1;
+	}
+	if (have && open.period_end > end)
+		end = open.period_end;
+	digest_row_free(&open);
+	if (end > now)
+		now = end;
 	for (size_t i = 0; i < items.n; i++) {
 		int is_new = 0;
 		if (store_item_upsert(a->store, &items.v[i], now, &is_new, err) < 0) {
