@@ -266,6 +266,16 @@ static int main_handler(void *user, const char *section, const char *name, const
 		return set_str(&c->smtp_password_env, v);
 	if (KEY("mail", "timeout"))
 		return set_long(p, &c->smtp_timeout, name, v, 1, 3600);
+	if (KEY("mail", "ca_file"))
+		return set_path(p, &c->smtp_ca_file, v);
+	if (KEY("mail", "rate"))
+		return set_long(p, &c->mail_rate, name, v, 0, 1000000);
+	if (KEY("mail", "per_connection"))
+		return set_long(p, &c->mail_per_connection, name, v, 0, 1000000);
+	if (KEY("mail", "retries"))
+		return set_long(p, &c->mail_retries, name, v, 0, 10);
+	if (KEY("mail", "retry_wait"))
+		return set_long(p, &c->mail_retry_wait, name, v, 0, 300);
 	if (KEY("mail", "list_id"))
 		return set_str(&c->list_id, v);
 	if (KEY("mail", "unsubscribe")) {
@@ -389,6 +399,8 @@ int config_load(struct config *c, const char *path, struct err *err)
 	c->html_budget = 100000;
 	c->retries = -1;
 	c->flag_after = 3;
+	c->mail_retries = 2;
+	c->mail_retry_wait = 2;
 	struct parse p = {.c = c, .err = err};
 	if (!(c->path = strdup(path)))
 		return err_set(err, "out of memory");
@@ -455,7 +467,8 @@ void config_free(struct config *c)
 			 &c->templates_dir, &c->archive_dir, &c->association, &c->from_name,
 			 &c->from_address, &c->reply_to, &c->smtp_url, &c->smtp_user,
 			 &c->smtp_password_file, &c->smtp_password_env, &c->list_id,
-			 &c->unsubscribe, &c->members_file, &c->archive_url, &c->chair};
+			 &c->unsubscribe, &c->members_file, &c->archive_url, &c->chair,
+			 &c->smtp_ca_file};
 	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
 		free(*strs[i]);
 	free_list(c->source_files, c->nsource_files);

@@ -58,6 +58,11 @@ struct config {
 	int starttls, verify_tls;
 	char *smtp_user, *smtp_password_file, *smtp_password_env;
 	long smtp_timeout;
+	char *smtp_ca_file;   /* extra CA bundle (a private relay's certificate); NULL: system CAs */
+	long mail_rate;       /* messages per minute; 0 = unlimited */
+	long mail_per_connection; /* messages before reconnecting; 0 = unlimited */
+	long mail_retries;    /* tries after a 4xx or a lost connection, in the same run */
+	long mail_retry_wait; /* seconds before the first retry; doubles each time */
 	char *list_id, *unsubscribe;
 	/* [members] */
 	char *members_file;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -23,6 +24,40 @@ void deliver_message_id(const struct digest_row *d, const char *email, const cha
 	const char *at = from ? strrchr(from, '@') : NULL;
 	snprintf(out, outlen, "bulletin.%lld.%lld.%016llx@%s", (long long)d->id,
 		 (long long)d->created, h, at && at[1] ? at + 1 : "localhost");
+}
+
+double deliver_pace_wait(struct deliver_pace *p, double now)
+{
+	if (p->rate <= 0)
+		return 0;
+	double interval = 60.0 / (double)p->rate;
+	double start = p->next > now ? p->next : now;
+	p->next = start + interval;
+	return start - now;
+}
+
+long deliver_backoff_ms(long first_ms, int n)
+{
+	long w = first_ms > 0 ? first_ms : 0;
+	for (int i = 1; i < n && w < 60000; i++)
+		w *= 2;
+	return w < 60000 ? w : 60000;
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double sec)
+{
+	if (sec <= 0)
+		return;
+	struct timespec ts = {(time_t)sec, (long)((sec - (double)(time_t)sec) * 1e9)};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 static int write_eml(const char *dir, size_t n, const char *email, const struct buf *msg,
@@ -53,6 +88,7 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 	memset(st, 0, sizeof *st);
 	struct smtp_session *sess = NULL;
 	struct buf msg = BUF_INIT;
+	struct deliver_pace pace = {o->rate, 0};
 	int rc = 0;
 	for (size_t i = 0; i < ml->n; i++) {
 		const struct member *m = &ml->v[i];
@@ -106,15 +142,41 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 			rc = -1;
 			break;
 		}
-		/* The ledger row goes to "sending" before the first byte leaves,
-		 * so a crash can never make a sent message look unsent. */
-		if (store_delivery_set(s, d->id, m->email, DELIVERY_SENDING, mid, NULL, time(NULL),
-				       err) < 0) {
-			rc = -1;
-			break;
+		enum smtp_result r = SMTP_TEMPFAIL;
+		for (int t = 0; t <= o->retries || t == 0; t++) {
+			if (t > 0) {
+				long ms = deliver_backoff_ms(o->retry_wait_ms, t);
+				log_info("%s: %s; try %d of %d in %ld ms", m->email, reply, t + 1,
+					 o->retries + 1, ms);
+				sleep_s((double)ms / 1000.0);
+			}
+			double w = deliver_pace_wait(&pace, now_mono());
+			if (w > 0) {
+				log_debug("rate %ld a minute: waiting %.0f ms", o->rate, w * 1000);
+				sleep_s(w);
+			}
+			/* The ledger row goes to "sending" before the first byte
+			 * leaves, so a crash can never make a sent message look
+			 * unsent. */
+			if (store_delivery_set(s, d->id, m->email, DELIVERY_SENDING, mid, NULL,
+					       time(NULL), err) < 0) {
+				rc = -1;
+				break;
+			}
+			r = smtp_send(sess, o->from_address, m->email, msg.data, msg.len, reply,
+				      sizeof reply);
+			if (r != SMTP_TEMPFAIL || t >= o->retries)
+				break;
+			/* Known not delivered: back to queued while we wait, so
+			 * that a crash now leaves nothing in doubt. */
+			if (store_delivery_set(s, d->id, m->email, DELIVERY_QUEUED, mid, reply,
+					       time(NULL), err) < 0) {
+				rc = -1;
+				break;
+			}
 		}
-		enum smtp_result r = smtp_send(sess, o->from_address, m->email, msg.data, msg.len,
-					       reply, sizeof reply);
+		if (rc < 0)
+			break;
 		enum delivery_state ns = r == SMTP_SENT       ? DELIVERY_SENT
 					 : r == SMTP_PERMFAIL ? DELIVERY_FAILED
 							      : DELIVERY_QUEUED;
@@ -129,6 +191,15 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 			log_error("%s: refused by the mail server: %s", m->email, reply);
 		} else if (r == SMTP_TEMPFAIL) {
 			st->deferred++;
+			const char *cmd = smtp_last_command(sess);
+			if (strcmp(cmd, "RCPT") && strcmp(cmd, "DATA")) {
+				/* Not this member's problem: the server is down or
+				 * refusing sessions. The rest wait for the next run. */
+				rc = err_set(err, "mail server %s: %s; %s and the members after "
+						  "it stay queued for the next run",
+					     o->smtp->url, reply, m->email);
+				break;
+			}
 			log_warn("%s: deferred, will retry on the next run: %s", m->email, reply);
 		} else {
 			st->deferred++;
@@ -136,6 +207,8 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 			break;
 		}
 	}
+	if (sess)
+		log_info("%d sent over %ld SMTP connections", st->sent, smtp_connections(sess));
 	if (sess)
 		smtp_close(sess);
 	buf_free(&msg);

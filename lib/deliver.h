@@ -13,6 +13,12 @@ struct deliver_opts {
 	const char *from_name, *from_address, *reply_to;
 	const char *list_id, *unsubscribe;
 	const struct smtp_opts *smtp;
+	/* A 4xx or a lost connection is tried again retries times in this run,
+	 * after retry_wait_ms, then twice that, ... (each at most 60 s); then
+	 * the member stays queued for the next run. */
+	int retries;
+	long retry_wait_ms;
+	long rate;                /* messages per minute; 0 = as fast as the server takes them */
 	const char *dry_run_dir;  /* write DIR/NNNN-member.eml instead; no ledger */
 	int resend_in_doubt;      /* resend members left "sending" by a crash */
 	/* The chair's copy: this address gets chair_text/chair_html (the
@@ -30,6 +36,18 @@ struct deliver_stats {
  * the run cannot go on (SMTP setup, AUTH, the store). */
 int deliver_digest(struct store *s, const struct digest_row *d, const struct member_list *ml,
 		   const struct deliver_opts *o, struct deliver_stats *st, struct err *err);
+
+/* Pacing for a rate of messages per minute: how long to wait (seconds)
+ * before a message starting at now (a monotonic clock), so that starts are
+ * at least 60/rate apart. Start from {rate, 0}. */
+struct deliver_pace {
+	long rate;
+	double next; /* earliest start of the next message; 0 before the first */
+};
+double deliver_pace_wait(struct deliver_pace *p, double now);
+/* The wait before retry number n (1, 2, ...): first_ms doubled n-1 times,
+ * at most 60 s. */
+long deliver_backoff_ms(long first_ms, int n);
 
 /* The deterministic Message-ID of a digest for a member (no <>). */
 void deliver_message_id(const struct digest_row *d, const char *email, const char *from_address,

@@ -126,11 +126,15 @@ int stage_send(struct app *a, const char *dry_run_dir)
 	}
 	struct smtp_opts so = {.url = c->smtp_url, .starttls = c->starttls,
 			       .verify_tls = c->verify_tls, .username = c->smtp_user,
-			       .password = password, .timeout = c->smtp_timeout};
+			       .password = password, .timeout = c->smtp_timeout,
+			       .ca_file = c->smtp_ca_file,
+			       .per_connection = c->mail_per_connection};
 	struct deliver_opts o = {.from_name = c->from_name, .from_address = c->from_address,
 				 .reply_to = c->reply_to, .list_id = c->list_id,
 				 .unsubscribe = c->unsubscribe, .smtp = &so,
 				 .dry_run_dir = dry_run_dir, .chair_email = c->chair,
+				 .retries = (int)c->mail_retries,
+				 .retry_wait_ms = c->mail_retry_wait * 1000, .rate = c->mail_rate,
 				 .chair_text = chair.text, .chair_html = chair.html};
 	struct deliver_stats st;
 	int dr = deliver_digest(a->store, &row, &ml, &o, &st, &err);

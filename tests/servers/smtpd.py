@@ -1,27 +1,38 @@
 #!/usr/bin/python3
 """SMTP sink for the tests (aiosmtpd; Debian's python3-aiosmtpd).
 
-Usage: smtpd.py --port N --maildir DIR [--fail-rcpt ADDR:CODE ...]
-                [--fail-mail ADDR:CODE ...] [--pidfile F]
+Usage: smtpd.py --port N --maildir DIR [--fail-rcpt ADDR:CODE[:N] ...]
+                [--fail-mail ADDR:CODE[:N] ...] [--drop-after N]
+                [--tls-cert PEM --tls-key PEM] [--auth USER:PASSWORD]
+                [--pidfile F]
 
 Listens on 127.0.0.1 only (--port 0 picks a free port). Each accepted
 message is stored once per recipient in the Maildir DIR (new/, tmp/, cur/),
 with X-Envelope-From and X-Envelope-To headers prepended, and a line
 "FILE FROM TO" is appended to DIR/envelopes.log, and "EHLO NAME" to
 DIR/sessions.log for each EHLO. --fail-rcpt answers CODE
-(e.g. 550 or 451) to RCPT TO for ADDR; --fail-mail does the same for
-MAIL FROM. Prints "ready PORT" on stdout once listening; exits cleanly on
-SIGTERM or SIGINT.
+(e.g. 550 or 451) to RCPT TO for ADDR, the first N times only when :N
+is given (then it accepts); --fail-mail does the same for MAIL FROM. After
+a 421 the server closes the connection, as real servers do. --drop-after N
+closes a connection without a word once it has accepted N messages (the
+next command the client sends finds it gone). --tls-cert/--tls-key offer
+STARTTLS and require it before MAIL; --auth requires AUTH PLAIN or LOGIN
+(over TLS when TLS is offered) with that user and password. Each accepted
+message also appends "MONOTONIC_SECONDS TO" to DIR/timing.log. Prints
+"ready PORT" on stdout once listening; exits cleanly on SIGTERM or SIGINT.
 """
 import argparse
+import asyncio
 import os
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 TEXTS = {
     421: "4.3.0 Service not available",
@@ -37,13 +48,34 @@ TEXTS = {
 
 
 def parse_fail(items, what):
+    """ADDR:CODE or ADDR:CODE:N -> {addr: [code, times left or None]}."""
     out = {}
     for it in items or []:
-        addr, sep, code = it.rpartition(":")
-        if not sep or not code.isdigit() or not 400 <= int(code) <= 599:
-            sys.exit("smtpd.py: --%s wants ADDR:CODE (4xx or 5xx), got %r" % (what, it))
-        out[addr.lower()] = int(code)
+        parts = it.rsplit(":", 2)
+        times = None
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            addr, code, times = parts[0], parts[1], int(parts[2])
+        else:
+            addr, _, code = it.rpartition(":")
+        if not addr or not code.isdigit() or not 400 <= int(code) <= 599:
+            sys.exit("smtpd.py: --%s wants ADDR:CODE[:N] (4xx or 5xx), got %r" % (what, it))
+        out[addr.lower()] = [int(code), times]
     return out
+
+
+def take(table, address):
+    """The code to answer for address now, counting down N-times entries."""
+    ent = table.get(address.lower())
+    if not ent or ent[1] == 0:
+        return None
+    if ent[1] is not None:
+        ent[1] -= 1
+    return ent[0]
+
+
+def close_soon(server):
+    # After the reply is queued: transport.close() flushes it first.
+    asyncio.get_event_loop().call_soon(server.transport.close)
 
 
 def reply(code):
@@ -51,10 +83,11 @@ def reply(code):
 
 
 class Sink:
-    def __init__(self, maildir, fail_rcpt, fail_mail):
+    def __init__(self, maildir, fail_rcpt, fail_mail, drop_after=0):
         self.maildir = maildir
         self.fail_rcpt = fail_rcpt
         self.fail_mail = fail_mail
+        self.drop_after = drop_after
         self.count = 0
         self.lock = threading.Lock()
 
@@ -67,16 +100,20 @@ class Sink:
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        code = self.fail_mail.get(address.lower())
+        code = take(self.fail_mail, address)
         if code:
+            if code == 421:
+                close_soon(server)
             return reply(code)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        code = self.fail_rcpt.get(address.lower())
+        code = take(self.fail_rcpt, address)
         if code:
+            if code == 421:
+                close_soon(server)
             return reply(code)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
@@ -101,7 +138,15 @@ class Sink:
             with self.lock, open(os.path.join(self.maildir, "envelopes.log"), "a",
                                  encoding="utf-8") as log:
                 log.write("%s %s %s\n" % (name, envelope.mail_from, rcpt))
+            with self.lock, open(os.path.join(self.maildir, "timing.log"), "a",
+                                 encoding="utf-8") as log:
+                log.write("%.6f %s\n" % (time.monotonic(), rcpt))
             names.append(name)
+        if self.drop_after:
+            # Counted per connection: the session object lives as long as it.
+            session.bulletin_accepted = getattr(session, "bulletin_accepted", 0) + 1
+            if session.bulletin_accepted >= self.drop_after:
+                close_soon(server)
         return "250 2.0.0 OK queued as %s" % ",".join(names)
 
 
@@ -119,19 +164,42 @@ def main():
     ap.add_argument("--maildir", required=True)
     ap.add_argument("--fail-rcpt", action="append")
     ap.add_argument("--fail-mail", action="append")
+    ap.add_argument("--drop-after", type=int, default=0)
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--auth", help="USER:PASSWORD")
     ap.add_argument("--pidfile")
     a = ap.parse_args()
 
     for sub in ("new", "tmp", "cur"):
         os.makedirs(os.path.join(a.maildir, sub), exist_ok=True)
     sink = Sink(a.maildir, parse_fail(a.fail_rcpt, "fail-rcpt"),
-                parse_fail(a.fail_mail, "fail-mail"))
+                parse_fail(a.fail_mail, "fail-mail"), a.drop_after)
+    extra = {}
+    if a.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        extra.update(tls_context=ctx, require_starttls=True)
+    if a.auth:
+        user, _, password = a.auth.partition(":")
+
+        def check(server, session, envelope, mechanism, data):
+            ok = (isinstance(data, LoginPassword) and
+                  data.login == user.encode() and data.password == password.encode())
+            with sink.lock, open(os.path.join(a.maildir, "sessions.log"), "a",
+                                 encoding="utf-8") as log:
+                log.write("AUTH %s %s\n" % (mechanism, "ok" if ok else "refused"))
+            # handled=False: aiosmtpd then answers 535 itself.
+            return AuthResult(success=ok, handled=False)
+
+        extra.update(authenticator=check, auth_required=True,
+                     auth_require_tls=bool(a.tls_cert))
     port = a.port or free_port()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     ctl = Controller(sink, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True,
-                     decode_data=False)
+                     decode_data=False, **extra)
     ctl.start()
     try:
         if a.pidfile:

@@ -96,7 +96,23 @@ static void test_digest_settings(void **state)
 	assert_int_equal(c.html_budget, 100000);
 	assert_string_equal(c.archive_url, "https://dlf.example/arkiv/");
 	assert_string_equal(c.chair, "ordf@dlf.example");
+	/* delivery defaults: two retries two seconds apart, no rate limit */
+	assert_int_equal(c.mail_retries, 2);
+	assert_int_equal(c.mail_retry_wait, 2);
+	assert_int_equal(c.mail_rate, 0);
+	assert_int_equal(c.mail_per_connection, 0);
 	config_free(&c);
+	path = put("m.ini", "[mail]\nrate = 120\nper_connection = 50\nretries = 0\nretry_wait = 10\n"
+			     "ca_file = /etc/ssl/certs/relay.pem\n");
+	if (config_load(&c, path, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c.mail_rate, 120);
+	assert_int_equal(c.mail_per_connection, 50);
+	assert_int_equal(c.mail_retries, 0);
+	assert_int_equal(c.mail_retry_wait, 10);
+	assert_string_equal(c.smtp_ca_file, "/etc/ssl/certs/relay.pem");
+	config_free(&c);
+	expect_error("[mail]\nretries = 99\n", "bad.ini:2: retries must be");
 }
 
 static void test_source_errors(void **state)

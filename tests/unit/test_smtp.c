@@ -86,6 +86,12 @@ static int start_server(void **state)
 				"later@example.org:451",
 				"--fail-mail",
 				"refused@example.org:550",
+				"--fail-rcpt",
+				"always421@example.org:421",
+				"--fail-rcpt",
+				"once421@example.org:421:1",
+				"--fail-rcpt",
+				"twice451@example.org:451:2",
 				NULL};
 		execv(PY, argv);
 		_exit(127);
@@ -147,15 +153,18 @@ static int stop_server(void **state)
 	return ok ? 0 : -1;
 }
 
-static struct smtp_session *open_session(void)
+static struct smtp_session *open_session_n(long per_connection)
 {
-	struct smtp_opts o = {.url = url, .verify_tls = 1, .helo_name = "bulletin.test", .timeout = 20};
+	struct smtp_opts o = {.url = url, .verify_tls = 1, .helo_name = "bulletin.test", .timeout = 20,
+			      .per_connection = per_connection};
 	struct smtp_session *s = NULL;
 	struct err err = {{0}};
 	assert_int_equal(smtp_open(&o, &s, &err), 0);
 	assert_non_null(s);
 	return s;
 }
+
+static struct smtp_session *open_session(void) { return open_session_n(0); }
 
 static char *compose(const char *to, const char *subject, size_t *len)
 {
@@ -293,6 +302,111 @@ static void test_refusals(void **state)
 	free(env);
 }
 
+
+static int ehlo_count(void)
+{
+	char *s = read_log("sessions.log");
+	int n = count_lines(s, "EHLO");
+	free(s);
+	return n;
+}
+
+static enum smtp_result send_one(struct smtp_session *s, const char *to, char *reply,
+				 size_t replylen)
+{
+	size_t len;
+	char *msg = compose(to, "Återförsök", &len);
+	enum smtp_result r = smtp_send(s, "bulletin@example.org", to, msg, len, reply, replylen);
+	free(msg);
+	return r;
+}
+
+/* 421 to RCPT: a temporary failure of that member, and the server has
+ * closed the connection, so the next member goes out on a new one. */
+static void test_421_reconnects(void **state)
+{
+	(void)state;
+	if (server_pid <= 0)
+		skip();
+	int e0 = ehlo_count();
+	struct smtp_session *s = open_session();
+	char reply[256];
+	assert_int_equal(send_one(s, "before421@example.org", reply, sizeof reply), SMTP_SENT);
+	assert_int_equal(send_one(s, "always421@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
+	assert_non_null(strstr(reply, "421"));
+	assert_string_equal(smtp_last_command(s), "RCPT");
+	assert_int_equal(send_one(s, "after421@example.org", reply, sizeof reply), SMTP_SENT);
+	assert_int_equal(send_one(s, "after421b@example.org", reply, sizeof reply), SMTP_SENT);
+	assert_int_equal(smtp_connections(s), 2);
+	smtp_close(s);
+	assert_int_equal(ehlo_count() - e0, 2);
+	char *env = read_log("envelopes.log");
+	assert_non_null(strstr(env, " after421@example.org\n"));
+	assert_non_null(strstr(env, " after421b@example.org\n"));
+	assert_null(strstr(env, " always421@example.org\n"));
+	free(env);
+}
+
+/* "N times, then accept": the same member goes out on a later try. */
+static void test_tempfail_then_accept(void **state)
+{
+	(void)state;
+	if (server_pid <= 0)
+		skip();
+	struct smtp_session *s = open_session();
+	char reply[256];
+	assert_int_equal(send_one(s, "twice451@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
+	assert_non_null(strstr(reply, "451"));
+	assert_int_equal(send_one(s, "twice451@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
+	assert_int_equal(send_one(s, "twice451@example.org", reply, sizeof reply), SMTP_SENT);
+	assert_int_equal(send_one(s, "once421@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
+	assert_int_equal(send_one(s, "once421@example.org", reply, sizeof reply), SMTP_SENT);
+	smtp_close(s);
+	char *env = read_log("envelopes.log");
+	assert_int_equal(count_lines(env, " twice451@example.org\n"), 1);
+	assert_int_equal(count_lines(env, " once421@example.org\n"), 1);
+	free(env);
+}
+
+static void test_per_connection(void **state)
+{
+	(void)state;
+	if (server_pid <= 0)
+		skip();
+	int e0 = ehlo_count();
+	struct smtp_session *s = open_session_n(2);
+	char reply[256], to[64];
+	for (int i = 0; i < 5; i++) {
+		snprintf(to, sizeof to, "per%d@example.org", i);
+		assert_int_equal(send_one(s, to, reply, sizeof reply), SMTP_SENT);
+	}
+	assert_int_equal(smtp_connections(s), 3); /* 2 + 2 + 1 */
+	smtp_close(s);
+	assert_int_equal(ehlo_count() - e0, 3);
+}
+
+static void test_last_command(void **state)
+{
+	(void)state;
+	if (server_pid <= 0)
+		skip();
+	struct smtp_session *s = open_session();
+	char reply[256];
+	assert_int_equal(send_one(s, "bad@example.org", reply, sizeof reply), SMTP_PERMFAIL);
+	assert_string_equal(smtp_last_command(s), "RCPT");
+	assert_int_equal(send_one(s, "later@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
+	assert_string_equal(smtp_last_command(s), "RCPT");
+	size_t len;
+	char *msg = compose("x@example.org", "x", &len);
+	assert_int_equal(smtp_send(s, "refused@example.org", "x@example.org", msg, len, reply,
+				   sizeof reply),
+			 SMTP_FATAL);
+	assert_string_equal(smtp_last_command(s), "MAIL");
+	assert_non_null(strstr(reply, "550"));
+	free(msg);
+	smtp_close(s);
+}
+
 static void test_invalid_addresses_never_sent(void **state)
 {
 	(void)state;
@@ -341,6 +455,7 @@ static void test_connection_refused_is_tempfail(void **state)
 				   reply, sizeof reply),
 			 SMTP_TEMPFAIL);
 	assert_true(reply[0] != '\0');
+	assert_string_equal(smtp_last_command(s), ""); /* the server never answered */
 	smtp_close(s);
 }
 
@@ -362,6 +477,10 @@ static void test_open_rejects_bad_options(void **state)
 	o.username = "u\r\nx";
 	assert_int_equal(smtp_open(&o, &s, &err), -1);
 	o.username = NULL;
+	o.ca_file = "/nonexistent/ca.pem";
+	assert_int_equal(smtp_open(&o, &s, &err), -1);
+	assert_non_null(strstr(err.msg, "/nonexistent/ca.pem"));
+	o.ca_file = NULL;
 	assert_int_equal(smtp_open(&o, &s, &err), 0);
 	smtp_close(s);
 	smtp_close(NULL);
@@ -374,6 +493,10 @@ int main(void)
 		cmocka_unit_test(test_three_on_one_connection),
 		cmocka_unit_test(test_delivered_body_intact),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_421_reconnects),
+		cmocka_unit_test(test_tempfail_then_accept),
+		cmocka_unit_test(test_per_connection),
+		cmocka_unit_test(test_last_command),
 		cmocka_unit_test(test_invalid_addresses_never_sent),
 		cmocka_unit_test(test_connection_refused_is_tempfail),
 		cmocka_unit_test(test_open_rejects_bad_options),

@@ -1,0 +1,76 @@
+#!/bin/sh
+# Crash safety of delivery (issue 7): `bulletin send` to 50 members is
+# killed with SIGKILL at a random moment, then run again to completion,
+# CRASH_ROUNDS times (default 30), each round a new digest. Afterwards every
+# member must hold that round's digest exactly once, except members the
+# second run reported "in doubt" (killed between "sending" and "sent" in the
+# ledger), who may hold 0 or 1; none twice, none lost. Prints TAP, with the
+# counts as comments.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/servers/tap.sh"
+command -v sqlite3 > /dev/null || { echo "1..0 # SKIP sqlite3 CLI missing"; exit 0; }
+. "$top/tests/integration/send_setup.inc"
+ROUNDS=${CRASH_ROUNDS:-30}
+M=50
+members $M
+sink
+write_cfg
+mkdir -p "$work/rounds"
+
+# How long an uninterrupted send takes here, so the kills land anywhere in
+# it (start-up, compose, the ledger, mid-SMTP, the end). Not asserted.
+fresh_digest
+t0=$(date +%s.%N)
+send
+t1=$(date +%s.%N)
+full=$(echo "$t0 $t1" | awk '{ d = $2 - $1; print (d < 0.05 ? 0.05 : d) }')
+echo "# an uninterrupted send of $M: ${full} s"
+check "warm-up run sends all $M" each_once $M
+mv "$work/maildir/new" "$work/rounds/0"; mkdir "$work/maildir/new"
+
+kills=0 doubt=0 doubt_got=0 dups=0 lost=0 bad_rounds=0 r=1 mismatch=0
+while [ $r -le "$ROUNDS" ]; do
+	fresh_digest
+	"$BULLETIN" -c "$cfg" send > /dev/null 2> "$work/kill.err" &
+	pid=$!
+	sleep "$(awk -v s="$r$$" -v f="$full" 'BEGIN { srand(s); printf "%.3f", rand() * f * 1.1 }')"
+	if kill -KILL "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
+	wait "$pid" 2>/dev/null
+	sleep 0.05 # let the sink finish anything the killed run had fully sent
+	send; rc=$?
+	grep -o '[^ ]*@example.se: in doubt' "$work/err" | sed 's/: in doubt//' | sort > "$work/doubt"
+	q "SELECT email FROM deliveries WHERE state = 'sending' AND digest_id = (SELECT MAX(id) FROM digests);" | sort > "$work/doubt.ledger"
+	cmp -s "$work/doubt" "$work/doubt.ledger" || mismatch=$((mismatch + 1))
+	nd=$(wc -l < "$work/doubt")
+	round_bad=0
+	i=1
+	while [ $i -le $M ]; do
+		a=m$i@example.se
+		c=$(mails_to "$a")
+		if grep -qx "$a" "$work/doubt"; then
+			doubt=$((doubt + 1))
+			[ "$c" -eq 1 ] && doubt_got=$((doubt_got + 1))
+			[ "$c" -le 1 ] || { dups=$((dups + 1)); round_bad=1; }
+		elif [ "$c" -eq 0 ]; then
+			lost=$((lost + 1)); round_bad=1
+			echo "# round $r: $a lost (exit $rc)"
+		elif [ "$c" -gt 1 ]; then
+			dups=$((dups + 1)); round_bad=1
+			echo "# round $r: $a got $c"
+		fi
+		i=$((i + 1))
+	done
+	# With nobody in doubt the second run must finish the digest (exit 0).
+	if [ "$nd" -eq 0 ] && [ $rc -ne 0 ]; then round_bad=1; echo "# round $r: exit $rc with nobody in doubt"; sed 's/^/#   /' "$work/err"; fi
+	bad_rounds=$((bad_rounds + round_bad))
+	mv "$work/maildir/new" "$work/rounds/$r"; mkdir "$work/maildir/new"
+	r=$((r + 1))
+done
+echo "# rounds: $ROUNDS, kills landed: $kills, members in doubt: $doubt ($doubt_got of them had received it), duplicates: $dups, lost: $lost"
+check "no member mailed twice in $ROUNDS killed rounds" [ "$dups" -eq 0 ]
+check "no member lost (all not in doubt got exactly one)" [ "$lost" -eq 0 ]
+check "every round ended well" [ "$bad_rounds" -eq 0 ]
+check "stderr's in-doubt list matches the ledger's 'sending' rows" [ "$mismatch" -eq 0 ]
+check "at least half the kills landed before the run ended" [ "$kills" -ge $((ROUNDS / 2)) ]
+tap_done
