@@ -82,6 +82,16 @@ static int write_eml(const char *dir, size_t n, const char *email, const struct 
 	return 0;
 }
 
+/* The ledger row, unless this send is outside the ledger (send --to). */
+static int ledger_set(struct store *s, const struct deliver_opts *o, const struct digest_row *d,
+		      const char *email, enum delivery_state st, const char *mid, const char *reply,
+		      struct err *err)
+{
+	if (o->outside_ledger)
+		return 0;
+	return store_delivery_set(s, d->id, email, st, mid, reply, time(NULL), err);
+}
+
 int deliver_digest(struct store *s, const struct digest_row *d, const struct member_list *ml,
 		   const struct deliver_opts *o, struct deliver_stats *st, struct err *err)
 {
@@ -94,7 +104,7 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 		const struct member *m = &ml->v[i];
 		char mid[256], reply[512] = "";
 		deliver_message_id(d, m->email, o->from_address, mid, sizeof mid);
-		if (!o->dry_run_dir) {
+		if (!o->dry_run_dir && !o->outside_ledger) {
 			enum delivery_state ds;
 			if (store_delivery_get(s, d->id, m->email, &ds, err) < 0) {
 				rc = -1;
@@ -158,8 +168,7 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 			/* The ledger row goes to "sending" before the first byte
 			 * leaves, so a crash can never make a sent message look
 			 * unsent. */
-			if (store_delivery_set(s, d->id, m->email, DELIVERY_SENDING, mid, NULL,
-					       time(NULL), err) < 0) {
+			if (ledger_set(s, o, d, m->email, DELIVERY_SENDING, mid, NULL, err) < 0) {
 				rc = -1;
 				break;
 			}
@@ -169,8 +178,7 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 				break;
 			/* Known not delivered: back to queued while we wait, so
 			 * that a crash now leaves nothing in doubt. */
-			if (store_delivery_set(s, d->id, m->email, DELIVERY_QUEUED, mid, reply,
-					       time(NULL), err) < 0) {
+			if (ledger_set(s, o, d, m->email, DELIVERY_QUEUED, mid, reply, err) < 0) {
 				rc = -1;
 				break;
 			}
@@ -180,7 +188,7 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 		enum delivery_state ns = r == SMTP_SENT       ? DELIVERY_SENT
 					 : r == SMTP_PERMFAIL ? DELIVERY_FAILED
 							      : DELIVERY_QUEUED;
-		if (store_delivery_set(s, d->id, m->email, ns, mid, reply, time(NULL), err) < 0) {
+		if (ledger_set(s, o, d, m->email, ns, mid, reply, err) < 0) {
 			rc = -1;
 			break;
 		}
@@ -212,7 +220,7 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 	if (sess)
 		smtp_close(sess);
 	buf_free(&msg);
-	if (rc == 0 && !o->dry_run_dir && st->deferred == 0 && st->in_doubt == 0)
+	if (rc == 0 && !o->dry_run_dir && !o->outside_ledger && st->deferred == 0 && st->in_doubt == 0)
 		rc = store_digest_complete(s, d->id, time(NULL), err);
 	return rc;
 }

@@ -21,6 +21,7 @@ struct deliver_opts {
 	long rate;                /* messages per minute; 0 = as fast as the server takes them */
 	const char *dry_run_dir;  /* write DIR/NNNN-member.eml instead; no ledger */
 	int resend_in_doubt;      /* resend members left "sending" by a crash */
+	int outside_ledger;       /* send --to: no ledger rows, the digest is not completed */
 	/* The chair's copy: this address gets chair_text/chair_html (the
 	 * digest plus the source-health section) instead. NULL: none. */
 	const char *chair_email, *chair_text, *chair_html;

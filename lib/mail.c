@@ -415,9 +415,27 @@ static int build_fields(const struct mail_msg *m, struct mailimf_fields *fs, str
 			return err_set(err, "mail: List-Id \"%.80s\" is not usable", m->list_id);
 	}
 	if (m->list_unsubscribe) {
-		char *v = unsub_value(m->list_unsubscribe);
-		int rc = v ? add_custom(fs, "List-Unsubscribe", v) : -1;
-		free(v);
+		/* One or more URLs, separated by commas or spaces (mailto and
+		 * https). An https one gets RFC 8058's one-click header: mail
+		 * clients then offer unsubscribing with one POST. */
+		struct buf v = BUF_INIT;
+		int rc = 0, https = 0;
+		char *copy = strdup(m->list_unsubscribe), *save = NULL;
+		for (char *u = copy ? strtok_r(copy, ", \t", &save) : NULL; u && !rc;
+		     u = strtok_r(NULL, ", \t", &save)) {
+			if (strncmp(u, "mailto:", 7) && strncmp(u, "https://", 8))
+				continue;
+			https |= !strncmp(u, "https://", 8);
+			char *one = unsub_value(u);
+			rc = !one || (v.len && buf_puts(&v, ", ") < 0) || buf_puts(&v, one) < 0;
+			free(one);
+		}
+		free(copy);
+		if (!rc && v.len)
+			rc = add_custom(fs, "List-Unsubscribe", v.data);
+		if (!rc && v.len && https)
+			rc = add_custom(fs, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+		buf_free(&v);
 		if (rc != 0)
 			return err_set(err, "mail: List-Unsubscribe URL is not usable");
 	}

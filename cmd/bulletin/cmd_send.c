@@ -14,13 +14,77 @@
 #include "members.h"
 #include "timefmt.h"
 
-int stage_send(struct app *a, const char *dry_run_dir)
+static int send_to_one(struct app *a, const char *to)
+{
+	const struct config *c = &a->cfg;
+	struct err err;
+	if (!mail_address_valid(to)) {
+		fprintf(stderr, "bulletin: --to: not a valid address\n");
+		return EXIT_USAGE;
+	}
+	struct member one = {.email = (char *)to, .name = (char *)""};
+	struct member_list ml = {.v = &one, .n = 1, .cap = 1};
+	char *password = NULL;
+	if (config_smtp_password(c, &password, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_CONFIG;
+	}
+	/* The digest members would get now: an unfinished one as stored,
+	 * else this period's, composed and not kept. */
+	struct digest_row row = {0};
+	json_t *model = NULL;
+	int r = 0, have = store_digest_unfinished(a->store, &row, &err);
+	if (have < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		r = EXIT_IOERR;
+	} else if (!have) {
+		r = app_compose(a, time(NULL), 0, &row, &model);
+	}
+	if (!r) {
+		struct smtp_opts so = {.url = c->smtp_url, .starttls = c->starttls,
+				       .verify_tls = c->verify_tls, .username = c->smtp_user,
+				       .password = password, .timeout = c->smtp_timeout,
+				       .ca_file = c->smtp_ca_file};
+		struct deliver_opts o = {.from_name = c->from_name, .from_address = c->from_address,
+					 .reply_to = c->reply_to, .list_id = c->list_id,
+					 .unsubscribe = c->unsubscribe, .smtp = &so,
+					 .outside_ledger = 1, .retries = (int)c->mail_retries,
+					 .retry_wait_ms = c->mail_retry_wait * 1000};
+		struct deliver_stats st;
+		if (deliver_digest(a->store, &row, &ml, &o, &st, &err) < 0) {
+			fprintf(stderr, "bulletin: %s\n", err.msg);
+			r = EXIT_TEMPFAIL;
+		} else if (st.sent != 1) {
+			r = EXIT_FAILURE_; /* the reason was logged */
+		} else {
+			fprintf(stderr, "bulletin: \"%s\" sent to %s (outside the ledger)\n", row.subject, to);
+		}
+	}
+	if (password) {
+		memset(password, 0, strlen(password));
+		free(password);
+	}
+	json_decref(model);
+	digest_row_free(&row);
+	return r;
+}
+
+/* `to` (send --to): the digest as it stands goes to that one address,
+ * outside the ledger: nothing is stored, archived or marked done. */
+static int send_digest(struct app *a, const char *dry_run_dir, const char *to)
 {
 	int r;
 	struct err err;
 	if ((r = app_store(a)) || (r = app_rules(a, NULL, 0)))
 		return r;
 	const struct config *c = &a->cfg;
+	if (to) {
+		if (!c->from_address) {
+			fprintf(stderr, "bulletin: %s: set from_address in [mail]\n", c->path);
+			return EXIT_CONFIG;
+		}
+		return send_to_one(a, to);
+	}
 	if (!c->members_file || !c->from_address) {
 		fprintf(stderr, "bulletin: %s: set file in [members] and from_address in [mail]\n",
 			c->path);
@@ -298,30 +362,42 @@ static int send_status(struct app *a, int64_t id)
 	return bad ? EXIT_FAILURE_ : 0;
 }
 
+int stage_send(struct app *a, const char *dry_run_dir)
+{
+	return send_digest(a, dry_run_dir, NULL);
+}
+
 int cmd_send(struct app *a, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: bulletin send [--dry-run DIR]\n"
+		"       bulletin send --to ADDRESS\n"
 		"       bulletin send --status [ID]\n"
 		"\nMails the current digest to every member not yet mailed it. A digest\n"
 		"whose delivery was interrupted is resumed, never composed again.\n"
 		"Paused and unsubscribed members get nothing.\n"
 		"--dry-run DIR writes one .eml per member into DIR instead.\n"
+		"--to ADDRESS mails the digest as members would get it now to that one\n"
+		"address only (the chair's test), outside the ledger: nothing is\n"
+		"stored, archived or marked done.\n"
 		"--status shows the newest digest's delivery (or digest ID's): counts\n"
 		"per state and every member not sent, with attempts, the last attempt\n"
 		"and the server's last reply. Exit 0 when every member is sent.\n";
 	static const struct option opts[] = {
 		{"dry-run", required_argument, NULL, 'n'},
 		{"status", optional_argument, NULL, 's'},
+		{"to", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = NULL, *status_id = NULL;
+	const char *dir = NULL, *status_id = NULL, *to = NULL;
 	int status = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
 		if (c == 'n')
 			dir = optarg;
+		else if (c == 't')
+			to = optarg;
 		else if (c == 's') {
 			status = 1;
 			/* "--status ID" as well as "--status=ID" */
@@ -337,7 +413,7 @@ int cmd_send(struct app *a, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || (status && dir)) {
+	if (optind != argc || (status + !!dir + !!to) > 1) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -354,5 +430,5 @@ int cmd_send(struct app *a, int argc, char **argv)
 		}
 		return send_status(a, (int64_t)id);
 	}
-	return stage_send(a, dir);
+	return send_digest(a, dir, to);
 }

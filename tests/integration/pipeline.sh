@@ -191,6 +191,19 @@ before_note=$(mails)
 check "empty period, empty = send: every member gets the no-news note" \
 	sh -c "[ \$(ls '$work/maildir/new' | wc -l) -gt $before_note ] && grep -rlq 'Inga nya nyheter' '$work/maildir/new'"
 
+# send --to: one address, outside the ledger.
+digests_before=$(sqlite3 "$work/cfg/state/bulletin.db" "SELECT COUNT(*) FROM digests" 2>/dev/null)
+rows_before=$(sqlite3 "$work/cfg/state/bulletin.db" "SELECT COUNT(*) FROM deliveries" 2>/dev/null)
+"$BULLETIN" -c "$cfg" send --to provlasare@example.org > "$work/out" 2> "$work/err"
+rc=$?
+check "send --to: exit 0, one mail to that address, said on stderr" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'sent to provlasare@example.org (outside the ledger)' '$work/err' && grep -q 'provlasare@example.org' '$work/maildir/envelopes.log'"
+check "send --to: no digest stored, no ledger row" sh -c \
+	"[ \"\$(sqlite3 '$work/cfg/state/bulletin.db' 'SELECT COUNT(*) FROM digests')\" = '$digests_before' ] && [ \"\$(sqlite3 '$work/cfg/state/bulletin.db' 'SELECT COUNT(*) FROM deliveries')\" = '$rows_before' ]"
+"$BULLETIN" -c "$cfg" send --to 'x@y.se
+Bcc: all@example.org' > /dev/null 2> "$work/err"
+check "send --to: an address with a line break is refused (64)" [ $? -eq 64 ]
+
 mkdir -p "$work/dry"
 before=$(mails)
 sqlite3 "$work/cfg/state/bulletin.db" "DELETE FROM deliveries; DELETE FROM digests;" 2>/dev/null

@@ -138,6 +138,27 @@ static void test_nordic_roundtrip(void **state)
 	buf_free(&out);
 }
 
+static void test_one_click_unsubscribe(void **state)
+{
+	(void)state;
+	struct mail_msg m;
+	base_msg(&m);
+	m.list_unsubscribe = "mailto:avregistrera@example.org?subject=avregistrera, https://example.org/u/Åse";
+	struct buf out = BUF_INIT;
+	struct err err = {{0}};
+	assert_int_equal(mail_compose(&m, &out, &err), 0);
+	assert_non_null(strstr(out.data, "List-Unsubscribe:"));
+	assert_non_null(strstr(out.data, "<mailto:avregistrera@example.org?subject=avregistrera>,")); /* folded: one header */
+	assert_non_null(strstr(out.data, "<https://example.org/u/%C3%85se>"));
+	assert_non_null(strstr(out.data, "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
+	buf_free(&out);
+	/* mailto alone: no one-click header (it needs an https URL) */
+	m.list_unsubscribe = "mailto:avregistrera@example.org";
+	assert_int_equal(mail_compose(&m, &out, &err), 0);
+	assert_null(strstr(out.data, "List-Unsubscribe-Post"));
+	buf_free(&out);
+}
+
 static void test_header_injection(void **state)
 {
 	(void)state;
@@ -333,6 +354,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nordic_roundtrip),
+		cmocka_unit_test(test_one_click_unsubscribe),
 		cmocka_unit_test(test_header_injection),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_long_subject_and_names),
