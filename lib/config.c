@@ -250,8 +250,10 @@ static int main_handler(void *user, const char *section, const char *name, const
 	if (KEY("mail", "reply_to"))
 		return set_str(&c->reply_to, v);
 	if (KEY("mail", "smtp_url")) {
-		if (strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8))
-			return perr(p, "smtp_url must start with smtp:// or smtps://, not \"%s\"", v);
+		/* sendmail:/usr/sbin/sendmail hands messages to the local MTA */
+		if (strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8) &&
+		    !(!strncmp(v, "sendmail:", 9) && (!v[9] || v[9] == '/')))
+			return perr(p, "smtp_url must start with smtp://, smtps:// or sendmail:/PATH, not \"%s\"", v);
 		return set_str(&c->smtp_url, v);
 	}
 	if (KEY("mail", "starttls"))

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "sendmail.h"
 #include "mail.h"
 
 void deliver_message_id(const struct digest_row *d, const char *email, const char *from,
@@ -148,7 +149,11 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 			st->sent++;
 			continue;
 		}
-		if (!sess && smtp_open(o->smtp, &sess, err) < 0) {
+		/* "sendmail:PATH": the local MTA takes the message instead */
+		const char *sm = !strncmp(o->smtp->url, "sendmail:", 9) ? o->smtp->url + 9 : NULL;
+		if (sm && !*sm)
+			sm = "/usr/sbin/sendmail";
+		if (!sm && !sess && smtp_open(o->smtp, &sess, err) < 0) {
 			rc = -1;
 			break;
 		}
@@ -172,8 +177,9 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 				rc = -1;
 				break;
 			}
-			r = smtp_send(sess, o->from_address, m->email, msg.data, msg.len, reply,
-				      sizeof reply);
+			r = sm ? sendmail_send(sm, msg.data, msg.len, reply, sizeof reply)
+			       : smtp_send(sess, o->from_address, m->email, msg.data, msg.len, reply,
+					   sizeof reply);
 			if (r != SMTP_TEMPFAIL || t >= o->retries)
 				break;
 			/* Known not delivered: back to queued while we wait, so
@@ -199,7 +205,7 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 			log_error("%s: refused by the mail server: %s", m->email, reply);
 		} else if (r == SMTP_TEMPFAIL) {
 			st->deferred++;
-			const char *cmd = smtp_last_command(sess);
+			const char *cmd = sess ? smtp_last_command(sess) : "DATA";
 			if (strcmp(cmd, "RCPT") && strcmp(cmd, "DATA")) {
 				/* Not this member's problem: the server is down or
 				 * refusing sessions. The rest wait for the next run. */

@@ -210,4 +210,18 @@ sqlite3 "$work/cfg/state/bulletin.db" "DELETE FROM deliveries; DELETE FROM diges
 "$BULLETIN" -c "$cfg" send --dry-run "$work/dry" > /dev/null 2> "$work/err"
 check "send --dry-run: one .eml per valid member, nothing mailed" sh -c "[ \$(ls '$work/dry' | wc -l) -eq 2 ] && [ $(mails) -eq $before ]"
 
+# The sendmail transport: a stand-in for the local MTA that keeps what it
+# is given, once per call, and insists on the fixed arguments.
+mkdir -p "$work/mta"
+printf '#!/bin/sh\n[ "$*" = "-oi -t" ] || { echo "bad arguments: $*" >&2; exit 64; }\ncat > "%s/mta/msg.$$"\n' "$work" > "$work/fake-sendmail"
+chmod +x "$work/fake-sendmail"
+sed "s|^smtp_url = .*|smtp_url = sendmail:$work/fake-sendmail|" "$cfg" > "$work/cfg/sendmail.ini"
+"$BULLETIN" -c "$work/cfg/sendmail.ini" send > "$work/out" 2> "$work/err"
+rc=$?
+check "sendmail transport: exit 0, one message per member" sh -c "[ $rc -eq 0 ] && [ \$(ls '$work/mta' | wc -l) -eq 2 ]" || sed 's/^/#   /' "$work/err"
+check "sendmail transport: LF line ends, To the member alone" sh -c \
+	"! grep -q \"\$(printf '\r')\" '$work/mta'/* && grep -l '^To: .*oystein.brathen@example.no' '$work/mta'/* > /dev/null"
+check "sendmail transport: the ledger says sent" \
+	[ "$(sqlite3 "$work/cfg/state/bulletin.db" "SELECT COUNT(*) FROM deliveries WHERE state = 'sent'" 2>/dev/null)" = 2 ]
+
 tap_done
