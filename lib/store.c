@@ -421,6 +421,21 @@ int store_source_get(struct store *s, const char *name, struct source_state *out
 	return ret;
 }
 
+/* Room for one more row in a list read from a query: 0, or -1 (the list
+ * is left as it was). */
+static int grow_rows(void **v, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 32;
+	void *nv = realloc(*v, c * elem);
+	if (!nv)
+		return -1;
+	*v = nv;
+	*cap = c;
+	return 0;
+}
+
 int store_sources_all(struct store *s, struct source_health **out, size_t *n, struct err *err)
 {
 	*out = NULL;
@@ -431,14 +446,9 @@ int store_sources_all(struct store *s, struct source_health **out, size_t *n, st
 	size_t cap = 0;
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 32;
-			struct source_health *v = realloc(*out, cap * sizeof *v);
-			if (!v) {
-				ret = err_set(err, "%s: out of memory", s->path);
-				break;
-			}
-			*out = v;
+		if (grow_rows((void **)out, &cap, *n, sizeof **out) < 0) {
+			ret = err_set(err, "%s: out of memory", s->path);
+			break;
 		}
 		struct source_health *h = &(*out)[*n];
 		memset(h, 0, sizeof *h);
@@ -954,14 +964,9 @@ int store_delivery_list(struct store *s, int64_t digest_id, struct delivery_row 
 	size_t cap = 0;
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 32;
-			struct delivery_row *v = realloc(*out, cap * sizeof *v);
-			if (!v) {
-				ret = err_set(err, "%s: out of memory", s->path);
-				break;
-			}
-			*out = v;
+		if (grow_rows((void **)out, &cap, *n, sizeof **out) < 0) {
+			ret = err_set(err, "%s: out of memory", s->path);
+			break;
 		}
 		struct delivery_row *d = &(*out)[*n];
 		memset(d, 0, sizeof *d);
@@ -1145,14 +1150,9 @@ int store_unsubscribes_all(struct store *s, struct unsubscribe **out, size_t *n,
 	size_t cap = 0;
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 32;
-			struct unsubscribe *v = realloc(*out, cap * sizeof *v);
-			if (!v) {
-				ret = err_set(err, "%s: out of memory", s->path);
-				break;
-			}
-			*out = v;
+		if (grow_rows((void **)out, &cap, *n, sizeof **out) < 0) {
+			ret = err_set(err, "%s: out of memory", s->path);
+			break;
 		}
 		if (read_unsub(q, &(*out)[*n]) < 0) {
 			ret = err_set(err, "%s: out of memory", s->path);
