@@ -181,6 +181,12 @@ static int main_handler(void *user, const char *section, const char *name, const
 		return 0;
 	if (KEY("store", "path"))
 		return set_path(p, &c->store_path, v);
+	if (KEY("store", "lock_wait"))
+		return set_long(p, &c->lock_wait, name, v, 0, 86400);
+	if (KEY("log", "syslog"))
+		return set_bool(p, &c->log_syslog, name, v);
+	if (KEY("run", "report"))
+		return set_bool(p, &c->run_report, name, v);
 	if (KEY("fetch", "contact"))
 		return set_str(&c->contact, v);
 	if (KEY("fetch", "max_parallel"))
@@ -289,7 +295,8 @@ static int main_handler(void *user, const char *section, const char *name, const
 		return set_path(p, &c->members_file, v);
 	if (!strcmp(section, "store") || !strcmp(section, "fetch") || !strcmp(section, "sources") ||
 	    !strcmp(section, "rules") || !strcmp(section, "digest") || !strcmp(section, "mail") ||
-	    !strcmp(section, "members"))
+	    !strcmp(section, "members") || !strcmp(section, "log") ||
+	    !strcmp(section, "run"))
 		return perr(p, "unknown setting \"%s\" in [%s]", name, section);
 	if (!*section)
 		return perr(p, "setting \"%s\" outside any [section]", name);
@@ -387,6 +394,71 @@ static int parse_file(struct parse *p, const char *path, ini_handler h)
 	return 0;
 }
 
+#ifndef BULLETIN_DATADIR
+#define BULLETIN_DATADIR "/usr/local/share/bulletin"
+#endif
+
+const char *config_data_dir(void)
+{
+	const char *env = getenv("BULLETIN_DATADIR");
+	return env && *env ? env : BULLETIN_DATADIR;
+}
+
+char *config_state_dir(struct err *err)
+{
+	/* The XDG spec says to ignore a relative value. */
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char *r = NULL;
+	if (xdg && xdg[0] == '/') {
+		if (asprintf(&r, "%s/bulletin", xdg) < 0)
+			r = NULL;
+	} else if (home && home[0] == '/') {
+		if (asprintf(&r, "%s/.local/state/bulletin", home) < 0)
+			r = NULL;
+	} else {
+		err_set(err, "neither XDG_STATE_HOME nor HOME is set: set path in [store] "
+			"and archive in [digest]");
+		return NULL;
+	}
+	if (!r)
+		err_set(err, "out of memory");
+	return r;
+}
+
+/* Paths the config left unset. State (store, archive) never goes beside
+ * the binary or the config: an installed config directory may be
+ * read-only, and a cron job's working directory is arbitrary. */
+static int default_paths(struct config *c, struct err *err)
+{
+	if (!c->store_path || !c->archive_dir) {
+		char *st = config_state_dir(err);
+		if (!st)
+			return -1;
+		if (!c->store_path)
+			c->store_path = resolve(st, "bulletin.db");
+		if (!c->archive_dir)
+			c->archive_dir = resolve(st, "archive");
+		free(st);
+	}
+	if (!c->templates_dir) {
+		char *maindir = dir_of(c->path);
+		char *beside = maindir ? resolve(maindir, "templates") : NULL;
+		struct stat sb;
+		free(maindir);
+		if (beside && stat(beside, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			c->templates_dir = beside;
+		} else {
+			free(beside);
+			c->templates_dir = resolve(config_data_dir(), "templates");
+		}
+	}
+	if (c->store_path && asprintf(&c->lock_path, "%s.lock", c->store_path) < 0)
+		c->lock_path = NULL;
+	if (!c->store_path || !c->archive_dir || !c->templates_dir || !c->lock_path)
+		return err_set(err, "out of memory");
+	return 0;
+}
+
 static int dup_default(char **dst, const char *v)
 {
 	return *dst || (*dst = strdup(v)) ? 0 : -1;
@@ -403,22 +475,16 @@ int config_load(struct config *c, const char *path, struct err *err)
 	c->flag_after = 3;
 	c->mail_retries = 2;
 	c->mail_retry_wait = 2;
+	c->lock_wait = 300;
 	struct parse p = {.c = c, .err = err};
 	if (!(c->path = strdup(path)))
 		return err_set(err, "out of memory");
 	if (parse_file(&p, path, main_handler) < 0)
 		goto fail;
-	char *maindir = dir_of(path);
-	if (!c->store_path)
-		c->store_path = resolve(maindir, "bulletin.db");
-	if (!c->templates_dir)
-		c->templates_dir = resolve(maindir, "templates");
-	if (!c->archive_dir)
-		c->archive_dir = resolve(maindir, "archive");
-	free(maindir);
+	if (default_paths(c, err) < 0)
+		goto fail;
 	if (dup_default(&c->title, "Primärvårdsnytt") || dup_default(&c->language, "sv") ||
-	    dup_default(&c->smtp_url, "smtp://127.0.0.1:25") || !c->store_path ||
-	    !c->templates_dir || !c->archive_dir) {
+	    dup_default(&c->smtp_url, "smtp://127.0.0.1:25")) {
 		err_set(err, "out of memory");
 		goto fail;
 	}
@@ -465,7 +531,7 @@ static void free_list(char **v, size_t n)
 
 void config_free(struct config *c)
 {
-	char **strs[] = {&c->path, &c->store_path, &c->contact, &c->title, &c->language,
+	char **strs[] = {&c->path, &c->store_path, &c->lock_path, &c->contact, &c->title, &c->language,
 			 &c->templates_dir, &c->archive_dir, &c->association, &c->from_name,
 			 &c->from_address, &c->reply_to, &c->smtp_url, &c->smtp_user,
 			 &c->smtp_password_file, &c->smtp_password_env, &c->list_id,

@@ -24,7 +24,13 @@ struct source {
 
 struct config {
 	char *path;           /* the main file */
-	char *store_path;
+	char *store_path;     /* default $XDG_STATE_HOME/bulletin/bulletin.db */
+	char *lock_path;      /* store_path + ".lock" */
+	long lock_wait;       /* seconds a second run waits for the lock; 0 = none */
+	/* [log] */
+	int log_syslog;       /* also send log lines to syslog (facility user) */
+	/* [run] */
+	int run_report;       /* mail `bulletin status` to the chair after each run */
 	/* [fetch] */
 	char *contact;        /* for the User-Agent */
 	long max_parallel, max_per_host, connect_timeout, timeout, max_redirects;
@@ -41,8 +47,8 @@ struct config {
 	/* [digest] */
 	char *title;
 	char *language;       /* sv, nb or en */
-	char *templates_dir;
-	char *archive_dir;
+	char *templates_dir;  /* default templates/ beside the config, else the installed ones */
+	char *archive_dir;    /* default $XDG_STATE_HOME/bulletin/archive */
 	long summary_length;
 	long max_items;       /* per digest; 0 = no cap */
 	long max_age_days;    /* leave out items published longer ago than this; 0 = off */
@@ -75,6 +81,12 @@ struct config {
  * $XDG_CONFIG_HOME/bulletin/bulletin.ini (~/.config when unset). Returns a
  * new string, or NULL with err listing where it looked. */
 char *config_find(const char *explicit_path, struct err *err);
+/* Where state goes when the config names no path: $XDG_STATE_HOME/bulletin
+ * (~/.local/state/bulletin when unset). A new string, or NULL with err. */
+char *config_state_dir(struct err *err);
+/* The installed data: $BULLETIN_DATADIR when set, else the compiled-in
+ * BULLETIN_DATADIR. Not to be freed. */
+const char *config_data_dir(void);
 /* Loads the main file and every source file it names. Returns 0, or -1
  * with err "file:line: message" (the caller exits with EXIT_CONFIG). */
 int config_load(struct config *c, const char *path, struct err *err);

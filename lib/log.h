@@ -12,6 +12,17 @@ enum log_level log_get_level(void);
 unsigned log_error_count(void);
 unsigned log_warn_count(void);
 
+/* Also send every line that passes the level to syslog (ident bulletin,
+ * facility user), without the timestamp. Off by default. */
+void log_set_syslog(int on);
+/* Tests: lines meant for syslog go to fn(priority, message) instead (NULL
+ * restores syslog(3)). Set before log_set_syslog(1). */
+typedef void (*log_syslog_fn)(int priority, const char *msg);
+void log_set_syslog_hook(log_syslog_fn fn);
+/* Syslog only, when enabled: for a line already printed to stderr in
+ * another form (a fatal error the caller printed itself). */
+void log_syslog_only(enum log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "fsutil.h"
+#include "lock.h"
 #include "log.h"
 
 int app_config(struct app *a)
@@ -23,6 +24,39 @@ int app_config(struct app *a)
 		return EXIT_CONFIG;
 	}
 	a->cfg_loaded = 1;
+	log_set_syslog(a->cfg.log_syslog);
+	return 0;
+}
+
+/* One writer at a time: two runs would both compose and mail the same
+ * period (the ledger stops a double send per member only within a digest). */
+static int app_lock(struct app *a)
+{
+	struct err err;
+	const char *path = a->cfg.lock_path;
+	pid_t holder = 0;
+	int r = -1;
+	if (fs_mkdir_parent(path, &err) == 0) {
+		r = lock_acquire(path, 0, &a->lock_fd, &holder, &err);
+		if (r == 1 && a->cfg.lock_wait > 0) {
+			log_info("%s is held by pid %ld; waiting up to %ld s", path, (long)holder,
+				 a->cfg.lock_wait);
+			r = lock_acquire(path, a->cfg.lock_wait, &a->lock_fd, &holder, &err);
+		}
+	}
+	if (r < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_CANTCREAT;
+	}
+	if (r == 1) {
+		char who[48] = "another bulletin";
+		if (holder)
+			snprintf(who, sizeof who, "another bulletin (pid %ld)", (long)holder);
+		fprintf(stderr, "bulletin: %s holds %s; gave up after %ld s (lock_wait in [store]); "
+			"nothing done\n", who, path, a->cfg.lock_wait);
+		return EXIT_TEMPFAIL;
+	}
+	a->locked = 1;
 	return 0;
 }
 
@@ -32,6 +66,8 @@ int app_store(struct app *a)
 		return 0;
 	int r = app_config(a);
 	if (r)
+		return r;
+	if (a->writes && !a->locked && (r = app_lock(a)))
 		return r;
 	struct err err;
 	if (fs_mkdir_parent(a->cfg.store_path, &err) < 0 ||
@@ -85,6 +121,8 @@ void app_free(struct app *a)
 	json_decref(a->chair_report);
 	if (a->cfg_loaded)
 		config_free(&a->cfg);
+	if (a->locked)
+		lock_release(a->lock_fd); /* after the store is closed */
 	memset(a, 0, sizeof *a);
 }
 

@@ -18,6 +18,10 @@ struct app {
 	int cfg_loaded;
 	struct store *store;
 	struct rules *rules;
+	/* Set by main.c for verbs that write the store or send: app_store
+	 * then takes the run lock (cfg.lock_path) before opening the store. */
+	int writes;
+	int locked, lock_fd;
 	/* Set by app_compose for the chair's copy only (never archived):
 	 * failing sources and rules that matched nothing in the period. */
 	json_t *chair_report;
@@ -25,6 +29,8 @@ struct app {
 
 /* Each returns 0 or an exit status (after printing the one message). */
 int app_config(struct app *a);
+/* Opens the store, after taking the run lock when a->writes is set (exit
+ * 75 when another run still holds it after [store] lock_wait seconds). */
 int app_store(struct app *a);
 /* Rules from the -r files when given, else from the config. */
 int app_rules(struct app *a, char **files, size_t nfiles);
@@ -49,6 +55,12 @@ int cmd_run(struct app *a, int argc, char **argv);
 int cmd_archive(struct app *a, int argc, char **argv);
 int cmd_render(struct app *a, int argc, char **argv);
 int cmd_members(struct app *a, int argc, char **argv);
+int cmd_status(struct app *a, int argc, char **argv);
+
+/* The chair's report as plain text (what `bulletin status` prints): the
+ * last run's sources, the next digest's preview and the last delivery.
+ * Returns 0 or an exit status. */
+int app_status_report(struct app *a, FILE *out);
 
 /* The stages `run` chains; each returns 0 or an exit status. */
 int stage_fetch(struct app *a);

@@ -17,6 +17,8 @@ static const char usage[] =
 	"  run                        fetch, compose and send: the cron entry point\n"
 	"  fetch                      fetch every enabled source and store new items\n"
 	"  sources                    every source's health: last success, failures, error\n"
+	"  status                     the chair's report: the last run's sources, the next\n"
+	"                             digest's preview, unused rules, the last delivery\n"
 	"  parse [--base URL] FILE|-  print the items of one feed document as JSON Lines\n"
 	"  rules test [-r RULES]... [--explain] [--format text|jsonl] [ITEMS.jsonl]\n"
 	"                             show which items the rules select, and why\n"
@@ -41,7 +43,22 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 success, 1 some source or member failed, 64 usage,\n"
 	"65 bad input data, 66 missing input, 70 internal error, 74 I/O error,\n"
-	"78 configuration error (nothing was fetched or sent).\n";
+	"75 another run holds the lock, 78 configuration error (nothing was\n"
+	"fetched or sent).\n";
+
+/* Verbs that write the store, the archive or send take the run lock (see
+ * app_store); --help and the read-only forms do not. */
+static int verb_writes(const char *verb, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") ||
+		    !strncmp(argv[i], "--status", 8))
+			return 0;
+	if (!strcmp(verb, "members"))
+		return argc > 1 && (!strcmp(argv[1], "unsubscribe") || !strcmp(argv[1], "resubscribe"));
+	return !strcmp(verb, "run") || !strcmp(verb, "fetch") || !strcmp(verb, "send") ||
+	       !strcmp(verb, "archive");
+}
 
 int main(int argc, char **argv)
 {
@@ -75,7 +92,7 @@ int main(int argc, char **argv)
 		{"run", cmd_run},       {"fetch", cmd_fetch}, {"parse", cmd_parse},
 		{"rules", cmd_rules},   {"digest", cmd_digest}, {"send", cmd_send},
 		{"sources", cmd_sources}, {"archive", cmd_archive}, {"render", cmd_render},
-		{"members", cmd_members},
+		{"members", cmd_members}, {"status", cmd_status},
 	};
 	const char *verb = argv[optind];
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {
@@ -87,8 +104,13 @@ int main(int argc, char **argv)
 		}
 		int argc2 = argc - optind;
 		char **argv2 = argv + optind;
+		a.writes = verb_writes(verb, argc2, argv2);
 		optind = 0; /* verbs restart getopt on their own argv; 0 (GNU) also forgets main's "+" mode so options may follow files */
 		int r = verbs[i].fn(&a, argc2, argv2);
+		/* Fatal messages went to stderr only; leave a trace in syslog. */
+		if (r && r != EXIT_USAGE)
+			log_syslog_only(r == EXIT_FAILURE_ ? LOG_LVL_WARN : LOG_LVL_ERROR,
+					"%s: exit status %d (the reason is on stderr)", verb, r);
 		app_free(&a);
 		fetch_global_cleanup();
 		return r;

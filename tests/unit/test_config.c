@@ -153,6 +153,66 @@ static void test_shipped_sources_load(void **state)
 	config_free(&c);
 }
 
+/* Unset state paths go to $XDG_STATE_HOME/bulletin (else ~/.local/state),
+ * never beside the config; templates beside the config, else installed. */
+static void test_default_paths(void **state)
+{
+	(void)state;
+	const char *main = put("plain.ini", "[fetch]\ntimeout = 5\n");
+	struct config c;
+	struct err err;
+	char want[256], home[256];
+	snprintf(home, sizeof home, "%s", getenv("HOME") ? getenv("HOME") : "/");
+	setenv("XDG_STATE_HOME", "/x/state", 1);
+	setenv("BULLETIN_DATADIR", "/y/share", 1);
+	if (config_load(&c, main, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(c.store_path, "/x/state/bulletin/bulletin.db");
+	assert_string_equal(c.lock_path, "/x/state/bulletin/bulletin.db.lock");
+	assert_string_equal(c.archive_dir, "/x/state/bulletin/archive");
+	assert_string_equal(c.templates_dir, "/y/share/templates");
+	assert_int_equal(c.lock_wait, 300);
+	assert_int_equal(c.log_syslog, 0);
+	config_free(&c);
+
+	/* A relative XDG_STATE_HOME is ignored (the XDG spec); HOME then. */
+	setenv("XDG_STATE_HOME", "relative", 1);
+	setenv("HOME", "/h", 1);
+	snprintf(want, sizeof want, "%s/templates", dir);
+	assert_int_equal(mkdir(want, 0755), 0);
+	if (config_load(&c, main, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(c.store_path, "/h/.local/state/bulletin/bulletin.db");
+	assert_string_equal(c.templates_dir, want);
+	config_free(&c);
+	rmdir(want);
+
+	/* Neither: an error only when a path is actually missing. */
+	unsetenv("XDG_STATE_HOME");
+	unsetenv("HOME");
+	assert_int_equal(config_load(&c, main, &err), -1);
+	assert_non_null(strstr(err.msg, "set path in [store]"));
+	main = put("named.ini", "[store]\npath = s.db\nlock_wait = 0\n[digest]\narchive = a\n"
+				"[log]\nsyslog = yes\n");
+	if (config_load(&c, main, &err) < 0)
+		fail_msg("%s", err.msg);
+	snprintf(want, sizeof want, "%s/s.db.lock", dir);
+	assert_string_equal(c.lock_path, want);
+	assert_int_equal(c.lock_wait, 0);
+	assert_int_equal(c.log_syslog, 1);
+	config_free(&c);
+	unsetenv("BULLETIN_DATADIR");
+	setenv("HOME", home, 1);
+}
+
+static void test_ops_setting_errors(void **state)
+{
+	(void)state;
+	expect_error("[store]\nlock_wait = -1\n", "bad.ini:2:");
+	expect_error("[log]\nsyslog = perhaps\n", "bad.ini:2:");
+	expect_error("[log]\nfacility = local0\n", "unknown setting \"facility\" in [log]");
+}
+
 static void test_password_file_must_be_private(void **state)
 {
 	(void)state;
@@ -184,6 +244,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overlong_line_is_an_error_not_a_truncation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shipped_sources_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_file_must_be_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ops_setting_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,211 @@
+/* bulletin status: the chair's report in one screen, read-only. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "timefmt.h"
+
+static const char *when(time_t t, char *buf, size_t len)
+{
+	if (!t)
+		return "never";
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%MZ", &tm);
+	return buf;
+}
+
+/* Feed and server text on one line: control bytes (a hostile server's
+ * CR/LF or escapes) become spaces, long text is cut at a UTF-8 boundary. */
+static void put_clean(FILE *out, const char *s)
+{
+	if (!s || !*s) {
+		fputs("-", out);
+		return;
+	}
+	size_t n = strlen(s);
+	if (n > 200) {
+		n = 200;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	for (size_t i = 0; i < n; i++)
+		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], out);
+}
+
+static int report_sources(struct app *a, FILE *out)
+{
+	struct source_health *hv = NULL;
+	size_t nh = 0, ok = 0, bad = 0, never = 0;
+	time_t last = 0;
+	struct err err;
+	if (store_sources_all(a->store, &hv, &nh, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_IOERR;
+	}
+	const struct config *c = &a->cfg;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < c->nsources; i++) {
+			const struct source *src = &c->sources[i];
+			const struct source_state *st = NULL;
+			for (size_t k = 0; src->enabled && k < nh && !st; k++)
+				if (!strcmp(hv[k].name, src->name))
+					st = &hv[k].st;
+			if (!src->enabled)
+				continue;
+			if (pass == 0) {
+				if (!st || !st->last_attempt)
+					never++;
+				else if (st->consecutive_failures)
+					bad++;
+				else
+					ok++;
+				if (st && st->last_attempt > last)
+					last = st->last_attempt;
+			} else if (st && st->consecutive_failures) {
+				fprintf(out, "  failing: %s (%s), %d run%s in a row: ", src->name,
+					src->url, st->consecutive_failures,
+					st->consecutive_failures == 1 ? "" : "s");
+				put_clean(out, st->last_error);
+				fputc('\n', out);
+			}
+		}
+		if (pass == 0) {
+			char t[32];
+			fprintf(out, "Last run: %s\n", when(last, t, sizeof t));
+			fprintf(out, "Sources: %zu fetched, %zu failed", ok, bad);
+			if (never)
+				fprintf(out, ", %zu never fetched", never);
+			fputc('\n', out);
+		}
+	}
+	source_health_free(hv, nh);
+	return 0;
+}
+
+static int report_preview(struct app *a, FILE *out)
+{
+	struct digest_row row;
+	json_t *model = NULL;
+	int r = app_compose(a, time(NULL), 0, &row, &model);
+	if (r)
+		return r;
+	char t[RFC3339_LEN];
+	json_t *rep = a->chair_report;
+	fprintf(out, "Next digest (items first seen since %s): %lld new, %lld selected\n",
+		row.period_start ? time_format_rfc3339(row.period_start, t) : "the start",
+		(long long)json_integer_value(json_object_get(rep, "items_checked")),
+		(long long)json_integer_value(json_object_get(model, "count")));
+	size_t i;
+	json_t *topic;
+	json_array_foreach(json_object_get(model, "topics"), i, topic) {
+		size_t n = json_array_size(json_object_get(topic, "items"));
+		if (n)
+			fprintf(out, "  %s: %zu\n",
+				json_string_value(json_object_get(topic, "title")), n);
+	}
+	/* With no items every rule is "unused": that says nothing. */
+	if (!json_integer_value(json_object_get(rep, "items_checked"))) {
+		fputs("Rules: no items in the period yet\n", out);
+		goto done;
+	}
+	fprintf(out, "Rules that matched nothing in the period: %lld of %lld include rules\n",
+		(long long)json_integer_value(json_object_get(rep, "dead_count")),
+		(long long)json_integer_value(json_object_get(rep, "include_count")));
+	json_t *d;
+	json_array_foreach(json_object_get(rep, "dead"), i, d) {
+		fprintf(out, "  %s: ", json_string_value(json_object_get(d, "where")));
+		put_clean(out, json_string_value(json_object_get(d, "rule")));
+		fputc('\n', out);
+	}
+	json_int_t more = json_integer_value(json_object_get(rep, "dead_unlisted"));
+	if (more)
+		fprintf(out, "  and %lld more\n", (long long)more);
+done:
+	json_decref(model);
+	digest_row_free(&row);
+	return 0;
+}
+
+static int report_delivery(struct app *a, FILE *out)
+{
+	struct err err;
+	struct digest_row d;
+	int have = store_digest_get(a->store, 0, &d, &err);
+	if (have < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_IOERR;
+	}
+	if (!have) {
+		fputs("Last digest: none sent yet\n", out);
+		return 0;
+	}
+	struct delivery_row *v = NULL;
+	size_t n = 0, counts[5] = {0};
+	if (store_delivery_list(a->store, d.id, &v, &n, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		digest_row_free(&d);
+		return EXIT_IOERR;
+	}
+	for (size_t i = 0; i < n; i++)
+		counts[v[i].state]++;
+	char t1[32], t2[32];
+	fputs("Last digest: \"", out);
+	put_clean(out, d.subject);
+	fprintf(out, "\", composed %s, delivery %s %s\n", when(d.created, t1, sizeof t1),
+		d.completed ? "completed" : "unfinished",
+		d.completed ? when(d.completed, t2, sizeof t2) : "(see send --status)");
+	fprintf(out, "  %zu sent, %zu failed, %zu to retry, %zu in doubt\n",
+		counts[DELIVERY_SENT], counts[DELIVERY_FAILED], counts[DELIVERY_QUEUED],
+		counts[DELIVERY_SENDING]);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].state == DELIVERY_SENT)
+			continue;
+		fprintf(out, "  %s: %s: ", v[i].state == DELIVERY_SENDING ? "in doubt"
+						: delivery_state_name(v[i].state), v[i].email);
+		put_clean(out, v[i].last_reply);
+		fputc('\n', out);
+	}
+	delivery_rows_free(v, n);
+	digest_row_free(&d);
+	return 0;
+}
+
+int app_status_report(struct app *a, FILE *out)
+{
+	int r;
+	if ((r = app_store(a)) || (r = app_rules(a, NULL, 0)))
+		return r;
+	if ((r = report_sources(a, out)) || (r = report_preview(a, out)) ||
+	    (r = report_delivery(a, out)))
+		return r;
+	return 0;
+}
+
+int cmd_status(struct app *a, int argc, char **argv)
+{
+	if (argc > 1) {
+		if (!strcmp(argv[1], "--help")) {
+			puts("usage: bulletin status\n\nThe chair's report: the last run's sources "
+			     "(fetched, failing and for how\nmany runs in a row), the items the next "
+			     "digest would carry per topic,\ninclude rules that matched nothing in the "
+			     "period, and the last digest's\ndelivery. Reads only; sends nothing.");
+			return 0;
+		}
+		fprintf(stderr, "bulletin status: unexpected argument \"%s\"\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	int r = app_config(a);
+	if (r)
+		return r;
+	struct stat st;
+	if (stat(a->cfg.store_path, &st) < 0) {
+		/* Opening would create an empty store: say there is nothing yet. */
+		fprintf(stderr, "bulletin: %s: %s: no run yet\n", a->cfg.store_path,
+			strerror(errno));
+		return EXIT_NOINPUT;
+	}
+	return app_status_report(a, stdout);
+}
