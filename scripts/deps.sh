@@ -4,7 +4,8 @@
 # libetpan-dev depends on the GnuTLS flavour and the two cannot coexist.
 PKGS="build-essential pkg-config libcurl4-gnutls-dev libxml2-dev libetpan-dev
 libpcre2-dev libsqlite3-dev libcmark-dev libinih-dev libjansson-dev libcmocka-dev
-libsasl2-modules python3 python3-aiosmtpd python3-brotli sqlite3 curl libxml2-utils ca-certificates"
+libsasl2-modules python3 python3-aiosmtpd python3-brotli sqlite3 curl libxml2-utils ca-certificates
+openssl groff-base util-linux"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
