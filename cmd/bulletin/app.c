@@ -269,3 +269,21 @@ out:
 	item_list_free(&items);
 	return r;
 }
+
+/* Feed and server text on one line: control bytes (a hostile server's
+ * CR/LF or escapes) become spaces, long text is cut at a UTF-8 boundary. */
+void app_put_clean(FILE *out, const char *s)
+{
+	if (!s || !*s) {
+		fputs("-", out);
+		return;
+	}
+	size_t n = strlen(s);
+	if (n > 200) {
+		n = 200;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	for (size_t i = 0; i < n; i++)
+		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], out);
+}

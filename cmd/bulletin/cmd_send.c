@@ -240,23 +240,6 @@ static const char *when(time_t t, char *buf, size_t len)
 	return buf;
 }
 
-/* The server's reply on one line: control bytes (a hostile server's CR/LF
- * or escapes) become spaces, long replies are cut at a UTF-8 boundary. */
-static void print_reply(const char *r)
-{
-	if (!r || !*r) {
-		fputs("-", stdout);
-		return;
-	}
-	size_t n = strlen(r);
-	if (n > 200) {
-		n = 200;
-		while (n > 0 && ((unsigned char)r[n] & 0xC0) == 0x80)
-			n--;
-	}
-	for (size_t i = 0; i < n; i++)
-		putchar((unsigned char)r[i] < 0x20 || r[i] == 0x7f ? ' ' : r[i]);
-}
 
 /* Active members of the current list with no ledger row yet: for an
  * unfinished digest they are still to be mailed (a run stopped before
@@ -350,7 +333,7 @@ static int send_status(struct app *a, int64_t id)
 			       v[i].state == DELIVERY_SENDING ? "in doubt"
 							      : delivery_state_name(v[i].state),
 			       v[i].attempts, when(v[i].updated, t1, sizeof t1));
-			print_reply(v[i].last_reply);
+			app_put_clean(stdout, v[i].last_reply);
 			putchar('\n');
 		}
 		for (size_t i = 0; i < todo.n; i++)

@@ -17,23 +17,6 @@ static const char *when(time_t t, char *buf, size_t len)
 	return buf;
 }
 
-/* Feed and server text on one line: control bytes (a hostile server's
- * CR/LF or escapes) become spaces, long text is cut at a UTF-8 boundary. */
-static void put_clean(FILE *out, const char *s)
-{
-	if (!s || !*s) {
-		fputs("-", out);
-		return;
-	}
-	size_t n = strlen(s);
-	if (n > 200) {
-		n = 200;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
-	for (size_t i = 0; i < n; i++)
-		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], out);
-}
 
 static int report_sources(struct app *a, FILE *out)
 {
@@ -68,7 +51,7 @@ static int report_sources(struct app *a, FILE *out)
 				fprintf(out, "  failing: %s (%s), %d run%s in a row: ", src->name,
 					src->url, st->consecutive_failures,
 					st->consecutive_failures == 1 ? "" : "s");
-				put_clean(out, st->last_error);
+				app_put_clean(out, st->last_error);
 				fputc('\n', out);
 			}
 		}
@@ -117,7 +100,7 @@ static int report_preview(struct app *a, FILE *out)
 	json_t *d;
 	json_array_foreach(json_object_get(rep, "dead"), i, d) {
 		fprintf(out, "  %s: ", json_string_value(json_object_get(d, "where")));
-		put_clean(out, json_string_value(json_object_get(d, "rule")));
+		app_put_clean(out, json_string_value(json_object_get(d, "rule")));
 		fputc('\n', out);
 	}
 	json_int_t more = json_integer_value(json_object_get(rep, "dead_unlisted"));
@@ -153,7 +136,7 @@ static int report_delivery(struct app *a, FILE *out)
 		counts[v[i].state]++;
 	char t1[32], t2[32];
 	fputs("Last digest: \"", out);
-	put_clean(out, d.subject);
+	app_put_clean(out, d.subject);
 	fprintf(out, "\", composed %s, delivery %s %s\n", when(d.created, t1, sizeof t1),
 		d.completed ? "completed" : "unfinished",
 		d.completed ? when(d.completed, t2, sizeof t2) : "(see send --status)");
@@ -165,7 +148,7 @@ static int report_delivery(struct app *a, FILE *out)
 			continue;
 		fprintf(out, "  %s: %s: ", v[i].state == DELIVERY_SENDING ? "in doubt"
 						: delivery_state_name(v[i].state), v[i].email);
-		put_clean(out, v[i].last_reply);
+		app_put_clean(out, v[i].last_reply);
 		fputc('\n', out);
 	}
 	delivery_rows_free(v, n);
