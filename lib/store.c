@@ -421,20 +421,58 @@ int store_source_get(struct store *s, const char *name, struct source_state *out
 	return ret;
 }
 
-/* Room for one more row in a list read from a query: 0, or -1 (the list
- * is left as it was). */
-static int grow_rows(void **v, size_t *cap, size_t n, size_t elem)
+/* Reads one row into *row (zeroed). Returns 0, or -1 with err; a row left
+ * half-filled is still freed by the list's free function. */
+typedef int (*row_reader)(struct store *s, sqlite3_stmt *q, void *row, struct err *err);
+
+/* Every row of q into a growing array of elem-byte rows. On failure the
+ * rows read so far go to free_rows and the list is empty. */
+static int list_rows(struct store *s, sqlite3_stmt *q, size_t elem, row_reader read_row,
+		     void (*free_rows)(void *, size_t), const char *what, void **out, size_t *n,
+		     struct err *err)
 {
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 32;
-	void *nv = realloc(*v, c * elem);
-	if (!nv)
-		return -1;
-	*v = nv;
-	*cap = c;
+	*out = NULL;
+	*n = 0;
+	size_t cap = 0;
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t c = cap ? cap * 2 : 32;
+			void *v = realloc(*out, c * elem);
+			if (!v) {
+				ret = err_set(err, "%s: out of memory", s->path);
+				break;
+			}
+			*out = v;
+			cap = c;
+		}
+		void *row = (char *)*out + *n * elem;
+		memset(row, 0, elem);
+		(*n)++; /* owned by the list from here */
+		if ((ret = read_row(s, q, row, err)) < 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_err(s, err, what);
+	done(q);
+	if (ret < 0) {
+		free_rows(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return ret;
+}
+
+static int read_health(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct source_health *h = row;
+	if (read_source_state(q, &h->st) < 0 || col_dup(q, 6, &h->name) ||
+	    col_dup(q, 7, &h->url) || col_dup(q, 8, &h->key_mode))
+		return err_set(err, "%s: out of memory", s->path);
 	return 0;
 }
+
+static void free_health(void *v, size_t n) { source_health_free(v, n); }
 
 int store_sources_all(struct store *s, struct source_health **out, size_t *n, struct err *err)
 {
@@ -443,32 +481,8 @@ int store_sources_all(struct store *s, struct source_health **out, size_t *n, st
 	sqlite3_stmt *q = stmt(s, ST_SOURCES_ALL, err);
 	if (!q)
 		return -1;
-	size_t cap = 0;
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (grow_rows((void **)out, &cap, *n, sizeof **out) < 0) {
-			ret = err_set(err, "%s: out of memory", s->path);
-			break;
-		}
-		struct source_health *h = &(*out)[*n];
-		memset(h, 0, sizeof *h);
-		if (read_source_state(q, &h->st) < 0 || col_dup(q, 6, &h->name) ||
-		    col_dup(q, 7, &h->url) || col_dup(q, 8, &h->key_mode)) {
-			health_clear(h);
-			ret = err_set(err, "%s: out of memory", s->path);
-			break;
-		}
-		(*n)++;
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = db_err(s, err, "listing sources");
-	done(q);
-	if (ret < 0) {
-		source_health_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return ret;
+	return list_rows(s, q, sizeof **out, read_health, free_health, "listing sources",
+			 (void **)out, n, err);
 }
 
 void source_health_free(struct source_health *v, size_t n)
@@ -952,6 +966,24 @@ int store_item_exists(struct store *s, const char *source, const char *key, stru
 	return r;
 }
 
+static int read_delivery(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct delivery_row *d = row;
+	const char *name = (const char *)sqlite3_column_text(q, 1);
+	int st = state_from_name(name);
+	if (st < 0)
+		return err_set(err, "%s: unknown delivery state \"%s\"", s->path, name ? name : "");
+	d->state = (enum delivery_state)st;
+	d->attempts = sqlite3_column_int(q, 2);
+	d->updated = col_time(q, 5);
+	if (col_dup(q, 0, &d->email) || col_dup(q, 3, &d->message_id) ||
+	    col_dup(q, 4, &d->last_reply))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
+static void free_deliveries(void *v, size_t n) { delivery_rows_free(v, n); }
+
 int store_delivery_list(struct store *s, int64_t digest_id, struct delivery_row **out,
 			size_t *n, struct err *err)
 {
@@ -961,41 +993,8 @@ int store_delivery_list(struct store *s, int64_t digest_id, struct delivery_row 
 	if (!q)
 		return -1;
 	sqlite3_bind_int64(q, 1, digest_id);
-	size_t cap = 0;
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (grow_rows((void **)out, &cap, *n, sizeof **out) < 0) {
-			ret = err_set(err, "%s: out of memory", s->path);
-			break;
-		}
-		struct delivery_row *d = &(*out)[*n];
-		memset(d, 0, sizeof *d);
-		const char *name = (const char *)sqlite3_column_text(q, 1);
-		int st = state_from_name(name);
-		if (st < 0) {
-			ret = err_set(err, "%s: digest %lld: unknown delivery state \"%s\"", s->path,
-				      (long long)digest_id, name ? name : "");
-			break;
-		}
-		d->state = (enum delivery_state)st;
-		d->attempts = sqlite3_column_int(q, 2);
-		d->updated = col_time(q, 5);
-		(*n)++; /* owned by the array from here, freed with it on error */
-		if (col_dup(q, 0, &d->email) || col_dup(q, 3, &d->message_id) ||
-		    col_dup(q, 4, &d->last_reply)) {
-			ret = err_set(err, "%s: out of memory", s->path);
-			break;
-		}
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = db_err(s, err, "listing deliveries");
-	done(q);
-	if (ret < 0) {
-		delivery_rows_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return ret;
+	return list_rows(s, q, sizeof **out, read_delivery, free_deliveries, "listing deliveries",
+			 (void **)out, n, err);
 }
 
 void delivery_rows_free(struct delivery_row *v, size_t n)
@@ -1063,16 +1062,16 @@ void unsubscribes_free(struct unsubscribe *v, size_t n)
 	free(v);
 }
 
-static int read_unsub(sqlite3_stmt *q, struct unsubscribe *u)
+static int read_unsub(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
 {
-	memset(u, 0, sizeof *u);
+	struct unsubscribe *u = row;
 	u->time = col_time(q, 1);
-	if (col_dup(q, 0, &u->address) || col_dup(q, 2, &u->how)) {
-		unsubscribe_free(u);
-		return -1;
-	}
+	if (col_dup(q, 0, &u->address) || col_dup(q, 2, &u->how))
+		return err_set(err, "%s: out of memory", s->path);
 	return 0;
 }
+
+static void free_unsubs(void *v, size_t n) { unsubscribes_free(v, n); }
 
 /* Runs a one-address write (add or remove); returns the change count. */
 static int unsub_write(struct store *s, enum stmt_id id, const char *address, const char *how,
@@ -1126,8 +1125,10 @@ int store_unsubscribe_get(struct store *s, const char *address, struct unsubscri
 		int rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
 			ret = 1;
-			if (out && read_unsub(q, out) < 0)
-				ret = err_set(err, "%s: out of memory", s->path);
+			if (out && read_unsub(s, q, out, err) < 0) {
+				unsubscribe_free(out);
+				ret = -1;
+			}
 		} else if (rc == SQLITE_DONE) {
 			ret = 0;
 		} else {
@@ -1147,26 +1148,6 @@ int store_unsubscribes_all(struct store *s, struct unsubscribe **out, size_t *n,
 	sqlite3_stmt *q = stmt(s, ST_UNSUB_ALL, err);
 	if (!q)
 		return -1;
-	size_t cap = 0;
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (grow_rows((void **)out, &cap, *n, sizeof **out) < 0) {
-			ret = err_set(err, "%s: out of memory", s->path);
-			break;
-		}
-		if (read_unsub(q, &(*out)[*n]) < 0) {
-			ret = err_set(err, "%s: out of memory", s->path);
-			break;
-		}
-		(*n)++;
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = db_err(s, err, "listing unsubscribes");
-	done(q);
-	if (ret < 0) {
-		unsubscribes_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return ret;
+	return list_rows(s, q, sizeof **out, read_unsub, free_unsubs, "listing unsubscribes",
+			 (void **)out, n, err);
 }
