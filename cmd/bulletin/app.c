@@ -287,3 +287,15 @@ void app_put_clean(FILE *out, const char *s)
 	for (size_t i = 0; i < n; i++)
 		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], out);
 }
+
+int app_no_args(int argc, char **argv, const char *verb, const char *usage)
+{
+	if (argc <= 1)
+		return -1;
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		puts(usage);
+		return 0;
+	}
+	fprintf(stderr, "bulletin %s: unexpected argument \"%s\"\n", verb, argv[1]);
+	return EXIT_USAGE;
+}

@@ -42,6 +42,10 @@ void app_free(struct app *a);
  * the JSON model. Returns 0 or an exit status. */
 int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row, json_t **model);
 
+/* For verbs that take no arguments: -1 when there are none (go on), else
+ * the exit status after printing usage (--help) or an error. */
+int app_no_args(int argc, char **argv, const char *verb, const char *usage);
+
 /* Feed and server text on one line: control bytes become spaces, long
  * text is cut at 200 bytes on a UTF-8 boundary; "-" when empty. */
 void app_put_clean(FILE *out, const char *s);

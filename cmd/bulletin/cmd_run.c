@@ -76,16 +76,13 @@ out:
 
 int cmd_run(struct app *a, int argc, char **argv)
 {
-	if (argc > 1) {
-		if (!strcmp(argv[1], "--help")) {
-			puts("usage: bulletin run\n\nFetches every source, composes the digest of "
-			     "the period and mails it:\nthe entry point for cron. With report = yes "
-			     "in [run], the chair then\ngets `bulletin status` by mail.");
-			return 0;
-		}
-		fprintf(stderr, "bulletin run: unexpected argument \"%s\"\n", argv[1]);
-		return EXIT_USAGE;
-	}
+	static const char usage[] =
+		"usage: bulletin run\n\nFetches every source, composes the digest of "
+		"the period and mails it:\nthe entry point for cron. With report = yes "
+		"in [run], the chair then\ngets `bulletin status` by mail.";
+	int na = app_no_args(argc, argv, "run", usage);
+	if (na >= 0)
+		return na;
 	/* Check everything that could stop the run before any network traffic:
 	 * a broken config or rule must never cost a half-done run. */
 	int r;

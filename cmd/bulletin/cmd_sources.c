@@ -34,17 +34,14 @@ static void row(const char *name, const char *state, const struct source_state *
 
 int cmd_sources(struct app *a, int argc, char **argv)
 {
-	if (argc > 1) {
-		if (!strcmp(argv[1], "--help")) {
-			puts("usage: bulletin sources\n\n"
-			     "Lists every configured source with its health: last success, last\n"
-			     "attempt, failures in a row and the last error (or the URL when it\n"
-			     "works). FLAGGED: failing for [fetch] flag_after runs or more.");
-			return 0;
-		}
-		fprintf(stderr, "bulletin sources: unexpected argument \"%s\"\n", argv[1]);
-		return EXIT_USAGE;
-	}
+	static const char usage[] =
+		"usage: bulletin sources\n\n"
+		"Lists every configured source with its health: last success, last\n"
+		"attempt, failures in a row and the last error (or the URL when it\n"
+		"works). FLAGGED: failing for [fetch] flag_after runs or more.";
+	int na = app_no_args(argc, argv, "sources", usage);
+	if (na >= 0)
+		return na;
 	int r = app_store(a);
 	if (r)
 		return r;

@@ -169,17 +169,14 @@ int app_status_report(struct app *a, FILE *out)
 
 int cmd_status(struct app *a, int argc, char **argv)
 {
-	if (argc > 1) {
-		if (!strcmp(argv[1], "--help")) {
-			puts("usage: bulletin status\n\nThe chair's report: the last run's sources "
-			     "(fetched, failing and for how\nmany runs in a row), the items the next "
-			     "digest would carry per topic,\ninclude rules that matched nothing in the "
-			     "period, and the last digest's\ndelivery. Reads only; sends nothing.");
-			return 0;
-		}
-		fprintf(stderr, "bulletin status: unexpected argument \"%s\"\n", argv[1]);
-		return EXIT_USAGE;
-	}
+	static const char usage[] =
+		"usage: bulletin status\n\nThe chair's report: the last run's sources "
+		"(fetched, failing and for how\nmany runs in a row), the items the next "
+		"digest would carry per topic,\ninclude rules that matched nothing in the "
+		"period, and the last digest's\ndelivery. Reads only; sends nothing.";
+	int na = app_no_args(argc, argv, "status", usage);
+	if (na >= 0)
+		return na;
 	int r = app_config(a);
 	if (r)
 		return r;
