@@ -93,10 +93,36 @@ static int ledger_set(struct store *s, const struct deliver_opts *o, const struc
 	return store_delivery_set(s, d->id, email, st, mid, reply, time(NULL), err);
 }
 
+/* "sendmail:PATH" as the URL: the local MTA takes the messages; NULL for SMTP. */
+static const char *sendmail_path(const struct smtp_opts *o)
+{
+	if (!o->url || strncmp(o->url, "sendmail:", 9))
+		return NULL;
+	return o->url[9] ? o->url + 9 : "/usr/sbin/sendmail";
+}
+
+enum smtp_result deliver_one(const struct smtp_opts *o, const char *from, const char *to,
+			     const char *msg, size_t len, char *reply, size_t replylen)
+{
+	const char *sm = sendmail_path(o);
+	if (sm)
+		return sendmail_send(sm, msg, len, reply, replylen);
+	struct smtp_session *sess;
+	struct err err;
+	if (smtp_open(o, &sess, &err) < 0) {
+		snprintf(reply, replylen, "%s", err.msg);
+		return SMTP_FATAL;
+	}
+	enum smtp_result r = smtp_send(sess, from, to, msg, len, reply, replylen);
+	smtp_close(sess);
+	return r;
+}
+
 int deliver_digest(struct store *s, const struct digest_row *d, const struct member_list *ml,
 		   const struct deliver_opts *o, struct deliver_stats *st, struct err *err)
 {
 	memset(st, 0, sizeof *st);
+	const char *sm = sendmail_path(o->smtp);
 	struct smtp_session *sess = NULL;
 	struct buf msg = BUF_INIT;
 	struct deliver_pace pace = {o->rate, 0};
@@ -149,10 +175,6 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 			st->sent++;
 			continue;
 		}
-		/* "sendmail:PATH": the local MTA takes the message instead */
-		const char *sm = !strncmp(o->smtp->url, "sendmail:", 9) ? o->smtp->url + 9 : NULL;
-		if (sm && !*sm)
-			sm = "/usr/sbin/sendmail";
 		if (!sm && !sess && smtp_open(o->smtp, &sess, err) < 0) {
 			rc = -1;
 			break;

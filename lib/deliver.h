@@ -50,6 +50,11 @@ double deliver_pace_wait(struct deliver_pace *p, double now);
  * at most 60 s. */
 long deliver_backoff_ms(long first_ms, int n);
 
+/* One message outside any digest (the chair's run report), over SMTP or
+ * through sendmail as o->url says. reply explains the result. */
+enum smtp_result deliver_one(const struct smtp_opts *o, const char *from, const char *to,
+			     const char *msg, size_t len, char *reply, size_t replylen);
+
 /* The deterministic Message-ID of a digest for a member (no <>). */
 void deliver_message_id(const struct digest_row *d, const char *email, const char *from_address,
 			char *out, size_t outlen);

@@ -566,6 +566,17 @@ int mail_compose(const struct mail_msg *m, struct buf *out, struct err *err)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
 	char bnd[40];
 	snprintf(bnd, sizeof bnd, "=_bulletin_%016llx", h);
+	if (!m->html) { /* a plain note (the run report): one text/plain part */
+		struct mailmime *part;
+		if (qp_encode(&enc[0], m->text ? m->text : "") != 0 ||
+		    !(part = text_part("plain", &enc[0])))
+			goto out;
+		if (mailmime_smart_add_part(msg, part) != MAILIMF_NO_ERROR) {
+			mailmime_free(part);
+			goto out;
+		}
+		goto write;
+	}
 	struct mailmime *alt = mailmime_multiple_new("multipart/alternative");
 	if (!alt)
 		goto out;
@@ -597,6 +608,7 @@ int mail_compose(const struct mail_msg *m, struct buf *out, struct err *err)
 			goto out;
 		}
 	}
+write:;
 	size_t start = out->len;
 	int col = 0;
 	if (mailmime_write_driver(write_mem, out, &col, msg) != MAILIMF_NO_ERROR) {

@@ -17,12 +17,12 @@ struct mail_msg {
 	const char *list_unsubscribe;  /* a mailto: or https: URL; may be NULL */
 	time_t date;
 	const char *text;              /* text/plain part, UTF-8 */
-	const char *html;              /* text/html part, UTF-8 */
+	const char *html;              /* text/html part, UTF-8; NULL: text/plain alone */
 };
 
 /* Writes the complete message (headers, CRLF line ends) to out: a
  * multipart/alternative of text/plain and text/html, both UTF-8 and
- * quoted-printable. CR/LF in any header value is replaced by a space.
+ * quoted-printable (a single text/plain part when html is NULL). CR/LF in any header value is replaced by a space.
  * Returns 0, or -1 with err. */
 int mail_compose(const struct mail_msg *m, struct buf *out, struct err *err);
 

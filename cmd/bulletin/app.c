@@ -299,3 +299,11 @@ int app_no_args(int argc, char **argv, const char *verb, const char *usage)
 	fprintf(stderr, "bulletin %s: unexpected argument \"%s\"\n", verb, argv[1]);
 	return EXIT_USAGE;
 }
+
+void app_smtp_opts(const struct config *c, const char *password, struct smtp_opts *so)
+{
+	*so = (struct smtp_opts){.url = c->smtp_url, .starttls = c->starttls,
+				 .verify_tls = c->verify_tls, .username = c->smtp_user,
+				 .password = password, .timeout = c->smtp_timeout,
+				 .ca_file = c->smtp_ca_file, .per_connection = c->mail_per_connection};
+}

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "digest.h"
 #include "rules.h"
+#include "smtp.h"
 #include "store.h"
 
 struct app {
@@ -41,6 +42,9 @@ void app_free(struct app *a);
  * to now. Fills row (id 0: not yet stored) and, when model is non-NULL,
  * the JSON model. Returns 0 or an exit status. */
 int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row, json_t **model);
+
+/* The [mail] server settings as smtp_opts (password may be NULL). */
+void app_smtp_opts(const struct config *c, const char *password, struct smtp_opts *so);
 
 /* For verbs that take no arguments: -1 when there are none (go on), else
  * the exit status after printing usage (--help) or an error. */

@@ -5,8 +5,8 @@
 
 #include "cli.h"
 #include "log.h"
+#include "deliver.h"
 #include "mail.h"
-#include "smtp.h"
 
 /* [run] report: `bulletin status` mailed to the chair. Its failure is
  * logged but does not change the run's exit status: the members' digest
@@ -22,8 +22,7 @@ static void mail_report(struct app *a)
 	}
 	char *text = NULL, *password = NULL, mid[128], reply[512] = "";
 	size_t len = 0;
-	struct buf html = BUF_INIT, msg = BUF_INIT;
-	struct smtp_session *sess = NULL;
+	struct buf msg = BUF_INIT;
 	FILE *f = open_memstream(&text, &len);
 	if (!f || app_status_report(a, f)) {
 		if (f)
@@ -32,44 +31,26 @@ static void mail_report(struct app *a)
 		goto out;
 	}
 	fclose(f);
-	/* mail_compose always writes both parts: the HTML one is the same
-	 * text, escaped, in <pre>. */
-	buf_puts(&html, "<!DOCTYPE html><html><body><pre>");
-	for (const char *p = text; *p; p++)
-		buf_puts(&html, *p == '<' ? "&lt;" : *p == '>' ? "&gt;" : *p == '&' ? "&amp;"
-			 : (char[2]){*p, 0});
-	buf_puts(&html, "</pre></body></html>\n");
 	const char *at = strchr(c->from_address, '@');
 	snprintf(mid, sizeof mid, "report-%lld-%ld%s", (long long)time(NULL), (long)getpid(),
 		 at ? at : "@bulletin.invalid");
 	struct mail_msg mm = {.from_name = c->from_name, .from_addr = c->from_address,
 			      .to_name = "", .to_addr = c->chair, .subject = "bulletin: run report",
-			      .message_id = mid, .date = time(NULL), .text = text,
-			      .html = html.data};
-	struct smtp_opts so = {.url = c->smtp_url, .starttls = c->starttls,
-			       .verify_tls = c->verify_tls, .username = c->smtp_user,
-			       .timeout = c->smtp_timeout, .ca_file = c->smtp_ca_file};
-	if (!html.data) {
-		log_error("the run report to %s: out of memory", c->chair);
-		goto out;
-	}
-	if (config_smtp_password(c, &password, &err) == 0)
-		so.password = password;
-	if (err.msg[0] || mail_compose(&mm, &msg, &err) < 0 || smtp_open(&so, &sess, &err) < 0) {
+			      .message_id = mid, .date = time(NULL), .text = text};
+	struct smtp_opts so;
+	if (config_smtp_password(c, &password, &err) < 0 || mail_compose(&mm, &msg, &err) < 0) {
 		log_error("the run report to %s: %s", c->chair, err.msg);
 		goto out;
 	}
-	if (smtp_send(sess, c->from_address, c->chair, msg.data, msg.len, reply, sizeof reply) !=
+	app_smtp_opts(c, password, &so);
+	if (deliver_one(&so, c->from_address, c->chair, msg.data, msg.len, reply, sizeof reply) !=
 	    SMTP_SENT)
 		log_error("the run report to %s: %s", c->chair, reply);
 out:
-	if (sess)
-		smtp_close(sess);
 	if (password) {
 		memset(password, 0, strlen(password));
 		free(password);
 	}
-	buf_free(&html);
 	buf_free(&msg);
 	free(text);
 }

@@ -41,10 +41,8 @@ static int send_to_one(struct app *a, const char *to)
 		r = app_compose(a, time(NULL), 0, &row, &model);
 	}
 	if (!r) {
-		struct smtp_opts so = {.url = c->smtp_url, .starttls = c->starttls,
-				       .verify_tls = c->verify_tls, .username = c->smtp_user,
-				       .password = password, .timeout = c->smtp_timeout,
-				       .ca_file = c->smtp_ca_file};
+		struct smtp_opts so;
+		app_smtp_opts(c, password, &so);
 		struct deliver_opts o = {.from_name = c->from_name, .from_address = c->from_address,
 					 .reply_to = c->reply_to, .list_id = c->list_id,
 					 .unsubscribe = c->unsubscribe, .smtp = &so,
@@ -188,11 +186,8 @@ static int send_digest(struct app *a, const char *dry_run_dir, const char *to)
 				 cm ? cerr.msg : "out of memory");
 		json_decref(cm);
 	}
-	struct smtp_opts so = {.url = c->smtp_url, .starttls = c->starttls,
-			       .verify_tls = c->verify_tls, .username = c->smtp_user,
-			       .password = password, .timeout = c->smtp_timeout,
-			       .ca_file = c->smtp_ca_file,
-			       .per_connection = c->mail_per_connection};
+	struct smtp_opts so;
+	app_smtp_opts(c, password, &so);
 	struct deliver_opts o = {.from_name = c->from_name, .from_address = c->from_address,
 				 .reply_to = c->reply_to, .list_id = c->list_id,
 				 .unsubscribe = c->unsubscribe, .smtp = &so,

@@ -193,6 +193,7 @@ for f in sorted(os.listdir(d)):
     if m['Subject'] != 'bulletin: run report':
         continue
     assert 'oystein.brathen@example.no' in str(m['To'])
+    assert m.get_content_type() == 'text/plain', m.get_content_type()  # a note, no HTML twin
     text = m.get_body(('plain',)).get_content()
     assert 'Sources: 5 fetched, 0 failed' in text, text
     assert 'Last digest: "Primärvårdsnytt' in text, text

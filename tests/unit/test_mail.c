@@ -138,6 +138,23 @@ static void test_nordic_roundtrip(void **state)
 	buf_free(&out);
 }
 
+/* Without HTML (the run report): one text/plain part, no multipart. */
+static void test_text_only(void **state)
+{
+	(void)state;
+	struct mail_msg m;
+	base_msg(&m);
+	m.html = NULL;
+	struct buf out = BUF_INIT;
+	struct err err = {{0}};
+	assert_int_equal(mail_compose(&m, &out, &err), 0);
+	assert_null(strstr(out.data, "multipart"));
+	assert_null(strstr(out.data, "text/html"));
+	assert_non_null(strstr(out.data, "\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n"));
+	assert_non_null(strstr(out.data, "\r\nContent-Transfer-Encoding: quoted-printable\r\n"));
+	buf_free(&out);
+}
+
 static void test_one_click_unsubscribe(void **state)
 {
 	(void)state;
@@ -354,6 +371,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nordic_roundtrip),
+		cmocka_unit_test(test_text_only),
 		cmocka_unit_test(test_one_click_unsubscribe),
 		cmocka_unit_test(test_header_injection),
 		cmocka_unit_test(test_long_lines),
