@@ -127,6 +127,7 @@ struct rules {
 	unsigned gen; /* one per rules_load_string call */
 	struct lit_index *index; /* rebuilt after every load */
 	int no_index;            /* rules_use_index(r, 0) */
+	unsigned fields_used;    /* every rule's fields, or'ed: set after each load */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 };
@@ -1230,6 +1231,9 @@ int rules_load_string(struct rules *r, const char *name, const char *text, struc
 		 * slower, same results. */
 		lit_index_free(r->index);
 		r->index = lit_index_build(r->rv, r->nrules);
+		r->fields_used = 0;
+		for (size_t k = 0; k < r->nrules; k++)
+			r->fields_used |= r->rv[k].fields;
 	}
 	if (rc < 0) {
 		for (size_t i = old_rules; i < r->nrules; i++)
@@ -1557,10 +1561,8 @@ int rules_match(const struct rules *r, const struct item *it, struct match *out,
 		rc = err_set(err, "%s: out of memory", itemname);
 		goto done;
 	}
-	/* Which fields any rule reads: the joined categories are built only then. */
-	unsigned used = 0;
-	for (size_t k = 0; k < r->nrules; k++)
-		used |= r->rv[k].fields;
+	/* Only the fields some rule reads; the joined categories only then. */
+	unsigned used = r->fields_used;
 	struct buf cats = BUF_INIT;
 	for (size_t i = 0; (used & (1u << FIELD_CATEGORIES)) && i < it->ncategories; i++)
 		if ((i && buf_putc(&cats, '\n') < 0) || buf_puts(&cats, it->categories[i]) < 0) {
