@@ -213,6 +213,16 @@ static struct source two_sources[] = {
 	{.name = "rs", .title = "Region Stockholm", .url = "https://z", .enabled = 1},
 };
 
+static struct rules *test_rules(void)
+{
+	struct rules *r = rules_new();
+	struct err err;
+	assert_non_null(r);
+	if (rules_load_string(r, "t.rules", RULES, &err) < 0)
+		fail_msg("%s", err.msg);
+	return r;
+}
+
 static json_t *model_of(struct item_list *items, struct rules *r, const struct digest_opts *o,
 			struct match **ms_out)
 {
@@ -236,9 +246,7 @@ static void free_ms(struct match *ms, size_t n)
 static void test_near_duplicates_once_with_both_sources(void **state)
 {
 	(void)state;
-	struct rules *r = rules_new();
-	struct err err;
-	assert_int_equal(rules_load_string(r, "t.rules", RULES, &err), 0);
+	struct rules *r = test_rules();
 	struct item_list items = {0};
 	/* the same page: scheme, www, trailing slash, utm_* differ */
 	add(&items, "lt", "Ny vårdcentral öppnar i Tensta", "Primärvården byggs ut i Tensta.",
@@ -274,9 +282,8 @@ static void test_near_duplicates_once_with_both_sources(void **state)
 static void test_topic_cap_more_and_languages(void **state)
 {
 	(void)state;
-	struct rules *r = rules_new();
+	struct rules *r = test_rules();
 	struct err err;
-	assert_int_equal(rules_load_string(r, "t.rules", RULES, &err), 0);
 	struct item_list items = {0};
 	char t[64], u[64];
 	for (int i = 0; i < 5; i++) {
@@ -350,9 +357,8 @@ static void test_wrap_text_72(void **state)
 static void test_html_budget_cuts_from_the_bottom(void **state)
 {
 	(void)state;
-	struct rules *r = rules_new();
+	struct rules *r = test_rules();
 	struct err err;
-	assert_int_equal(rules_load_string(r, "t.rules", RULES, &err), 0);
 	struct item_list items = {0};
 	char t[64], u[64], sum[1200];
 	memset(sum, 0, sizeof sum);
