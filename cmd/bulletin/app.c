@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,4 +307,18 @@ void app_smtp_opts(const struct config *c, const char *password, struct smtp_opt
 				 .verify_tls = c->verify_tls, .username = c->smtp_user,
 				 .password = password, .timeout = c->smtp_timeout,
 				 .ca_file = c->smtp_ca_file, .per_connection = c->mail_per_connection};
+}
+
+int app_days(const char *verb, const char *arg, long *days)
+{
+	char *end;
+	errno = 0;
+	long d = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || d <= 0 || d > 36500) {
+		fprintf(stderr, "bulletin %s: --days needs a number of days, e.g. 7, not \"%.40s\"\n",
+			verb, arg);
+		return EXIT_USAGE;
+	}
+	*days = d;
+	return 0;
 }

@@ -46,6 +46,9 @@ int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row,
 /* The [mail] server settings as smtp_opts (password may be NULL). */
 void app_smtp_opts(const struct config *c, const char *password, struct smtp_opts *so);
 
+/* --days N for verb: 1 to 36500. Returns 0, or EXIT_USAGE after saying why. */
+int app_days(const char *verb, const char *arg, long *days);
+
 /* For verbs that take no arguments: -1 when there are none (go on), else
  * the exit status after printing usage (--help) or an error. */
 int app_no_args(int argc, char **argv, const char *verb, const char *usage);

@@ -52,12 +52,8 @@ int cmd_digest(struct app *a, int argc, char **argv)
 		if (c == 'f') {
 			format = optarg;
 		} else if (c == 'd') {
-			char *end;
-			days = strtol(optarg, &end, 10);
-			if (*end || days <= 0 || days > 3660) {
-				fprintf(stderr, "bulletin digest: --days needs a number of days, e.g. 7\n");
+			if (app_days("digest", optarg, &days))
 				return EXIT_USAGE;
-			}
 		} else if (c == 'o') {
 			open_it = 1;
 		} else if (c == 'h') {

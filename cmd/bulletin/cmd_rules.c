@@ -69,15 +69,10 @@ static int parse_args(int argc, char **argv, struct rules_args *ra, const char *
 				return EXIT_USAGE;
 			}
 			break;
-		case 'd': {
-			char *end;
-			ra->days = strtol(optarg, &end, 10);
-			if (*end || ra->days <= 0 || ra->days > 36500) {
-				fprintf(stderr, "bulletin rules: --days needs a number of days, e.g. 30\n");
+		case 'd':
+			if (app_days("rules", optarg, &ra->days))
 				return EXIT_USAGE;
-			}
 			break;
-		}
 		case 's':
 			if (!(ra->since = date_parse(optarg))) {
 				fprintf(stderr, "bulletin rules: --since: '%s' is not a date (e.g. 2024-04-17)\n",
