@@ -3,29 +3,42 @@
 # prints TAP ("ok N - name" / "not ok N - name"). A binary that dies without
 # a plan counts as one failure. Writes "PASS FAIL SKIP" to BUILD/results.txt
 # and echoes the TAP with a per-run prefix.
+#
+# Each test runs under timeout(1) (TEST_TIMEOUT seconds, 600 by default), so
+# a hang is one failure with its last lines shown, never a stalled CI run.
+# Output goes to a file, not a pipe: a stray background process that keeps
+# a pipe open could otherwise hold the runner forever.
 BUILD=${1:-build}
 TAG=${2:-plain}
 BULLETIN=$(cd "$BUILD" && pwd)/bulletin
 export BULLETIN
+limit=${TEST_TIMEOUT:-600}
 pass=0 fail=0 skip=0
 log="$BUILD/test-$TAG.log"
 : > "$log"
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
 run_one() {
 	name=$1; shift
-	out=$("$@" 2>&1)
+	timeout -k 10 "$limit" "$@" > "$tmp" 2>&1 < /dev/null
 	rc=$?
-	printf '%s\n' "$out" | sed "s|^|[$TAG $name] |" >> "$log"
-	p=$(printf '%s\n' "$out" | grep -c '^ok ' )
-	s=$(printf '%s\n' "$out" | grep -c '^ok .*# *[Ss][Kk][Ii][Pp]')
-	f=$(printf '%s\n' "$out" | grep -c '^not ok ')
+	sed "s|^|[$TAG $name] |" "$tmp" >> "$log"
+	p=$(grep -c '^ok ' "$tmp")
+	s=$(grep -c '^ok .*# *[Ss][Kk][Ii][Pp]' "$tmp")
+	f=$(grep -c '^not ok ' "$tmp")
 	p=$((p - s))
-	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		f=$((f + 1))
+		echo "[$TAG $name] not ok - $name timed out after ${limit}s" >> "$log"
+		echo "[$TAG $name] timed out after ${limit}s; its last lines:" >&2
+		tail -n 15 "$tmp" | sed "s|^|[$TAG $name] |" >&2
+	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		f=1
 		echo "[$TAG $name] not ok - $name exited with status $rc" >> "$log"
 	fi
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 	if [ "$f" != 0 ]; then
-		printf '%s\n' "$out" | grep -E '^not ok|ERROR|error|Sanitizer|runtime error' | head -20 | sed "s|^|[$TAG $name] |" >&2
+		grep -E '^not ok|ERROR|error|Sanitizer|runtime error' "$tmp" | head -20 | sed "s|^|[$TAG $name] |" >&2
 		echo "FAIL [$TAG] $name ($f failed)" >&2
 	else
 		echo "ok   [$TAG] $name ($p passed, $s skipped)" >&2

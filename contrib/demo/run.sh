@@ -12,7 +12,8 @@ rm -rf "$work"
 mkdir -p "$work/feeds" "$work/maildir"
 SERVERS_DIR=$work
 . "$top/tests/servers/servers.sh"
-trap servers_stop EXIT INT TERM
+trap servers_stop EXIT
+trap 'exit 143' INT TERM
 
 start_http "$top/contrib/demo/site" || exit 1
 start_smtp "$work/maildir" || exit 1

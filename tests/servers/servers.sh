@@ -5,9 +5,25 @@ SERVERS_TOP=$(cd "$(dirname "$0")/../.." 2>/dev/null && pwd)
 [ -f "$SERVERS_TOP/tests/servers/httpd.py" ] || SERVERS_TOP=$(pwd)
 SERVER_PIDS=""
 
+# stop_pid PID: SIGTERM, up to ~5 s to exit, then SIGKILL; reaps it. A
+# server that hangs on its way out must not hang the test.
+stop_pid() {
+	kill "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		echo "# server $1 ignored SIGTERM for 5 s; killed" >&2
+		kill -9 "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null
+	return 0
+}
+
 servers_stop() {
-	for p in $SERVER_PIDS; do kill "$p" 2>/dev/null; done
-	for p in $SERVER_PIDS; do wait "$p" 2>/dev/null; done
+	for p in $SERVER_PIDS; do stop_pid "$p"; done
 	SERVER_PIDS=""
 }
 

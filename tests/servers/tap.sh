@@ -5,7 +5,9 @@
 work=$(mktemp -d)
 SERVERS_DIR=$work
 . "$top/tests/servers/servers.sh"
-trap 'servers_stop; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT INT TERM
+trap 'servers_stop; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
+# A signal ends the test (through the EXIT trap) instead of resuming it.
+trap 'exit 143' INT TERM
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/#   /'; }
