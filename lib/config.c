@@ -468,7 +468,7 @@ int config_load(struct config *c, const char *path, struct err *err)
 {
 	memset(c, 0, sizeof *c);
 	c->verify_tls = 1;
-	c->summary_length = 300;
+	c->summary_length = 180;
 	c->max_age_days = 30;
 	c->html_budget = 100000;
 	c->retries = -1;

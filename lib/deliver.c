@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "log.h"
 #include "sendmail.h"
 #include "mail.h"
@@ -154,15 +155,35 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 		}
 		int chair = o->chair_email && o->chair_html && o->chair_text &&
 			    !strcasecmp(m->email, o->chair_email);
+		const char *text = chair ? o->chair_text : d->text;
+		const char *html = chair ? o->chair_html : d->html;
+		char *ptext = NULL, *phtml = NULL;
+		if (text && strstr(text, DIGEST_GREETING_SLOT)) {
+			char *g = o->greeting ? o->greeting(o->greeting_ctx, m) : NULL;
+			ptext = digest_personalize(text, g, 0);
+			phtml = digest_personalize(html, g, 1);
+			free(g);
+			if (!ptext || (html && !phtml)) {
+				free(ptext);
+				free(phtml);
+				rc = err_set(err, "out of memory");
+				break;
+			}
+			text = ptext;
+			html = phtml;
+		}
 		struct mail_msg mm = {
 			.from_name = o->from_name, .from_addr = o->from_address,
 			.reply_to = o->reply_to, .to_name = m->name, .to_addr = m->email,
 			.subject = d->subject, .message_id = mid, .list_id = o->list_id,
 			.list_unsubscribe = o->unsubscribe, .date = time(NULL),
-			.text = chair ? o->chair_text : d->text, .html = chair ? o->chair_html : d->html,
+			.text = text, .html = html,
 		};
 		buf_reset(&msg);
-		if (mail_compose(&mm, &msg, err) < 0) {
+		int composed = mail_compose(&mm, &msg, err);
+		free(ptext);
+		free(phtml);
+		if (composed < 0) {
 			err_prefix(err, "%s", m->email);
 			rc = -1;
 			break;

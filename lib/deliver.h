@@ -25,6 +25,11 @@ struct deliver_opts {
 	/* The chair's copy: this address gets chair_text/chair_html (the
 	 * digest plus the source-health section) instead. NULL: none. */
 	const char *chair_email, *chair_text, *chair_html;
+	/* For a digest composed with DIGEST_GREETING_SLOT: the greeting for
+	 * member m (malloc'd, one line), put in place of the slot in each
+	 * part; NULL (or no callback) leaves the slot's line empty. */
+	char *(*greeting)(void *ctx, const struct member *m);
+	void *greeting_ctx;
 };
 
 struct deliver_stats {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "log.h"
@@ -58,14 +59,14 @@ static const char *source_title(const struct digest_opts *o, const char *name)
 
 struct chrome {
 	const char *lang;
-	const char *greeting, *intro_one, *intro_many, *no_news, *week, *more_topic, *more_all,
+	const char *greeting, *greeting_to, *intro_one, *intro_many, *no_news, *week, *more_topic, *more_all,
 		*member, *unsubscribe, *links, *archive, *untitled, *and, *week_lc, *one_item,
 		*n_items, *chair_title, *chair_failing, *chair_failures, *chair_dead, *chair_ok;
 };
 
 /* %d is the count; the Markdown template adds the archive link. */
 static const struct chrome chromes[] = {
-	{"sv", "Hej!", "Här är veckans nyhet om primärvården.",
+	{"sv", "Hej!", "Hej", "Här är veckans nyhet om primärvården.",
 	 "Här är veckans nyheter om primärvården, %d stycken, samlade efter ämne.",
 	 "Inga nya nyheter om primärvården den här veckan.", "Vecka",
 	 "…och %d till i samma ämne", "…och %d nyheter till som inte fick plats",
@@ -74,7 +75,7 @@ static const struct chrome chromes[] = {
 	 "Till ordföranden (bara i ditt exemplar)", "Källor som inte gick att hämta:",
 	 "misslyckade försök i rad", "%d av %d ord i reglerna träffade inget den här perioden:",
 	 "Alla källor hämtades utan fel."},
-	{"nb", "Hei!", "Her er ukens nyhet om primærhelsetjenesten.",
+	{"nb", "Hei!", "Hei", "Her er ukens nyhet om primærhelsetjenesten.",
 	 "Her er ukens nyheter om primærhelsetjenesten, %d i alt, samlet etter tema.",
 	 "Ingen nye nyheter om primærhelsetjenesten denne uken.", "Uke",
 	 "…og %d til om samme tema", "…og %d nyheter til som ikke fikk plass",
@@ -83,7 +84,7 @@ static const struct chrome chromes[] = {
 	 "Til lederen (bare i ditt eksemplar)", "Kilder som ikke kunne hentes:",
 	 "mislykkede forsøk på rad", "%d av %d ord i reglene traff ingenting denne perioden:",
 	 "Alle kilder ble hentet uten feil."},
-	{"en", "Hello!", "Here is this week's primary care news item.",
+	{"en", "Hello!", "Hello", "Here is this week's primary care news item.",
 	 "Here are this week's %d primary care news items, grouped by topic.",
 	 "No new primary care news this week.", "Week", "…and %d more on this topic",
 	 "…and %d more items that did not fit", "You receive this letter as a member.",
@@ -106,7 +107,7 @@ static json_t *chrome_json(const struct chrome *c)
 	json_t *t = json_object();
 	const struct {
 		const char *k, *v;
-	} kv[] = {{"greeting", c->greeting}, {"no_news", c->no_news}, {"week", c->week},
+	} kv[] = {{"greeting", c->greeting}, {"greeting_to", c->greeting_to}, {"no_news", c->no_news}, {"week", c->week},
 		  {"member", c->member}, {"unsubscribe", c->unsubscribe}, {"links", c->links},
 		  {"archive", c->archive}, {"week_lc", c->week_lc}};
 	for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
@@ -343,7 +344,7 @@ static json_t *item_model(const struct digest_opts *o, const struct chrome *c,
 	if (it->summary && *it->summary) {
 		char *s = strdup(it->summary);
 		if (s) {
-			text_truncate(s, (size_t)(o->summary_length > 0 ? o->summary_length : 300));
+			text_summary_cut(s, (size_t)(o->summary_length > 0 ? o->summary_length : 180));
 			json_object_set_new(j, "summary", json_string(s));
 			free(s);
 		}
@@ -652,15 +653,147 @@ static void one_line(char *s)
 	memmove(s, s + lead, strlen(s + lead) + 1);
 }
 
+/* ---- the member's greeting ---- */
+
+void digest_first_name(const char *name, char *out, size_t outlen)
+{
+	if (!outlen)
+		return;
+	out[0] = '\0';
+	if (!name)
+		return;
+	/* "Öberg, Karin", as spreadsheets export it: the given name follows. */
+	const char *comma = strchr(name, ',');
+	const char *p = comma ? comma + 1 : name;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		size_t n = strcspn(p, " \t,");
+		if (!n)
+			return;
+		/* "Dr. Åsa Lindström": a title with a full stop is not a name. */
+		if (p[n - 1] == '.' && p[n] && p[n + strspn(p + n, " \t")]) {
+			p += n;
+			continue;
+		}
+		if (strchr(p, '@') && strchr(p, '@') < p + n)
+			return; /* an address in the name column */
+		if (n >= outlen)
+			n = outlen - 1;
+		while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
+			n--;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return;
+	}
+}
+
+/* Member data reaches a mail part: nothing below a space, no DEL. */
+static void drop_controls(char *s)
+{
+	char *w = s;
+	for (const char *r = s; *r; r++)
+		if ((unsigned char)*r >= 0x20 && *r != 0x7f)
+			*w++ = *r;
+	*w = '\0';
+}
+
+/* Renders greeting.mustache with t and member into b; the template's
+ * absence (an older templates folder) gives t.greeting. */
+static int render_greeting(const char *dir, json_t *t, const char *name, struct buf *b,
+			   struct err *err)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/greeting.mustache", dir);
+	if (access(path, F_OK) != 0) {
+		buf_puts(b, json_string_value(json_object_get(t, "greeting")));
+		return 0;
+	}
+	json_t *data = json_object();
+	json_t *member = json_object();
+	if (name && *name) {
+		char first[128], full[256];
+		snprintf(full, sizeof full, "%s", name);
+		drop_controls(full);
+		digest_first_name(full, first, sizeof first);
+		json_object_set_new(member, "name", json_string(full));
+		if (*first)
+			json_object_set_new(member, "first_name", json_string(first));
+	}
+	json_object_set(data, "t", t);
+	json_object_set_new(data, "member", member);
+	int r = render_file(dir, "greeting.mustache", data, 0, b, err);
+	json_decref(data);
+	return r;
+}
+
+char *digest_greeting(const char *dir, const char *lang, const char *name, struct err *err)
+{
+	struct buf b = BUF_INIT;
+	json_t *t = chrome_json(chrome_for(lang));
+	int r = render_greeting(dir, t, name, &b, err);
+	json_decref(t);
+	if (r < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	char *g = buf_steal(&b);
+	if (!g) {
+		err_set(err, "out of memory");
+		return NULL;
+	}
+	one_line(g);
+	drop_controls(g);
+	return g;
+}
+
+char *digest_personalize(const char *part, const char *greeting, int html)
+{
+	struct buf b = BUF_INIT;
+	const char *slot = part ? strstr(part, DIGEST_GREETING_SLOT) : NULL;
+	if (!slot)
+		return part ? strdup(part) : NULL;
+	buf_append(&b, part, (size_t)(slot - part));
+	for (const char *g = greeting ? greeting : ""; *g; g++) {
+		if (html && strchr("&<>\"'", *g))
+			buf_printf(&b, "&#%d;", *g);
+		else if ((unsigned char)*g >= 0x20 && *g != 0x7f)
+			buf_putc(&b, *g);
+	}
+	buf_puts(&b, slot + strlen(DIGEST_GREETING_SLOT));
+	return buf_steal(&b);
+}
+
 int digest_compose(const json_t *model, const char *dir, struct digest_parts *out,
 		   struct err *err)
 {
 	memset(out, 0, sizeof *out);
 	struct buf b = BUF_INIT;
+	json_t *own = NULL;
+	/* No greeting in the model (a preview, the archive): the generic one. */
+	if (!json_object_get(model, "greeting")) {
+		if (render_greeting(dir, json_object_get(model, "t"), NULL, &b, err) < 0) {
+			buf_free(&b);
+			return -1;
+		}
+		own = json_deep_copy(model);
+		char *g = buf_steal(&b);
+		if (!own || !g) {
+			free(g);
+			json_decref(own);
+			return err_set(err, "out of memory");
+		}
+		one_line(g);
+		json_object_set_new(own, "greeting", json_string(g));
+		free(g);
+		model = own;
+	}
 	json_t *mdm = md_view(model, NULL);
 	json_t *layout = NULL;
-	if (!mdm)
+	if (!mdm) {
+		json_decref(own);
 		return err_set(err, "out of memory");
+	}
 	if (render_file(dir, "subject.mustache", model, 0, &b, err) < 0)
 		goto fail;
 	out->subject = buf_steal(&b);
@@ -693,11 +826,13 @@ int digest_compose(const json_t *model, const char *dir, struct digest_parts *ou
 	}
 	json_decref(mdm);
 	json_decref(layout);
+	json_decref(own);
 	return 0;
 fail:
 	buf_free(&b);
 	json_decref(mdm);
 	json_decref(layout);
+	json_decref(own);
 	digest_parts_free(out);
 	return -1;
 }

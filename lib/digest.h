@@ -17,7 +17,7 @@ struct digest_opts {
 	const char *language;     /* sv, nb, en: month names and chrome */
 	const char *association;  /* footer; may be NULL */
 	const char *unsubscribe;  /* mailto: or https: URL; may be NULL */
-	long summary_length;      /* bytes; 0 = 300 */
+	long summary_length;      /* bytes; 0 = 180 (about two lines) */
 	long max_items;           /* in the whole digest; 0 = no cap */
 	long max_per_topic;       /* 0 = no cap */
 	const char *archive_url;  /* the published archive ("and N more" links); may be NULL */
@@ -65,6 +65,26 @@ int digest_compose_budget(json_t *model, const char *templates_dir, size_t budge
  * include_count, dead_unlisted), with its texts in the model's language.
  * The templates show it inside {{#chair}}. Returns 0 or -1. */
 int digest_add_chair(json_t *model, json_t *report);
+
+/* The member's greeting is filled in at send time, so the digest is
+ * composed once for everybody: a model whose "greeting" is this slot gives
+ * parts that carry it where the greeting goes (a word of letters, which
+ * Markdown, cmark and HTML escaping leave alone). A model without
+ * "greeting" is composed with the generic one from greeting.mustache. */
+#define DIGEST_GREETING_SLOT "BULLETINGREETINGSLOT"
+
+/* templates_dir/greeting.mustache rendered with t (the chrome in language
+ * lang) and member {name, first_name} (absent when name is NULL or ""):
+ * one line, malloc'd. Without that template: t.greeting. NULL with err. */
+char *digest_greeting(const char *templates_dir, const char *lang, const char *name,
+		      struct err *err);
+/* A copy of part with the first slot replaced by greeting (HTML-escaped
+ * when html; control bytes dropped); a plain copy when part has no slot. */
+char *digest_personalize(const char *part, const char *greeting, int html);
+/* The given name in a member's name column: the first word, or the word
+ * after a comma ("Öberg, Karin"), skipping a title ending in "." ("Dr.");
+ * "" when there is none or it is an address. */
+void digest_first_name(const char *name, char *out, size_t outlen);
 
 /* Plain text wrapped at width columns (code points): a long line breaks at
  * spaces, continuation lines indented like the line (past a leading "* "

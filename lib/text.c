@@ -595,3 +595,40 @@ void text_truncate(char *s, size_t max)
 		s[cut] = '\0';
 	}
 }
+
+/* Upper case at s: ASCII, or Å Ä Ö Æ Ø É as UTF-8 (C3 80..9E). */
+static int starts_upper(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	return (u[0] >= 'A' && u[0] <= 'Z') || (u[0] == 0xC3 && u[1] >= 0x80 && u[1] <= 0x9E);
+}
+
+void text_summary_cut(char *s, size_t max)
+{
+	size_t len = strlen(s);
+	if (len <= max)
+		return;
+	/* A sentence ends at ". ", "! " or "? " followed by a capital and
+	 * preceded by a word of three letters or more: "bl.a. Region" and
+	 * "t.ex. Oslo" are not sentence ends. */
+	size_t best = 0;
+	for (size_t i = 3; i + 2 < len && i + 1 <= max; i++) {
+		if (!strchr(".!?", s[i]) || s[i + 1] != ' ' || !starts_upper(s + i + 2))
+			continue;
+		int letters = 0;
+		for (size_t k = i; k > 0 && letters < 3; k--) {
+			unsigned char c = (unsigned char)s[k - 1];
+			if (c == '.' || is_space_byte((char)c))
+				break;
+			if ((c & 0xC0) != 0x80)
+				letters++;
+		}
+		if (letters >= 3)
+			best = i + 1;
+	}
+	if (best >= max / 2) {
+		s[best] = '\0';
+		return;
+	}
+	text_truncate(s, max);
+}

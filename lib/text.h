@@ -24,6 +24,10 @@ int text_clean_buf(struct buf *b, const char *s, size_t len);
  * UTF-8 sequence, adding "…" when something was cut (the result, ellipsis
  * included, stays within max bytes). */
 void text_truncate(char *s, size_t max);
+/* A digest summary: like text_truncate, but ends at the last full sentence
+ * within max bytes when that keeps at least half of them, so the summary
+ * reads as finished text rather than a cut-off phrase. */
+void text_summary_cut(char *s, size_t max);
 /* The code point of the HTML named entity name[0..len) (no '&' or ';'),
  * or 0 when unknown. Used by parsers to repair feeds that use HTML entities
  * without declaring them. */

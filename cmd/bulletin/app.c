@@ -193,7 +193,55 @@ static json_t *chair_report(struct app *a, const struct item_list *items, const 
 	return rep;
 }
 
+static int compose(struct app *a, time_t now, time_t since, int personal, struct digest_row *row,
+		   json_t **model_out);
+
 int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row, json_t **model_out)
+{
+	return compose(a, now, since, 0, row, model_out);
+}
+
+int app_compose_personal(struct app *a, time_t now, struct digest_row *row, json_t **model_out)
+{
+	return compose(a, now, 0, 1, row, model_out);
+}
+
+char *app_greeting(void *ctx, const struct member *m)
+{
+	struct app *a = ctx;
+	struct err err;
+	char *g = digest_greeting(a->cfg.templates_dir, a->cfg.language, m ? m->name : NULL, &err);
+	if (!g)
+		log_error("%s", err.msg);
+	return g;
+}
+
+int app_archive_row(struct app *a, const struct digest_row *row, struct digest_row *out)
+{
+	struct err err;
+	*out = *row;
+	out->subject = out->markdown = out->html = out->text = NULL;
+	char *g = digest_greeting(a->cfg.templates_dir, a->cfg.language, NULL, &err);
+	if (!g) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_CONFIG;
+	}
+	out->subject = row->subject ? strdup(row->subject) : NULL;
+	out->markdown = digest_personalize(row->markdown, g, 0);
+	out->html = digest_personalize(row->html, g, 1);
+	out->text = digest_personalize(row->text, g, 0);
+	free(g);
+	if ((row->subject && !out->subject) || (row->markdown && !out->markdown) ||
+	    (row->html && !out->html) || (row->text && !out->text)) {
+		digest_row_free(out);
+		fprintf(stderr, "bulletin: out of memory\n");
+		return EXIT_SOFTWARE;
+	}
+	return 0;
+}
+
+static int compose(struct app *a, time_t now, time_t since, int personal, struct digest_row *row,
+		   json_t **model_out)
 {
 	struct err err;
 	int r;
@@ -243,11 +291,24 @@ int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row,
 		fprintf(stderr, "bulletin: out of memory\n");
 		goto out;
 	}
+	if (personal) {
+		/* A template error shows now, not once per member. */
+		char *g = digest_greeting(c->templates_dir, c->language, "Åsa", &err);
+		if (!g) {
+			fprintf(stderr, "bulletin: %s\n", err.msg);
+			r = EXIT_CONFIG;
+			goto out;
+		}
+		free(g);
+		json_object_set_new(model, "greeting", json_string(DIGEST_GREETING_SLOT));
+	}
 	if (digest_compose_budget(model, c->templates_dir, (size_t)c->html_budget, &parts, &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		r = EXIT_CONFIG;
 		goto out;
 	}
+	/* The model goes to the archive's .json: the generic greeting there. */
+	json_object_del(model, "greeting");
 	row->period_start = start;
 	row->period_end = now + 1;
 	row->created = now;

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "digest.h"
+#include "members.h"
 #include "rules.h"
 #include "smtp.h"
 #include "store.h"
@@ -42,6 +43,15 @@ void app_free(struct app *a);
  * to now. Fills row (id 0: not yet stored) and, when model is non-NULL,
  * the JSON model. Returns 0 or an exit status. */
 int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row, json_t **model);
+/* app_compose for sending: the row's parts carry DIGEST_GREETING_SLOT for
+ * each member's greeting (the model returned has the generic one), after
+ * checking that greeting.mustache renders. */
+int app_compose_personal(struct app *a, time_t now, struct digest_row *row, json_t **model);
+/* deliver_opts.greeting: ctx is the struct app. */
+char *app_greeting(void *ctx, const struct member *m);
+/* A copy of a stored row as the archive shows it: the generic greeting in
+ * place of the slot. Returns 0 or an exit status. */
+int app_archive_row(struct app *a, const struct digest_row *row, struct digest_row *out);
 
 /* The [mail] server settings as smtp_opts (password may be NULL). */
 void app_smtp_opts(const struct config *c, const char *password, struct smtp_opts *so);

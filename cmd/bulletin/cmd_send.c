@@ -38,7 +38,7 @@ static int send_to_one(struct app *a, const char *to)
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		r = EXIT_IOERR;
 	} else if (!have) {
-		r = app_compose(a, time(NULL), 0, &row, &model);
+		r = app_compose_personal(a, time(NULL), &row, &model);
 	}
 	if (!r) {
 		struct smtp_opts so;
@@ -47,7 +47,8 @@ static int send_to_one(struct app *a, const char *to)
 					 .reply_to = c->reply_to, .list_id = c->list_id,
 					 .unsubscribe = c->unsubscribe, .smtp = &so,
 					 .outside_ledger = 1, .retries = (int)c->mail_retries,
-					 .retry_wait_ms = c->mail_retry_wait * 1000};
+					 .retry_wait_ms = c->mail_retry_wait * 1000,
+					 .greeting = app_greeting, .greeting_ctx = a};
 		struct deliver_stats st;
 		if (deliver_digest(a->store, &row, &ml, &o, &st, &err) < 0) {
 			fprintf(stderr, "bulletin: %s\n", err.msg);
@@ -143,7 +144,7 @@ static int send_digest(struct app *a, const char *dry_run_dir, const char *to)
 		log_info("resuming digest %lld composed %s", (long long)row.id,
 			 time_format_rfc3339(row.created, ts));
 	} else {
-		if ((r = app_compose(a, time(NULL), 0, &row, &model)))
+		if ((r = app_compose_personal(a, time(NULL), &row, &model)))
 			goto out;
 		if (json_integer_value(json_object_get(model, "count")) == 0 && !c->empty_send) {
 			char ts[RFC3339_LEN];
@@ -161,7 +162,12 @@ static int send_digest(struct app *a, const char *dry_run_dir, const char *to)
 				r = EXIT_IOERR;
 				goto out;
 			}
-			if (archive_write(c->archive_dir, &row, model, html, sizeof html, &err) < 0) {
+			struct digest_row arch;
+			if ((r = app_archive_row(a, &row, &arch)))
+				goto out;
+			int aw = archive_write(c->archive_dir, &arch, model, html, sizeof html, &err);
+			digest_row_free(&arch);
+			if (aw < 0) {
 				/* The digest is stored; members still get it. */
 				log_error("archive: %s", err.msg);
 			} else {
@@ -180,6 +186,8 @@ static int send_digest(struct app *a, const char *dry_run_dir, const char *to)
 	if (c->chair && model && a->chair_report) {
 		json_t *cm = json_deep_copy(model);
 		struct err cerr = {{0}};
+		if (cm)
+			json_object_set_new(cm, "greeting", json_string(DIGEST_GREETING_SLOT));
 		if (!cm || digest_add_chair(cm, a->chair_report) < 0 ||
 		    digest_compose(cm, c->templates_dir, &chair, &cerr) < 0)
 			log_warn("the chair's copy: %s; she gets the members' version",
@@ -194,7 +202,8 @@ static int send_digest(struct app *a, const char *dry_run_dir, const char *to)
 				 .dry_run_dir = dry_run_dir, .chair_email = c->chair,
 				 .retries = (int)c->mail_retries,
 				 .retry_wait_ms = c->mail_retry_wait * 1000, .rate = c->mail_rate,
-				 .chair_text = chair.text, .chair_html = chair.html};
+				 .chair_text = chair.text, .chair_html = chair.html,
+				 .greeting = app_greeting, .greeting_ctx = a};
 	struct deliver_stats st;
 	int dr = deliver_digest(a->store, &row, &ml, &o, &st, &err);
 	digest_parts_free(&chair);

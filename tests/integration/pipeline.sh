@@ -109,6 +109,28 @@ for to, has in seen.items():
 print("ok")
 PY
 check "chair's copy: source health and dead rules, only in hers" grep -q '^ok$' "$work/chair" || sed 's/^/#   /' "$work/chair"
+# Each copy greets its member by the given name ("Bråthen, Øystein" is
+# Øystein), in both parts; the archive has the generic greeting.
+/usr/bin/python3 - "$work/maildir/new" > "$work/greet" 2>&1 <<'PY'
+import email, email.policy, os, sys
+d = sys.argv[1]
+want = {"asa.lindstrom@example.se": "Hej Åsa!", "oystein.brathen@example.no": "Hej Øystein!"}
+seen = set()
+for f in sorted(os.listdir(d)):
+    m = email.message_from_bytes(open(os.path.join(d, f), 'rb').read(), policy=email.policy.default)
+    to = m['To'].addresses[0].addr_spec
+    parts = {p.get_content_type(): p.get_content() for p in m.iter_parts()}
+    text = parts["text/plain"].replace("\r\n", "\n")
+    assert "\n\n%s\n\n" % want[to] in text, (to, text[:200])
+    assert "<p>%s</p>" % want[to] in parts['text/html'], to
+    for p in parts.values():
+        assert "BULLETINGREETINGSLOT" not in p
+    seen.add(to)
+assert seen == set(want), seen
+print("ok")
+PY
+check "greeting: each member by the given name, in text and HTML" grep -q '^ok$' "$work/greet" || sed 's/^/#   /' "$work/greet"
+check "greeting: the archive has the generic one and no slot" sh -c "grep -q '^<p>Hej!</p>' '$work'/cfg/archive/digest-*.html && grep -qx 'Hej!' '$work'/cfg/archive/digest-*.txt && ! grep -rq BULLETINGREETINGSLOT '$work/cfg/archive'"
 ! grep -rq "Till ordföranden" "$work"/cfg/archive/ 2>/dev/null
 check "chair's section never in the archive" [ $? -eq 0 ]
 check "archive: index.html and feed.atom list the digest" \

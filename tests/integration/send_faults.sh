@@ -47,6 +47,9 @@ write_cfg "retries = 1"
 send; rc=$?
 check "451 always, next run: exit 0, ledger sent 6, digest complete" sh -c "[ $rc -eq 0 ] && [ '$(ledger)' = 'sent 6' ] && [ -n \"\$(sqlite3 '$db' 'SELECT completed FROM digests')\" ]"
 check "451 always, next run: only m2 mailed" sh -c "[ \$(ls '$work/maildir/new' | wc -l) -eq 1 ] && grep -q '^X-Envelope-To: <m2@example.se>' '$work'/maildir/new/*"
+# The stored digest carries the greeting's slot: the resumed run still
+# greets m2 ("Øystein Bråthen 2") by name (quoted-printable in the file).
+check "451 always, next run: m2's copy greets Øystein" grep -q 'Hej =C3=98ystein!' "$work"/maildir/new/*
 
 # 4. 550 for one member: failed with the server's text, the others sent.
 sink --fail-rcpt m4@example.se:550

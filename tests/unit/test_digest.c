@@ -451,6 +451,78 @@ static void test_golden_parts_and_wellformed_html(void **state)
 	destroy(f);
 }
 
+/* The greeting: a given name from each way a spreadsheet writes names,
+ * the slot filled once per part with the name escaped for HTML, and the
+ * generic greeting where a name is missing or the template is absent. */
+static void test_member_greeting(void **state)
+{
+	(void)state;
+	const char *names[][2] = {
+		{"Åsa Lindström", "Åsa"}, {"Öberg, Karin", "Karin"}, {"  Øystein  Bråthen ", "Øystein"},
+		{"Dr. Märta Ödegård", "Märta"}, {"Bjørn", "Bjørn"}, {"", ""},
+		{"asa@example.se", ""}, {"Dr.", "Dr."},
+	};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		char first[64];
+		digest_first_name(names[i][0], first, sizeof first);
+		if (strcmp(first, names[i][1]))
+			fail_msg("%s: got \"%s\", want \"%s\"", names[i][0], first, names[i][1]);
+	}
+
+	struct err err;
+	char *g = digest_greeting("templates", "sv", "Öberg, Karin", &err);
+	assert_string_equal(g, "Hej Karin!");
+	free(g);
+	g = digest_greeting("templates", "nb", "Øystein Bråthen", &err);
+	assert_string_equal(g, "Hei Øystein!");
+	free(g);
+	g = digest_greeting("templates", "en", NULL, &err);
+	assert_string_equal(g, "Hello!");
+	free(g);
+	/* A CR/LF in the member list cannot reach the part as a line break. */
+	g = digest_greeting("templates", "sv", "Eva\r\nBcc: x@example.se", &err);
+	assert_null(strpbrk(g, "\r\n"));
+	free(g);
+	/* A templates folder without greeting.mustache: t.greeting. */
+	g = digest_greeting("/nonexistent", "sv", "Åsa", &err);
+	assert_string_equal(g, "Hej!");
+	free(g);
+
+	const char *part = "<p>" DIGEST_GREETING_SLOT "</p><p>" DIGEST_GREETING_SLOT "</p>";
+	char *h = digest_personalize(part, "Hej <Åsa> & \"O'Brien\"!", 1);
+	assert_string_equal(h, "<p>Hej &#60;Åsa&#62; &#38; &#34;O&#39;Brien&#34;!</p><p>" DIGEST_GREETING_SLOT "</p>");
+	free(h);
+	char *t = digest_personalize("Rubrik\n\n" DIGEST_GREETING_SLOT "\n", "Hej Åsa!\x1b", 0);
+	assert_string_equal(t, "Rubrik\n\nHej Åsa!\n");
+	free(t);
+	t = digest_personalize("no slot here", "Hej", 0);
+	assert_string_equal(t, "no slot here");
+	free(t);
+
+	/* Composed with the slot: one per part (not the subject); without a
+	 * greeting in the model: the generic one, no slot anywhere. */
+	struct fixture *f = build(0);
+	struct digest_parts p;
+	json_object_set_new(f->model, "greeting", json_string(DIGEST_GREETING_SLOT));
+	if (digest_compose(f->model, "templates", &p, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_null(strstr(p.subject, DIGEST_GREETING_SLOT));
+	const char *slotted[] = {p.markdown, p.html, p.text};
+	for (int i = 0; i < 3; i++) {
+		const char *at = strstr(slotted[i], DIGEST_GREETING_SLOT);
+		assert_non_null(at);
+		assert_null(strstr(at + 1, DIGEST_GREETING_SLOT));
+	}
+	digest_parts_free(&p);
+	json_object_del(f->model, "greeting");
+	if (digest_compose(f->model, "templates", &p, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_null(strstr(p.html, DIGEST_GREETING_SLOT));
+	assert_non_null(strstr(p.html, "<p>Hej!</p>"));
+	digest_parts_free(&p);
+	destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_wrap_text_72),
 		cmocka_unit_test(test_html_budget_cuts_from_the_bottom),
 		cmocka_unit_test(test_golden_parts_and_wellformed_html),
+		cmocka_unit_test(test_member_greeting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

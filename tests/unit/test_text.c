@@ -247,10 +247,43 @@ static void test_truncate(void **state)
 	assert_string_equal(s, "ett, två…");
 }
 
+/* Digest summaries end at a full sentence when one keeps half the room. */
+static void test_summary_cut(void **state)
+{
+	(void)state;
+	char s[256];
+	strcpy(s, "Regionen satsar på vårdcentralerna. Nya pengar går till fast läkare i hela länet.");
+	text_summary_cut(s, 60);
+	assert_string_equal(s, "Regionen satsar på vårdcentralerna.");
+
+	/* Abbreviations are not sentence ends: the cut falls back to words. */
+	strcpy(s, "Läkarna ska bl.a. Region Stockholm och t.ex. Oslo kommune ha fler av.");
+	text_summary_cut(s, 40);
+	assert_non_null(strstr(s, "…"));
+	assert_true(strlen(s) <= 40);
+
+	/* A sentence end before half the room is too short to use. */
+	strcpy(s, "Kort. Sedan kommer en mycket lång mening om primärvårdens framtid i länet");
+	text_summary_cut(s, 50);
+	assert_non_null(strstr(s, "…"));
+	assert_true(strlen(s) <= 50);
+
+	/* A capital with a ring after the full stop: Å, Ä, Ø are capitals too. */
+	strcpy(s, "Fastlegeordningen er under press i kommunene. Økt rekruttering trengs nå");
+	text_summary_cut(s, 60);
+	assert_string_equal(s, "Fastlegeordningen er under press i kommunene.");
+
+	/* Short enough: untouched. */
+	strcpy(s, "Kort text. Inget kapas.");
+	text_summary_cut(s, 60);
+	assert_string_equal(s, "Kort text. Inget kapas.");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_entities_decoded_once),
+		cmocka_unit_test(test_summary_cut),
 		cmocka_unit_test(test_tags_and_blocks),
 		cmocka_unit_test(test_every_block_element),
 		cmocka_unit_test(test_buf_forms),
