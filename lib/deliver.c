@@ -197,6 +197,7 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 			continue;
 		}
 		if (!sm && !sess && smtp_open(o->smtp, &sess, err) < 0) {
+			st->setup_error = 1;
 			rc = -1;
 			break;
 		}
@@ -260,6 +261,7 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 			log_warn("%s: deferred, will retry on the next run: %s", m->email, reply);
 		} else {
 			st->deferred++;
+			st->setup_error = 1;
 			rc = err_set(err, "mail server %s: %s", o->smtp->url, reply);
 			break;
 		}

@@ -34,6 +34,10 @@ struct deliver_opts {
 
 struct deliver_stats {
 	int sent, failed, deferred, skipped_done, in_doubt;
+	/* The run stopped on the setup, not the server's load: the sender,
+	 * the login or the TLS certificate refused, a bad URL, no sendmail.
+	 * Running again cannot help until someone fixes it. */
+	int setup_error;
 };
 
 /* Sends d to every member the ledger does not show as done. A member's

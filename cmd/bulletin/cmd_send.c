@@ -52,7 +52,7 @@ static int send_to_one(struct app *a, const char *to)
 		struct deliver_stats st;
 		if (deliver_digest(a->store, &row, &ml, &o, &st, &err) < 0) {
 			fprintf(stderr, "bulletin: %s\n", err.msg);
-			r = EXIT_TEMPFAIL;
+			r = st.setup_error ? EXIT_CONFIG : EXIT_TEMPFAIL;
 		} else if (st.sent != 1) {
 			r = EXIT_FAILURE_; /* the reason was logged */
 		} else {
@@ -209,7 +209,8 @@ static int send_digest(struct app *a, const char *dry_run_dir, const char *to)
 	digest_parts_free(&chair);
 	if (dr < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
-		r = EXIT_TEMPFAIL;
+		/* 78 says "fix the setup" to cron and the chair; 75 "try later". */
+		r = st.setup_error ? EXIT_CONFIG : EXIT_TEMPFAIL;
 		goto out;
 	}
 	if (dry_run_dir)

@@ -70,7 +70,7 @@ sink --fail-mail nyhetsbrev@example.org:553
 write_cfg
 fresh_digest
 send; rc=$?
-check "MAIL FROM 553: exit 75" [ $rc -eq 75 ]
+check "MAIL FROM 553: exit 78 (a setup error)" [ $rc -eq 78 ]
 check "MAIL FROM 553: nothing failed, nothing sent (queued 1)" [ "$(ledger)" = "queued 1" ]
 check "MAIL FROM 553: stderr has the server's reply" grep -q '553 5.1.3' "$work/err"
 check "MAIL FROM 553: no mail" [ "$(mails)" -eq 0 ]
@@ -117,7 +117,7 @@ if openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 	write_cfg "starttls = yes" "username = bulletin" "password_file = pw"
 	fresh_digest
 	send; rc=$?
-	check "STARTTLS, unknown CA: exit 75, nothing sent or failed" sh -c "[ $rc -eq 75 ] && [ '$(ledger)' = 'queued 1' ] && [ \$(ls '$work/maildir/new' | wc -l) -eq 0 ]"
+	check "STARTTLS, unknown CA: exit 78, nothing sent or failed" sh -c "[ $rc -eq 78 ] && [ '$(ledger)' = 'queued 1' ] && [ \$(ls '$work/maildir/new' | wc -l) -eq 0 ]"
 	check "STARTTLS, unknown CA: says why" grep -q 'certificate verification failed' "$work/err"
 	# A wrong password stops the run with the server's reply.
 	printf 'fel\n' > "$work/cfg/pw"
@@ -125,7 +125,7 @@ if openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 	write_cfg "starttls = yes" "ca_file = $work/cert.pem" "username = bulletin" "password_file = pw"
 	fresh_digest
 	send; rc=$?
-	check "wrong password: exit 75" [ $rc -eq 75 ]
+	check "wrong password: exit 78" [ $rc -eq 78 ]
 	check "wrong password: nothing sent or failed" sh -c "[ '$(ledger)' = 'queued 1' ] && [ \$(ls '$work/maildir/new' | wc -l) -eq 0 ]"
 	check "wrong password: a clear message (535 / login denied)" grep -qi '535\|login denied' "$work/err" || sed 's/^/#   /' "$work/err"
 else

@@ -56,11 +56,11 @@ start_http() {
 # start_smtp MAILDIR [ARGS...]: an SMTP sink delivering to MAILDIR; sets SMTP_PORT.
 start_smtp() {
 	md=$1; shift
-	SMTP_PORT=$(free_port)
 	out="$SERVERS_DIR/smtpd.out"
-	/usr/bin/python3 "$SERVERS_TOP/tests/servers/smtpd.py" --port "$SMTP_PORT" --maildir "$md" "$@" > "$out" 2>"$SERVERS_DIR/smtpd.err" &
+	/usr/bin/python3 "$SERVERS_TOP/tests/servers/smtpd.py" --port 0 --maildir "$md" "$@" > "$out" 2>"$SERVERS_DIR/smtpd.err" &
 	SERVER_PIDS="$SERVER_PIDS $!"
-	wait_for_line "$out" 'ready' || return 1
+	wait_for_line "$out" '^ready ' || return 1
+	SMTP_PORT=$(sed -n 's/^ready //p' "$out" | head -1)
 }
 
 # fill_template IN OUT: the demo/test config with ports and paths filled in.

@@ -194,13 +194,22 @@ def main():
 
         extra.update(authenticator=check, auth_required=True,
                      auth_require_tls=bool(a.tls_cert))
-    port = a.port or free_port()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    ctl = Controller(sink, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True,
-                     decode_data=False, **extra)
-    ctl.start()
+    # --port 0: a free port, chosen here and announced on the ready line.
+    # Another process can take it between the check and the bind (a busy
+    # machine opens ports all the time), so a failed bind tries another.
+    for attempt in range(10):
+        port = a.port or free_port()
+        ctl = Controller(sink, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True,
+                         decode_data=False, **extra)
+        try:
+            ctl.start()
+            break
+        except OSError:
+            if a.port or attempt == 9:
+                raise
     try:
         if a.pidfile:
             with open(a.pidfile, "w") as f:
