@@ -89,7 +89,8 @@ eval: deps
 	@if [ -f ../shared/corpus/public.tsv ]; then $(BUILD)/bulletin rules eval -r feeds/primarvard.rules ../shared/corpus/public.tsv; \
 	else echo "skipped: ../shared/corpus/public.tsv is not here (it ships beside the project's own checkout)"; fi
 
-bench: deps
+bench:
+	@sh scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all
 	@set -- tests/bench/*.sh; [ -f "$$1" ] || { echo "no benchmarks yet (tests/bench/ is empty)"; exit 0; }; \
 	for b in "$$@"; do sh "$$b" $(BUILD)/bulletin || exit 1; done

@@ -2,10 +2,18 @@
 # Installs the Debian packages bulletin builds and tests with, when some are
 # missing and we are root. libcurl4-gnutls-dev, not -openssl-dev: Debian's
 # libetpan-dev depends on the GnuTLS flavour and the two cannot coexist.
+# postfix: tests/integration/mta.sh runs a private instance of it. It is
+# left out where another MTA (exim4, ...) provides /usr/sbin/sendmail, as
+# installing it would replace that one; the test then skips.
 PKGS="build-essential pkg-config libcurl4-gnutls-dev libxml2-dev libetpan-dev
 libpcre2-dev libsqlite3-dev libcmark-dev libinih-dev libjansson-dev libcmocka-dev
 libsasl2-modules python3 python3-aiosmtpd python3-brotli sqlite3 curl libxml2-utils ca-certificates
 openssl groff-base util-linux"
+if [ ! -e /usr/sbin/sendmail ] || dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q 'ok installed'; then
+	PKGS="$PKGS postfix"
+fi
+# `deps.sh bench`: also the reference tools `make bench` measures beside us.
+[ "${1:-}" = bench ] && PKGS="$PKGS msmtp"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
