@@ -64,7 +64,8 @@ int archive_write(const char *dir, const struct digest_row *d, const json_t *mod
 		return err_set(err, "%s.json: out of memory", base);
 	const struct {
 		const char *ext, *data;
-	} parts[] = {{"md", d->markdown}, {"html", d->html}, {"txt", d->text}, {"json", json}};
+	} parts[] = {{"md", d->markdown}, {"html", d->html}, {"txt", d->text}, {"json", json},
+		    {"ics", d->calendar}};
 	int r = 0;
 	for (size_t i = 0; i < sizeof parts / sizeof *parts && r == 0; i++) {
 		if (!parts[i].data)

@@ -9,7 +9,8 @@
 #include "err.h"
 #include "store.h"
 
-/* Writes DIR/digest-YYYY-MM-DD-ID.{md,html,txt,json} (each through a
+/* Writes DIR/digest-YYYY-MM-DD-ID.{md,html,txt,json} (and .ics, the
+ * events, when d->calendar is set; each through a
  * temporary file and rename, so a reader never sees half a file), creating
  * DIR when needed. The .json is the model, plus the row's "subject" when
  * the model has none (the index shows it). path_out (may be NULL) gets the

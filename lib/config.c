@@ -284,6 +284,8 @@ static int main_handler(void *user, const char *section, const char *name, const
 		return set_long(p, &c->mail_retries, name, v, 0, 10);
 	if (KEY("mail", "retry_wait"))
 		return set_long(p, &c->mail_retry_wait, name, v, 0, 300);
+	if (KEY("mail", "calendar"))
+		return set_bool(p, &c->mail_calendar, name, v);
 	if (KEY("mail", "list_id"))
 		return set_str(&c->list_id, v);
 	if (KEY("mail", "unsubscribe")) {
@@ -468,6 +470,7 @@ int config_load(struct config *c, const char *path, struct err *err)
 {
 	memset(c, 0, sizeof *c);
 	c->verify_tls = 1;
+	c->mail_calendar = 1;
 	c->summary_length = 180;
 	c->max_age_days = 30;
 	c->html_budget = 100000;

@@ -70,6 +70,7 @@ struct config {
 	long mail_retries;    /* tries after a 4xx or a lost connection, in the same run */
 	long mail_retry_wait; /* seconds before the first retry; doubles each time */
 	char *list_id, *unsubscribe;
+	int mail_calendar;    /* a text/calendar part when the digest carries events (default 1) */
 	/* [members] */
 	char *members_file;
 

@@ -478,31 +478,12 @@ static int nordic_month(const char *p, const char **end)
 	return 0;
 }
 
-/* A clock after a date: "kl 09:00", "kl. 9", "kl. 1300", "klokken 18.50",
- * "klockan 9", or without "kl" "09:00" / "09.00" / "T09:00[:ss]". Ranges
- * ("09.00–15.30") keep their start. Returns 1 and the time, else 0. */
-static int nordic_clock(const char *p, int *h, int *mi)
+/* Clock digits at p: "9", "1300" (only after "kl"), "09:00", "9.00".
+ * Returns 1 with the time and *end after it, else 0. */
+static int clock_digits(const char *p, int kl, int *h, int *mi, const char **end)
 {
-	int kl = 0, nd, m = 0;
-	const char *q;
-	if (*p == 'T' && is_digit(p[1])) {
-		p++;
-	} else {
-		p = spaces(p, NULL);
-		if (*p == ',' || *p == '|')
-			p = spaces(p + 1, NULL);
-		if (strncasecmp(p, "klokken", 7) == 0 || strncasecmp(p, "klockan", 7) == 0)
-			p += 7, kl = 1;
-		else if (strncasecmp(p, "kl", 2) == 0 && !is_wordc(p[2]))
-			p += 2, kl = 1;
-		if (kl) {
-			if (*p == '.' || *p == ':')
-				p++;
-			p = spaces(p, NULL);
-		}
-	}
-	q = p;
-	nd = num(&q, 4, h);
+	const char *q = p;
+	int m = 0, nd = num(&q, 4, h);
 	if (nd == 0 || is_digit(*q))
 		return 0;
 	if ((*q == ':' || *q == '.') && is_digit(q[1]) && is_digit(q[2]) && !is_digit(q[3]) &&
@@ -520,7 +501,62 @@ static int nordic_clock(const char *p, int *h, int *mi)
 	if (*q == '.' && is_digit(q[1]))
 		return 0; /* "1.20.3" is a version, not a clock */
 	*mi = m;
+	*end = q;
 	return 1;
+}
+
+/* "kl", "kl.", "klockan", "klokken" at p: where the digits may start
+ * (spaces skipped), else NULL. */
+static const char *kl_word(const char *p)
+{
+	if (strncasecmp(p, "klokken", 7) == 0 || strncasecmp(p, "klockan", 7) == 0)
+		p += 7;
+	else if (strncasecmp(p, "kl", 2) == 0 && !is_wordc(p[2]))
+		p += 2;
+	else
+		return NULL;
+	if (*p == '.' || *p == ':')
+		p++;
+	return spaces(p, NULL);
+}
+
+/* How a clock was written: the event finder trusts all but a bare
+ * "09.00", which may as well be a number. */
+enum clock_kind { CLOCK_KL = 1, CLOCK_T, CLOCK_COLON, CLOCK_DOT };
+
+/* A clock after a date: "kl 09:00", "kl. 9", "kl. 1300", "klokken 18.50",
+ * "klockan 9", or without "kl" "09:00" / "09.00" / "T09:00[:ss]". Ranges
+ * ("09.00–15.30") keep their start. Returns the kind (with the time and
+ * *end after the digits), else 0. */
+static int nordic_clock_at(const char *p, int *h, int *mi, const char **end)
+{
+	int kind;
+	const char *k;
+	if (*p == 'T' && is_digit(p[1])) {
+		p++;
+		kind = CLOCK_T;
+	} else {
+		p = spaces(p, NULL);
+		if (*p == ',' || *p == '|')
+			p = spaces(p + 1, NULL);
+		if ((k = kl_word(p)) != NULL) {
+			p = k;
+			kind = CLOCK_KL;
+		} else {
+			kind = 0;
+		}
+	}
+	if (!clock_digits(p, kind == CLOCK_KL, h, mi, end))
+		return 0;
+	if (!kind)
+		kind = p[strspn(p, "0123456789")] == ':' ? CLOCK_COLON : CLOCK_DOT;
+	return kind;
+}
+
+static int nordic_clock(const char *p, int *h, int *mi)
+{
+	const char *end;
+	return nordic_clock_at(p, h, mi, &end) != 0;
 }
 
 static int year_ok(int y) { return y >= 1900 && y <= 2200; }
@@ -660,6 +696,98 @@ time_t date_parse_nordic(const char *text, time_t now)
 			h = mi = 0;
 		local_day(now, -back, &y, &mo, &d);
 		return local_to_utc(y, mo, d, h, mi);
+	}
+	return 0;
+}
+
+/* ---- events: a day and a clock in free text ------------------------------ */
+
+long date_nordic_offset(time_t t) { return eu_summer(t) ? 7200 : 3600; }
+
+/* A dash or "till"/"til" between two clocks at p (spaces around it
+ * skipped): where the end clock may start, else NULL. */
+static const char *range_sep(const char *p)
+{
+	const unsigned char *u;
+	p = spaces(p, NULL);
+	u = (const unsigned char *)p;
+	if (*p == '-')
+		p++;
+	else if (u[0] == 0xE2 && u[1] == 0x80 && (u[2] == 0x93 || u[2] == 0x94))
+		p += 3; /* en dash, em dash */
+	else if (strncasecmp(p, "till", 4) == 0 && space_len(p + 4))
+		p += 4;
+	else if (strncasecmp(p, "til", 3) == 0 && space_len(p + 3))
+		p += 3;
+	else
+		return NULL;
+	return spaces(p, NULL);
+}
+
+/* The end of a range after a clock that ended at p: 1 with the time,
+ * else 0. "13–14 mars" is a range of days, not of hours. */
+static int clock_end(const char *p, int kl, int *h, int *mi)
+{
+	const char *q = range_sep(p), *k, *end, *e;
+	if (!q)
+		return 0;
+	if ((k = kl_word(q)) != NULL) {
+		q = k;
+		kl = 1;
+	}
+	if (!clock_digits(q, kl, h, mi, &end))
+		return 0;
+	if (*end == '.')
+		end++;
+	end = spaces(end, NULL);
+	return !nordic_month(end, &e);
+}
+
+/* The first day on or after (py, pm, pd) that is month mo, day d: its
+ * year, or 0 (29 February looks up to eight years ahead). */
+static int next_year_for(int py, int pm, int pd, int mo, int d)
+{
+	int y = py + (mo < pm || (mo == pm && d < pd));
+	for (int k = 0; k < 8; k++, y++)
+		if (d <= days_in(y, mo))
+			return y;
+	return 0;
+}
+
+int date_event_nordic(const char *text, time_t published, time_t after, time_t *start,
+		      time_t *end)
+{
+	if (!text)
+		return 0;
+	int y, mo, d, h, mi, eh, emi;
+	const char *p, *q, *cend;
+	for (p = text; *p; p++) {
+		if (!is_digit(*p) || !word_start(text, p))
+			continue;
+		if (!nordic_at(p, &y, &mo, &d, &q))
+			continue;
+		int kind = nordic_clock_at(q, &h, &mi, &cend);
+		if (!kind || kind == CLOCK_DOT)
+			continue;
+		if (!y) {
+			int py, pm, pd;
+			local_day(published ? published : after, 0, &py, &pm, &pd);
+			if (!(y = next_year_for(py, pm, pd, mo, d)))
+				continue;
+		}
+		time_t t = local_to_utc(y, mo, d, h, mi);
+		if (!t || t <= after)
+			continue;
+		time_t e = 0;
+		if (clock_end(cend, kind == CLOCK_KL, &eh, &emi)) {
+			e = local_to_utc(y, mo, d, eh, emi);
+			if (e && e <= t) /* "kl. 22–02": past midnight */
+				e += 86400;
+		}
+		*start = t;
+		if (end)
+			*end = e;
+		return 1;
 	}
 	return 0;
 }

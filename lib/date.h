@@ -20,4 +20,19 @@ time_t date_parse(const char *s);
  * time(NULL). Returns 0 when the text holds no date. */
 time_t date_parse_nordic(const char *text, time_t now);
 
+/* An event's start in free text: the first Nordic date (as above) that is
+ * followed by a clock ("kl. 13", "klockan 18.30", "kl 1300", "13:00",
+ * "T13:00"; a bare "13.00" is too easily a number) and starts after
+ * `after`. A date without a year is the first such day on or after the
+ * local day of `published` (of `after` when published is 0). An end on the
+ * same day may follow the clock: "kl. 13–16", "13.00-16.00", "kl 13 till
+ * kl 16" (an end before the start is the next day's). Returns 1 and sets
+ * *start and *end (when end is non-NULL; 0 when none), UTC; 0 when the
+ * text holds no such event. */
+int date_event_nordic(const char *text, time_t published, time_t after, time_t *start,
+		      time_t *end);
+
+/* Seconds east of UTC in Stockholm/Oslo at t: 3600, or 7200 in summer. */
+long date_nordic_offset(time_t t);
+
 #endif

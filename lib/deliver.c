@@ -177,7 +177,7 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 			.reply_to = o->reply_to, .to_name = m->name, .to_addr = m->email,
 			.subject = d->subject, .message_id = mid, .list_id = o->list_id,
 			.list_unsubscribe = o->unsubscribe, .date = time(NULL),
-			.text = text, .html = html,
+			.text = text, .html = html, .calendar = d->calendar,
 		};
 		buf_reset(&msg);
 		int composed = mail_compose(&mm, &msg, err);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "date.h"
 #include "log.h"
 #include "fsutil.h"
 #include "mustache.h"
@@ -62,6 +63,9 @@ struct chrome {
 	const char *greeting, *greeting_to, *intro_one, *intro_many, *no_news, *week, *more_topic, *more_all,
 		*member, *unsubscribe, *links, *archive, *untitled, *and, *week_lc, *one_item,
 		*n_items, *chair_title, *chair_failing, *chair_failures, *chair_dead, *chair_ok;
+	const char *event;    /* before an event's start on the item's line */
+	const char *at;       /* between an event's day and its clock */
+	const char *days[7];  /* Sunday first */
 };
 
 /* %d is the count; the Markdown template adds the archive link. */
@@ -74,7 +78,8 @@ static const struct chrome chromes[] = {
 	 "(utan rubrik)", "och", "vecka", "1 nyhet", "%d nyheter",
 	 "Till ordföranden (bara i ditt exemplar)", "Källor som inte gick att hämta:",
 	 "misslyckade försök i rad", "%d av %d ord i reglerna träffade inget den här perioden:",
-	 "Alla källor hämtades utan fel."},
+	 "Alla källor hämtades utan fel.", "Tid:", "kl.",
+	 {"söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"}},
 	{"nb", "Hei!", "Hei", "Her er ukens nyhet om primærhelsetjenesten.",
 	 "Her er ukens nyheter om primærhelsetjenesten, %d i alt, samlet etter tema.",
 	 "Ingen nye nyheter om primærhelsetjenesten denne uken.", "Uke",
@@ -83,7 +88,8 @@ static const struct chrome chromes[] = {
 	 "(uten tittel)", "og", "uke", "1 nyhet", "%d nyheter",
 	 "Til lederen (bare i ditt eksemplar)", "Kilder som ikke kunne hentes:",
 	 "mislykkede forsøk på rad", "%d av %d ord i reglene traff ingenting denne perioden:",
-	 "Alle kilder ble hentet uten feil."},
+	 "Alle kilder ble hentet uten feil.", "Tid:", "kl.",
+	 {"søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"}},
 	{"en", "Hello!", "Hello", "Here is this week's primary care news item.",
 	 "Here are this week's %d primary care news items, grouped by topic.",
 	 "No new primary care news this week.", "Week", "…and %d more on this topic",
@@ -91,7 +97,8 @@ static const struct chrome chromes[] = {
 	 "Unsubscribe", "Links", "The archive", "(untitled)", "and", "week", "1 item", "%d items",
 	 "For the chair (only in your copy)", "Sources that could not be fetched:",
 	 "failed attempts in a row", "%d of %d words in the rules matched nothing this period:",
-	 "Every source was fetched without errors."},
+	 "Every source was fetched without errors.", "When:", "at",
+	 {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}},
 };
 
 static const struct chrome *chrome_for(const char *lang)
@@ -109,7 +116,7 @@ static json_t *chrome_json(const struct chrome *c)
 		const char *k, *v;
 	} kv[] = {{"greeting", c->greeting}, {"greeting_to", c->greeting_to}, {"no_news", c->no_news}, {"week", c->week},
 		  {"member", c->member}, {"unsubscribe", c->unsubscribe}, {"links", c->links},
-		  {"archive", c->archive}, {"week_lc", c->week_lc}};
+		  {"archive", c->archive}, {"week_lc", c->week_lc}, {"event", c->event}};
 	for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
 		json_object_set_new(t, kv[i].k, json_string(kv[i].v));
 	return t;
@@ -308,9 +315,59 @@ static json_t *names_text(json_t *names, const struct chrome *c)
 	return r;
 }
 
+/* An event's start in Stockholm/Oslo time, as the language writes it:
+ * "onsdag 4 september 2025 kl. 13.00", "onsdag 4. september 2025 kl.
+ * 13.00", "Wednesday 4 September 2025 at 13:00". */
+static void event_text(time_t t, const struct chrome *c, char *out, size_t outlen)
+{
+	char day[64];
+	time_t wall = t + date_nordic_offset(t);
+	struct tm tm;
+	if (!gmtime_r(&wall, &tm)) {
+		snprintf(out, outlen, "?");
+		return;
+	}
+	digest_format_date(wall, c->lang, day, sizeof day);
+	int en = !strcmp(c->lang, "en");
+	snprintf(out, outlen, "%s %s %s %02d%c%02d", c->days[tm.tm_wday], day, c->at, tm.tm_hour,
+		 en ? ':' : '.', tm.tm_min);
+}
+
+/* The upcoming event an item announces (its title first, then its
+ * summary): {start, end?, start_text, uid}, or NULL. The uid is a hash of
+ * the item's key (else link, else title) and the start, so the same event
+ * keeps its identity in every digest that carries it. */
+static json_t *event_model(const struct chrome *c, const struct item *it, time_t after)
+{
+	time_t pub = it->published ? it->published : it->first_seen, st = 0, en = 0;
+	if (!date_event_nordic(it->title, pub, after, &st, &en) &&
+	    !date_event_nordic(it->summary, pub, after, &st, &en))
+		return NULL;
+	char ts[RFC3339_LEN], text[128], uid[24];
+	json_t *e = json_object();
+	time_format_rfc3339(st, ts);
+	json_object_set_new(e, "start", json_string(ts));
+	unsigned long long h = 0xcbf29ce484222325ULL;
+	const char *id = it->key && *it->key ? it->key : it->url ? it->url : it->title ? it->title : "";
+	for (const char *p = id;; p++) {
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+		if (!*p)
+			break;
+	}
+	for (const char *p = ts; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	snprintf(uid, sizeof uid, "%016llx", h);
+	json_object_set_new(e, "uid", json_string(uid));
+	if (en)
+		json_object_set_new(e, "end", json_string(time_format_rfc3339(en, ts)));
+	event_text(st, c, text, sizeof text);
+	json_object_set_new(e, "start_text", json_string(text));
+	return e;
+}
+
 static json_t *item_model(const struct digest_opts *o, const struct chrome *c,
 			  const struct item_list *items, size_t idx, const struct match *m,
-			  const size_t *dup_of)
+			  const size_t *dup_of, time_t after)
 {
 	const struct item *it = &items->v[idx];
 	json_t *j = json_object();
@@ -349,6 +406,9 @@ static json_t *item_model(const struct digest_opts *o, const struct chrome *c,
 			free(s);
 		}
 	}
+	json_t *ev = event_model(c, it, after);
+	if (ev)
+		json_object_set_new(j, "event", ev);
 	json_object_set_new(j, "score", json_real(m->score));
 	json_t *terms = json_array();
 	for (size_t k = 0; k < m->nterms; k++) {
@@ -367,13 +427,39 @@ static json_t *item_model(const struct digest_opts *o, const struct chrome *c,
 	return j;
 }
 
+/* The item's event, if it has one, into events (by start; equal starts
+ * keep the digest's order). */
+static void add_event(json_t *events, const json_t *item)
+{
+	const json_t *ev = json_object_get(item, "event");
+	if (!json_is_object(ev))
+		return;
+	json_t *e = json_object();
+	const char *copy[] = {"title", "url", "sources_text"};
+	for (size_t i = 0; i < sizeof copy / sizeof *copy; i++) {
+		json_t *v = json_object_get(item, copy[i]);
+		if (v)
+			json_object_set(e, copy[i], v);
+	}
+	json_object_set_new(e, "sources", json_deep_copy(json_object_get(item, "sources")));
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)ev, k, v) json_object_set(e, k, v);
+	const char *st = json_string_value(json_object_get(e, "start"));
+	size_t at = json_array_size(events);
+	while (at > 0 && strcmp(json_string_value(json_object_get(json_array_get(events, at - 1),
+								    "start")), st) > 0)
+		at--;
+	json_array_insert_new(events, at, e);
+}
+
 /* Numbers the items that have a link (1, 2, ...) and lists the links, for
  * the plain-text part; sets the counts and "more" texts. Called again
  * after the budget takes items out. */
 static void number_links(json_t *model)
 {
 	const struct chrome *c = chrome_for(json_string_value(json_object_get(model, "language")));
-	json_t *links = json_array();
+	json_t *links = json_array(), *events = json_array();
 	json_int_t n = 0, total = 0, more = json_integer_value(json_object_get(model, "more_cap"));
 	size_t i, k;
 	json_t *topic, *item;
@@ -388,6 +474,7 @@ static void number_links(json_t *model)
 			json_object_del(topic, "more_text");
 		json_array_foreach(list, k, item) {
 			const char *url = json_string_value(json_object_get(item, "url"));
+			add_event(events, item);
 			if (!url) {
 				json_object_del(item, "ref");
 				continue;
@@ -408,6 +495,8 @@ static void number_links(json_t *model)
 			json_array_append_new(links, l);
 		}
 	}
+	json_object_set_new(model, "has_events", json_boolean(json_array_size(events) > 0));
+	json_object_set_new(model, "events", events);
 	json_object_set_new(model, "has_links", json_boolean(json_array_size(links) > 0));
 	json_object_set_new(model, "links", links);
 	json_object_set_new(model, "count_text", total == 1 ? json_string(c->one_item)
@@ -467,7 +556,8 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 				tmore++;
 				continue;
 			}
-			json_array_append_new(list, item_model(o, c, items, rk[k].idx, &matches[rk[k].idx], dup_of));
+			json_array_append_new(list, item_model(o, c, items, rk[k].idx, &matches[rk[k].idx], dup_of,
+								   end));
 			total++;
 			shown++;
 		}

@@ -479,25 +479,33 @@ static int qp_encode(struct buf *out, const char *s)
 	return 0;
 }
 
+static int add_param(struct mailmime_content *ct, const char *name, const char *value)
+{
+	char *pn = strdup(name), *pv = strdup(value);
+	struct mailmime_parameter *par = pn && pv ? mailmime_parameter_new(pn, pv) : NULL;
+	if (!par) {
+		free(pn);
+		free(pv);
+		return -1;
+	}
+	if (clist_append(ct->ct_parameters, par) != 0) {
+		mailmime_parameter_free(par);
+		return -1;
+	}
+	return 0;
+}
+
 /* A text/<sub> part, charset=utf-8, quoted-printable, the body already
- * encoded in enc (referenced, not copied: it must outlive the write). */
-static struct mailmime *text_part(const char *sub, const struct buf *enc)
+ * encoded in enc (referenced, not copied: it must outlive the write).
+ * method (text/calendar's iTIP method) may be NULL. */
+static struct mailmime *text_part(const char *sub, const struct buf *enc, const char *method)
 {
 	char type[32];
 	snprintf(type, sizeof type, "text/%s", sub);
 	struct mailmime_content *ct = mailmime_content_new_with_str(type);
 	if (!ct)
 		return NULL;
-	char *pn = strdup("charset"), *pv = strdup("utf-8");
-	struct mailmime_parameter *par = pn && pv ? mailmime_parameter_new(pn, pv) : NULL;
-	if (!par) {
-		free(pn);
-		free(pv);
-		mailmime_content_free(ct);
-		return NULL;
-	}
-	if (clist_append(ct->ct_parameters, par) != 0) {
-		mailmime_parameter_free(par);
+	if (add_param(ct, "charset", "utf-8") || (method && add_param(ct, "method", method))) {
 		mailmime_content_free(ct);
 		return NULL;
 	}
@@ -556,7 +564,7 @@ int mail_compose(const struct mail_msg *m, struct buf *out, struct err *err)
 	mailmime_set_imf_fields(msg, fs);
 
 	int rc = -1;
-	struct buf enc[2] = {BUF_INIT, BUF_INIT};
+	struct buf enc[3] = {BUF_INIT, BUF_INIT, BUF_INIT};
 	/* "=_" never occurs in quoted-printable output (every "=" there is
 	 * followed by hex or a line end), so no body can contain the boundary
 	 * whatever the feeds say; hashing the Message-ID keeps output
@@ -569,7 +577,7 @@ int mail_compose(const struct mail_msg *m, struct buf *out, struct err *err)
 	if (!m->html) { /* a plain note (the run report): one text/plain part */
 		struct mailmime *part;
 		if (qp_encode(&enc[0], m->text ? m->text : "") != 0 ||
-		    !(part = text_part("plain", &enc[0])))
+		    !(part = text_part("plain", &enc[0], NULL)))
 			goto out;
 		if (mailmime_smart_add_part(msg, part) != MAILIMF_NO_ERROR) {
 			mailmime_free(part);
@@ -594,13 +602,14 @@ int mail_compose(const struct mail_msg *m, struct buf *out, struct err *err)
 		mailmime_free(alt);
 		goto out;
 	}
-	/* Parts in order of preference: plain first, HTML last. */
-	const char *subs[2] = {"plain", "html"};
-	const char *bodies[2] = {m->text ? m->text : "", m->html ? m->html : ""};
-	for (int i = 0; i < 2; i++) {
+	/* Parts in order of preference: plain first, HTML last; the events
+	 * as a calendar after them (RFC 6047: readers offer to add them). */
+	const char *subs[3] = {"plain", "html", "calendar"};
+	const char *bodies[3] = {m->text ? m->text : "", m->html ? m->html : "", m->calendar};
+	for (int i = 0; i < 3 && bodies[i]; i++) {
 		if (qp_encode(&enc[i], bodies[i]) != 0)
 			goto out;
-		struct mailmime *part = text_part(subs[i], &enc[i]);
+		struct mailmime *part = text_part(subs[i], &enc[i], i == 2 ? "PUBLISH" : NULL);
 		if (!part)
 			goto out;
 		if (mailmime_smart_add_part(alt, part) != MAILIMF_NO_ERROR) {
@@ -616,15 +625,15 @@ write:;
 		if (out->data)
 			out->data[start] = '\0';
 		mailmime_free(msg);
-		buf_free(&enc[0]);
-		buf_free(&enc[1]);
+		for (int i = 0; i < 3; i++)
+			buf_free(&enc[i]);
 		return err_set(err, "mail: libetpan could not write the message");
 	}
 	rc = 0;
 out:
 	mailmime_free(msg);
-	buf_free(&enc[0]);
-	buf_free(&enc[1]);
+	for (int i = 0; i < 3; i++)
+		buf_free(&enc[i]);
 	if (rc != 0)
 		return err_set(err, "mail: out of memory");
 	return 0;

@@ -18,11 +18,15 @@ struct mail_msg {
 	time_t date;
 	const char *text;              /* text/plain part, UTF-8 */
 	const char *html;              /* text/html part, UTF-8; NULL: text/plain alone */
+	const char *calendar;          /* text/calendar part (an iCalendar object, method
+					* PUBLISH) after the HTML; NULL: none. Ignored
+					* without html. */
 };
 
 /* Writes the complete message (headers, CRLF line ends) to out: a
- * multipart/alternative of text/plain and text/html, both UTF-8 and
- * quoted-printable (a single text/plain part when html is NULL). CR/LF in any header value is replaced by a space.
+ * multipart/alternative of text/plain and text/html (and text/calendar
+ * when calendar is set), all UTF-8 and quoted-printable (a single
+ * text/plain part when html is NULL). CR/LF in any header value is replaced by a space.
  * Returns 0, or -1 with err. */
 int mail_compose(const struct mail_msg *m, struct buf *out, struct err *err);
 

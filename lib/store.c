@@ -65,6 +65,9 @@ static const char *const migrations[] = {
 	" address TEXT PRIMARY KEY,"
 	" time INTEGER NOT NULL,"
 	" how TEXT NOT NULL);",
+	/* 4: the digest's events as iCalendar, its mails' text/calendar part
+	 * (issue 7); NULL when it has none. */
+	"ALTER TABLE digests ADD COLUMN calendar TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -141,11 +144,11 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			     " ORDER BY first_seen, id",
 	[ST_DIGEST_LAST_END] = "SELECT MAX(period_end) FROM digests WHERE completed IS NOT NULL",
 	[ST_DIGEST_UNFINISHED] = "SELECT id, period_start, period_end, created, completed,"
-				 " subject, markdown, html, text FROM digests"
+				 " subject, markdown, html, text, calendar FROM digests"
 				 " WHERE completed IS NULL ORDER BY id DESC LIMIT 1",
 	[ST_DIGEST_INSERT] = "INSERT INTO digests(period_start, period_end, created, completed,"
-			     " subject, markdown, html, text)"
-			     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			     " subject, markdown, html, text, calendar)"
+			     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_DIGEST_COMPLETE] = "UPDATE digests SET completed = ?2 WHERE id = ?1",
 	[ST_DELIVERY_GET] = "SELECT state FROM deliveries WHERE digest_id = ?1 AND email = ?2",
 	[ST_DELIVERY_SET] = "INSERT INTO deliveries(digest_id, email, state, attempts, message_id,"
@@ -720,6 +723,7 @@ void digest_row_free(struct digest_row *d)
 	free(d->markdown);
 	free(d->html);
 	free(d->text);
+	free(d->calendar);
 	memset(d, 0, sizeof *d);
 }
 
@@ -753,7 +757,8 @@ int store_digest_unfinished(struct store *s, struct digest_row *out, struct err 
 		out->created = col_time(q, 3);
 		out->completed = col_time(q, 4);
 		if (col_dup(q, 5, &out->subject) || col_dup(q, 6, &out->markdown) ||
-		    col_dup(q, 7, &out->html) || col_dup(q, 8, &out->text)) {
+		    col_dup(q, 7, &out->html) || col_dup(q, 8, &out->text) ||
+		    col_dup(q, 9, &out->calendar)) {
 			digest_row_free(out);
 			ret = err_set(err, "%s: reading a digest: out of memory", s->path);
 		} else {
@@ -779,6 +784,7 @@ int store_digest_insert(struct store *s, struct digest_row *d, struct err *err)
 	bind_text(q, 6, d->markdown);
 	bind_text(q, 7, d->html);
 	bind_text(q, 8, d->text);
+	bind_text(q, 9, d->calendar);
 	int ret = 0;
 	if (sqlite3_step(q) == SQLITE_DONE)
 		d->id = sqlite3_last_insert_rowid(s->db);

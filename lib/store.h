@@ -78,6 +78,7 @@ struct digest_row {
 	time_t period_start, period_end, created;
 	time_t completed;      /* 0 while delivery is unfinished */
 	char *subject, *markdown, *html, *text;
+	char *calendar;        /* the text/calendar part; NULL when the digest has no events */
 };
 void digest_row_free(struct digest_row *d);
 /* The end of the last completed digest's period; 0 when none. */

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "fsutil.h"
+#include "ical.h"
 #include "lock.h"
 #include "log.h"
 
@@ -220,7 +221,7 @@ int app_archive_row(struct app *a, const struct digest_row *row, struct digest_r
 {
 	struct err err;
 	*out = *row;
-	out->subject = out->markdown = out->html = out->text = NULL;
+	out->subject = out->markdown = out->html = out->text = out->calendar = NULL;
 	char *g = digest_greeting(a->cfg.templates_dir, a->cfg.language, NULL, &err);
 	if (!g) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
@@ -230,9 +231,11 @@ int app_archive_row(struct app *a, const struct digest_row *row, struct digest_r
 	out->markdown = digest_personalize(row->markdown, g, 0);
 	out->html = digest_personalize(row->html, g, 1);
 	out->text = digest_personalize(row->text, g, 0);
+	out->calendar = row->calendar ? strdup(row->calendar) : NULL;
 	free(g);
 	if ((row->subject && !out->subject) || (row->markdown && !out->markdown) ||
-	    (row->html && !out->html) || (row->text && !out->text)) {
+	    (row->html && !out->html) || (row->text && !out->text) ||
+	    (row->calendar && !out->calendar)) {
 		digest_row_free(out);
 		fprintf(stderr, "bulletin: out of memory\n");
 		return EXIT_SOFTWARE;
@@ -309,6 +312,12 @@ static int compose(struct app *a, time_t now, time_t since, int personal, struct
 	}
 	/* The model goes to the archive's .json: the generic greeting there. */
 	json_object_del(model, "greeting");
+	/* The events as the mails' text/calendar part, from the model as the
+	 * budget left it (only events of items that were kept). */
+	if (c->mail_calendar && ical_from_model(model, c->from_address, &row->calendar) < 0) {
+		fprintf(stderr, "bulletin: out of memory\n");
+		goto out;
+	}
 	row->period_start = start;
 	row->period_end = now + 1;
 	row->created = now;

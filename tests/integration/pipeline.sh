@@ -246,4 +246,106 @@ check "sendmail transport: LF line ends, To the member alone" sh -c \
 check "sendmail transport: the ledger says sent" \
 	[ "$(sqlite3 "$work/cfg/state/bulletin.db" "SELECT COUNT(*) FROM deliveries WHERE state = 'sent'" 2>/dev/null)" = 2 ]
 
+# Events (issue 7): items announcing an upcoming meeting give every message
+# a text/calendar part, stored with the digest so a resumed send keeps it;
+# calendar = no leaves it out. The feed is made for dates ahead of today.
+mkdir -p "$work/cal"
+/usr/bin/python3 - "$work/site/events.xml" "$work/cal/want" <<'PY'
+import datetime, email.utils, sys, zoneinfo
+oslo = zoneinfo.ZoneInfo("Europe/Oslo")
+nb = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september",
+      "oktober", "november", "desember"]
+sv = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
+      "oktober", "november", "december"]
+svd = ["måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"]
+today = datetime.datetime.now(oslo).date()
+d1 = today + datetime.timedelta(days=40)
+d2 = today + datetime.timedelta(days=200)
+utc = lambda d, h, m: datetime.datetime(d.year, d.month, d.day, h, m, tzinfo=oslo).astimezone(
+    datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+pub = email.utils.format_datetime(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1))
+items = [
+    ("Dialogmøte om fastlegeordningen; rekruttering, ALIS og legevakt i Trøndelag",
+     "Tid: %d. %s %d kl. 09.00–12.00 på Teams." % (d1.day, nb[d1.month - 1], d1.year), "cal-1"),
+    ("Öppet hus på vårdcentralen %s %d %s kl. 13" % (svd[d2.weekday()], d2.day, sv[d2.month - 1]),
+     "Välkommen till vårdcentralen i Tensta.", "cal-2"),
+    ("Vårdcentralen fick nytt avtal", "Beslutet togs %d %s %d." % (d1.day, sv[d1.month - 1], d1.year),
+     "cal-3"),
+]
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    f.write('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>Möten</title>'
+            '<link>https://moten.example.no/</link><description>x</description>\n')
+    for t, desc, g in items:
+        f.write("<item><title>%s</title><link>https://moten.example.no/%s</link><guid>%s</guid>"
+                "<pubDate>%s</pubDate><description>%s</description></item>\n" % (t, g, g, pub, desc))
+    f.write("</channel></rss>\n")
+with open(sys.argv[2], "w") as f:
+    f.write("%s %s %s\n" % (utc(d1, 9, 0), utc(d1, 12, 0), utc(d2, 13, 0)))
+PY
+sed -e "s|^files = sources.ini|files = cal-sources.ini|" -e "s|^path = state/|path = cal-state/|" \
+	-e "s|^archive = archive|archive = cal-archive|" "$cfg" > "$work/cfg/cal.ini"
+printf '[source moten]\ntitle = Møter og konferanser\nurl = http://127.0.0.1:%s/events.xml\n' \
+	"$HTTP_PORT" > "$work/cfg/cal-sources.ini"
+"$BULLETIN" -c "$work/cfg/cal.ini" fetch > /dev/null 2> "$work/err"
+mkdir -p "$work/cal/dry"
+"$BULLETIN" -c "$work/cfg/cal.ini" send --dry-run "$work/cal/dry" > /dev/null 2> "$work/err"
+# check_cal DIR COUNT: every .eml in DIR is plain, HTML, then a calendar with
+# COUNT events at the wanted UTC times, lines of at most 75 octets.
+check_cal() {
+	/usr/bin/python3 - "$1" "$2" "$work/cal/want" <<'PY'
+import email, email.policy, os, sys
+d, count = sys.argv[1], int(sys.argv[2])
+s1, e1, s2 = open(sys.argv[3]).read().split()
+files = sorted(os.listdir(d))
+assert files, "no messages"
+for f in files:
+    m = email.message_from_bytes(open(os.path.join(d, f), "rb").read(), policy=email.policy.default)
+    parts = list(m.iter_parts())
+    types = [p.get_content_type() for p in parts]
+    if count == 0:
+        assert types == ["text/plain", "text/html"], types
+        continue
+    assert types == ["text/plain", "text/html", "text/calendar"], types
+    cal = parts[2]
+    assert cal.get_param("method") == "PUBLISH" and cal.get_content_charset() == "utf-8"
+    raw = cal.get_payload(decode=True)
+    for line in raw.split(b"\r\n"):
+        assert len(line) <= 75, line
+        line.decode("utf-8")
+    text = raw.decode("utf-8").replace("\r\n ", "")
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and "METHOD:PUBLISH\r\n" in text, text
+    assert text.count("BEGIN:VEVENT") == count, text
+    assert "DTSTART:%s\r\nDTEND:%s\r\n" % (s1, e1) in text, text
+    assert "DTSTART:%s\r\n" % s2 in text, text
+    assert "@example.org\r\n" in text and "URL:https://moten.example.no/cal-1\r\n" in text, text
+    assert "SUMMARY:Dialogmøte om fastlegeordningen\\; rekruttering\\, ALIS og legevakt i Trøndelag\r\n" in text, text
+    assert "nytt avtal" not in text, "a news date became an event"
+    plain = parts[0].get_content()
+    assert "Tid: " in plain, plain
+PY
+}
+check "events: the dry run's messages carry a text/calendar part with both events" \
+	check_cal "$work/cal/dry" 2
+"$BULLETIN" -c "$work/cfg/cal.ini" send > /dev/null 2> "$work/err"
+check "events: the stored digest keeps its calendar" [ "$(sqlite3 "$work/cfg/cal-state/bulletin.db" \
+	"SELECT COUNT(*) FROM digests WHERE calendar LIKE 'BEGIN:VCALENDAR%'" 2>/dev/null)" = 1 ]
+check "events: the archive has the .ics beside the .html" sh -c "ls '$work/cfg/cal-archive'/digest-*.ics > /dev/null 2>&1"
+# A crash after the digest was stored: the resumed send mails the stored
+# calendar (marked here, so a freshly composed one would show).
+sqlite3 "$work/cfg/cal-state/bulletin.db" "UPDATE digests SET completed = NULL, calendar =
+	replace(calendar, 'METHOD:PUBLISH', 'METHOD:PUBLISH' || char(13, 10) || 'X-RESUMED:yes');
+	DELETE FROM deliveries;" 2>/dev/null
+mkdir -p "$work/cal/resumed"
+"$BULLETIN" -c "$work/cfg/cal.ini" send --dry-run "$work/cal/resumed" > /dev/null 2> "$work/err"
+check "events: a resumed delivery carries the stored calendar" sh -c \
+	"[ \$(ls '$work/cal/resumed' | wc -l) -eq 2 ] && [ -z \"\$(grep -L '^X-RESUMED:yes' '$work/cal/resumed'/*)\" ]"
+check "events: ... with both events" check_cal "$work/cal/resumed" 2
+# calendar = no: the same items, no calendar part.
+sed -e "s|^path = cal-state/|path = cal-state-no/|" -e "s|^\[mail\]$|[mail]\ncalendar = no|" \
+	"$work/cfg/cal.ini" > "$work/cfg/cal-no.ini"
+"$BULLETIN" -c "$work/cfg/cal-no.ini" fetch > /dev/null 2> "$work/err"
+mkdir -p "$work/cal/no"
+"$BULLETIN" -c "$work/cfg/cal-no.ini" send --dry-run "$work/cal/no" > /dev/null 2> "$work/err"
+check "events: calendar = no leaves the part out" check_cal "$work/cal/no" 0
+
 tap_done

@@ -5,7 +5,8 @@ with Python's own mail parser as the independent reader.
 Usage: check_mime.py MESSAGE EXPECT.json
 EXPECT keys (all optional): subject, from_name, from_addr, to_name,
 to_addr, reply_to, list_id, list_unsubscribe, date (epoch seconds), text,
-html, forbid_headers (list of names that must not exist).
+html, calendar (then a third part, text/calendar; method=PUBLISH, must hold
+it), forbid_headers (list of names that must not exist).
 Prints one line per problem on stderr; exit 0 when all hold, 1 otherwise.
 """
 import email
@@ -78,9 +79,15 @@ def main():
     check(msg.get_content_type() == "multipart/alternative",
           "top type %s" % msg.get_content_type())
     parts = list(msg.iter_parts()) if msg.is_multipart() else []
-    check([p.get_content_type() for p in parts] == ["text/plain", "text/html"],
+    types = ["text/plain", "text/html"]
+    if "calendar" in want:
+        types.append("text/calendar")
+    check([p.get_content_type() for p in parts] == types,
           "parts %r" % [p.get_content_type() for p in parts])
-    for p, key in zip(parts, ("text", "html")):
+    if "calendar" in want and len(parts) == 3:
+        check(parts[2].get_param("method") == "PUBLISH",
+              "calendar method %r" % parts[2].get_param("method"))
+    for p, key in zip(parts, ("text", "html", "calendar")):
         check(p.get_content_charset() == "utf-8", "%s charset %s" % (key, p.get_content_charset()))
         check(p["Content-Transfer-Encoding"] == "quoted-printable", "%s CTE" % key)
         if key in want:

@@ -54,6 +54,7 @@ static void test_sources_glob_and_fields(void **state)
 	assert_string_equal(c.sources[1].title, "off");
 	assert_string_equal(c.language, "nb");
 	assert_int_equal(c.verify_tls, 1);
+	assert_int_equal(c.mail_calendar, 1); /* the calendar part by default */
 	config_free(&c);
 }
 
@@ -65,6 +66,22 @@ static void expect_error(const char *main_text, const char *want)
 	assert_int_equal(config_load(&c, main, &err), -1);
 	if (!strstr(err.msg, want))
 		fail_msg("got \"%s\", want \"%s\"", err.msg, want);
+}
+
+static void test_mail_calendar(void **state)
+{
+	(void)state;
+	const char *main = put("cal.ini", "[mail]\ncalendar = no\n");
+	struct config c;
+	struct err err;
+	assert_int_equal(config_load(&c, main, &err), 0);
+	assert_int_equal(c.mail_calendar, 0);
+	config_free(&c);
+	main = put("cal2.ini", "[mail]\ncalendar = yes\n");
+	assert_int_equal(config_load(&c, main, &err), 0);
+	assert_int_equal(c.mail_calendar, 1);
+	config_free(&c);
+	expect_error("[mail]\ncalendar = sometimes\n", "bad.ini:2: calendar must be yes or no");
 }
 
 static void test_errors_name_file_and_line(void **state)
@@ -246,6 +263,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_password_file_must_be_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ops_setting_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mail_calendar, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -325,6 +325,130 @@ static void test_nordic_garbage(void **state)
 	assert_int_equal(date_parse("17 april 2024 kl. 9"), 0);
 }
 
+
+/* ---- events ---- */
+
+/* text with publication and "after" times (RFC 3339, NULL = 0): want the
+ * start and end (NULL = none / no end). Counts failures in *fails. */
+static void event_case(const char *text, const char *pub, const char *after, const char *start,
+		       const char *end, int *fails)
+{
+	time_t s = 0, e = 0;
+	char g1[RFC3339_LEN], g2[RFC3339_LEN];
+	time_t tp = pub ? time_parse_rfc3339(pub) : 0, ta = after ? time_parse_rfc3339(after) : 0;
+	int r = date_event_nordic(text, tp, ta, &s, &e);
+	if (!start) {
+		if (r) {
+			print_error("\"%s\": want no event, got %s\n", text, time_format_rfc3339(s, g1));
+			(*fails)++;
+		}
+		return;
+	}
+	if (!r || s != time_parse_rfc3339(start) || e != (end ? time_parse_rfc3339(end) : 0)) {
+		print_error("\"%s\": want %s..%s, got %s..%s\n", text, start, end ? end : "-",
+			    r ? time_format_rfc3339(s, g1) : "none",
+			    r && e ? time_format_rfc3339(e, g2) : "-");
+		(*fails)++;
+	}
+}
+
+#define EV(text, pub, after, start, end) event_case(text, pub, after, start, end, &fails)
+
+static void test_event_forms(void **state)
+{
+	(void)state;
+	int fails = 0;
+	const char *P = "2025-01-02T10:00:00Z", *A = "2025-01-05T10:00:00Z";
+	/* the examples */
+	EV("Onsdag 4. september kl. 1300", "2024-08-20T08:00:00Z", "2024-08-25T08:00:00Z",
+	   "2024-09-04T11:00:00Z", NULL);
+	EV("Møte 18. januar 2023 kl. 19.15", "2023-01-01T08:00:00Z", "2023-01-02T08:00:00Z",
+	   "2023-01-18T18:15:00Z", NULL);
+	EV("Välkommen den 12 mars 2025 kl. 13.00 till Stockholm", P, A, "2025-03-12T12:00:00Z", NULL);
+	EV("Seminarium 12 mars 2025, kl 13\xe2\x80\x93" "16", P, A, "2025-03-12T12:00:00Z",
+	   "2025-03-12T15:00:00Z");
+	EV("2025-03-12 kl. 09.00", P, A, "2025-03-12T08:00:00Z", NULL);
+	EV("torsdag 31 mars 2022 klockan 18.30", "2022-03-01T08:00:00Z", "2022-03-02T08:00:00Z",
+	   "2022-03-31T16:30:00Z", NULL);
+	/* Swedish weekdays and months with å, ä, ö */
+	EV("Måndag 3 mars 2025 kl 18:00, Läkarhuset", P, A, "2025-03-03T17:00:00Z", NULL);
+	EV("Nätverksträff lördag 14 juni kl. 10 på Södermalm", "2025-05-01T08:00:00Z",
+	   "2025-05-02T08:00:00Z", "2025-06-14T08:00:00Z", NULL);
+	/* Norwegian: ø in the weekday, an end with minutes */
+	EV("Fastlegekonferansen lørdag 5. april kl. 10.00\xe2\x80\x93" "15.30 på Gardermoen",
+	   "2025-03-01T08:00:00Z", "2025-03-02T08:00:00Z", "2025-04-05T08:00:00Z",
+	   "2025-04-05T13:30:00Z");
+	EV("Frokostmøte tirsdag 7. des. 2021 klokken 08.30", "2021-11-20T08:00:00Z",
+	   "2021-11-22T08:00:00Z", "2021-12-07T07:30:00Z", NULL);
+	/* Danish: "marts", "søndag den ..." */
+	EV("Temadag søndag den 2. november 2025 kl. 9:30-12", "2025-10-01T08:00:00Z",
+	   "2025-10-02T08:00:00Z", "2025-11-02T08:30:00Z", "2025-11-02T11:00:00Z");
+	EV("Generalforsamling 27. marts 2025 kl. 17", P, A, "2025-03-27T16:00:00Z", NULL);
+	/* a colon clock or an ISO T needs no "kl" */
+	EV("17 april 2025 13:00", P, A, "2025-04-17T11:00:00Z", NULL);
+	EV("Start 2025-03-12T09:00", P, A, "2025-03-12T08:00:00Z", NULL);
+	/* "till" as the range word, "kl" again before the end */
+	EV("12 mars 2025 kl 13 till kl 16", P, A, "2025-03-12T12:00:00Z", "2025-03-12T15:00:00Z");
+	/* past midnight */
+	EV("Nattvandring 12 mars 2025 kl. 22\xe2\x80\x93" "02", P, A, "2025-03-12T21:00:00Z",
+	   "2025-03-13T01:00:00Z");
+	/* a range of days, not of hours: no end */
+	EV("12 mars 2025 kl. 13 - 14 mars", P, A, "2025-03-12T12:00:00Z", NULL);
+	assert_int_equal(fails, 0);
+}
+
+static void test_event_year_and_dst(void **state)
+{
+	(void)state;
+	int fails = 0;
+	/* no year: the next such day on or after publication, across New Year */
+	EV("Årsmöte 15 januari kl. 18", "2024-12-10T08:00:00Z", "2024-12-15T08:00:00Z",
+	   "2025-01-15T17:00:00Z", NULL);
+	EV("Årsmöte 15 december kl. 18", "2024-12-10T08:00:00Z", "2024-12-12T08:00:00Z",
+	   "2024-12-15T17:00:00Z", NULL);
+	/* the publication day itself counts */
+	EV("i dag, 4 september kl. 13", "2025-09-04T06:00:00Z", "2025-09-04T07:00:00Z",
+	   "2025-09-04T11:00:00Z", NULL);
+	/* 29 February without a year: the next leap year */
+	EV("29 februari kl. 12", "2025-03-01T08:00:00Z", "2025-03-02T08:00:00Z",
+	   "2028-02-29T11:00:00Z", NULL);
+	/* summer time is UTC+2, winter time UTC+1 */
+	EV("8 juli 2025 kl. 12", "2025-06-01T08:00:00Z", "2025-06-02T08:00:00Z",
+	   "2025-07-08T10:00:00Z", NULL);
+	EV("8 januari 2026 kl. 12", "2025-06-01T08:00:00Z", "2025-06-02T08:00:00Z",
+	   "2026-01-08T11:00:00Z", NULL);
+	/* the last Sunday of October 2025 is the 26th */
+	EV("25 oktober 2025 kl. 12", "2025-10-01T08:00:00Z", "2025-10-02T08:00:00Z",
+	   "2025-10-25T10:00:00Z", NULL);
+	EV("27 oktober 2025 kl. 12", "2025-10-01T08:00:00Z", "2025-10-02T08:00:00Z",
+	   "2025-10-27T11:00:00Z", NULL);
+	assert_int_equal(fails, 0);
+}
+
+static void test_event_not_events(void **state)
+{
+	(void)state;
+	int fails = 0;
+	const char *P = "2025-01-02T10:00:00Z", *A = "2025-01-05T10:00:00Z";
+	/* a news date is no event: a day without a clock */
+	EV("Publicerad 17 april 2025", P, A, NULL, NULL);
+	EV("Regionen beslutade den 12 mars 2025 om vårdval", P, A, NULL, NULL);
+	EV("Publisert 11.12.2025", P, A, NULL, NULL);
+	/* a clock without a day */
+	EV("Mottagningen öppnar kl. 08.00 varje dag", P, A, NULL, NULL);
+	/* a bare "12.50" is as likely a number */
+	EV("12 mars 2025 12.50 procent fler besök", P, A, NULL, NULL);
+	/* past events are not upcoming */
+	EV("den 12 mars 2025 kl. 13.00", P, "2025-04-01T00:00:00Z", NULL, NULL);
+	EV("den 12 mars 2025 kl. 13.00", P, "2025-03-12T12:00:00Z", NULL, NULL);
+	EV(NULL, P, A, NULL, NULL);
+	EV("", P, A, NULL, NULL);
+	/* the first upcoming one wins over an earlier, past one */
+	EV("Anmälan senast 1 mars 2025 kl. 12. Mötet hålls 12 mars 2025 kl. 13.", P,
+	   "2025-03-05T00:00:00Z", "2025-03-12T12:00:00Z", NULL);
+	assert_int_equal(fails, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +462,9 @@ int main(void)
 		cmocka_unit_test(test_nordic_relative),
 		cmocka_unit_test(test_nordic_no_year),
 		cmocka_unit_test(test_nordic_garbage),
+		cmocka_unit_test(test_event_forms),
+		cmocka_unit_test(test_event_year_and_dst),
+		cmocka_unit_test(test_event_not_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -523,6 +523,126 @@ static void test_member_greeting(void **state)
 	destroy(f);
 }
 
+
+/* Items announcing events: the upcoming ones get "event" and are listed
+ * in "events" (by start); past ones and plain news dates do not. */
+static json_t *event_model(const char *lang, struct rules **rp, struct item_list *items,
+			   struct match **mp)
+{
+	struct err err;
+	*rp = rules_new();
+	if (rules_load_string(*rp, "test.rules", RULES, &err) < 0)
+		fail_msg("%s", err.msg);
+	memset(items, 0, sizeof *items);
+	/* published 2024-04-17; the period ends 2024-04-20T08:00:00Z */
+	add(items, "rs", "Legevakt-møte i Tromsø", "Velkommen torsdag 2. mai kl. 10.00 i Tromsø.",
+	    "https://rs.example/lv", 1713344400);
+	add(items, "rs", "Öppet hus på vårdcentralen onsdag 24 april kl. 13–16", "Primärvård.",
+	    "https://rs.example/oh", 1713344400);
+	add(items, "rs", "Primärvård i fokus", "Seminariet hölls 15 april 2024 kl. 10.",
+	    "https://rs.example/past", 1713344400);
+	add(items, "rs", "Ny vårdcentral", "Beslut 30 april 2024 om primärvård.", NULL, 1713344400);
+	*mp = calloc(items->n, sizeof **mp);
+	for (size_t i = 0; i < items->n; i++)
+		assert_int_equal(rules_match(*rp, &items->v[i], &(*mp)[i], &err), 0);
+	struct digest_opts o = {.title = "Primärvårdsnytt", .language = lang, .sources = sources,
+				.nsources = 1};
+	json_t *m = digest_model_build(&o, *rp, items, *mp, 1713000000, 1713600000);
+	assert_non_null(m);
+	return m;
+}
+
+static void event_model_free(json_t *m, struct rules *r, struct item_list *items, struct match *ms)
+{
+	for (size_t i = 0; i < items->n; i++)
+		match_free(&ms[i]);
+	free(ms);
+	item_list_free(items);
+	rules_free(r);
+	json_decref(m);
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static void test_events_in_model(void **state)
+{
+	(void)state;
+	struct rules *r;
+	struct item_list items;
+	struct match *ms;
+	json_t *m = event_model("sv", &r, &items, &ms);
+	assert_true(json_is_true(json_object_get(m, "has_events")));
+	json_t *ev = json_object_get(m, "events");
+	assert_int_equal(json_array_size(ev), 2);
+	json_t *e0 = json_array_get(ev, 0), *e1 = json_array_get(ev, 1);
+	/* by start: 24 April (CEST, UTC+2) before 2 May */
+	assert_string_equal(jstr(e0, "start"), "2024-04-24T11:00:00Z");
+	assert_string_equal(jstr(e0, "end"), "2024-04-24T14:00:00Z");
+	assert_string_equal(jstr(e0, "start_text"), "onsdag 24 april 2024 kl. 13.00");
+	assert_string_equal(jstr(e0, "url"), "https://rs.example/oh");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(e0, "sources"), 0)),
+			    "Region Stockholm");
+	assert_int_equal(strlen(jstr(e0, "uid")), 16);
+	assert_string_equal(jstr(e1, "start"), "2024-05-02T08:00:00Z");
+	assert_null(json_object_get(e1, "end"));
+	assert_string_equal(jstr(e1, "title"), "Legevakt-møte i Tromsø");
+	/* the items carry their event; the past seminar and the news date do not */
+	size_t i, k, with = 0, without = 0;
+	json_t *t, *it;
+	json_array_foreach(json_object_get(m, "topics"), i, t)
+		json_array_foreach(json_object_get(t, "items"), k, it) {
+			json_t *e = json_object_get(it, "event");
+			if (e) {
+				with++;
+				assert_non_null(jstr(e, "start_text"));
+			} else {
+				without++;
+			}
+		}
+	assert_int_equal(with, 2);
+	assert_int_equal(without, 2);
+	/* the parts show the start on the item's line */
+	struct digest_parts p;
+	struct err err;
+	if (digest_compose(m, "templates", &p, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_non_null(strstr(p.text, "Tid: onsdag 24 april 2024 kl. 13.00"));
+	assert_non_null(strstr(p.html, "Tid: onsdag 24 april 2024 kl. 13.00"));
+	assert_non_null(strstr(p.markdown, "Tid: torsdag 2 maj 2024 kl. 10.00"));
+	digest_parts_free(&p);
+	event_model_free(m, r, &items, ms);
+}
+
+static void test_events_by_language(void **state)
+{
+	(void)state;
+	struct rules *r;
+	struct item_list items;
+	struct match *ms;
+	json_t *m = event_model("nb", &r, &items, &ms);
+	json_t *e0 = json_array_get(json_object_get(m, "events"), 0);
+	assert_string_equal(jstr(e0, "start_text"), "onsdag 24. april 2024 kl. 13.00");
+	event_model_free(m, r, &items, ms);
+	m = event_model("en", &r, &items, &ms);
+	e0 = json_array_get(json_object_get(m, "events"), 0);
+	assert_string_equal(jstr(e0, "start_text"), "Wednesday 24 April 2024 at 13:00");
+	json_t *e1 = json_array_get(json_object_get(m, "events"), 1);
+	assert_string_equal(jstr(e1, "start_text"), "Thursday 2 May 2024 at 10:00");
+	event_model_free(m, r, &items, ms);
+}
+
+static void test_no_events_in_model(void **state)
+{
+	(void)state;
+	struct fixture *f = build(0);
+	assert_true(json_is_false(json_object_get(f->model, "has_events")));
+	assert_int_equal(json_array_size(json_object_get(f->model, "events")), 0);
+	destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +656,9 @@ int main(void)
 		cmocka_unit_test(test_wrap_text_72),
 		cmocka_unit_test(test_html_budget_cuts_from_the_bottom),
 		cmocka_unit_test(test_golden_parts_and_wellformed_html),
+		cmocka_unit_test(test_events_in_model),
+		cmocka_unit_test(test_events_by_language),
+		cmocka_unit_test(test_no_events_in_model),
 		cmocka_unit_test(test_member_greeting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -367,6 +367,47 @@ static void test_rejects_bad_addresses(void **state)
 	buf_free(&out);
 }
 
+
+/* With a calendar: plain, HTML, then text/calendar; method=PUBLISH, which
+ * decodes to the VCALENDAR as given. */
+static void test_calendar_part(void **state)
+{
+	(void)state;
+	const char *cal =
+		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bulletin//bulletin test//EN\r\n"
+		"METHOD:PUBLISH\r\nBEGIN:VEVENT\r\nUID:0123456789abcdef@example.org\r\n"
+		"DTSTAMP:20240420T080000Z\r\nDTSTART:20240424T110000Z\r\n"
+		"SUMMARY:Öppet hus på vårdcentralen\\, fastlegeordningen og første møte på Ø\r\n"
+		" stlandet: åäö æøå\r\n"
+		"DESCRIPTION:Region Stockholm\\nhttps://rs.example/oh\r\n"
+		"END:VEVENT\r\nEND:VCALENDAR\r\n";
+	struct mail_msg m;
+	base_msg(&m);
+	m.calendar = cal;
+	struct buf out = BUF_INIT;
+	struct err err = {{0}};
+	assert_int_equal(mail_compose(&m, &out, &err), 0);
+	assert_non_null(strstr(out.data, "Content-Type: text/calendar"));
+	/* libetpan quotes parameter values: method="PUBLISH", the same to MIME */
+	assert_true(strstr(out.data, "method=\"PUBLISH\"") || strstr(out.data, "method=PUBLISH"));
+	assert_true(longest_line(out.data) <= 998);
+	/* the other parts are as before */
+	assert_non_null(strstr(out.data, "Content-Type: text/plain"));
+	assert_non_null(strstr(out.data, "Content-Type: text/html"));
+	if (have_python()) {
+		json_t *w = base_want(&m);
+		json_object_set_new(w, "calendar", json_string(cal));
+		assert_int_equal(run_checker(&out, w), 0);
+		json_decref(w);
+	}
+	/* Without html the calendar is left out: a plain note has no parts. */
+	buf_reset(&out);
+	m.html = NULL;
+	assert_int_equal(mail_compose(&m, &out, &err), 0);
+	assert_null(strstr(out.data, "text/calendar"));
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_boundary_in_body),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_rejects_bad_addresses),
+		cmocka_unit_test(test_calendar_part),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -52,11 +52,11 @@ static void test_open_twice_is_idempotent(void **state)
 {
 	struct fx *f = *state;
 	struct err e = {{0}};
-	assert_int_equal(store_schema_version(f->s), 3);
+	assert_int_equal(store_schema_version(f->s), 4);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 3);
+	assert_int_equal(store_schema_version(f->s), 4);
 
 	/* The pragmas and tables really are in the file. */
 	sqlite3 *db;
@@ -97,6 +97,7 @@ static void test_migrates_version_1(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+				      "ALTER TABLE digests DROP COLUMN calendar;"
 				      "DROP TABLE unsubscribes;"
 				      "DROP INDEX items_source_url; DROP INDEX items_source_title;"
 				      "ALTER TABLE items DROP COLUMN enclosures;"
@@ -106,7 +107,7 @@ static void test_migrates_version_1(void **state)
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 3);
+	assert_int_equal(store_schema_version(f->s), 4);
 	assert_int_equal(store_unsubscribe_get(f->s, "a@example.se", NULL, &e), 0);
 	char *key;
 	assert_int_equal(store_item_key_by_url(f->s, "s", "https://e.se/1", &key, &e), 0);
@@ -415,6 +416,7 @@ static void test_digests(void **state)
 	a.markdown = "# Nyheter\n\nÅ ä ö æ ø";
 	a.html = "<h1>Nyheter</h1>";
 	a.text = "Nyheter";
+	a.calendar = "BEGIN:VCALENDAR\r\nSUMMARY:Möte på Östlandet\r\nEND:VCALENDAR\r\n";
 	assert_int_equal(store_digest_insert(f->s, &a, &e), 0);
 	assert_true(a.id > 0);
 
@@ -428,6 +430,8 @@ static void test_digests(void **state)
 	assert_string_equal(d.markdown, "# Nyheter\n\nÅ ä ö æ ø");
 	assert_string_equal(d.html, "<h1>Nyheter</h1>");
 	assert_string_equal(d.text, "Nyheter");
+	/* the calendar part survives a crash-resume like the others */
+	assert_string_equal(d.calendar, a.calendar);
 	digest_row_free(&d);
 	/* Still unfinished: last_end only counts completed ones. */
 	assert_int_equal(store_digest_last_end(f->s, &end, &e), 0);
@@ -444,6 +448,7 @@ static void test_digests(void **state)
 	assert_int_equal(store_digest_unfinished(f->s, &d, &e), 1);
 	assert_int_equal(d.id, b.id);
 	assert_null(d.markdown);
+	assert_null(d.calendar);
 	digest_row_free(&d);
 	assert_int_equal(store_digest_last_end(f->s, &end, &e), 0);
 	assert_int_equal(end, 2000);
@@ -554,16 +559,50 @@ static void test_migrates_version_2(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE unsubscribes; PRAGMA user_version = 2;",
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE digests DROP COLUMN calendar;"
+				      "DROP TABLE unsubscribes; PRAGMA user_version = 2;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 3);
+	assert_int_equal(store_schema_version(f->s), 4);
 	assert_int_equal(store_unsubscribe_add(f->s, "x@example.se", "command", 9, &e), 1);
 	enum delivery_state st;
 	assert_int_equal(store_delivery_get(f->s, d.id, "x@example.se", &st, &e), 0);
 	assert_int_equal(st, DELIVERY_SENT);
+}
+
+/* A version 3 file (before digests had a calendar) keeps its unfinished
+ * digest, which then has none, and takes calendars from then on. */
+static void test_migrates_version_3(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	struct digest_row d = {.period_start = 1, .period_end = 2, .created = 3};
+	d.subject = "Gammal";
+	assert_int_equal(store_digest_insert(f->s, &d, &e), 0);
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE digests DROP COLUMN calendar;"
+				      "PRAGMA user_version = 3;", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &f->s, &e), 0);
+	assert_int_equal(store_schema_version(f->s), 4);
+	struct digest_row got;
+	assert_int_equal(store_digest_unfinished(f->s, &got, &e), 1);
+	assert_string_equal(got.subject, "Gammal");
+	assert_null(got.calendar);
+	digest_row_free(&got);
+	assert_int_equal(store_digest_complete(f->s, d.id, 4, &e), 0);
+	struct digest_row n = {.period_start = 2, .period_end = 5, .created = 6};
+	n.calendar = "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n";
+	assert_int_equal(store_digest_insert(f->s, &n, &e), 0);
+	assert_int_equal(store_digest_unfinished(f->s, &got, &e), 1);
+	assert_string_equal(got.calendar, n.calendar);
+	digest_row_free(&got);
 }
 
 static void test_unsubscribes(void **state)
@@ -711,6 +750,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deliveries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_version_2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_version_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsubscribes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery_list, setup, teardown),
 	};
