@@ -9,38 +9,10 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
-static int write_atomic(const char *path, const char *data, size_t len, struct err *err)
-{
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return err_set(err, "%s: %s", tmp, strerror(errno));
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			unlink(tmp);
-			return err_set(err, "%s: %s", tmp, strerror(errno));
-		}
-		off += (size_t)w;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return err_set(err, "%s: %s", path, strerror(errno));
-	}
-	return 0;
-}
 
 int archive_write(const char *dir, const struct digest_row *d, const json_t *model,
 		  char *path_out, size_t path_len, struct err *err)
@@ -71,7 +43,7 @@ int archive_write(const char *dir, const struct digest_row *d, const json_t *mod
 		if (!parts[i].data)
 			continue;
 		snprintf(path, sizeof path, "%s.%s", base, parts[i].ext);
-		r = write_atomic(path, parts[i].data, strlen(parts[i].data), err);
+		r = fs_write_atomic(path, parts[i].data, strlen(parts[i].data), err);
 	}
 	free(json);
 	if (r == 0 && path_out)
@@ -481,12 +453,12 @@ int archive_index(const char *dir, const struct archive_site *site, struct err *
 	/* Out of memory shows as a NULL page (buf appends fail, steal gives ""). */
 	char *page = build_index(v, n, &s, c);
 	snprintf(path, sizeof path, "%s/index.html", dir);
-	r = page ? write_atomic(path, page, strlen(page), err) : err_set(err, "%s: out of memory", path);
+	r = page ? fs_write_atomic(path, page, strlen(page), err) : err_set(err, "%s: out of memory", path);
 	free(page);
 	if (r == 0) {
 		page = build_feed(v, n, &s, c);
 		snprintf(path, sizeof path, "%s/feed.atom", dir);
-		r = page ? write_atomic(path, page, strlen(page), err)
+		r = page ? fs_write_atomic(path, page, strlen(page), err)
 			 : err_set(err, "%s: out of memory", path);
 		free(page);
 	}

@@ -643,12 +643,11 @@ static const char *partial_from_dir(void *vctx, const char *name)
 	return t;
 }
 
-static int render_file(const char *dir, const char *name, const json_t *data, int escape,
-		       struct buf *out, struct err *err)
+/* Renders the template text tmpl (named name, for messages) from dir,
+ * whose partials come from the same folder. */
+static int render_text(const char *dir, const char *name, const char *tmpl, const json_t *data,
+		       int escape, struct buf *out, struct err *err)
 {
-	char *tmpl = read_template(dir, name, err);
-	if (!tmpl)
-		return -1;
 	struct tmpl_ctx ctx = {.dir = dir};
 	struct mustache_opts mo = {.partial = partial_from_dir, .partial_ctx = &ctx,
 				   .no_escape = !escape};
@@ -657,6 +656,16 @@ static int render_file(const char *dir, const char *name, const json_t *data, in
 		err_prefix(err, "%s/%s", dir, name);
 	for (size_t i = 0; i < ctx.nloaded; i++)
 		free(ctx.loaded[i]);
+	return r;
+}
+
+static int render_file(const char *dir, const char *name, const json_t *data, int escape,
+		       struct buf *out, struct err *err)
+{
+	char *tmpl = read_template(dir, name, err);
+	if (!tmpl)
+		return -1;
+	int r = render_text(dir, name, tmpl, data, escape, out, err);
 	free(tmpl);
 	return r;
 }
@@ -788,16 +797,43 @@ static void drop_controls(char *s)
 	*w = '\0';
 }
 
-/* Renders greeting.mustache with t and member into b; the template's
- * absence (an older templates folder) gives t.greeting. */
-static int render_greeting(const char *dir, json_t *t, const char *name, struct buf *b,
-			   struct err *err)
+struct digest_greeter {
+	const char *dir;
+	char *tmpl; /* greeting.mustache; NULL: the folder has none */
+	json_t *t;  /* the chrome */
+};
+
+/* Reads greeting.mustache once; its absence (an older templates folder)
+ * is not an error: t.greeting is then the greeting. */
+static struct digest_greeter *greeter_new(const char *dir, json_t *t, struct err *err)
 {
+	if (!t)
+		t = json_object(); /* a model without chrome: no generic greeting either */
+	struct digest_greeter *g = calloc(1, sizeof *g);
+	if (!g || !t) {
+		free(g);
+		json_decref(t);
+		err_set(err, "out of memory");
+		return NULL;
+	}
+	g->dir = dir;
+	g->t = t;
 	char path[4096];
 	snprintf(path, sizeof path, "%s/greeting.mustache", dir);
-	if (access(path, F_OK) != 0) {
-		buf_puts(b, json_string_value(json_object_get(t, "greeting")));
-		return 0;
+	if (access(path, F_OK) == 0 && !(g->tmpl = read_template(dir, "greeting.mustache", err))) {
+		digest_greeter_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* The greeting for name (NULL or "": the generic one) into b. */
+static int greeter_render(const struct digest_greeter *g, const char *name, struct buf *b,
+			  struct err *err)
+{
+	if (!g->tmpl) {
+		const char *generic = json_string_value(json_object_get(g->t, "greeting"));
+		return buf_puts(b, generic ? generic : "") < 0 ? err_set(err, "out of memory") : 0;
 	}
 	json_t *data = json_object();
 	json_t *member = json_object();
@@ -810,31 +846,52 @@ static int render_greeting(const char *dir, json_t *t, const char *name, struct 
 		if (*first)
 			json_object_set_new(member, "first_name", json_string(first));
 	}
-	json_object_set(data, "t", t);
+	json_object_set(data, "t", g->t);
 	json_object_set_new(data, "member", member);
-	int r = render_file(dir, "greeting.mustache", data, 0, b, err);
+	int r = render_text(g->dir, "greeting.mustache", g->tmpl, data, 0, b, err);
 	json_decref(data);
 	return r;
 }
 
-char *digest_greeting(const char *dir, const char *lang, const char *name, struct err *err)
+struct digest_greeter *digest_greeter_new(const char *dir, const char *lang, struct err *err)
+{
+	return greeter_new(dir, chrome_json(chrome_for(lang)), err);
+}
+
+void digest_greeter_free(struct digest_greeter *g)
+{
+	if (!g)
+		return;
+	free(g->tmpl);
+	json_decref(g->t);
+	free(g);
+}
+
+char *digest_greeter_greet(const struct digest_greeter *g, const char *name, struct err *err)
 {
 	struct buf b = BUF_INIT;
-	json_t *t = chrome_json(chrome_for(lang));
-	int r = render_greeting(dir, t, name, &b, err);
-	json_decref(t);
-	if (r < 0) {
+	if (greeter_render(g, name, &b, err) < 0) {
 		buf_free(&b);
 		return NULL;
 	}
-	char *g = buf_steal(&b);
-	if (!g) {
+	char *out = buf_steal(&b);
+	if (!out) {
 		err_set(err, "out of memory");
 		return NULL;
 	}
-	one_line(g);
-	drop_controls(g);
-	return g;
+	one_line(out);
+	drop_controls(out);
+	return out;
+}
+
+char *digest_greeting(const char *dir, const char *lang, const char *name, struct err *err)
+{
+	struct digest_greeter *g = digest_greeter_new(dir, lang, err);
+	if (!g)
+		return NULL;
+	char *out = digest_greeter_greet(g, name, err);
+	digest_greeter_free(g);
+	return out;
 }
 
 char *digest_personalize(const char *part, const char *greeting, int html)
@@ -862,7 +919,11 @@ int digest_compose(const json_t *model, const char *dir, struct digest_parts *ou
 	json_t *own = NULL;
 	/* No greeting in the model (a preview, the archive): the generic one. */
 	if (!json_object_get(model, "greeting")) {
-		if (render_greeting(dir, json_object_get(model, "t"), NULL, &b, err) < 0) {
+		struct digest_greeter *greeter =
+			greeter_new(dir, json_incref(json_object_get(model, "t")), err);
+		int gr = greeter ? greeter_render(greeter, NULL, &b, err) : -1;
+		digest_greeter_free(greeter);
+		if (gr < 0) {
 			buf_free(&b);
 			return -1;
 		}

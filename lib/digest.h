@@ -78,6 +78,13 @@ int digest_add_chair(json_t *model, json_t *report);
  * one line, malloc'd. Without that template: t.greeting. NULL with err. */
 char *digest_greeting(const char *templates_dir, const char *lang, const char *name,
 		      struct err *err);
+/* The same for many members: greeting.mustache is read once. The greeter
+ * keeps templates_dir (not copied). NULL with err. */
+struct digest_greeter;
+struct digest_greeter *digest_greeter_new(const char *templates_dir, const char *lang,
+					  struct err *err);
+char *digest_greeter_greet(const struct digest_greeter *g, const char *name, struct err *err);
+void digest_greeter_free(struct digest_greeter *g);
 /* A copy of part with the first slot replaced by greeting (HTML-escaped
  * when html; control bytes dropped); a plain copy when part has no slot. */
 char *digest_personalize(const char *part, const char *greeting, int html);

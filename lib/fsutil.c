@@ -1,9 +1,11 @@
 #include "fsutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -78,4 +80,30 @@ char *fs_read_file(const char *path, size_t max, size_t *len, struct err *err)
 	else if (len)
 		*len = n;
 	return data;
+}
+
+int fs_write_atomic(const char *path, const char *data, size_t len, struct err *err)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return err_set(err, "%s: %s", tmp, strerror(errno));
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			unlink(tmp);
+			return err_set(err, "%s: %s", tmp, strerror(errno));
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return err_set(err, "%s: %s", path, strerror(errno));
+	}
+	return 0;
 }

@@ -16,5 +16,8 @@ int fs_mkdir_parent(const char *path, struct err *err);
  * it cannot be opened, is a directory, holds more than MAX bytes (found on a
  * pipe too) or cannot be read. */
 char *fs_read_file(const char *path, size_t max, size_t *len, struct err *err);
+/* Writes len bytes of data to PATH through PATH.tmp and rename(), so a
+ * reader never sees half a file (mode 0644). Fails with "PATH: ...". */
+int fs_write_atomic(const char *path, const char *data, size_t len, struct err *err);
 
 #endif

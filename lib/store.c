@@ -742,33 +742,42 @@ int store_digest_last_end(struct store *s, time_t *out, struct err *err)
 	return ret;
 }
 
-int store_digest_unfinished(struct store *s, struct digest_row *out, struct err *err)
+/* Steps q (id, period_start, period_end, created, completed, subject,
+ * then markdown, html, text, calendar when the query selects them) into
+ * out. Returns 1 with a row, 0 without, -1 with err; q is reset. */
+static int digest_row_step(struct store *s, sqlite3_stmt *q, struct digest_row *out,
+			   const char *what, struct err *err)
 {
-	memset(out, 0, sizeof *out);
-	sqlite3_stmt *q = stmt(s, ST_DIGEST_UNFINISHED, err);
-	if (!q)
-		return -1;
-	int ret = 0;
-	int rc = sqlite3_step(q);
+	int ret = 0, rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		out->id = sqlite3_column_int64(q, 0);
 		out->period_start = col_time(q, 1);
 		out->period_end = col_time(q, 2);
 		out->created = col_time(q, 3);
 		out->completed = col_time(q, 4);
-		if (col_dup(q, 5, &out->subject) || col_dup(q, 6, &out->markdown) ||
-		    col_dup(q, 7, &out->html) || col_dup(q, 8, &out->text) ||
-		    col_dup(q, 9, &out->calendar)) {
+		int parts = sqlite3_column_count(q) > 6;
+		if (col_dup(q, 5, &out->subject) ||
+		    (parts && (col_dup(q, 6, &out->markdown) || col_dup(q, 7, &out->html) ||
+			       col_dup(q, 8, &out->text) || col_dup(q, 9, &out->calendar)))) {
 			digest_row_free(out);
 			ret = err_set(err, "%s: reading a digest: out of memory", s->path);
 		} else {
 			ret = 1;
 		}
 	} else if (rc != SQLITE_DONE) {
-		ret = db_err(s, err, "reading unfinished digests");
+		ret = db_err(s, err, what);
 	}
 	done(q);
 	return ret;
+}
+
+int store_digest_unfinished(struct store *s, struct digest_row *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *q = stmt(s, ST_DIGEST_UNFINISHED, err);
+	if (!q)
+		return -1;
+	return digest_row_step(s, q, out, "reading unfinished digests", err);
 }
 
 int store_digest_insert(struct store *s, struct digest_row *d, struct err *err)
@@ -1021,24 +1030,7 @@ int store_digest_get(struct store *s, int64_t id, struct digest_row *out, struct
 		return -1;
 	if (id)
 		sqlite3_bind_int64(q, 1, id);
-	int ret = 0, rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(q, 0);
-		out->period_start = col_time(q, 1);
-		out->period_end = col_time(q, 2);
-		out->created = col_time(q, 3);
-		out->completed = col_time(q, 4);
-		if (col_dup(q, 5, &out->subject)) {
-			digest_row_free(out);
-			ret = err_set(err, "%s: reading a digest: out of memory", s->path);
-		} else {
-			ret = 1;
-		}
-	} else if (rc != SQLITE_DONE) {
-		ret = db_err(s, err, "reading a digest");
-	}
-	done(q);
-	return ret;
+	return digest_row_step(s, q, out, "reading a digest", err);
 }
 
 /* --- unsubscribes --- */

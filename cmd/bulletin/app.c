@@ -121,6 +121,7 @@ void app_free(struct app *a)
 	if (a->rules)
 		rules_free(a->rules);
 	json_decref(a->chair_report);
+	digest_greeter_free(a->greeter);
 	if (a->cfg_loaded)
 		config_free(&a->cfg);
 	if (a->locked)
@@ -211,7 +212,12 @@ char *app_greeting(void *ctx, const struct member *m)
 {
 	struct app *a = ctx;
 	struct err err;
-	char *g = digest_greeting(a->cfg.templates_dir, a->cfg.language, m ? m->name : NULL, &err);
+	if (!a->greeter &&
+	    !(a->greeter = digest_greeter_new(a->cfg.templates_dir, a->cfg.language, &err))) {
+		log_error("%s", err.msg);
+		return NULL;
+	}
+	char *g = digest_greeter_greet(a->greeter, m ? m->name : NULL, &err);
 	if (!g)
 		log_error("%s", err.msg);
 	return g;
@@ -339,6 +345,16 @@ out:
 	free(matches);
 	item_list_free(&items);
 	return r;
+}
+
+const char *app_when(time_t t, char *buf, size_t len)
+{
+	if (!t)
+		return "never";
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%MZ", &tm);
+	return buf;
 }
 
 /* Feed and server text on one line: control bytes (a hostile server's

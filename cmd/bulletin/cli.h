@@ -27,6 +27,8 @@ struct app {
 	/* Set by app_compose for the chair's copy only (never archived):
 	 * failing sources and rules that matched nothing in the period. */
 	json_t *chair_report;
+	/* app_greeting's, made on first use: greeting.mustache read once. */
+	struct digest_greeter *greeter;
 };
 
 /* Each returns 0 or an exit status (after printing the one message). */
@@ -52,6 +54,10 @@ char *app_greeting(void *ctx, const struct member *m);
 /* A copy of a stored row as the archive shows it: the generic greeting in
  * place of the slot. Returns 0 or an exit status. */
 int app_archive_row(struct app *a, const struct digest_row *row, struct digest_row *out);
+
+/* A stored time for the chair's lists: "2026-11-23 08:00Z", or "never"
+ * for 0. Returns buf. */
+const char *app_when(time_t t, char *buf, size_t len);
 
 /* The [mail] server settings as smtp_opts (password may be NULL). */
 void app_smtp_opts(const struct config *c, const char *password, struct smtp_opts *so);

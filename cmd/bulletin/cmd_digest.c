@@ -1,10 +1,7 @@
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "fsutil.h"
@@ -19,11 +16,8 @@ static int write_preview(const struct app *a, const char *html, char *path, size
 		return EXIT_CANTCREAT;
 	}
 	snprintf(path, pathlen, "%s/preview.html", a->cfg.archive_dir);
-	FILE *f = fopen(path, "w");
-	if (!f || fputs(html, f) < 0 || fclose(f) != 0) {
-		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
-		if (f)
-			fclose(f);
+	if (fs_write_atomic(path, html, strlen(html), &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
 		return EXIT_CANTCREAT;
 	}
 	return 0;

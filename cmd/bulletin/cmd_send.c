@@ -235,17 +235,6 @@ out:
 
 /* ---- send --status: the chair's view of one digest's ledger ---- */
 
-static const char *when(time_t t, char *buf, size_t len)
-{
-	if (!t)
-		return "never";
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%MZ", &tm);
-	return buf;
-}
-
-
 /* Active members of the current list with no ledger row yet: for an
  * unfinished digest they are still to be mailed (a run stopped before
  * them). NULL list on any problem: the ledger alone is then shown. */
@@ -318,9 +307,9 @@ static int send_status(struct app *a, int64_t id)
 		counts[v[i].state]++;
 	char t1[32], t2[32];
 	printf("digest %lld \"%s\", composed %s, %s %s\n", (long long)d.id,
-	       d.subject ? d.subject : "", when(d.created, t1, sizeof t1),
+	       d.subject ? d.subject : "", app_when(d.created, t1, sizeof t1),
 	       d.completed ? "delivery completed" : "delivery unfinished",
-	       d.completed ? when(d.completed, t2, sizeof t2) : "");
+	       d.completed ? app_when(d.completed, t2, sizeof t2) : "");
 	printf("  %-26s %zu\n", "queued (to retry)", counts[DELIVERY_QUEUED]);
 	printf("  %-26s %zu\n", "sending (in doubt)", counts[DELIVERY_SENDING]);
 	printf("  %-26s %zu\n", "sent", counts[DELIVERY_SENT]);
@@ -337,7 +326,7 @@ static int send_status(struct app *a, int64_t id)
 			printf("%-32s %-9s %8d  %-17s  ", v[i].email,
 			       v[i].state == DELIVERY_SENDING ? "in doubt"
 							      : delivery_state_name(v[i].state),
-			       v[i].attempts, when(v[i].updated, t1, sizeof t1));
+			       v[i].attempts, app_when(v[i].updated, t1, sizeof t1));
 			app_put_clean(stdout, v[i].last_reply);
 			putchar('\n');
 		}

@@ -4,16 +4,6 @@
 
 #include "cli.h"
 
-static const char *when(time_t t, char *buf, size_t len)
-{
-	if (!t)
-		return "never";
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%MZ", &tm);
-	return buf;
-}
-
 static const struct source_health *find(const struct source_health *v, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -27,8 +17,8 @@ static void row(const char *name, const char *state, const struct source_state *
 {
 	char a[32], b[32];
 	printf("%-28s %-8s %-18s %-18s %5d  %s\n", name, state,
-	       when(st ? st->last_success : 0, a, sizeof a),
-	       when(st ? st->last_attempt : 0, b, sizeof b), st ? st->consecutive_failures : 0,
+	       app_when(st ? st->last_success : 0, a, sizeof a),
+	       app_when(st ? st->last_attempt : 0, b, sizeof b), st ? st->consecutive_failures : 0,
 	       st && st->consecutive_failures && st->last_error ? st->last_error : url);
 }
 

@@ -7,17 +7,6 @@
 #include "cli.h"
 #include "timefmt.h"
 
-static const char *when(time_t t, char *buf, size_t len)
-{
-	if (!t)
-		return "never";
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%MZ", &tm);
-	return buf;
-}
-
-
 static int report_sources(struct app *a, FILE *out)
 {
 	struct source_health *hv = NULL;
@@ -57,7 +46,7 @@ static int report_sources(struct app *a, FILE *out)
 		}
 		if (pass == 0) {
 			char t[32];
-			fprintf(out, "Last run: %s\n", when(last, t, sizeof t));
+			fprintf(out, "Last run: %s\n", app_when(last, t, sizeof t));
 			fprintf(out, "Sources: %zu fetched, %zu failed", ok, bad);
 			if (never)
 				fprintf(out, ", %zu never fetched", never);
@@ -137,9 +126,9 @@ static int report_delivery(struct app *a, FILE *out)
 	char t1[32], t2[32];
 	fputs("Last digest: \"", out);
 	app_put_clean(out, d.subject);
-	fprintf(out, "\", composed %s, delivery %s %s\n", when(d.created, t1, sizeof t1),
+	fprintf(out, "\", composed %s, delivery %s %s\n", app_when(d.created, t1, sizeof t1),
 		d.completed ? "completed" : "unfinished",
-		d.completed ? when(d.completed, t2, sizeof t2) : "(see send --status)");
+		d.completed ? app_when(d.completed, t2, sizeof t2) : "(see send --status)");
 	fprintf(out, "  %zu sent, %zu failed, %zu to retry, %zu in doubt\n",
 		counts[DELIVERY_SENT], counts[DELIVERY_FAILED], counts[DELIVERY_QUEUED],
 		counts[DELIVERY_SENDING]);

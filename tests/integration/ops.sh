@@ -6,18 +6,9 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/servers/tap.sh"
 
-mkdir -p "$work/site" "$work/maildir" "$work/cfg" "$work/xdg"
-cp "$top"/contrib/demo/site/*.xml "$top/tests/fixtures/pipeline/not-a-feed.txt" "$work/site/"
-cp "$top/tests/fixtures/feeds/truncated.xml" "$work/site/truncated.rss"
-start_http "$work/site" || { echo "Bail out! no HTTP server"; exit 1; }
-start_smtp "$work/maildir" --fail-rcpt asa.lindstrom@example.se:550 || { echo "Bail out! no SMTP server"; exit 1; }
-REFUSED_PORT=$(free_port)
-for f in bulletin.ini sources.ini; do
-	fill_template "$top/tests/fixtures/pipeline/$f" "$work/cfg/$f.tmp"
-	sed "s|@REFUSED_PORT@|$REFUSED_PORT|g" "$work/cfg/$f.tmp" > "$work/cfg/$f"
-	rm "$work/cfg/$f.tmp"
-done
-cp "$top/tests/fixtures/pipeline/members.csv" "$work/cfg/"
+mkdir -p "$work/xdg"
+set -- --fail-rcpt asa.lindstrom@example.se:550 # the sink's fault options
+. "$top/tests/integration/pipeline_setup.inc"
 # Nothing here may write to the real home.
 export XDG_STATE_HOME="$work/xdg" HOME="$work/home"
 cfg=$work/cfg/bulletin.ini
