@@ -22,7 +22,7 @@ endif
 ALL_CFLAGS = -std=c11 -pthread -D_GNU_SOURCE -DBULLETIN_VERSION='"$(VERSION)"' \
 	-DBULLETIN_DATADIR='"$(PREFIX)/share/bulletin"' $(WARN) $(CFLAGS) -Ilib $(PKG_CFLAGS)
 
-LIB_SRC  = $(wildcard lib/*.c)
+LIB_SRC  = $(wildcard lib/*/*.c)
 CMD_SRC  = $(wildcard cmd/bulletin/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -39,7 +39,7 @@ endif
 .PHONY: all deps check check-plain check-san demo eval bench fuzz screenshots install uninstall clean tests
 all: $(BUILD)/bulletin
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h cmd/bulletin/*.h)
+$(BUILD)/%.o: %.c $(wildcard lib/*/*.h cmd/bulletin/*.h)
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<

@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "fsutil.h"
-#include "ical.h"
-#include "lock.h"
-#include "log.h"
+#include "core/fsutil.h"
+#include "compose/compose.h"
+#include "core/lock.h"
+#include "core/log.h"
 
 int app_config(struct app *a)
 {
@@ -138,65 +138,28 @@ char *app_read_file(const char *path, size_t max, size_t *len)
 	return data;
 }
 
-#define CHAIR_DEAD_LISTED 15
-
-/* What the chair should look at: sources whose last fetches failed, and
- * include rules that matched nothing among the period's items. */
-static json_t *chair_report(struct app *a, const struct item_list *items, const struct match *ms)
+/* A compose step's failure as an exit status, after printing it. */
+static int compose_status(int r, const struct err *err)
 {
-	json_t *rep = json_object(), *failing = json_array(), *dead = json_array();
-	struct source_health *hv = NULL;
-	size_t nh = 0;
-	struct err err;
-	if (store_sources_all(a->store, &hv, &nh, &err) < 0)
-		log_warn("chair's report: %s", err.msg);
-	for (size_t i = 0; i < a->cfg.nsources; i++) {
-		const struct source *src = &a->cfg.sources[i];
-		for (size_t k = 0; src->enabled && k < nh; k++) {
-			if (strcmp(hv[k].name, src->name) || !hv[k].st.consecutive_failures)
-				continue;
-			json_t *f = json_object();
-			json_object_set_new(f, "name", json_string(src->title ? src->title : src->name));
-			json_object_set_new(f, "url", json_string(src->url));
-			json_object_set_new(f, "failures", json_integer(hv[k].st.consecutive_failures));
-			if (hv[k].st.last_error)
-				json_object_set_new(f, "error", json_string(hv[k].st.last_error));
-			json_array_append_new(failing, f);
-		}
-	}
-	source_health_free(hv, nh);
-	size_t n = rules_rule_count(a->rules), ndead = 0, nincl = 0;
-	char *hit = calloc(n + 1, 1);
-	for (size_t i = 0; hit && i < items->n; i++)
-		for (size_t k = 0; k < ms[i].nterms; k++)
-			hit[ms[i].terms[k].rule_index] = 1;
-	for (size_t k = 0; hit && k < n; k++) {
-		const struct rule_info *in = rules_rule(a->rules, k);
-		if (in->exclude || in->ref >= 0)
-			continue;
-		nincl++;
-		if (hit[k])
-			continue;
-		if (ndead++ < CHAIR_DEAD_LISTED) {
-			json_t *d = json_object();
-			json_object_set_new(d, "where", json_string(in->where));
-			json_object_set_new(d, "rule", json_string(in->text));
-			json_array_append_new(dead, d);
-		}
-	}
-	free(hit);
-	json_object_set_new(rep, "failing", failing);
-	json_object_set_new(rep, "has_failing", json_boolean(json_array_size(failing) > 0));
-	json_object_set_new(rep, "dead", dead);
-	json_object_set_new(rep, "dead_count", json_integer((json_int_t)ndead));
-	json_object_set_new(rep, "include_count", json_integer((json_int_t)nincl));
-	json_object_set_new(rep, "dead_unlisted", json_integer((json_int_t)(ndead > CHAIR_DEAD_LISTED ? ndead - CHAIR_DEAD_LISTED : 0)));
-	json_object_set_new(rep, "items_checked", json_integer((json_int_t)items->n));
-	return rep;
+	if (r == COMPOSE_OK)
+		return 0;
+	fprintf(stderr, "bulletin: %s\n", err->msg);
+	return r == COMPOSE_STORE_FAILED ? EXIT_IOERR
+	       : r == COMPOSE_TEMPLATE_FAILED ? EXIT_CONFIG : EXIT_SOFTWARE;
 }
 
 static int compose(struct app *a, time_t now, time_t since, int personal, struct digest_row *row,
-		   json_t **model_out);
+		   json_t **model_out)
+{
+	int r;
+	if ((r = app_store(a)) || (r = app_rules(a, NULL, 0)))
+		return r;
+	struct compose_opts o = {.cfg = &a->cfg, .rules = a->rules, .now = now, .since = since,
+				 .personal = personal};
+	struct err err;
+	return compose_status(compose_digest(a->store, &o, row, model_out, &a->chair_report, &err),
+			      &err);
+}
 
 int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row, json_t **model_out)
 {
@@ -226,125 +189,7 @@ char *app_greeting(void *ctx, const struct member *m)
 int app_archive_row(struct app *a, const struct digest_row *row, struct digest_row *out)
 {
 	struct err err;
-	*out = *row;
-	out->subject = out->markdown = out->html = out->text = out->calendar = NULL;
-	char *g = digest_greeting(a->cfg.templates_dir, a->cfg.language, NULL, &err);
-	if (!g) {
-		fprintf(stderr, "bulletin: %s\n", err.msg);
-		return EXIT_CONFIG;
-	}
-	out->subject = row->subject ? strdup(row->subject) : NULL;
-	out->markdown = digest_personalize(row->markdown, g, 0);
-	out->html = digest_personalize(row->html, g, 1);
-	out->text = digest_personalize(row->text, g, 0);
-	out->calendar = row->calendar ? strdup(row->calendar) : NULL;
-	free(g);
-	if ((row->subject && !out->subject) || (row->markdown && !out->markdown) ||
-	    (row->html && !out->html) || (row->text && !out->text) ||
-	    (row->calendar && !out->calendar)) {
-		digest_row_free(out);
-		fprintf(stderr, "bulletin: out of memory\n");
-		return EXIT_SOFTWARE;
-	}
-	return 0;
-}
-
-static int compose(struct app *a, time_t now, time_t since, int personal, struct digest_row *row,
-		   json_t **model_out)
-{
-	struct err err;
-	int r;
-	if ((r = app_store(a)) || (r = app_rules(a, NULL, 0)))
-		return r;
-	memset(row, 0, sizeof *row);
-	time_t start = 0;
-	struct item_list items = {0};
-	struct match *matches = NULL;
-	json_t *model = NULL;
-	struct digest_parts parts = {0};
-	r = EXIT_SOFTWARE;
-	start = since;
-	if (!since && store_digest_last_end(a->store, &start, &err) < 0) {
-		fprintf(stderr, "bulletin: %s\n", err.msg);
-		goto out;
-	}
-	/* Items found in the second the last digest was composed carry its
-	 * period's end (see cmd_fetch.c): this period must reach past it. */
-	if (now < start)
-		now = start;
-	if (store_items_between(a->store, start, now + 1, &items, &err) < 0) {
-		fprintf(stderr, "bulletin: %s\n", err.msg);
-		goto out;
-	}
-	matches = calloc(items.n + 1, sizeof *matches);
-	if (!matches)
-		goto out;
-	for (size_t i = 0; i < items.n; i++) {
-		if (rules_match(a->rules, &items.v[i], &matches[i], &err) < 0) {
-			fprintf(stderr, "bulletin: %s: %s\n", items.v[i].key, err.msg);
-			goto out;
-		}
-	}
-	json_decref(a->chair_report);
-	a->chair_report = chair_report(a, &items, matches);
-	const struct config *c = &a->cfg;
-	struct digest_opts o = {
-		.title = c->title, .language = c->language, .association = c->association,
-		.unsubscribe = c->unsubscribe, .summary_length = c->summary_length,
-		.max_items = c->max_items, .max_age_days = c->max_age_days,
-		.max_per_topic = c->max_per_topic, .archive_url = c->archive_url,
-		.sources = c->sources, .nsources = c->nsources,
-	};
-	model = digest_model_build(&o, a->rules, &items, matches, start, now + 1);
-	if (!model) {
-		fprintf(stderr, "bulletin: out of memory\n");
-		goto out;
-	}
-	if (personal) {
-		/* A template error shows now, not once per member. */
-		char *g = digest_greeting(c->templates_dir, c->language, "Åsa", &err);
-		if (!g) {
-			fprintf(stderr, "bulletin: %s\n", err.msg);
-			r = EXIT_CONFIG;
-			goto out;
-		}
-		free(g);
-		json_object_set_new(model, "greeting", json_string(DIGEST_GREETING_SLOT));
-	}
-	if (digest_compose_budget(model, c->templates_dir, (size_t)c->html_budget, &parts, &err) < 0) {
-		fprintf(stderr, "bulletin: %s\n", err.msg);
-		r = EXIT_CONFIG;
-		goto out;
-	}
-	/* The model goes to the archive's .json: the generic greeting there. */
-	json_object_del(model, "greeting");
-	/* The events as the mails' text/calendar part, from the model as the
-	 * budget left it (only events of items that were kept). */
-	if (c->mail_calendar && ical_from_model(model, c->from_address, &row->calendar) < 0) {
-		fprintf(stderr, "bulletin: out of memory\n");
-		goto out;
-	}
-	row->period_start = start;
-	row->period_end = now + 1;
-	row->created = now;
-	row->subject = parts.subject;
-	row->markdown = parts.markdown;
-	row->html = parts.html;
-	row->text = parts.text;
-	memset(&parts, 0, sizeof parts);
-	if (model_out) {
-		*model_out = model;
-		model = NULL;
-	}
-	r = 0;
-out:
-	json_decref(model);
-	digest_parts_free(&parts);
-	for (size_t i = 0; i < items.n && matches; i++)
-		match_free(&matches[i]);
-	free(matches);
-	item_list_free(&items);
-	return r;
+	return compose_status(compose_archive_row(&a->cfg, row, out, &err), &err);
 }
 
 const char *app_when(time_t t, char *buf, size_t len)

@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "config.h"
-#include "digest.h"
-#include "members.h"
-#include "rules.h"
-#include "smtp.h"
-#include "store.h"
+#include "core/config.h"
+#include "compose/digest.h"
+#include "deliver/members.h"
+#include "select/rules.h"
+#include "deliver/smtp.h"
+#include "store/store.h"
 
 struct app {
 	const char *config_arg; /* -c FILE, or NULL */

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "archive.h"
+#include "compose/archive.h"
 #include "cli.h"
 
 int cmd_archive(struct app *a, int argc, char **argv)

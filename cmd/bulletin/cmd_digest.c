@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "fsutil.h"
+#include "core/fsutil.h"
 
 /* Writes the HTML preview where a browser can open it: the archive
  * folder's preview.html (never a member-facing file). */

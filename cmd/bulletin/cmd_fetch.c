@@ -1,96 +1,11 @@
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "charset.h"
 #include "cli.h"
-#include "feed.h"
-#include "timefmt.h"
-#include "fetch.h"
-#include "html.h"
-#include "identity.h"
-#include "log.h"
-
-/* Parses one fetched document and stores its items; returns the number of
- * new items, or -1 with err. */
-static int store_document(struct app *a, const struct source *src, const struct fetch_result *res,
-			  int *nitems, struct err *err)
-{
-	struct item_list items = {0};
-	struct buf utf8 = BUF_INIT;
-	char used[128];
-	if (charset_to_utf8(res->body.data ? res->body.data : "", res->body.len, res->content_type,
-			    &utf8, used, sizeof used, err) < 0)
-		return -1;
-	log_debug("source %s: %s", src->name, used);
-	const char *base = res->effective_url ? res->effective_url : src->url;
-	int n;
-	if (src->type == SOURCE_HTML) {
-		struct html_selectors sel = {src->sel_item, src->sel_title, src->sel_link,
-					     src->sel_date, src->sel_summary};
-		struct html_opts ho = {.base_url = base, .summary_max = 600};
-		n = html_extract(buf_str(&utf8), utf8.len, &sel, &ho, &items, err);
-	} else {
-		struct feed_opts fo = {.base_url = base, .summary_max = 600};
-		n = feed_parse(buf_str(&utf8), utf8.len, &fo, &items, err);
-	}
-	buf_free(&utf8);
-	int fresh = 0;
-	if (n < 0 && items.n == 0) {
-		item_list_free(&items);
-		return -1;
-	}
-	if (n < 0) {
-		/* Recover mode read part of a broken document: keep what it
-		 * read, and tell the chair the source needs a look. */
-		log_warn("source %s (%s): %s; kept the %zu items read before it", src->name,
-			 src->url, err->msg, items.n);
-	}
-	*nitems = (int)items.n;
-	for (size_t i = 0; i < items.n; i++) {
-		free(items.v[i].source);
-		if (!(items.v[i].source = strdup(src->name))) {
-			item_list_free(&items);
-			return err_set(err, "out of memory");
-		}
-	}
-	struct identity_report idr;
-	if (identity_assign(a->store, src->name, &items, &idr, err) < 0) {
-		item_list_free(&items);
-		return -1;
-	}
-	if (idr.switched)
-		log_warn("source %s (%s): %s", src->name, src->url, idr.note);
-	/* Periods end one second after their digest was composed: an item
-	 * found in that same second (a second run right after the first) would
-	 * fall inside a period already composed and never be mailed. It is
-	 * stamped with the period's end instead, so the next digest has it. */
-	time_t now = time(NULL), end = 0;
-	struct digest_row open = {0};
-	int have = store_digest_last_end(a->store, &end, err) < 0
-			   ? -1 : store_digest_unfinished(a->store, &open, err);
-	if (have < 0) {
-		item_list_free(&items);
-		return -1;
-	}
-	if (have && open.period_end > end)
-		end = open.period_end;
-	digest_row_free(&open);
-	if (end > now)
-		now = end;
-	for (size_t i = 0; i < items.n; i++) {
-		int is_new = 0;
-		if (store_item_upsert(a->store, &items.v[i], now, &is_new, err) < 0) {
-			item_list_free(&items);
-			return -1;
-		}
-		fresh += is_new;
-	}
-	item_list_free(&items);
-	return fresh;
-}
+#include "core/log.h"
+#include "store/ingest.h"
 
 /* On a terminal, one line that counts up; cron sees nothing of it. */
 static void show_progress(void *ctx, size_t done, size_t total, size_t failed)
@@ -100,118 +15,11 @@ static void show_progress(void *ctx, size_t done, size_t total, size_t failed)
 	fflush(stderr);
 }
 
-/* After a failure is recorded: a source failing run after run is flagged,
- * so the chair sees it needs her rather than one more transient error. */
-static void report_failure(struct app *a, const struct source *s, const char *why, struct err *err)
+/* Messages go above the progress line. */
+static void clear_progress(void *ctx)
 {
-	struct source_state st;
-	if (store_source_get(a->store, s->name, &st, err) == 0 &&
-	    st.consecutive_failures >= a->cfg.flag_after) {
-		char ts[RFC3339_LEN];
-		log_error("source %s (%s) has failed %d runs in a row (last success: %s): %s; "
-			  "check it (%s)",
-			  s->name, s->url, st.consecutive_failures,
-			  st.last_success ? time_format_rfc3339(st.last_success, ts) : "never", why,
-			  s->where);
-	} else {
-		log_error("source %s (%s): %s", s->name, s->url, why);
-	}
-	source_state_free(&st);
-}
-
-/* The network and the parsing overlap: libcurl's loop runs on the main
- * thread and hands each finished result to one worker thread, which
- * converts, parses and stores it (the worker alone touches the store and
- * libxml2 while the fetch runs). With the store in one thread SQLite needs
- * no locking of ours, and the main thread never waits for a parse. */
-struct fetch_run {
-	struct app *a;
-	const struct source **srcs;
-	struct fetch_result *res;
-	int tty_progress;
-	int failed, fresh, total;
-	int store_failed; /* the store itself failed: stop writing, report once */
-	struct err store_err;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	size_t *queue, qhead, qtail; /* indices of finished results */
-	int closed;
-};
-
-/* One source's result: parse and store it, then drop its body. */
-static void process_result(struct fetch_run *run, size_t i)
-{
-	struct app *a = run->a;
-	const struct source *s = run->srcs[i];
-	struct fetch_result *fr = &run->res[i];
-	struct err err;
-	const char *why = NULL;
-	char whybuf[sizeof err.msg];
-	if (run->store_failed) {
-		buf_free(&fr->body);
-		return;
-	}
-	if (fr->status == FETCH_FAILED) {
-		why = fr->error;
-	} else if (fr->status == FETCH_OK) {
-		int nitems = 0;
-		int k = store_document(a, s, fr, &nitems, &err);
-		if (k < 0) {
-			snprintf(whybuf, sizeof whybuf, "%s", err.msg);
-			why = whybuf;
-		} else {
-			run->fresh += k;
-			run->total += nitems;
-			log_info("source %s: %d items, %d new", s->name, nitems, k);
-		}
-	} else {
-		log_info("source %s: not modified", s->name);
-	}
-	buf_free(&fr->body);
-	if (run->tty_progress && (why || fr->moved_to))
-		fputs("\r\033[K", stderr); /* messages go above the progress line */
-	if (store_source_record(a->store, s->name, s->url, why == NULL, why,
-				why ? NULL : fr->etag, why ? NULL : fr->last_modified, time(NULL),
-				&run->store_err) < 0) {
-		run->store_failed = 1;
-		return;
-	}
-	if (why) {
-		report_failure(a, s, why, &err);
-		run->failed++;
-	} else if (fr->moved_to && strcmp(fr->moved_to, s->url)) {
-		log_warn("source %s has moved permanently to %s; update its url (%s)", s->name,
-			 fr->moved_to, s->where);
-	}
-}
-
-static void *worker(void *ctx)
-{
-	struct fetch_run *run = ctx;
-	pthread_mutex_lock(&run->mu);
-	for (;;) {
-		while (run->qhead == run->qtail && !run->closed)
-			pthread_cond_wait(&run->cv, &run->mu);
-		if (run->qhead == run->qtail)
-			break;
-		size_t i = run->queue[run->qhead++];
-		pthread_mutex_unlock(&run->mu);
-		process_result(run, i);
-		pthread_mutex_lock(&run->mu);
-	}
-	pthread_mutex_unlock(&run->mu);
-	return NULL;
-}
-
-/* libcurl's side: the result i is final; queue it for the worker. */
-static void on_fetched(void *ctx, size_t i, struct fetch_result *fr)
-{
-	(void)fr;
-	struct fetch_run *run = ctx;
-	pthread_mutex_lock(&run->mu);
-	run->queue[run->qtail++] = i;
-	pthread_cond_signal(&run->cv);
-	pthread_mutex_unlock(&run->mu);
+	(void)ctx;
+	fputs("\r\033[K", stderr);
 }
 
 int stage_fetch(struct app *a)
@@ -220,116 +28,31 @@ int stage_fetch(struct app *a)
 	if (r)
 		return r;
 	const struct config *c = &a->cfg;
-	size_t n = 0;
-	struct fetch_req *reqs = calloc(c->nsources + 1, sizeof *reqs);
-	const struct source **srcs = calloc(c->nsources + 1, sizeof *srcs);
-	struct source_state *states = calloc(c->nsources + 1, sizeof *states);
-	struct fetch_result *res = NULL;
-	struct fetch_run run = {.a = a, .srcs = srcs, .mu = PTHREAD_MUTEX_INITIALIZER,
-				.cv = PTHREAD_COND_INITIALIZER};
-	pthread_t thread;
-	int started = 0;
-	struct err err;
-	int in_tx = 0;
-	if (!reqs || !srcs || !states) {
-		r = EXIT_SOFTWARE;
-		goto out;
-	}
-	/* One transaction for the run: a commit per source cost more than the
-	 * parsing (WAL checkpoints), and a half-stored run has no value. */
-	if (store_begin(a->store, &err) < 0) {
-		fprintf(stderr, "bulletin: %s\n", err.msg);
-		r = EXIT_IOERR;
-		goto out;
-	}
-	in_tx = 1;
-	for (size_t i = 0; i < c->nsources; i++) {
-		const struct source *s = &c->sources[i];
-		if (!s->enabled)
-			continue;
-		if (store_source_get(a->store, s->name, &states[n], &err) < 0) {
-			fprintf(stderr, "bulletin: %s\n", err.msg);
-			r = EXIT_IOERR;
-			goto out;
-		}
-		srcs[n] = s;
-		reqs[n] = (struct fetch_req){.name = s->name, .url = s->url,
-					     .etag = states[n].etag,
-					     .last_modified = states[n].last_modified};
-		n++;
-	}
+	size_t enabled = 0;
+	for (size_t i = 0; i < c->nsources; i++)
+		enabled += c->sources[i].enabled != 0;
 	char ua[512];
 	snprintf(ua, sizeof ua, "bulletin/%s%s%s%s", BULLETIN_VERSION, c->contact ? " (+" : "",
 		 c->contact ? c->contact : "", c->contact ? ")" : "");
-	struct fetch_opts fo = {.user_agent = ua, .max_parallel = c->max_parallel,
-				.max_per_host = c->max_per_host,
-				.connect_timeout = c->connect_timeout, .timeout = c->timeout,
-				.max_redirects = c->max_redirects, .max_body = (size_t)c->max_body,
-				.low_speed_time = c->low_speed_time,
-				.max_retries = c->retries < 0 ? 0 : c->retries == 0 ? -1 : (int)c->retries,
-				.retry_after_max = c->retry_after_max,
-				.on_result = on_fetched, .result_ctx = &run};
-	run.tty_progress = isatty(STDERR_FILENO) && log_get_level() >= LOG_LVL_WARN && n > 1;
-	if (run.tty_progress)
-		fo.progress = show_progress;
-	res = calloc(n + 1, sizeof *res);
-	run.res = res;
-	run.queue = calloc(n + 1, sizeof *run.queue);
-	if (!res || !run.queue || pthread_create(&thread, NULL, worker, &run) != 0) {
-		fprintf(stderr, "bulletin: cannot start fetching (out of memory or threads)\n");
-		r = EXIT_SOFTWARE;
-		goto out;
+	struct ingest_opts o = {.user_agent = ua};
+	int tty = isatty(STDERR_FILENO) && log_get_level() >= LOG_LVL_WARN && enabled > 1;
+	if (tty) {
+		o.progress = show_progress;
+		o.before_message = clear_progress;
 	}
-	started = 1;
-	int fr_rc = fetch_all(&fo, reqs, n, res);
-	pthread_mutex_lock(&run.mu);
-	run.closed = 1;
-	pthread_cond_signal(&run.cv);
-	pthread_mutex_unlock(&run.mu);
-	pthread_join(thread, NULL);
-	started = 0;
-	if (fr_rc < 0) {
-		fprintf(stderr, "bulletin: cannot set up fetching (libcurl)\n");
-		r = EXIT_SOFTWARE;
-		goto out;
-	}
-	if (run.tty_progress)
-		fputs("\r\033[K", stderr);
-	if (run.store_failed) {
-		fprintf(stderr, "bulletin: %s\n", run.store_err.msg);
-		r = EXIT_IOERR;
-		goto out;
-	}
-	in_tx = 0;
-	if (store_commit(a->store, &err) < 0) {
+	struct ingest_report rep;
+	struct err err;
+	int ir = ingest_run(a->store, c, &o, &rep, &err);
+	if (tty)
+		clear_progress(NULL);
+	if (ir < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
-		r = EXIT_IOERR;
-		goto out;
+		return ir == INGEST_STORE_FAILED ? EXIT_IOERR : EXIT_SOFTWARE;
 	}
 	if (isatty(STDERR_FILENO) || log_get_level() >= LOG_LVL_INFO)
-		fprintf(stderr, "bulletin: fetched %zu sources: %d items, %d new, %d failed\n", n,
-			run.total, run.fresh, run.failed);
-	r = run.failed ? EXIT_FAILURE_ : 0;
-out:
-	if (started) {
-		pthread_mutex_lock(&run.mu);
-		run.closed = 1;
-		pthread_cond_signal(&run.cv);
-		pthread_mutex_unlock(&run.mu);
-		pthread_join(thread, NULL);
-	}
-	free(run.queue);
-	if (in_tx)
-		store_rollback(a->store);
-	for (size_t i = 0; res && i < n; i++)
-		fetch_result_free(&res[i]);
-	for (size_t i = 0; states && i < c->nsources; i++)
-		source_state_free(&states[i]);
-	free(res);
-	free(states);
-	free(srcs);
-	free(reqs);
-	return r;
+		fprintf(stderr, "bulletin: fetched %zu sources: %d items, %d new, %d failed\n",
+			rep.sources, rep.items, rep.fresh, rep.failed);
+	return rep.failed ? EXIT_FAILURE_ : 0;
 }
 
 int cmd_fetch(struct app *a, int argc, char **argv)

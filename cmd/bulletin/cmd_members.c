@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "log.h"
-#include "members.h"
-#include "timefmt.h"
+#include "core/log.h"
+#include "deliver/members.h"
+#include "core/timefmt.h"
 
 static const char usage[] =
 	"usage: bulletin members check [FILE]\n"

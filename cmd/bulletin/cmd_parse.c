@@ -5,11 +5,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "charset.h"
+#include "core/charset.h"
 #include "cli.h"
-#include "feed.h"
-#include "fsutil.h"
-#include "html.h"
+#include "parse/feed.h"
+#include "core/fsutil.h"
+#include "parse/html.h"
 
 /* Documents up to this size are read whole and normalised to UTF-8 (what
  * `fetch` does with every download, which is capped at 10 MiB anyway);

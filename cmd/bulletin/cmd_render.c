@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "fsutil.h"
-#include "log.h"
-#include "mustache.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "compose/mustache.h"
 
 #define TEMPLATE_MAX (1u << 20)
 #define DATA_MAX (16u << 20)

@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "date.h"
-#include "log.h"
-#include "rules_eval.h"
+#include "parse/date.h"
+#include "core/log.h"
+#include "select/rules_eval.h"
 
 #define ITEMS_MAX_INPUT (256u << 20)
 

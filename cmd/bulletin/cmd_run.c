@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "log.h"
-#include "deliver.h"
-#include "mail.h"
+#include "core/log.h"
+#include "deliver/deliver.h"
+#include "deliver/mail.h"
 
 /* [run] report: `bulletin status` mailed to the chair. Its failure is
  * logged but does not change the run's exit status: the members' digest

@@ -7,12 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive.h"
+#include "compose/archive.h"
 #include "cli.h"
-#include "deliver.h"
-#include "log.h"
-#include "members.h"
-#include "timefmt.h"
+#include "deliver/deliver.h"
+#include "core/log.h"
+#include "deliver/members.h"
+#include "core/timefmt.h"
 
 static int send_to_one(struct app *a, const char *to)
 {

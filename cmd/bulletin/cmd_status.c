@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "timefmt.h"
+#include "core/timefmt.h"
 
 static int report_sources(struct app *a, FILE *out)
 {

@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "err.h"
-#include "fetch.h"
-#include "log.h"
+#include "core/err.h"
+#include "fetch/fetch.h"
+#include "core/log.h"
 
 static const char usage[] =
 	"usage: bulletin [-c FILE] [-v|-q] COMMAND [ARGS]\n"

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "charset.h"
-#include "text.h"
+#include "core/charset.h"
+#include "core/text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feed.h"
-#include "text.h"
+#include "parse/feed.h"
+#include "core/text.h"
 
 static int check(void *ctx, struct item *it)
 {

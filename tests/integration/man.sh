@@ -2,7 +2,7 @@
 # The man pages in doc/: each renders without a groff warning, and they say
 # what the binary and the sources say: every verb and long option of
 # `bulletin --help` and of each verb's --help is in bulletin(1), every exit
-# status of lib/err.h and every environment variable the code reads too;
+# status of lib/core/err.h and every environment variable the code reads too;
 # every key config.c accepts is in bulletin.ini(5) (and in the sample
 # contrib/config/bulletin.ini) under its section, every source key in
 # bulletin-sources(5); and the examples in bulletin-rules(5) and
@@ -76,15 +76,15 @@ missing=""
 for o in '\-c' '\-v' '\-q' '\-\-help' '\-\-version'; do in_page "$b1" ".B $o" || in_page "$b1" ".BI $o" || missing="$missing $o"; done
 check "global options -c -v -q --help --version are in OPTIONS" [ -z "$missing" ]
 
-# 4. Every exit status of lib/err.h, and every environment variable the
+# 4. Every exit status of lib/core/err.h, and every environment variable the
 #    code reads by name, is in bulletin(1).
-codes=$(sed -n 's/.*EXIT_[A-Z_]* = \([0-9]*\),*.*/\1/p' "$top/lib/err.h")
+codes=$(sed -n 's/.*EXIT_[A-Z_]* = \([0-9]*\),*.*/\1/p' "$top/lib/core/err.h")
 sect=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$b1")
 missing=""
 for c in $codes; do printf '%s\n' "$sect" | grep -qx "\.B $c" || missing="$missing $c"; done
-check "EXIT STATUS lists every code of lib/err.h ($(echo $codes | wc -w) codes)" \
+check "EXIT STATUS lists every code of lib/core/err.h ($(echo $codes | wc -w) codes)" \
 	sh -c "[ -n '$codes' ] && [ -z '$missing' ] || { echo '#   missing:$missing'; exit 1; }"
-envs=$(grep -ho 'getenv("[A-Z_0-9]*")' "$top"/lib/*.c "$top"/cmd/bulletin/*.c | sed 's/getenv("\(.*\)")/\1/' | grep -v '^HOME$' | sort -u)
+envs=$(grep -ho 'getenv("[A-Z_0-9]*")' "$top"/lib/*/*.c "$top"/cmd/bulletin/*.c | sed 's/getenv("\(.*\)")/\1/' | grep -v '^HOME$' | sort -u)
 sect=$(sed -n '/^\.SH ENVIRONMENT/,/^\.SH /p' "$b1")
 missing=""
 for e in $envs; do printf '%s\n' "$sect" | grep -qx "\.B $e" || missing="$missing $e"; done
@@ -94,7 +94,7 @@ check "ENVIRONMENT lists every variable the code reads ($(echo $envs | tr '\n' '
 # 5. Every [section] key config.c accepts is documented under its section
 #    in bulletin.ini(5), and appears (set or commented out) in that section
 #    of the sample configuration.
-keys=$(grep -o 'KEY("[a-z]*", "[a-z_]*")' "$top/lib/config.c" | sed 's/KEY("\([a-z]*\)", "\([a-z_]*\)")/\1:\2/')
+keys=$(grep -o 'KEY("[a-z]*", "[a-z_]*")' "$top/lib/core/config.c" | sed 's/KEY("\([a-z]*\)", "\([a-z_]*\)")/\1:\2/')
 missing="" missing_sample=""
 for sk in $keys; do
 	s=${sk%%:*} k=${sk#*:}
@@ -106,7 +106,7 @@ check "bulletin.ini(5) documents every key of config.c under its section ($(echo
 	sh -c "[ -n '$keys' ] && [ -z '$missing' ] || { echo '#   missing:$missing'; exit 1; }"
 check "contrib/config/bulletin.ini shows every key under its section" \
 	sh -c "[ -z '$missing_sample' ] || { echo '#   missing:$missing_sample'; exit 1; }"
-skeys=$(sed -n '/^static int source_handler/,/^}/p' "$top/lib/config.c" | grep -o '!strcmp(name, "[a-z_]*")' | sed 's/.*"\(.*\)")/\1/')
+skeys=$(sed -n '/^static int source_handler/,/^}/p' "$top/lib/core/config.c" | grep -o '!strcmp(name, "[a-z_]*")' | sed 's/.*"\(.*\)")/\1/')
 missing=""
 for k in $skeys; do in_page "$doc/bulletin-sources.5" ".B $k" || missing="$missing $k"; done
 check "bulletin-sources(5) documents every source key ($(echo $skeys | tr '\n' ' '))" \

@@ -6,9 +6,9 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 
-#include "archive.h"
-#include "feed.h"
-#include "log.h"
+#include "compose/archive.h"
+#include "parse/feed.h"
+#include "core/log.h"
 
 static char dir[] = "/tmp/test_archiveXXXXXX";
 

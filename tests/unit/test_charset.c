@@ -1,10 +1,10 @@
 #include "testutil.h"
 
-#include "buf.h"
-#include "charset.h"
-#include "feed.h"
-#include "item.h"
-#include "text.h"
+#include "core/buf.h"
+#include "core/charset.h"
+#include "parse/feed.h"
+#include "parse/item.h"
+#include "core/text.h"
 
 #define FIX "tests/fixtures/charset/"
 

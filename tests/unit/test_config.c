@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include "config.h"
+#include "core/config.h"
 
 static char dir[64];
 static char written[16][128];

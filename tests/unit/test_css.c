@@ -1,6 +1,7 @@
 #include "testutil.h"
 
-#include "html.h"
+#include "parse/css.h"
+#include "parse/html.h"
 
 #define CLS(x) "[contains(concat(' ', normalize-space(@class), ' '), ' " x " ')]"
 

@@ -1,7 +1,7 @@
 #include "testutil.h"
 
-#include "date.h"
-#include "timefmt.h"
+#include "parse/date.h"
+#include "core/timefmt.h"
 
 /* 2024-04-17T09:00:00Z */
 #define T0 ((time_t)1713344400)

@@ -2,7 +2,7 @@
  * backoff, on a made-up clock (no sleeping, no wall-clock asserts). */
 #include "testutil.h"
 
-#include "deliver.h"
+#include "deliver/deliver.h"
 
 static void test_pace_unlimited(void **state)
 {

@@ -4,8 +4,8 @@
 
 #include <libxml/HTMLparser.h>
 
-#include "digest.h"
-#include "rules.h"
+#include "compose/digest.h"
+#include "select/rules.h"
 
 static const char *RULES =
 	"threshold 2\n"

@@ -2,10 +2,10 @@
 
 #include <time.h>
 
-#include "buf.h"
-#include "feed.h"
-#include "text.h"
-#include "timefmt.h"
+#include "core/buf.h"
+#include "parse/feed.h"
+#include "core/text.h"
+#include "core/timefmt.h"
 
 #define FIX "tests/fixtures/feeds/"
 

@@ -12,11 +12,11 @@
 #include <strings.h>
 #include <time.h>
 
-#include "buf.h"
-#include "charset.h"
-#include "feed.h"
-#include "text.h"
-#include "timefmt.h"
+#include "core/buf.h"
+#include "core/charset.h"
+#include "parse/feed.h"
+#include "core/text.h"
+#include "core/timefmt.h"
 
 /* Cases judged not applicable, each with the reason. */
 static const struct {

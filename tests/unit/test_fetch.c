@@ -14,7 +14,7 @@
 
 #include <curl/curl.h>
 
-#include "fetch.h"
+#include "fetch/fetch.h"
 
 #define FIXTURES "tests/fixtures/http"
 

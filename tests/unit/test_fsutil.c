@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include "fsutil.h"
+#include "core/fsutil.h"
 
 static char tmpdir[] = "/tmp/test_fsutilXXXXXX";
 

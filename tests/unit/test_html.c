@@ -1,7 +1,7 @@
 #include "testutil.h"
 
-#include "html.h"
-#include "timefmt.h"
+#include "parse/html.h"
+#include "core/timefmt.h"
 
 #define FIX "tests/fixtures/html/"
 /* 2024-04-20T10:00:00Z, a Saturday: "igår" is Friday 19 April. */

@@ -4,8 +4,8 @@
 
 #include <jansson.h>
 
-#include "buf.h"
-#include "ical.h"
+#include "core/buf.h"
+#include "compose/ical.h"
 
 static json_t *event(const char *uid, const char *title, const char *url, const char *start,
 		     const char *end)

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include "identity.h"
-#include "store.h"
+#include "store/identity.h"
+#include "store/store.h"
 
 struct fx {
 	char dir[64], path[96];

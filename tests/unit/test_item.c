@@ -1,8 +1,8 @@
 #include "testutil.h"
 
-#include "buf.h"
-#include "item.h"
-#include "timefmt.h"
+#include "core/buf.h"
+#include "parse/item.h"
+#include "core/timefmt.h"
 
 static void test_buf_grows_and_stays_terminated(void **state)
 {

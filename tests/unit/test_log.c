@@ -4,7 +4,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 
 static int got_prio, ncalls;
 static char got_msg[256];

@@ -6,7 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mail.h"
+#include "deliver/mail.h"
 
 #define PY "/usr/bin/python3"
 #define CHECKER "tests/servers/check_mime.py"

@@ -4,9 +4,9 @@
 
 #include <unistd.h>
 
-#include "log.h"
-#include "members.h"
-#include "store.h"
+#include "core/log.h"
+#include "deliver/members.h"
+#include "store/store.h"
 
 #define FIX "tests/fixtures/members/"
 

@@ -4,9 +4,9 @@
 
 #include <jansson.h>
 
-#include "buf.h"
-#include "err.h"
-#include "mustache.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "compose/mustache.h"
 
 /* ---- spec runner ---- */
 

@@ -4,8 +4,8 @@
 
 #include <unistd.h>
 
-#include "rules.h"
-#include "rules_eval.h"
+#include "select/rules.h"
+#include "select/rules_eval.h"
 
 #define SHIPPED "feeds/primarvard.rules"
 #define FORMS "tests/fixtures/rules/forms.rules"

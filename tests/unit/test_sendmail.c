@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sendmail.h"
+#include "deliver/sendmail.h"
 
 static char dir[64];
 

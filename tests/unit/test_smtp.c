@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mail.h"
-#include "smtp.h"
+#include "deliver/mail.h"
+#include "deliver/smtp.h"
 
 #define PY "/usr/bin/python3"
 #define SERVER "tests/servers/smtpd.py"

@@ -3,7 +3,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store/store.h"
 
 /* A fresh temporary directory per test; the store file lives inside. */
 struct fx {

@@ -1,7 +1,7 @@
 #include "testutil.h"
 
-#include "buf.h"
-#include "text.h"
+#include "core/buf.h"
+#include "core/text.h"
 
 static void html_is(const char *in, const char *want)
 {

@@ -1,0 +1,40 @@
+/* The digest archive: each sent digest as .md, .html, .txt and .json in
+ * one folder, so the association can publish it as static pages, with an
+ * index.html and an Atom feed (feed.atom) of every digest in it. */
+#ifndef BULLETIN_ARCHIVE_H
+#define BULLETIN_ARCHIVE_H
+
+#include <jansson.h>
+
+#include "core/err.h"
+#include "store/store.h"
+
+/* Writes DIR/digest-YYYY-MM-DD-ID.{md,html,txt,json} (and .ics, the
+ * events, when d->calendar is set; each through a
+ * temporary file and rename, so a reader never sees half a file), creating
+ * DIR when needed. The .json is the model, plus the row's "subject" when
+ * the model has none (the index shows it). path_out (may be NULL) gets the
+ * .html path. */
+int archive_write(const char *dir, const struct digest_row *d, const json_t *model,
+		  char *path_out, size_t path_len, struct err *err);
+
+/* What the index page and the feed say about the archive. */
+struct archive_site {
+	const char *title;        /* heading and feed title; NULL = "bulletin" */
+	const char *language;     /* sv, nb or en (chrome and dates); NULL/other = sv */
+	const char *base_url;     /* the folder's published http(s) URL; may be NULL:
+				     links are then relative, ids tag: URIs */
+	const char *association;  /* shown under the heading, feed author; may be NULL */
+};
+
+/* At most this many digests appear in feed.atom (the index lists all). */
+#define ARCHIVE_FEED_MAX 50
+
+/* (Re)writes DIR/index.html and DIR/feed.atom (atomically, like the parts)
+ * from every DIR/digest-YYYY-MM-DD-ID.json, newest first. A .json that
+ * cannot be read or is not a model is skipped with a log_warn naming it.
+ * Returns the number of digests listed, or -1 with err (DIR unreadable,
+ * base_url not http(s), a write failing). */
+int archive_index(const char *dir, const struct archive_site *site, struct err *err);
+
+#endif

@@ -1,0 +1,53 @@
+/* The compose step: the period's items from the store, matched against
+ * the rules, built into the digest model and rendered through the
+ * templates into a digest row (subject, Markdown, HTML, text, calendar)
+ * ready to be stored and delivered; beside it the chair's report (failing
+ * sources, rules that matched nothing), which is never archived. */
+#ifndef BULLETIN_COMPOSE_H
+#define BULLETIN_COMPOSE_H
+
+#include <jansson.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "select/rules.h"
+#include "store/store.h"
+
+struct compose_opts {
+	const struct config *cfg;
+	const struct rules *rules;
+	time_t now;   /* the period ends one second after now */
+	time_t since; /* 0: the period starts where the last completed digest ended */
+	/* 1: the parts carry DIGEST_GREETING_SLOT for each member's greeting
+	 * (after checking that greeting.mustache renders); the returned model
+	 * has the generic greeting either way. */
+	int personal;
+};
+
+enum {
+	COMPOSE_OK = 0,
+	COMPOSE_STORE_FAILED = -1,    /* err says why */
+	COMPOSE_TEMPLATE_FAILED = -2, /* a template or greeting: err has file:line:col */
+	COMPOSE_FAILED = -3           /* out of memory, or a rule could not run */
+};
+
+/* Fills row (id 0: not yet stored) and, when non-NULL, *model (the JSON
+ * model as the budget left it) and *chair_report. Returns COMPOSE_OK or
+ * one of the failures above with err. */
+int compose_digest(struct store *s, const struct compose_opts *o, struct digest_row *row,
+		   json_t **model, json_t **chair_report, struct err *err);
+
+/* What the chair should look at among items (matches[i] belongs to
+ * items->v[i]): sources of cfg whose last fetches failed, and include rules
+ * that matched nothing. New reference (its keys: digest_add_chair). */
+json_t *compose_chair_report(struct store *s, const struct config *cfg, const struct rules *rules,
+			     const struct item_list *items, const struct match *matches);
+
+/* A copy of a stored row as the archive shows it: the generic greeting in
+ * place of the slot. Returns COMPOSE_OK, COMPOSE_TEMPLATE_FAILED or
+ * COMPOSE_FAILED with err. */
+int compose_archive_row(const struct config *cfg, const struct digest_row *row,
+			struct digest_row *out, struct err *err);
+
+#endif

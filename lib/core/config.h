@@ -1,0 +1,100 @@
+/* Configuration: the main INI file (bulletin.ini) and the source files it
+ * names (INI files with one [source NAME] section each). Relative paths
+ * are resolved against the directory of the file they appear in. Every
+ * error names file:line. */
+#ifndef BULLETIN_CONFIG_H
+#define BULLETIN_CONFIG_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+
+enum source_type { SOURCE_FEED = 0, SOURCE_HTML };
+
+struct source {
+	char *name;
+	char *title;  /* display name in the digest; defaults to name */
+	char *url;
+	enum source_type type;
+	int enabled;
+	/* type = html: CSS or XPath selectors (see html.h); NULL when unset */
+	char *sel_item, *sel_title, *sel_link, *sel_date, *sel_summary;
+	char *where;  /* "file:line" of its section, for messages */
+};
+
+struct config {
+	char *path;           /* the main file */
+	char *store_path;     /* default $XDG_STATE_HOME/bulletin/bulletin.db */
+	char *lock_path;      /* store_path + ".lock" */
+	long lock_wait;       /* seconds a second run waits for the lock; 0 = none */
+	/* [log] */
+	int log_syslog;       /* also send log lines to syslog (facility user) */
+	/* [run] */
+	int run_report;       /* mail `bulletin status` to the chair after each run */
+	/* [fetch] */
+	char *contact;        /* for the User-Agent */
+	long max_parallel, max_per_host, connect_timeout, timeout, max_redirects;
+	long max_body;
+	long low_speed_time;  /* seconds under 100 bytes/s before giving up */
+	long retries;         /* after the first attempt; -1 = default */
+	long retry_after_max; /* seconds */
+	long flag_after;      /* consecutive failed runs before a source is flagged */
+	/* [sources], [rules] */
+	char **source_files;
+	size_t nsource_files;
+	char **rules_files;
+	size_t nrules_files;
+	/* [digest] */
+	char *title;
+	char *language;       /* sv, nb or en */
+	char *templates_dir;  /* default templates/ beside the config, else the installed ones */
+	char *archive_dir;    /* default $XDG_STATE_HOME/bulletin/archive */
+	long summary_length;
+	long max_items;       /* per digest; 0 = no cap */
+	long max_age_days;    /* leave out items published longer ago than this; 0 = off */
+	char *association;    /* footer line */
+	long max_per_topic;   /* items per topic; 0 = no cap */
+	long html_budget;     /* bytes of the HTML part (Gmail clips at ~102 KB); default 100000 */
+	int empty_send;       /* an empty period: 1 = send a short note, 0 = skip (default) */
+	char *archive_url;    /* where the archive folder is published (https://...); may be NULL */
+	char *chair;          /* the chair's address: her copy gets the source-health footer */
+	/* [mail] */
+	char *from_name, *from_address, *reply_to;
+	char *smtp_url;
+	int starttls, verify_tls;
+	char *smtp_user, *smtp_password_file, *smtp_password_env;
+	long smtp_timeout;
+	char *smtp_ca_file;   /* extra CA bundle (a private relay's certificate); NULL: system CAs */
+	long mail_rate;       /* messages per minute; 0 = unlimited */
+	long mail_per_connection; /* messages before reconnecting; 0 = unlimited */
+	long mail_retries;    /* tries after a 4xx or a lost connection, in the same run */
+	long mail_retry_wait; /* seconds before the first retry; doubles each time */
+	char *list_id, *unsubscribe;
+	int mail_calendar;    /* a text/calendar part when the digest carries events (default 1) */
+	/* [members] */
+	char *members_file;
+
+	struct source *sources;
+	size_t nsources;
+};
+
+/* Finds the main file: explicit (may be NULL), else ./bulletin.ini, else
+ * $XDG_CONFIG_HOME/bulletin/bulletin.ini (~/.config when unset). Returns a
+ * new string, or NULL with err listing where it looked. */
+char *config_find(const char *explicit_path, struct err *err);
+/* Where state goes when the config names no path: $XDG_STATE_HOME/bulletin
+ * (~/.local/state/bulletin when unset). A new string, or NULL with err. */
+char *config_state_dir(struct err *err);
+/* The installed data: $BULLETIN_DATADIR when set, else the compiled-in
+ * BULLETIN_DATADIR. Not to be freed. */
+const char *config_data_dir(void);
+/* Loads the main file and every source file it names. Returns 0, or -1
+ * with err "file:line: message" (the caller exits with EXIT_CONFIG). */
+int config_load(struct config *c, const char *path, struct err *err);
+void config_free(struct config *c);
+/* Reads the SMTP password from the file (must not be group/world-readable)
+ * or the environment variable the config names; *out = NULL when neither
+ * is configured. */
+int config_smtp_password(const struct config *c, char **out, struct err *err);
+
+#endif

@@ -1,0 +1,71 @@
+/* Delivering one stored digest to every member, with the ledger in the
+ * store deciding who still needs it: a member marked sent is never mailed
+ * again for that digest, whatever happens between runs. */
+#ifndef BULLETIN_DELIVER_H
+#define BULLETIN_DELIVER_H
+
+#include "core/err.h"
+#include "deliver/members.h"
+#include "deliver/smtp.h"
+#include "store/store.h"
+
+struct deliver_opts {
+	const char *from_name, *from_address, *reply_to;
+	const char *list_id, *unsubscribe;
+	const struct smtp_opts *smtp;
+	/* A 4xx or a lost connection is tried again retries times in this run,
+	 * after retry_wait_ms, then twice that, ... (each at most 60 s); then
+	 * the member stays queued for the next run. */
+	int retries;
+	long retry_wait_ms;
+	long rate;                /* messages per minute; 0 = as fast as the server takes them */
+	const char *dry_run_dir;  /* write DIR/NNNN-member.eml instead; no ledger */
+	int resend_in_doubt;      /* resend members left "sending" by a crash */
+	int outside_ledger;       /* send --to: no ledger rows, the digest is not completed */
+	/* The chair's copy: this address gets chair_text/chair_html (the
+	 * digest plus the source-health section) instead. NULL: none. */
+	const char *chair_email, *chair_text, *chair_html;
+	/* For a digest composed with DIGEST_GREETING_SLOT: the greeting for
+	 * member m (malloc'd, one line), put in place of the slot in each
+	 * part; NULL (or no callback) leaves the slot's line empty. */
+	char *(*greeting)(void *ctx, const struct member *m);
+	void *greeting_ctx;
+};
+
+struct deliver_stats {
+	int sent, failed, deferred, skipped_done, in_doubt;
+	/* The run stopped on the setup, not the server's load: the sender,
+	 * the login or the TLS certificate refused, a bad URL, no sendmail.
+	 * Running again cannot help until someone fixes it. */
+	int setup_error;
+};
+
+/* Sends d to every member the ledger does not show as done. A member's
+ * failure is recorded and the rest go on; when nobody is left queued or
+ * in doubt the digest is marked complete. Returns 0, or -1 with err when
+ * the run cannot go on (SMTP setup, AUTH, the store). */
+int deliver_digest(struct store *s, const struct digest_row *d, const struct member_list *ml,
+		   const struct deliver_opts *o, struct deliver_stats *st, struct err *err);
+
+/* Pacing for a rate of messages per minute: how long to wait (seconds)
+ * before a message starting at now (a monotonic clock), so that starts are
+ * at least 60/rate apart. Start from {rate, 0}. */
+struct deliver_pace {
+	long rate;
+	double next; /* earliest start of the next message; 0 before the first */
+};
+double deliver_pace_wait(struct deliver_pace *p, double now);
+/* The wait before retry number n (1, 2, ...): first_ms doubled n-1 times,
+ * at most 60 s. */
+long deliver_backoff_ms(long first_ms, int n);
+
+/* One message outside any digest (the chair's run report), over SMTP or
+ * through sendmail as o->url says. reply explains the result. */
+enum smtp_result deliver_one(const struct smtp_opts *o, const char *from, const char *to,
+			     const char *msg, size_t len, char *reply, size_t replylen);
+
+/* The deterministic Message-ID of a digest for a member (no <>). */
+void deliver_message_id(const struct digest_row *d, const char *email, const char *from_address,
+			char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,447 @@
+/* The member list CSV (RFC 4180 as spreadsheets write it, comma or
+ * semicolon). */
+#include "deliver/members.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "store/store.h"
+#include "core/text.h"
+
+/* A member list is small; anything bigger is a wrong file. */
+#define MAX_FILE (16u << 20)
+#define MAX_FIELDS 256
+
+/* ---- CSV ---- */
+
+struct record {
+	char *f[MAX_FIELDS];
+	size_t n;
+	int too_many, has_nul, unterminated;
+};
+
+static void record_clear(struct record *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->f[i]);
+	memset(r, 0, sizeof *r);
+}
+
+static int record_push(struct record *r, struct buf *b)
+{
+	if (r->n == MAX_FIELDS) {
+		r->too_many = 1;
+		buf_reset(b);
+		return 0;
+	}
+	r->f[r->n++] = buf_steal(b);
+	return 0;
+}
+
+/* Reads one record from d[*pos..n) into r; *line counts newlines. Returns
+ * 1 for a record, 0 at the end, -1 on out of memory. */
+static int next_record(const char *d, size_t n, size_t *pos, size_t *line, char sep,
+		       struct record *r)
+{
+	size_t i = *pos;
+	if (i >= n)
+		return 0;
+	struct buf b = BUF_INIT;
+	int quoted = 0, rc = 0;
+	for (;;) {
+		if (i >= n) {
+			if (quoted)
+				r->unterminated = 1;
+			break;
+		}
+		char c = d[i];
+		if (quoted) {
+			if (c == '"') {
+				if (i + 1 < n && d[i + 1] == '"') {
+					rc = buf_putc(&b, '"');
+					i += 2;
+				} else {
+					quoted = 0;
+					i++;
+				}
+			} else {
+				if (c == '\n')
+					(*line)++;
+				if (c == '\0')
+					r->has_nul = 1;
+				rc = buf_putc(&b, c);
+				i++;
+			}
+		} else if (c == '"' && b.len == 0) {
+			quoted = 1;
+			i++;
+		} else if (c == sep) {
+			rc = record_push(r, &b);
+			i++;
+		} else if (c == '\r' && i + 1 < n && d[i + 1] == '\n') {
+			i += 2;
+			(*line)++;
+			break;
+		} else if (c == '\n' || c == '\r') {
+			i++;
+			(*line)++;
+			break;
+		} else {
+			if (c == '\0')
+				r->has_nul = 1;
+			rc = buf_putc(&b, c);
+			i++;
+		}
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0)
+		rc = record_push(r, &b);
+	buf_free(&b);
+	*pos = i;
+	return rc == 0 ? 1 : -1;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t l = strlen(s);
+	while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\t'))
+		s[--l] = '\0';
+	return s;
+}
+
+static int blank_record(const struct record *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const char *s = r->f[i];
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s)
+			return 0;
+	}
+	return 1;
+}
+
+/* Separator from the header line: whichever of ',' and ';' occurs more
+ * often outside quotes (Nordic spreadsheets export with ';'). */
+static char detect_sep(const char *d, size_t n)
+{
+	size_t commas = 0, semis = 0;
+	int quoted = 0;
+	for (size_t i = 0; i < n && (quoted || (d[i] != '\n' && d[i] != '\r')); i++) {
+		if (d[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && d[i] == ',')
+			commas++;
+		else if (!quoted && d[i] == ';')
+			semis++;
+	}
+	return semis > commas ? ';' : ',';
+}
+
+/* Case-insensitive (ASCII) index of the list's addresses for merging
+ * duplicates: slots hold a member's index + 1 (0 = empty), so the first
+ * row's line can be named and its status updated. */
+struct seen {
+	size_t *slot;
+	size_t cap, n;
+};
+
+static uint64_t hash_ci(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 1099511628211ull;
+	return h;
+}
+
+/* Adds member idx of l. Returns 0 when added, -1 on out of memory, or
+ * 1 with *first set to the earlier member's index. */
+static int seen_add(struct seen *t, const struct member_list *l, size_t idx, size_t *first)
+{
+	if ((t->n + 1) * 2 > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		size_t *slot = calloc(cap, sizeof *slot);
+		if (!slot)
+			return -1;
+		for (size_t i = 0; i < t->cap; i++) {
+			if (!t->slot[i])
+				continue;
+			size_t j = hash_ci(l->v[t->slot[i] - 1].email) & (cap - 1);
+			while (slot[j])
+				j = (j + 1) & (cap - 1);
+			slot[j] = t->slot[i];
+		}
+		free(t->slot);
+		t->slot = slot;
+		t->cap = cap;
+	}
+	const char *s = l->v[idx].email;
+	size_t j = hash_ci(s) & (t->cap - 1);
+	while (t->slot[j]) {
+		if (strcasecmp(l->v[t->slot[j] - 1].email, s) == 0) {
+			*first = t->slot[j] - 1;
+			return 1;
+		}
+		j = (j + 1) & (t->cap - 1);
+	}
+	t->slot[j] = idx + 1;
+	t->n++;
+	return 0;
+}
+
+static int list_push(struct member_list *l, const char *email, const char *name)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		struct member *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	char *e = strdup(email), *nm = strdup(name);
+	if (!e || !nm) {
+		free(e);
+		free(nm);
+		return -1;
+	}
+	memset(&l->v[l->n], 0, sizeof l->v[l->n]);
+	l->v[l->n].email = e;
+	l->v[l->n].name = nm;
+	l->n++;
+	return 0;
+}
+
+const char *member_status_name(enum member_status st)
+{
+	switch (st) {
+	case MEMBER_ACTIVE: return "active";
+	case MEMBER_PAUSED: return "paused";
+	case MEMBER_UNSUBSCRIBED: return "unsubscribed";
+	}
+	return "invalid";
+}
+
+/* The language cell: "" when empty; an unknown value is reported and
+ * left "" so the digest's own language applies. */
+static void read_language(const char *path, size_t line, const char *v, struct member *m,
+			  struct member_list *l)
+{
+	static const char *const known[] = {"sv", "nb", "en"};
+	m->language[0] = '\0';
+	if (!*v)
+		return;
+	for (size_t i = 0; i < sizeof known / sizeof *known; i++) {
+		if (strcasecmp(v, known[i]) == 0) {
+			memcpy(m->language, known[i], 3);
+			return;
+		}
+	}
+	log_warn("%s:%zu: language \"%.40s\" is not one of sv, nb, en; ignored", path, line, v);
+	l->problems++;
+}
+
+/* The status cell: empty is active; an unknown value is reported and read
+ * as paused, so a typo never mails someone who may have asked not to be. */
+static enum member_status read_status(const char *path, size_t line, const char *v,
+				      struct member_list *l)
+{
+	for (int st = MEMBER_ACTIVE; st <= MEMBER_UNSUBSCRIBED; st++)
+		if (strcasecmp(v, member_status_name((enum member_status)st)) == 0)
+			return (enum member_status)st;
+	if (!*v)
+		return MEMBER_ACTIVE;
+	log_warn("%s:%zu: status \"%.40s\" is not active, paused or unsubscribed; "
+		 "read as paused", path, line, v);
+	l->problems++;
+	return MEMBER_PAUSED;
+}
+
+int members_load(const char *path, struct member_list *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	size_t n;
+	char *data = fs_read_file(path, MAX_FILE, &n, err);
+	if (!data) {
+		err_prefix(err, "member list");
+		return -1;
+	}
+	size_t pos = 0, line = 1;
+	if (n >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		pos = 3;
+	char sep = detect_sep(data + pos, n - pos);
+
+	struct record r;
+	memset(&r, 0, sizeof r);
+	int rc = -1;
+	long ecol = -1, ncol = -1, lcol = -1, scol = -1;
+	struct seen seen = {NULL, 0, 0};
+
+	/* The header is the first non-blank record; the members follow. */
+	for (;;) {
+		record_clear(&r);
+		size_t start = line;
+		int k = next_record(data, n, &pos, &line, sep, &r);
+		if (k < 0)
+			goto oom;
+		if (k == 0 && ecol < 0) {
+			err_set(err, "%s: empty file; expected a header row with an email column", path);
+			goto out;
+		}
+		if (k == 0)
+			break;
+		if (blank_record(&r))
+			continue;
+		if (ecol < 0) {
+			for (size_t i = 0; i < r.n; i++) {
+				const char *h = trim(r.f[i]);
+				if (ecol < 0 && (strcasecmp(h, "email") == 0 || strcasecmp(h, "e-mail") == 0))
+					ecol = (long)i;
+				else if (ncol < 0 && strcasecmp(h, "name") == 0)
+					ncol = (long)i;
+				else if (lcol < 0 && strcasecmp(h, "language") == 0)
+					lcol = (long)i;
+				else if (scol < 0 && strcasecmp(h, "status") == 0)
+					scol = (long)i;
+			}
+			if (ecol < 0) {
+				err_set(err, "%s:%zu: the header row has no \"email\" column", path, start);
+				goto out;
+			}
+			continue;
+		}
+		out->rows++;
+		const char *why = r.unterminated ? "a quoted field is not closed"
+				  : r.has_nul    ? "NUL byte in the row"
+						 : NULL;
+		const char *email = (size_t)ecol < r.n ? trim(r.f[ecol]) : "";
+		const char *name = ncol >= 0 && (size_t)ncol < r.n ? trim(r.f[ncol]) : "";
+		const char *lang = lcol >= 0 && (size_t)lcol < r.n ? trim(r.f[lcol]) : "";
+		const char *status = scol >= 0 && (size_t)scol < r.n ? trim(r.f[scol]) : "";
+		if (why) {
+			log_warn("%s:%zu: %s; row skipped", path, start, why);
+		} else if (!*email) {
+			log_warn("%s:%zu: no email address; row skipped", path, start);
+			why = "";
+		} else if (!mail_address_valid(email)) {
+			log_warn("%s:%zu: \"%.100s\" is not a valid address; row skipped", path,
+				 start, email);
+			why = "";
+		}
+		if (why) {
+			out->invalid++;
+			out->skipped++;
+			out->problems++;
+			continue;
+		}
+		if (list_push(out, email, name) != 0)
+			goto oom;
+		struct member *m = &out->v[out->n - 1];
+		m->line = start;
+		read_language(path, start, lang, m, out);
+		m->status = read_status(path, start, status, out);
+		size_t first;
+		int s = seen_add(&seen, out, out->n - 1, &first);
+		if (s < 0)
+			goto oom;
+		if (s == 1) {
+			struct member *f = &out->v[first];
+			/* The first row is kept, but never made less restrictive:
+			 * "unsubscribed" on either row wins. */
+			int stricter = m->status > f->status;
+			log_warn("%s:%zu: %s is listed more than once (first on line %zu); the "
+				 "first row is kept%s%s",
+				 path, start, email, f->line, stricter ? " with status " : "",
+				 stricter ? member_status_name(m->status) : "");
+			if (stricter)
+				f->status = m->status;
+			out->duplicates++;
+			out->skipped++;
+			out->problems++;
+			out->n--;
+			free(out->v[out->n].email);
+			free(out->v[out->n].name);
+		}
+	}
+	rc = 0;
+	goto out;
+oom:
+	err_set(err, "%s: out of memory", path);
+out:
+	record_clear(&r);
+	free(seen.slot);
+	free(data);
+	if (rc != 0)
+		member_list_free(out);
+	return rc;
+}
+
+void member_list_free(struct member_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].email);
+		free(l->v[i].name);
+	}
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+int members_filter_active(struct member_list *l, struct store *s, int record,
+			  struct member_filter_counts *c, struct err *err)
+{
+	memset(c, 0, sizeof *c);
+	/* Decide for every member first, so an error leaves l untouched. */
+	unsigned char *drop = calloc(l->n + 1, 1);
+	if (!drop)
+		return err_set(err, "filtering members: out of memory");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct member *m = &l->v[i];
+		if (m->status == MEMBER_PAUSED) {
+			drop[i] = 1;
+			c->paused++;
+		} else if (m->status == MEMBER_UNSUBSCRIBED) {
+			drop[i] = 1;
+			c->unsub_csv++;
+			if (record && s &&
+			    store_unsubscribe_add(s, m->email, "csv", time(NULL), err) < 0)
+				goto fail;
+		} else if (s) {
+			int u = store_unsubscribe_get(s, m->email, NULL, err);
+			if (u < 0)
+				goto fail;
+			if (u) {
+				drop[i] = 1;
+				c->unsub_store++;
+			}
+		}
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (drop[i]) {
+			free(l->v[i].email);
+			free(l->v[i].name);
+		} else {
+			l->v[k++] = l->v[i];
+		}
+	}
+	l->n = k;
+	free(drop);
+	return 0;
+fail:
+	free(drop);
+	memset(c, 0, sizeof *c);
+	return -1;
+}

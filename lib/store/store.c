@@ -1,0 +1,1151 @@
+#include "store/store.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Versioned schema: migrations[i] takes the file from user_version i to
+ * i + 1. Append only; never edit a migration that has shipped. */
+static const char *const migrations[] = {
+	/* 1 */
+	"CREATE TABLE sources ("
+	" name TEXT PRIMARY KEY,"
+	" url TEXT,"
+	" etag TEXT,"
+	" last_modified TEXT,"
+	" last_attempt INTEGER,"
+	" last_success INTEGER,"
+	" consecutive_failures INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT);"
+	"CREATE TABLE items ("
+	" id INTEGER PRIMARY KEY,"
+	" source TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" url TEXT,"
+	" title TEXT,"
+	" summary TEXT,"
+	" content TEXT,"
+	" author TEXT,"
+	" categories TEXT NOT NULL DEFAULT '[]'," /* JSON array of strings */
+	" published INTEGER,"
+	" updated INTEGER,"
+	" first_seen INTEGER NOT NULL,"
+	" UNIQUE(source, key));"
+	"CREATE INDEX items_first_seen ON items(first_seen);"
+	"CREATE TABLE digests ("
+	" id INTEGER PRIMARY KEY,"
+	" period_start INTEGER NOT NULL,"
+	" period_end INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" completed INTEGER," /* NULL while delivery is unfinished */
+	" subject TEXT,"
+	" markdown TEXT,"
+	" html TEXT,"
+	" text TEXT);"
+	"CREATE TABLE deliveries ("
+	" digest_id INTEGER NOT NULL REFERENCES digests(id),"
+	" email TEXT NOT NULL,"
+	" state TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" message_id TEXT,"
+	" last_reply TEXT,"
+	" updated INTEGER,"
+	" PRIMARY KEY(digest_id, email));",
+	/* 2: how each source's items are identified (see identity.h), item
+	 * enclosures, and the look-ups identity needs. */
+	"ALTER TABLE sources ADD COLUMN key_mode TEXT NOT NULL DEFAULT 'auto';"
+	"ALTER TABLE items ADD COLUMN enclosures TEXT;" /* JSON array of {url,type,length} */
+	"CREATE INDEX items_source_url ON items(source, url);"
+	"CREATE INDEX items_source_title ON items(source, title);",
+	/* 3: members who asked to get nothing (issue 7); address lower-cased
+	 * by the program, how = 'command' or 'csv'. */
+	"CREATE TABLE unsubscribes ("
+	" address TEXT PRIMARY KEY,"
+	" time INTEGER NOT NULL,"
+	" how TEXT NOT NULL);",
+	/* 4: the digest's events as iCalendar, its mails' text/calendar part
+	 * (issue 7); NULL when it has none. */
+	"ALTER TABLE digests ADD COLUMN calendar TEXT;",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* Statements prepared once per store and reused. */
+enum stmt_id {
+	ST_SOURCE_GET,
+	ST_SOURCES_ALL,
+	ST_KEY_MODE_GET,
+	ST_KEY_MODE_SET,
+	ST_KEY_BY_URL,
+	ST_KEY_BY_TITLE,
+	ST_KEY_EXISTS,
+	ST_SOURCE_OK,
+	ST_SOURCE_FAIL,
+	ST_ITEM_INSERT,
+	ST_ITEM_UPDATE,
+	ST_ITEMS_BETWEEN,
+	ST_DIGEST_LAST_END,
+	ST_DIGEST_UNFINISHED,
+	ST_DIGEST_INSERT,
+	ST_DIGEST_COMPLETE,
+	ST_DELIVERY_GET,
+	ST_DELIVERY_SET,
+	ST_DELIVERY_COUNTS,
+	ST_DELIVERY_LIST,
+	ST_DIGEST_GET,
+	ST_DIGEST_NEWEST,
+	ST_UNSUB_ADD,
+	ST_UNSUB_REMOVE,
+	ST_UNSUB_GET,
+	ST_UNSUB_ALL,
+	ST_COUNT_
+};
+
+static const char *const stmt_sql[ST_COUNT_] = {
+	[ST_SOURCE_GET] = "SELECT etag, last_modified, last_attempt, last_success,"
+			  " consecutive_failures, last_error FROM sources WHERE name = ?1",
+	[ST_SOURCES_ALL] = "SELECT etag, last_modified, last_attempt, last_success,"
+			   " consecutive_failures, last_error, name, url, key_mode FROM sources"
+			   " ORDER BY name",
+	[ST_KEY_MODE_GET] = "SELECT key_mode FROM sources WHERE name = ?1",
+	[ST_KEY_MODE_SET] = "INSERT INTO sources(name, key_mode) VALUES(?1, ?2)"
+			    " ON CONFLICT(name) DO UPDATE SET key_mode = excluded.key_mode",
+	[ST_KEY_BY_URL] = "SELECT key FROM items WHERE source = ?1 AND url = ?2 ORDER BY id LIMIT 1",
+	[ST_KEY_BY_TITLE] = "SELECT key FROM items WHERE source = ?1 AND title = ?2"
+			    " ORDER BY id LIMIT 1",
+	[ST_KEY_EXISTS] = "SELECT 1 FROM items WHERE source = ?1 AND key = ?2",
+	[ST_SOURCE_OK] = "INSERT INTO sources(name, url, etag, last_modified, last_attempt,"
+			 " last_success, consecutive_failures, last_error)"
+			 " VALUES(?1, ?2, ?3, ?4, ?5, ?5, 0, NULL)"
+			 " ON CONFLICT(name) DO UPDATE SET url = excluded.url,"
+			 " etag = COALESCE(excluded.etag, etag),"
+			 " last_modified = COALESCE(excluded.last_modified, last_modified),"
+			 " last_attempt = excluded.last_attempt,"
+			 " last_success = excluded.last_success,"
+			 " consecutive_failures = 0, last_error = NULL",
+	[ST_SOURCE_FAIL] = "INSERT INTO sources(name, url, last_attempt, consecutive_failures,"
+			   " last_error) VALUES(?1, ?2, ?3, 1, ?4)"
+			   " ON CONFLICT(name) DO UPDATE SET url = excluded.url,"
+			   " last_attempt = excluded.last_attempt,"
+			   " consecutive_failures = consecutive_failures + 1,"
+			   " last_error = excluded.last_error",
+	[ST_ITEM_INSERT] = "INSERT INTO items(source, key, url, title, summary, content, author,"
+			   " categories, published, updated, enclosures, first_seen)"
+			   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?11)"
+			   " ON CONFLICT(source, key) DO NOTHING",
+	[ST_ITEM_UPDATE] = "UPDATE items SET url = ?3, title = ?4, summary = ?5, content = ?6,"
+			   " author = ?7, categories = ?8, published = ?9, updated = ?10,"
+			   " enclosures = ?12"
+			   " WHERE source = ?1 AND key = ?2 RETURNING id, first_seen",
+	[ST_ITEMS_BETWEEN] = "SELECT id, source, key, url, title, summary, content, author,"
+			     " categories, published, updated, first_seen, enclosures FROM items"
+			     " WHERE first_seen >= ?1 AND first_seen < ?2"
+			     " ORDER BY first_seen, id",
+	[ST_DIGEST_LAST_END] = "SELECT MAX(period_end) FROM digests WHERE completed IS NOT NULL",
+	[ST_DIGEST_UNFINISHED] = "SELECT id, period_start, period_end, created, completed,"
+				 " subject, markdown, html, text, calendar FROM digests"
+				 " WHERE completed IS NULL ORDER BY id DESC LIMIT 1",
+	[ST_DIGEST_INSERT] = "INSERT INTO digests(period_start, period_end, created, completed,"
+			     " subject, markdown, html, text, calendar)"
+			     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_DIGEST_COMPLETE] = "UPDATE digests SET completed = ?2 WHERE id = ?1",
+	[ST_DELIVERY_GET] = "SELECT state FROM deliveries WHERE digest_id = ?1 AND email = ?2",
+	[ST_DELIVERY_SET] = "INSERT INTO deliveries(digest_id, email, state, attempts, message_id,"
+			    " last_reply, updated) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+			    " ON CONFLICT(digest_id, email) DO UPDATE SET state = excluded.state,"
+			    " attempts = attempts + excluded.attempts,"
+			    " message_id = COALESCE(excluded.message_id, message_id),"
+			    " last_reply = COALESCE(excluded.last_reply, last_reply),"
+			    " updated = excluded.updated",
+	[ST_DELIVERY_COUNTS] = "SELECT state, COUNT(*) FROM deliveries WHERE digest_id = ?1"
+			       " GROUP BY state",
+	[ST_DELIVERY_LIST] = "SELECT email, state, attempts, message_id, last_reply, updated"
+			     " FROM deliveries WHERE digest_id = ?1 ORDER BY email",
+	[ST_DIGEST_GET] = "SELECT id, period_start, period_end, created, completed, subject"
+			  " FROM digests WHERE id = ?1",
+	[ST_DIGEST_NEWEST] = "SELECT id, period_start, period_end, created, completed, subject"
+			     " FROM digests ORDER BY id DESC LIMIT 1",
+	[ST_UNSUB_ADD] = "INSERT INTO unsubscribes(address, time, how) VALUES(?1, ?2, ?3)"
+			 " ON CONFLICT(address) DO NOTHING",
+	[ST_UNSUB_REMOVE] = "DELETE FROM unsubscribes WHERE address = ?1",
+	[ST_UNSUB_GET] = "SELECT address, time, how FROM unsubscribes WHERE address = ?1",
+	[ST_UNSUB_ALL] = "SELECT address, time, how FROM unsubscribes ORDER BY address",
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int version;
+	sqlite3_stmt *st[ST_COUNT_];
+};
+
+static int db_err(struct store *s, struct err *err, const char *what)
+{
+	return err_set(err, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+/* The cached statement, reset and with no bindings; NULL on error. */
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id id, struct err *err)
+{
+	if (!s->st[id]) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+				       &s->st[id], NULL) != SQLITE_OK) {
+			db_err(s, err, "preparing a statement");
+			return NULL;
+		}
+	}
+	return s->st[id];
+}
+
+/* Releases the statement for the next use (keeps the cached prepare). */
+static void done(sqlite3_stmt *q)
+{
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+static int bind_text(sqlite3_stmt *q, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(q, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(q, i);
+}
+
+/* 0 (unknown) is stored as NULL so "unknown" stays distinguishable in SQL. */
+static int bind_time(sqlite3_stmt *q, int i, time_t t)
+{
+	return t ? sqlite3_bind_int64(q, i, (sqlite3_int64)t) : sqlite3_bind_null(q, i);
+}
+
+/* Column text as a fresh string; NULL stays NULL. Returns 0 or -1 (OOM). */
+static int col_dup(sqlite3_stmt *q, int i, char **out)
+{
+	*out = NULL;
+	const unsigned char *t = sqlite3_column_text(q, i);
+	if (!t)
+		return sqlite3_column_type(q, i) == SQLITE_NULL ? 0 : -1;
+	int n = sqlite3_column_bytes(q, i);
+	if (!(*out = malloc((size_t)n + 1)))
+		return -1;
+	memcpy(*out, t, (size_t)n);
+	(*out)[n] = '\0';
+	return 0;
+}
+
+static time_t col_time(sqlite3_stmt *q, int i)
+{
+	return (time_t)sqlite3_column_int64(q, i);
+}
+
+static int exec(struct store *s, const char *sql, const char *what, struct err *err)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(s, err, what);
+	return 0;
+}
+
+static int read_user_version(struct store *s, int *out, struct err *err)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+		return db_err(s, err, "reading the schema version");
+	int rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		db_err(s, err, "reading the schema version");
+		sqlite3_finalize(q);
+		return -1;
+	}
+	*out = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return 0;
+}
+
+static int migrate(struct store *s, struct err *err)
+{
+	while (s->version < SCHEMA_VERSION) {
+		int to = s->version + 1;
+		/* IMMEDIATE: two processes opening a fresh file must not both
+		 * run the same migration. Re-read the version inside. */
+		if (exec(s, "BEGIN IMMEDIATE", "starting a migration", err))
+			return -1;
+		int now;
+		if (read_user_version(s, &now, err))
+			goto fail;
+		if (now != s->version) {
+			s->version = now;
+			exec(s, "ROLLBACK", "ending a migration", NULL);
+			if (now > SCHEMA_VERSION)
+				return err_set(err, "%s: schema version %d is newer than this "
+						    "program knows (%d)", s->path, now, SCHEMA_VERSION);
+			continue;
+		}
+		char what[64], setv[64];
+		snprintf(what, sizeof what, "migrating to schema version %d", to);
+		/* An integer we own, not outside data: PRAGMA cannot be bound. */
+		snprintf(setv, sizeof setv, "PRAGMA user_version = %d", to);
+		if (exec(s, migrations[to - 1], what, err) || exec(s, setv, what, err) ||
+		    exec(s, "COMMIT", what, err))
+			goto fail;
+		s->version = to;
+	}
+	return 0;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int store_open(const char *path, struct store **out, struct err *err)
+{
+	*out = NULL;
+	struct store *s = calloc(1, sizeof *s);
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		return err_set(err, "%s: out of memory", path);
+	}
+	int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		if (s->db)
+			db_err(s, err, "opening the store");
+		else
+			err_set(err, "%s: opening the store: out of memory", path);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	if (exec(s, "PRAGMA busy_timeout = 5000", "setting busy_timeout", err))
+		goto fail;
+	/* Check the version before anything writes to a file we do not know. */
+	if (read_user_version(s, &s->version, err))
+		goto fail;
+	if (s->version > SCHEMA_VERSION) {
+		err_set(err, "%s: schema version %d is newer than this program knows (%d); "
+			     "refusing to open it", path, s->version, SCHEMA_VERSION);
+		goto fail;
+	}
+	/* synchronous=NORMAL is durable enough for items and source health in
+	 * WAL mode; the delivery ledger may want FULL around its writes so a
+	 * power loss cannot forget a "sent" (a later issue). */
+	if (exec(s, "PRAGMA journal_mode = WAL", "setting journal_mode", err) ||
+	    exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys", err) ||
+	    exec(s, "PRAGMA synchronous = NORMAL", "setting synchronous", err))
+		goto fail;
+	if (migrate(s, err))
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST_COUNT_; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+	return s->version;
+}
+
+int store_begin(struct store *s, struct err *err)
+{
+	/* IMMEDIATE takes the write lock now, so busy_timeout applies here
+	 * instead of failing later when a read lock cannot be upgraded. */
+	return exec(s, "BEGIN IMMEDIATE", "starting a transaction", err);
+}
+
+int store_commit(struct store *s, struct err *err)
+{
+	return exec(s, "COMMIT", "committing", err);
+}
+
+int store_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return 0; /* nothing open (SQLite may have rolled back already) */
+	return sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* --- sources --- */
+
+void source_state_free(struct source_state *st)
+{
+	free(st->etag);
+	free(st->last_modified);
+	free(st->last_error);
+	memset(st, 0, sizeof *st);
+}
+
+static void health_clear(struct source_health *h)
+{
+	free(h->name);
+	free(h->url);
+	free(h->key_mode);
+	source_state_free(&h->st);
+	memset(h, 0, sizeof *h);
+}
+
+/* Columns 0-5 of ST_SOURCE_GET and ST_SOURCES_ALL. */
+static int read_source_state(sqlite3_stmt *q, struct source_state *out)
+{
+	out->last_attempt = col_time(q, 2);
+	out->last_success = col_time(q, 3);
+	out->consecutive_failures = sqlite3_column_int(q, 4);
+	if (col_dup(q, 0, &out->etag) || col_dup(q, 1, &out->last_modified) ||
+	    col_dup(q, 5, &out->last_error)) {
+		source_state_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+int store_source_get(struct store *s, const char *name, struct source_state *out,
+		     struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *q = stmt(s, ST_SOURCE_GET, err);
+	if (!q)
+		return -1;
+	int ret = 0;
+	bind_text(q, 1, name);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		if (read_source_state(q, out) < 0)
+			ret = err_set(err, "%s: source %s: out of memory", s->path, name);
+	} else if (rc != SQLITE_DONE) {
+		ret = db_err(s, err, "reading a source");
+	}
+	done(q);
+	return ret;
+}
+
+/* Reads one row into *row (zeroed). Returns 0, or -1 with err; a row left
+ * half-filled is still freed by the list's free function. */
+typedef int (*row_reader)(struct store *s, sqlite3_stmt *q, void *row, struct err *err);
+
+/* Every row of q into a growing array of elem-byte rows. On failure the
+ * rows read so far go to free_rows and the list is empty. */
+static int list_rows(struct store *s, sqlite3_stmt *q, size_t elem, row_reader read_row,
+		     void (*free_rows)(void *, size_t), const char *what, void **out, size_t *n,
+		     struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	size_t cap = 0;
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t c = cap ? cap * 2 : 32;
+			void *v = realloc(*out, c * elem);
+			if (!v) {
+				ret = err_set(err, "%s: out of memory", s->path);
+				break;
+			}
+			*out = v;
+			cap = c;
+		}
+		void *row = (char *)*out + *n * elem;
+		memset(row, 0, elem);
+		(*n)++; /* owned by the list from here */
+		if ((ret = read_row(s, q, row, err)) < 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_err(s, err, what);
+	done(q);
+	if (ret < 0) {
+		free_rows(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return ret;
+}
+
+static int read_health(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct source_health *h = row;
+	if (read_source_state(q, &h->st) < 0 || col_dup(q, 6, &h->name) ||
+	    col_dup(q, 7, &h->url) || col_dup(q, 8, &h->key_mode))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
+static void free_health(void *v, size_t n) { source_health_free(v, n); }
+
+int store_sources_all(struct store *s, struct source_health **out, size_t *n, struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = stmt(s, ST_SOURCES_ALL, err);
+	if (!q)
+		return -1;
+	return list_rows(s, q, sizeof **out, read_health, free_health, "listing sources",
+			 (void **)out, n, err);
+}
+
+void source_health_free(struct source_health *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		health_clear(&v[i]);
+	free(v);
+}
+
+int store_source_record(struct store *s, const char *name, const char *url, int ok,
+			const char *error, const char *etag, const char *last_modified,
+			time_t now, struct err *err)
+{
+	sqlite3_stmt *q = stmt(s, ok ? ST_SOURCE_OK : ST_SOURCE_FAIL, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, name);
+	bind_text(q, 2, url);
+	if (ok) {
+		bind_text(q, 3, etag);
+		bind_text(q, 4, last_modified);
+		bind_time(q, 5, now);
+	} else {
+		bind_time(q, 3, now);
+		bind_text(q, 4, error ? error : "unknown error");
+	}
+	int ret = 0;
+	if (sqlite3_step(q) != SQLITE_DONE)
+		ret = db_err(s, err, "recording a fetch");
+	done(q);
+	return ret;
+}
+
+/* --- items --- */
+
+/* The categories as a compact JSON array (caller frees), or NULL with err. */
+static char *categories_json(struct store *s, const struct item *it, struct err *err)
+{
+	json_t *a = json_array();
+	if (!a)
+		goto oom;
+	for (size_t i = 0; i < it->ncategories; i++) {
+		json_t *v = json_string(it->categories[i]);
+		if (!v) {
+			json_decref(a);
+			err_set(err, "%s: item %s/%s: category is not valid UTF-8", s->path,
+				it->source, it->key);
+			return NULL;
+		}
+		if (json_array_append_new(a, v))
+			goto oom_a;
+	}
+	char *j = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	if (!j)
+		goto oom;
+	return j;
+oom_a:
+	json_decref(a);
+oom:
+	err_set(err, "%s: out of memory", s->path);
+	return NULL;
+}
+
+static int categories_load(struct item *it, const char *j)
+{
+	if (!j)
+		return 0;
+	json_t *a = json_loads(j, 0, NULL);
+	if (!json_is_array(a)) {
+		json_decref(a);
+		return 0; /* a damaged column loses only the categories */
+	}
+	size_t i;
+	json_t *v;
+	int ret = 0;
+	json_array_foreach(a, i, v) {
+		if (json_is_string(v) && item_add_category(it, json_string_value(v))) {
+			ret = -1;
+			break;
+		}
+	}
+	json_decref(a);
+	return ret;
+}
+
+/* NULL when the item has none (or out of memory: enclosures are extras,
+ * and the item itself still gets stored). */
+static char *enclosures_json(const struct item *it)
+{
+	if (!it->nenclosures)
+		return NULL;
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < it->nenclosures; i++) {
+		const struct enclosure *e = &it->enclosures[i];
+		json_array_append_new(a, json_pack("{s:s?, s:s?, s:I}", "url", e->url, "type", e->type,
+						   "length", (json_int_t)e->length));
+	}
+	char *j = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	return j;
+}
+
+static int enclosures_load(struct item *it, const char *j)
+{
+	if (!j)
+		return 0;
+	json_t *a = json_loads(j, 0, NULL);
+	size_t i;
+	json_t *v;
+	int ret = 0;
+	json_array_foreach(a, i, v) {
+		const char *url = json_string_value(json_object_get(v, "url"));
+		if (url && item_add_enclosure(it, url, json_string_value(json_object_get(v, "type")),
+					      (long long)json_integer_value(json_object_get(v, "length")))) {
+			ret = -1;
+			break;
+		}
+	}
+	json_decref(a);
+	return ret;
+}
+
+/* Binds ?1..?10 shared by the item INSERT and UPDATE. */
+static void bind_item(sqlite3_stmt *q, const struct item *it, const char *cats)
+{
+	bind_text(q, 1, it->source);
+	bind_text(q, 2, it->key);
+	bind_text(q, 3, it->url);
+	bind_text(q, 4, it->title);
+	bind_text(q, 5, it->summary);
+	bind_text(q, 6, it->content);
+	bind_text(q, 7, it->author);
+	bind_text(q, 8, cats);
+	bind_time(q, 9, it->published);
+	bind_time(q, 10, it->updated);
+}
+
+int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
+		      struct err *err)
+{
+	*is_new = 0;
+	if (!it->source || !it->key)
+		return err_set(err, "%s: an item needs a source and a key", s->path);
+	char *cats = categories_json(s, it, err);
+	if (!cats)
+		return -1;
+	char *encl = enclosures_json(it);
+	int ret = -1;
+	/* INSERT ... DO NOTHING tells new from old by the change count; the
+	 * UPDATE then refreshes an old row's text and keeps first_seen. */
+	sqlite3_stmt *q = stmt(s, ST_ITEM_INSERT, err);
+	if (!q)
+		goto out;
+	bind_item(q, it, cats);
+	sqlite3_bind_int64(q, 11, (sqlite3_int64)now);
+	bind_text(q, 12, encl);
+	int rc = sqlite3_step(q);
+	if (rc != SQLITE_DONE) {
+		db_err(s, err, "inserting an item");
+		err_prefix(err, "item %s/%s", it->source, it->key);
+		done(q);
+		goto out;
+	}
+	done(q);
+	if (sqlite3_changes(s->db) == 1) {
+		*is_new = 1;
+		it->id = sqlite3_last_insert_rowid(s->db);
+		it->first_seen = now;
+		ret = 0;
+		goto out;
+	}
+	if (!(q = stmt(s, ST_ITEM_UPDATE, err)))
+		goto out;
+	bind_item(q, it, cats);
+	bind_text(q, 12, encl);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		it->id = sqlite3_column_int64(q, 0);
+		it->first_seen = col_time(q, 1);
+		ret = 0;
+	} else if (rc == SQLITE_DONE) {
+		err_set(err, "%s: item %s/%s vanished while being updated", s->path, it->source,
+			it->key);
+	} else {
+		db_err(s, err, "updating an item");
+	}
+	done(q);
+out:
+	free(cats);
+	free(encl);
+	return ret;
+}
+
+int store_items_between(struct store *s, time_t since, time_t until, struct item_list *out,
+			struct err *err)
+{
+	sqlite3_stmt *q = stmt(s, ST_ITEMS_BETWEEN, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)since);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)until);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct item *it = item_list_push(out);
+		if (!it) {
+			ret = err_set(err, "%s: reading items: out of memory", s->path);
+			break;
+		}
+		it->id = sqlite3_column_int64(q, 0);
+		it->published = col_time(q, 9);
+		it->updated = col_time(q, 10);
+		it->first_seen = col_time(q, 11);
+		if (col_dup(q, 1, &it->source) || col_dup(q, 2, &it->key) ||
+		    col_dup(q, 3, &it->url) || col_dup(q, 4, &it->title) ||
+		    col_dup(q, 5, &it->summary) || col_dup(q, 6, &it->content) ||
+		    col_dup(q, 7, &it->author) ||
+		    categories_load(it, (const char *)sqlite3_column_text(q, 8)) ||
+		    enclosures_load(it, (const char *)sqlite3_column_text(q, 12))) {
+			ret = err_set(err, "%s: reading items: out of memory", s->path);
+			break;
+		}
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_err(s, err, "reading items");
+	done(q);
+	return ret;
+}
+
+/* --- digests --- */
+
+void digest_row_free(struct digest_row *d)
+{
+	free(d->subject);
+	free(d->markdown);
+	free(d->html);
+	free(d->text);
+	free(d->calendar);
+	memset(d, 0, sizeof *d);
+}
+
+int store_digest_last_end(struct store *s, time_t *out, struct err *err)
+{
+	*out = 0;
+	sqlite3_stmt *q = stmt(s, ST_DIGEST_LAST_END, err);
+	if (!q)
+		return -1;
+	int ret = 0;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*out = col_time(q, 0); /* NULL (no digest) reads as 0 */
+	else
+		ret = db_err(s, err, "reading the last digest");
+	done(q);
+	return ret;
+}
+
+/* Steps q (id, period_start, period_end, created, completed, subject,
+ * then markdown, html, text, calendar when the query selects them) into
+ * out. Returns 1 with a row, 0 without, -1 with err; q is reset. */
+static int digest_row_step(struct store *s, sqlite3_stmt *q, struct digest_row *out,
+			   const char *what, struct err *err)
+{
+	int ret = 0, rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(q, 0);
+		out->period_start = col_time(q, 1);
+		out->period_end = col_time(q, 2);
+		out->created = col_time(q, 3);
+		out->completed = col_time(q, 4);
+		int parts = sqlite3_column_count(q) > 6;
+		if (col_dup(q, 5, &out->subject) ||
+		    (parts && (col_dup(q, 6, &out->markdown) || col_dup(q, 7, &out->html) ||
+			       col_dup(q, 8, &out->text) || col_dup(q, 9, &out->calendar)))) {
+			digest_row_free(out);
+			ret = err_set(err, "%s: reading a digest: out of memory", s->path);
+		} else {
+			ret = 1;
+		}
+	} else if (rc != SQLITE_DONE) {
+		ret = db_err(s, err, what);
+	}
+	done(q);
+	return ret;
+}
+
+int store_digest_unfinished(struct store *s, struct digest_row *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *q = stmt(s, ST_DIGEST_UNFINISHED, err);
+	if (!q)
+		return -1;
+	return digest_row_step(s, q, out, "reading unfinished digests", err);
+}
+
+int store_digest_insert(struct store *s, struct digest_row *d, struct err *err)
+{
+	sqlite3_stmt *q = stmt(s, ST_DIGEST_INSERT, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)d->period_start);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)d->period_end);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)d->created);
+	bind_time(q, 4, d->completed);
+	bind_text(q, 5, d->subject);
+	bind_text(q, 6, d->markdown);
+	bind_text(q, 7, d->html);
+	bind_text(q, 8, d->text);
+	bind_text(q, 9, d->calendar);
+	int ret = 0;
+	if (sqlite3_step(q) == SQLITE_DONE)
+		d->id = sqlite3_last_insert_rowid(s->db);
+	else
+		ret = db_err(s, err, "inserting a digest");
+	done(q);
+	return ret;
+}
+
+int store_digest_complete(struct store *s, int64_t id, time_t now, struct err *err)
+{
+	sqlite3_stmt *q = stmt(s, ST_DIGEST_COMPLETE, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)now);
+	int ret = 0;
+	if (sqlite3_step(q) != SQLITE_DONE)
+		ret = db_err(s, err, "completing a digest");
+	else if (sqlite3_changes(s->db) != 1)
+		ret = err_set(err, "%s: no digest with id %lld", s->path, (long long)id);
+	done(q);
+	return ret;
+}
+
+/* --- delivery ledger --- */
+
+static const char *const state_names[] = {
+	[DELIVERY_NONE] = "none",
+	[DELIVERY_QUEUED] = "queued",
+	[DELIVERY_SENDING] = "sending",
+	[DELIVERY_SENT] = "sent",
+	[DELIVERY_FAILED] = "failed",
+};
+#define NSTATES ((int)(sizeof state_names / sizeof state_names[0]))
+
+const char *delivery_state_name(enum delivery_state st)
+{
+	return (int)st >= 0 && (int)st < NSTATES ? state_names[st] : "invalid";
+}
+
+static int state_from_name(const char *name)
+{
+	for (int i = 0; name && i < NSTATES; i++)
+		if (strcmp(state_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int store_delivery_get(struct store *s, int64_t digest_id, const char *email,
+		       enum delivery_state *out, struct err *err)
+{
+	*out = DELIVERY_NONE;
+	sqlite3_stmt *q = stmt(s, ST_DELIVERY_GET, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, digest_id);
+	bind_text(q, 2, email);
+	int ret = 0;
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(q, 0);
+		int st = state_from_name(name);
+		if (st < 0)
+			ret = err_set(err, "%s: digest %lld, %s: unknown delivery state \"%s\"",
+				      s->path, (long long)digest_id, email, name ? name : "");
+		else
+			*out = (enum delivery_state)st;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_err(s, err, "reading a delivery");
+	}
+	done(q);
+	return ret;
+}
+
+int store_delivery_set(struct store *s, int64_t digest_id, const char *email,
+		       enum delivery_state st, const char *message_id, const char *reply,
+		       time_t now, struct err *err)
+{
+	if ((int)st < 0 || (int)st >= NSTATES)
+		return err_set(err, "%s: digest %lld, %s: invalid delivery state %d", s->path,
+			       (long long)digest_id, email, (int)st);
+	sqlite3_stmt *q = stmt(s, ST_DELIVERY_SET, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, digest_id);
+	bind_text(q, 2, email);
+	bind_text(q, 3, state_names[st]);
+	sqlite3_bind_int(q, 4, st == DELIVERY_SENDING);
+	bind_text(q, 5, message_id);
+	bind_text(q, 6, reply);
+	sqlite3_bind_int64(q, 7, (sqlite3_int64)now);
+	int ret = 0;
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		db_err(s, err, "recording a delivery");
+		ret = err_prefix(err, "digest %lld, %s", (long long)digest_id, email);
+	}
+	done(q);
+	return ret;
+}
+
+int store_delivery_counts(struct store *s, int64_t digest_id, int counts[5], struct err *err)
+{
+	memset(counts, 0, 5 * sizeof counts[0]);
+	sqlite3_stmt *q = stmt(s, ST_DELIVERY_COUNTS, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, digest_id);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(q, 0);
+		int st = state_from_name(name);
+		if (st < 0) {
+			ret = err_set(err, "%s: digest %lld: unknown delivery state \"%s\"",
+				      s->path, (long long)digest_id, name ? name : "");
+			break;
+		}
+		counts[st] += sqlite3_column_int(q, 1);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_err(s, err, "counting deliveries");
+	done(q);
+	return ret;
+}
+
+/* --- identity look-ups --- */
+
+static int one_text(struct store *s, enum stmt_id id, const char *a, const char *b, char **out,
+		    const char *what, struct err *err)
+{
+	*out = NULL;
+	sqlite3_stmt *q = stmt(s, id, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, a);
+	if (b)
+		bind_text(q, 2, b);
+	int rc = sqlite3_step(q), ret = 0;
+	if (rc == SQLITE_ROW) {
+		if (col_dup(q, 0, out))
+			ret = err_set(err, "%s: out of memory", s->path);
+	} else if (rc != SQLITE_DONE) {
+		ret = db_err(s, err, what);
+	}
+	done(q);
+	return ret;
+}
+
+int store_key_mode_get(struct store *s, const char *source, char **mode, struct err *err)
+{
+	return one_text(s, ST_KEY_MODE_GET, source, NULL, mode, "reading a key mode", err);
+}
+
+int store_key_mode_set(struct store *s, const char *source, const char *mode, struct err *err)
+{
+	sqlite3_stmt *q = stmt(s, ST_KEY_MODE_SET, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, source);
+	bind_text(q, 2, mode);
+	int ret = sqlite3_step(q) == SQLITE_DONE ? 0 : db_err(s, err, "setting a key mode");
+	done(q);
+	return ret;
+}
+
+int store_item_key_by_url(struct store *s, const char *source, const char *url, char **key,
+			  struct err *err)
+{
+	return one_text(s, ST_KEY_BY_URL, source, url, key, "looking up an item by link", err);
+}
+
+int store_item_key_by_title(struct store *s, const char *source, const char *title, char **key,
+			    struct err *err)
+{
+	return one_text(s, ST_KEY_BY_TITLE, source, title, key, "looking up an item by title", err);
+}
+
+int store_item_exists(struct store *s, const char *source, const char *key, struct err *err)
+{
+	char *one = NULL;
+	if (one_text(s, ST_KEY_EXISTS, source, key, &one, "looking up an item", err) < 0)
+		return -1;
+	int r = one != NULL;
+	free(one);
+	return r;
+}
+
+static int read_delivery(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct delivery_row *d = row;
+	const char *name = (const char *)sqlite3_column_text(q, 1);
+	int st = state_from_name(name);
+	if (st < 0)
+		return err_set(err, "%s: unknown delivery state \"%s\"", s->path, name ? name : "");
+	d->state = (enum delivery_state)st;
+	d->attempts = sqlite3_column_int(q, 2);
+	d->updated = col_time(q, 5);
+	if (col_dup(q, 0, &d->email) || col_dup(q, 3, &d->message_id) ||
+	    col_dup(q, 4, &d->last_reply))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
+static void free_deliveries(void *v, size_t n) { delivery_rows_free(v, n); }
+
+int store_delivery_list(struct store *s, int64_t digest_id, struct delivery_row **out,
+			size_t *n, struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = stmt(s, ST_DELIVERY_LIST, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, digest_id);
+	return list_rows(s, q, sizeof **out, read_delivery, free_deliveries, "listing deliveries",
+			 (void **)out, n, err);
+}
+
+void delivery_rows_free(struct delivery_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].email);
+		free(v[i].message_id);
+		free(v[i].last_reply);
+	}
+	free(v);
+}
+
+int store_digest_get(struct store *s, int64_t id, struct digest_row *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *q = stmt(s, id ? ST_DIGEST_GET : ST_DIGEST_NEWEST, err);
+	if (!q)
+		return -1;
+	if (id)
+		sqlite3_bind_int64(q, 1, id);
+	return digest_row_step(s, q, out, "reading a digest", err);
+}
+
+/* --- unsubscribes --- */
+
+/* ASCII lower case only: SQLite's lower() and the member list's duplicate
+ * check agree on that, and UTF-8 case folding is not ours to guess. */
+static char *lower_dup(const char *a)
+{
+	char *l = strdup(a);
+	for (char *p = l; p && *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return l;
+}
+
+void unsubscribe_free(struct unsubscribe *u)
+{
+	free(u->address);
+	free(u->how);
+	memset(u, 0, sizeof *u);
+}
+
+void unsubscribes_free(struct unsubscribe *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		unsubscribe_free(&v[i]);
+	free(v);
+}
+
+static int read_unsub(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct unsubscribe *u = row;
+	u->time = col_time(q, 1);
+	if (col_dup(q, 0, &u->address) || col_dup(q, 2, &u->how))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
+static void free_unsubs(void *v, size_t n) { unsubscribes_free(v, n); }
+
+/* Runs a one-address write (add or remove); returns the change count. */
+static int unsub_write(struct store *s, enum stmt_id id, const char *address, const char *how,
+		       time_t now, const char *what, struct err *err)
+{
+	char *addr = lower_dup(address);
+	if (!addr)
+		return err_set(err, "%s: out of memory", s->path);
+	sqlite3_stmt *q = stmt(s, id, err);
+	int ret = -1;
+	if (q) {
+		bind_text(q, 1, addr);
+		if (id == ST_UNSUB_ADD) {
+			sqlite3_bind_int64(q, 2, (sqlite3_int64)now);
+			bind_text(q, 3, how);
+		}
+		if (sqlite3_step(q) == SQLITE_DONE)
+			ret = sqlite3_changes(s->db) > 0;
+		else
+			db_err(s, err, what);
+		done(q);
+	}
+	free(addr);
+	return ret;
+}
+
+int store_unsubscribe_add(struct store *s, const char *address, const char *how, time_t now,
+			  struct err *err)
+{
+	return unsub_write(s, ST_UNSUB_ADD, address, how ? how : "command", now,
+			   "recording an unsubscribe", err);
+}
+
+int store_unsubscribe_remove(struct store *s, const char *address, struct err *err)
+{
+	return unsub_write(s, ST_UNSUB_REMOVE, address, NULL, 0, "removing an unsubscribe", err);
+}
+
+int store_unsubscribe_get(struct store *s, const char *address, struct unsubscribe *out,
+			  struct err *err)
+{
+	if (out)
+		memset(out, 0, sizeof *out);
+	char *addr = lower_dup(address);
+	if (!addr)
+		return err_set(err, "%s: out of memory", s->path);
+	sqlite3_stmt *q = stmt(s, ST_UNSUB_GET, err);
+	int ret = -1;
+	if (q) {
+		bind_text(q, 1, addr);
+		int rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			ret = 1;
+			if (out && read_unsub(s, q, out, err) < 0) {
+				unsubscribe_free(out);
+				ret = -1;
+			}
+		} else if (rc == SQLITE_DONE) {
+			ret = 0;
+		} else {
+			db_err(s, err, "reading an unsubscribe");
+		}
+		done(q);
+	}
+	free(addr);
+	return ret;
+}
+
+int store_unsubscribes_all(struct store *s, struct unsubscribe **out, size_t *n,
+			   struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = stmt(s, ST_UNSUB_ALL, err);
+	if (!q)
+		return -1;
+	return list_rows(s, q, sizeof **out, read_unsub, free_unsubs, "listing unsubscribes",
+			 (void **)out, n, err);
+}

@@ -1,0 +1,144 @@
+/* The SQLite store: sources' health and validators, items (unique per
+ * source and key), digests and the delivery ledger. WAL mode; versioned
+ * schema migrated on open. */
+#ifndef BULLETIN_STORE_H
+#define BULLETIN_STORE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "core/err.h"
+#include "parse/item.h"
+
+struct store;
+
+int store_open(const char *path, struct store **out, struct err *err);
+void store_close(struct store *s);
+int store_schema_version(struct store *s); /* the version now in the file */
+
+int store_begin(struct store *s, struct err *err);
+int store_commit(struct store *s, struct err *err);
+int store_rollback(struct store *s);
+
+/* --- sources --- */
+struct source_state {
+	char *etag;            /* NULL when unknown */
+	char *last_modified;
+	time_t last_attempt;
+	time_t last_success;
+	int consecutive_failures;
+	char *last_error;
+};
+void source_state_free(struct source_state *st);
+/* Zeroed state (not an error) when the source was never fetched. */
+int store_source_get(struct store *s, const char *name, struct source_state *out,
+		     struct err *err);
+/* Records one fetch attempt. ok=1: success (error ignored; etag and
+ * last_modified replace the stored ones when non-NULL). ok=0: failure. */
+int store_source_record(struct store *s, const char *name, const char *url, int ok,
+			const char *error, const char *etag, const char *last_modified,
+			time_t now, struct err *err);
+
+/* Every source the store has seen, by name (sources removed from the
+ * config stay until the store forgets them). */
+struct source_health {
+	char *name;
+	char *url;
+	char *key_mode;   /* "auto", "link" or "title" (see identity.h) */
+	struct source_state st;
+};
+int store_sources_all(struct store *s, struct source_health **out, size_t *n, struct err *err);
+void source_health_free(struct source_health *v, size_t n);
+
+/* --- items --- */
+/* Inserts the item (source and key required) if (source, key) is unknown,
+ * with first_seen = now; sets *is_new to 1 then, else 0 (the stored row's
+ * text is refreshed, first_seen kept). Sets it->id. */
+int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
+		      struct err *err);
+/* Items with since <= first_seen < until, oldest first. */
+int store_items_between(struct store *s, time_t since, time_t until, struct item_list *out,
+			struct err *err);
+
+/* Identity (see identity.h): how a source's items are keyed ("auto",
+ * "link", "title"; "auto" when unknown), and the key of a stored item of
+ * the source with this link or title (*key = NULL when none). */
+int store_key_mode_get(struct store *s, const char *source, char **mode, struct err *err);
+int store_key_mode_set(struct store *s, const char *source, const char *mode, struct err *err);
+int store_item_key_by_url(struct store *s, const char *source, const char *url, char **key,
+			  struct err *err);
+int store_item_key_by_title(struct store *s, const char *source, const char *title, char **key,
+			    struct err *err);
+/* 1 when (source, key) is stored, 0 when not, -1 with err. */
+int store_item_exists(struct store *s, const char *source, const char *key, struct err *err);
+
+/* --- digests --- */
+struct digest_row {
+	int64_t id;
+	time_t period_start, period_end, created;
+	time_t completed;      /* 0 while delivery is unfinished */
+	char *subject, *markdown, *html, *text;
+	char *calendar;        /* the text/calendar part; NULL when the digest has no events */
+};
+void digest_row_free(struct digest_row *d);
+/* The end of the last completed digest's period; 0 when none. */
+int store_digest_last_end(struct store *s, time_t *out, struct err *err);
+/* The newest digest whose delivery is unfinished; returns 1 and fills out,
+ * or 0 when there is none. */
+int store_digest_unfinished(struct store *s, struct digest_row *out, struct err *err);
+int store_digest_insert(struct store *s, struct digest_row *d, struct err *err); /* sets d->id */
+int store_digest_complete(struct store *s, int64_t id, time_t now, struct err *err);
+
+/* --- delivery ledger: one row per digest and member --- */
+enum delivery_state { DELIVERY_NONE = 0, DELIVERY_QUEUED, DELIVERY_SENDING, DELIVERY_SENT,
+		      DELIVERY_FAILED };
+const char *delivery_state_name(enum delivery_state st);
+int store_delivery_get(struct store *s, int64_t digest_id, const char *email,
+		       enum delivery_state *out, struct err *err);
+/* Upserts the row; attempts is incremented when state is SENDING. */
+int store_delivery_set(struct store *s, int64_t digest_id, const char *email,
+		       enum delivery_state st, const char *message_id, const char *reply,
+		       time_t now, struct err *err);
+/* Counts of rows per state for one digest (index by enum delivery_state). */
+int store_delivery_counts(struct store *s, int64_t digest_id, int counts[5], struct err *err);
+
+/* One ledger row, for the chair's view of a delivery. */
+struct delivery_row {
+	char *email;
+	enum delivery_state state;
+	int attempts;
+	char *message_id;   /* NULL when none was recorded */
+	char *last_reply;   /* the server's last reply; NULL when none */
+	time_t updated;     /* the last attempt or change; 0 when unknown */
+};
+/* Every ledger row of one digest, by address. *out is NULL when none. */
+int store_delivery_list(struct store *s, int64_t digest_id, struct delivery_row **out,
+			size_t *n, struct err *err);
+void delivery_rows_free(struct delivery_row *v, size_t n);
+/* The digest with this id, or the newest one when id is 0, without its
+ * bodies (subject only). Returns 1 and fills out, 0 when there is none. */
+int store_digest_get(struct store *s, int64_t id, struct digest_row *out, struct err *err);
+
+/* --- unsubscribes: addresses that get nothing, whatever the CSV says --- */
+struct unsubscribe {
+	char *address;   /* ASCII lower-cased */
+	time_t time;
+	char *how;       /* "command" (bulletin members unsubscribe) or "csv" */
+};
+void unsubscribe_free(struct unsubscribe *u);
+/* Records address (lower-cased here). Returns 1 when added, 0 when it was
+ * already there (the first record is kept), -1 with err. */
+int store_unsubscribe_add(struct store *s, const char *address, const char *how, time_t now,
+			  struct err *err);
+/* Returns 1 when removed, 0 when it was not there, -1 with err. */
+int store_unsubscribe_remove(struct store *s, const char *address, struct err *err);
+/* Returns 1 and fills out (when non-NULL) if address is unsubscribed, 0
+ * when not, -1 with err. The comparison ignores ASCII case. */
+int store_unsubscribe_get(struct store *s, const char *address, struct unsubscribe *out,
+			  struct err *err);
+/* Every unsubscribe, by address. *out is NULL when none. */
+int store_unsubscribes_all(struct store *s, struct unsubscribe **out, size_t *n,
+			   struct err *err);
+void unsubscribes_free(struct unsubscribe *v, size_t n);
+
+#endif
