@@ -8,19 +8,32 @@ CC       ?= cc
 # Flags come from pkg-config. libetpan is linked as plain -letpan: Debian's
 # libetpan.pc adds a no-PIE link spec that breaks a PIE build.
 PKGS      = libcurl libxml-2.0 libpcre2-8 sqlite3 libcmark inih jansson
+# A missing library is named, not hidden: make stops with the package to install.
+PKG_MISSING := $(shell for p in $(PKGS) cmocka; do pkg-config --exists $$p || echo $$p; done)
+ifneq ($(filter-out cmocka,$(PKG_MISSING)),)
+  ifeq ($(filter deps,$(MAKECMDGOALS))$(filter demo check bench fuzz eval,$(MAKECMDGOALS)),)
+    $(error pkg-config finds no $(filter-out cmocka,$(PKG_MISSING)): run `sudo make deps` (or sh scripts/deps.sh) first)
+  endif
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -pthread
 TEST_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-WARN      = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation # snprintf truncation is our bound, not a bug
+WARN      = -Wall -Wextra -Werror -Wshadow -Wconversion -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation # snprintf truncation is our bound, not a bug
+# Debian's hardening defaults (dpkg-buildflags), for every build.
+HARDEN    = -fstack-protector-strong -fPIE
+HARDEN_LD = -pie -Wl,-z,relro,-z,now
 CFLAGS   ?= -O2 -g
 ifeq ($(SAN),1)
   CFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
   LDFLAGS += -fsanitize=address,undefined
+else
+  HARDEN += -D_FORTIFY_SOURCE=2
 endif
+LDFLAGS  += $(HARDEN_LD)
 ALL_CFLAGS = -std=c11 -pthread -D_GNU_SOURCE -DBULLETIN_VERSION='"$(VERSION)"' \
-	-DBULLETIN_DATADIR='"$(PREFIX)/share/bulletin"' $(WARN) $(CFLAGS) -Ilib $(PKG_CFLAGS)
+	-DBULLETIN_DATADIR='"$(PREFIX)/share/bulletin"' $(WARN) $(HARDEN) $(CFLAGS) -Ilib $(PKG_CFLAGS)
 
 LIB_SRC  = $(wildcard lib/*/*.c)
 CMD_SRC  = $(wildcard cmd/bulletin/*.c)
@@ -53,6 +66,7 @@ $(BUILD)/bulletin: $(CMD_OBJ) $(BUILD)/libbulletin.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libbulletin.a $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbulletin.a tests/unit/testutil.h
+	@pkg-config --exists cmocka || { echo "pkg-config finds no cmocka: run \`sudo make deps\` (Debian: libcmocka-dev)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  TEST    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< \

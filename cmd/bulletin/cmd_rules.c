@@ -504,13 +504,13 @@ static int rules_stats(struct app *a, int argc, char **argv)
 			r = EXIT_SOFTWARE;
 			break;
 		}
-		selected += m.selected;
+		selected += m.selected != 0;
 		memset(seen, 0, n);
 		for (size_t k = 0; k < m.nterms; k++) {
 			size_t x = m.terms[k].rule_index;
 			if (!seen[x]++) {
 				hits[x]++;
-				sel[x] += m.selected;
+				sel[x] += m.selected != 0;
 			}
 		}
 		match_free(&m);

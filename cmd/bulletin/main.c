@@ -32,6 +32,7 @@ static const char usage[] =
 	"  members unsubscribe|resubscribe ADDRESS\n"
 	"                             record or remove an unsubscribe in the store\n"
 	"  archive [--dir DIR]        rebuild the archive's index.html and feed.atom\n"
+	"  config check|keys          check the configuration; list every setting\n"
 	"  render TEMPLATE [--data FILE.json|-] [--partials DIR] [--no-escape]\n"
 	"                             render one Mustache template with JSON data\n"
 	"\n"
@@ -92,7 +93,7 @@ int main(int argc, char **argv)
 		{"run", cmd_run},       {"fetch", cmd_fetch}, {"parse", cmd_parse},
 		{"rules", cmd_rules},   {"digest", cmd_digest}, {"send", cmd_send},
 		{"sources", cmd_sources}, {"archive", cmd_archive}, {"render", cmd_render},
-		{"members", cmd_members}, {"status", cmd_status},
+		{"members", cmd_members}, {"status", cmd_status}, {"config", cmd_config},
 	};
 	const char *verb = argv[optind];
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {

@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stddef.h>
 #include <sys/stat.h>
+
+#include "core/address.h"
+#include "core/log.h"
 
 /* inih does not pass line numbers to the handler in Debian's build, so we
  * feed it lines ourselves and count them. */
@@ -18,7 +22,38 @@ struct reader {
 	int too_long; /* line number of the first over-long line */
 	int max;      /* inih's line buffer: 200 bytes in Debian's build */
 	int section_line; /* line of the last [section] header */
+	int bad_line, bad_col, bad_byte; /* the first control byte seen */
+	/* [section] headers seen in this file, to warn about a repeated one */
+	struct {
+		char name[64];
+		int line;
+	} seen[32];
+	int nseen;
+	const char *path;
+	int warn_repeats; /* the main file: a repeat merges, so say so */
 };
+
+/* A [section] header again in one file: inih merges the two silently, so
+ * a chair who pasted a second [mail] would not know which value wins. */
+static void reader_section(struct reader *r, const char *line)
+{
+	const char *end = strchr(line, ']');
+	if (!r->warn_repeats || !end || end - line - 1 >= (long)sizeof r->seen[0].name)
+		return;
+	char name[64];
+	snprintf(name, sizeof name, "%.*s", (int)(end - line - 1), line + 1);
+	for (int i = 0; i < r->nseen; i++) {
+		if (!strcmp(r->seen[i].name, name)) {
+			log_warn("%s:%d: [%s] again (first at line %d): the two are read as one, "
+				 "a later value winning", r->path, r->line, name, r->seen[i].line);
+			return;
+		}
+	}
+	if (r->nseen < (int)(sizeof r->seen / sizeof *r->seen)) {
+		snprintf(r->seen[r->nseen].name, sizeof r->seen[0].name, "%s", name);
+		r->seen[r->nseen++].line = r->line;
+	}
+}
 
 struct parse {
 	struct config *c;
@@ -31,22 +66,40 @@ struct parse {
 	int cur_line;       /* line of its header */
 };
 
+/* Reads one line into str as fgets would, but sees what fgets hides: a NUL
+ * byte (which would silently end the line, and could hide a setting after
+ * it) or another control byte is remembered with its column. */
 static char *reader_fn(char *str, int num, void *stream)
 {
 	struct reader *r = stream;
-	if (!fgets(str, num, r->f))
+	int n = 0, ch = EOF;
+	while (n < num - 1 && (ch = fgetc(r->f)) != EOF) {
+		if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7f) {
+			if (!r->bad_line) {
+				r->bad_line = r->line + 1;
+				r->bad_col = n + 1;
+				r->bad_byte = ch;
+			}
+			ch = ' ';
+		}
+		str[n++] = (char)ch;
+		if (ch == '\n')
+			break;
+	}
+	if (n == 0)
 		return NULL;
+	str[n] = '\0';
 	r->line++;
 	r->max = num;
 	/* inih only reports keys; a repeated [source a] header would silently
 	 * merge into the first without this. */
-	if (str[strspn(str, " \t")] == '[')
+	if (str[strspn(str, " \t")] == '[') {
 		r->section_line = r->line;
-	size_t n = strlen(str);
-	if (n == (size_t)num - 1 && str[n - 1] != '\n' && !feof(r->f)) {
+		reader_section(r, str + strspn(str, " \t"));
+	}
+	if (n == num - 1 && str[n - 1] != '\n' && !feof(r->f)) {
 		if (!r->too_long)
 			r->too_long = r->line;
-		int ch;
 		while ((ch = fgetc(r->f)) != EOF && ch != '\n')
 			;
 	}
@@ -100,13 +153,6 @@ static int set_str(char **dst, const char *v)
 {
 	free(*dst);
 	*dst = strdup(v);
-	return *dst != NULL;
-}
-
-static int set_path(struct parse *p, char **dst, const char *v)
-{
-	free(*dst);
-	*dst = resolve(p->dir, v);
 	return *dst != NULL;
 }
 
@@ -171,134 +217,283 @@ static int add_files(struct parse *p, char ***list, size_t *n, const char *name,
 	return ok;
 }
 
-#define KEY(s, k) (!strcmp(section, s) && !strcmp(name, k))
+/* ---- the settings, as tables ----
+ *
+ * One row per key: a key is added in one line, and `bulletin config keys`
+ * prints these tables (man.sh checks bulletin.ini(5) against them). */
+
+enum key_type {
+	K_STR,    /* char *: any text */
+	K_PATH,   /* char *: relative to the file's directory */
+	K_LONG,   /* long: min..max */
+	K_BOOL,   /* int: yes/no */
+	K_FILES,  /* char ** + size_t count (off2): paths or globs, each must match */
+	K_WORD,   /* char *: one of choices ("sv|nb|en") */
+	K_CHOICE, /* int: the index of the value in choices ("skip|send") */
+	K_ADDR,   /* char *: a mail address (core/address.h) */
+	K_URL     /* char *: starting with one of choices ("https://|http://") */
+};
+
+struct key {
+	const char *section, *name;
+	enum key_type type;
+	size_t off, off2;
+	long min, max;
+	const char *choices;
+	const char *hint; /* the choices as a message says them, when plainer */
+	const char *def; /* the default, applied before the file is read; NULL: none or computed */
+	/* A further check; returns NULL when v is fine, else why not. */
+	const char *(*check)(const char *v);
+};
+
+#define OFF(f) offsetof(struct config, f)
+#define SOFF(f) offsetof(struct source, f)
+#define AT(f) .off = OFF(f)
+#define SAT(f) .off = SOFF(f)
+
+static const char *check_smtp_url(const char *v)
+{
+	/* sendmail:/usr/sbin/sendmail hands messages to the local MTA */
+	if (strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8) &&
+	    !(!strncmp(v, "sendmail:", 9) && (!v[9] || v[9] == '/')))
+		return "must start with smtp://, smtps:// or sendmail:/PATH";
+	return NULL;
+}
+
+static const struct key main_keys[] = {
+	{"store", "path", K_PATH, AT(store_path)},
+	{"store", "lock_wait", K_LONG, AT(lock_wait), .min = 0, .max = 86400, .def = "300"},
+	{"log", "syslog", K_BOOL, AT(log_syslog), .def = "no"},
+	{"run", "report", K_BOOL, AT(run_report), .def = "no"},
+	{"fetch", "contact", K_STR, AT(contact)},
+	{"fetch", "max_parallel", K_LONG, AT(max_parallel), .min = 1, .max = 1000},
+	{"fetch", "max_per_host", K_LONG, AT(max_per_host), .min = 1, .max = 100},
+	{"fetch", "connect_timeout", K_LONG, AT(connect_timeout), .min = 1, .max = 600},
+	{"fetch", "timeout", K_LONG, AT(timeout), .min = 1, .max = 3600},
+	{"fetch", "max_redirects", K_LONG, AT(max_redirects), .min = 0, .max = 20},
+	{"fetch", "max_body", K_LONG, AT(max_body), .min = 1024, .max = 1L << 30},
+	{"fetch", "low_speed_time", K_LONG, AT(low_speed_time), .min = 1, .max = 3600},
+	{"fetch", "retries", K_LONG, AT(retries), .min = 0, .max = 10},
+	{"fetch", "retry_after_max", K_LONG, AT(retry_after_max), .min = 0, .max = 3600},
+	{"fetch", "flag_after", K_LONG, AT(flag_after), .min = 1, .max = 1000, .def = "3"},
+	{"sources", "files", K_FILES, AT(source_files), .off2 = OFF(nsource_files)},
+	{"rules", "files", K_FILES, AT(rules_files), .off2 = OFF(nrules_files)},
+	{"digest", "title", K_STR, AT(title), .def = "Primärvårdsnytt"},
+	{"digest", "language", K_WORD, AT(language), .choices = "sv|nb|en", .def = "sv"},
+	{"digest", "templates", K_PATH, AT(templates_dir)},
+	{"digest", "archive", K_PATH, AT(archive_dir)},
+	{"digest", "summary_length", K_LONG, AT(summary_length), .min = 40, .max = 4000, .def = "180"},
+	{"digest", "max_items", K_LONG, AT(max_items), .min = 0, .max = 10000},
+	{"digest", "max_age_days", K_LONG, AT(max_age_days), .min = 0, .max = 3660, .def = "30"},
+	{"digest", "association", K_STR, AT(association)},
+	{"digest", "max_per_topic", K_LONG, AT(max_per_topic), .min = 0, .max = 1000},
+	{"digest", "html_budget", K_LONG, AT(html_budget), .min = 20000, .max = 10000000, .def = "100000"},
+	{"digest", "empty", K_CHOICE, AT(empty_send), .choices = "skip|send", .def = "skip",
+	 .hint = "skip (send nothing) or send (a short note)"},
+	{"digest", "archive_url", K_URL, AT(archive_url), .choices = "https://|http://"},
+	{"digest", "chair", K_ADDR, AT(chair)},
+	{"mail", "from_name", K_STR, AT(from_name)},
+	{"mail", "from_address", K_ADDR, AT(from_address)},
+	{"mail", "reply_to", K_ADDR, AT(reply_to)},
+	{"mail", "smtp_url", K_STR, AT(smtp_url), .def = "smtp://127.0.0.1:25", .check = check_smtp_url},
+	{"mail", "starttls", K_BOOL, AT(starttls), .def = "no"},
+	{"mail", "verify_tls", K_BOOL, AT(verify_tls), .def = "yes"},
+	{"mail", "username", K_STR, AT(smtp_user)},
+	{"mail", "password_file", K_PATH, AT(smtp_password_file)},
+	{"mail", "password_env", K_STR, AT(smtp_password_env)},
+	{"mail", "timeout", K_LONG, AT(smtp_timeout), .min = 1, .max = 3600},
+	{"mail", "ca_file", K_PATH, AT(smtp_ca_file)},
+	{"mail", "rate", K_LONG, AT(mail_rate), .min = 0, .max = 1000000},
+	{"mail", "per_connection", K_LONG, AT(mail_per_connection), .min = 0, .max = 1000000},
+	{"mail", "retries", K_LONG, AT(mail_retries), .min = 0, .max = 10, .def = "2"},
+	{"mail", "retry_wait", K_LONG, AT(mail_retry_wait), .min = 0, .max = 300, .def = "2"},
+	{"mail", "calendar", K_BOOL, AT(mail_calendar), .def = "yes"},
+	{"mail", "list_id", K_STR, AT(list_id)},
+	{"mail", "unsubscribe", K_URL, AT(unsubscribe), .choices = "mailto:|https://",
+	 .hint = "a mailto: or https: URL"},
+	{"members", "file", K_PATH, AT(members_file)},
+};
+
+static const struct key source_keys[] = {
+	{"source", "url", K_URL, SAT(url), .choices = "http://|https://"},
+	{"source", "title", K_STR, SAT(title)},
+	{"source", "type", K_CHOICE, SAT(type), .choices = "feed|html|rss|atom", .def = "feed",
+	 .hint = "feed (RSS or Atom) or html"},
+	{"source", "enabled", K_BOOL, SAT(enabled), .def = "yes"},
+	{"source", "item", K_STR, SAT(sel_item)},
+	{"source", "item_title", K_STR, SAT(sel_title)},
+	{"source", "item_link", K_STR, SAT(sel_link)},
+	{"source", "item_date", K_STR, SAT(sel_date)},
+	{"source", "item_summary", K_STR, SAT(sel_summary)},
+};
+
+#define NKEYS(t) (sizeof t / sizeof *t)
+
+/* The index of v among choices "a|b|c", or -1. */
+static int choice_index(const char *choices, const char *v)
+{
+	size_t vl = strlen(v);
+	int i = 0;
+	for (const char *c = choices; *c; i++) {
+		size_t l = strcspn(c, "|");
+		if (l == vl && !strncmp(c, v, l))
+			return i;
+		c += l + (c[l] == '|');
+	}
+	return -1;
+}
+
+/* "a, b or c" from "a|b|c", for messages. */
+static void choices_text(const char *choices, char *out, size_t len)
+{
+	size_t n = 0, total = 1;
+	for (const char *c = choices; *c; c++)
+		total += *c == '|';
+	out[0] = '\0';
+	for (const char *c = choices; *c && n + 1 < len; n++) {
+		size_t l = strcspn(c, "|");
+		const char *sep = n == 0 ? "" : n + 1 == total ? " or " : ", ";
+		size_t used = strlen(out);
+		snprintf(out + used, len - used, "%s%.*s", sep, (int)l, c);
+		c += l + (c[l] == '|');
+	}
+}
+
+/* Sets the field of key k in base (a struct config or struct source) from
+ * v. Returns 1, or 0 after perr. */
+static int key_set(struct parse *p, const struct key *k, void *base, const char *v)
+{
+	char *at = (char *)base + k->off;
+	char **str = (char **)(void *)at;
+	char list[160];
+	const char *why = NULL;
+	switch (k->type) {
+	case K_STR:
+		break;
+	case K_PATH:
+		free(*str);
+		*str = resolve(p->dir, v);
+		return *str ? 1 : perr(p, "out of memory");
+	case K_LONG:
+		return set_long(p, (long *)(void *)at, k->name, v, k->min, k->max);
+	case K_BOOL:
+		return set_bool(p, (int *)(void *)at, k->name, v);
+	case K_FILES:
+		return add_files(p, (char ***)(void *)at, (size_t *)(void *)((char *)base + k->off2),
+				 k->name, v);
+	case K_WORD:
+	case K_CHOICE: {
+		int i = choice_index(k->choices, v);
+		if (i < 0) {
+			choices_text(k->choices, list, sizeof list);
+			return perr(p, "%s must be %s, not \"%s\"", k->name, k->hint ? k->hint : list, v);
+		}
+		if (k->type == K_CHOICE) {
+			*(int *)(void *)at = i;
+			return 1;
+		}
+		break;
+	}
+	case K_ADDR:
+		if (!mail_address_valid(v))
+			return perr(p, "%s: \"%.200s\" is not a mail address (name@example.se)",
+				    k->name, v);
+		break;
+	case K_URL: {
+		int ok = 0;
+		for (const char *c = k->choices; *c && !ok;) {
+			size_t l = strcspn(c, "|");
+			ok = !strncmp(v, c, l);
+			c += l + (c[l] == '|');
+		}
+		if (!ok) {
+			if (k->hint)
+				return perr(p, "%s must be %s, not \"%.200s\"", k->name, k->hint, v);
+			choices_text(k->choices, list, sizeof list);
+			return perr(p, "%s must start with %s, not \"%.200s\"", k->name, list, v);
+		}
+		break;
+	}
+	}
+	if (k->check && (why = k->check(v)))
+		return perr(p, "%s %s, not \"%.200s\"", k->name, why, v);
+	return set_str(str, v) ? 1 : perr(p, "out of memory");
+}
+
+static void key_defaults(struct parse *p, const struct key *t, size_t n, void *base)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].def)
+			key_set(p, &t[i], base, t[i].def);
+}
+
+static const struct key *key_find(const struct key *t, size_t n, const char *section,
+				  const char *name, int *section_known)
+{
+	*section_known = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(t[i].section, section))
+			continue;
+		*section_known = 1;
+		if (!strcmp(t[i].name, name))
+			return &t[i];
+	}
+	return NULL;
+}
+
+static void key_free(const struct key *t, size_t n, void *base)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *at = (char *)base + t[i].off;
+		switch (t[i].type) {
+		case K_LONG:
+		case K_BOOL:
+		case K_CHOICE:
+			break;
+		case K_FILES: {
+			char **v = *(char ***)(void *)at;
+			size_t cnt = *(size_t *)(void *)((char *)base + t[i].off2);
+			for (size_t j = 0; j < cnt; j++)
+				free(v[j]);
+			free(v);
+			break;
+		}
+		default:
+			free(*(char **)(void *)at);
+		}
+	}
+}
+
+static void key_print(FILE *out, const struct key *k)
+{
+	static const char *names[] = {"text", "path", "number", "yes/no", "files", "word", "word",
+				      "address", "url"};
+	fprintf(out, "%s\t%s\t%s", k->section, k->name, names[k->type]);
+	if (k->type == K_LONG)
+		fprintf(out, " %ld..%ld", k->min, k->max);
+	if (k->choices)
+		fprintf(out, " %s", k->choices);
+	fprintf(out, "\t%s\n", k->def ? k->def : "-");
+}
+
+void config_keys_print(FILE *out)
+{
+	for (size_t i = 0; i < NKEYS(main_keys); i++)
+		key_print(out, &main_keys[i]);
+	for (size_t i = 0; i < NKEYS(source_keys); i++)
+		key_print(out, &source_keys[i]);
+}
 
 static int main_handler(void *user, const char *section, const char *name, const char *v)
 {
 	struct parse *p = user;
-	struct config *c = p->c;
 	if (p->failed)
 		return 0;
-	if (KEY("store", "path"))
-		return set_path(p, &c->store_path, v);
-	if (KEY("store", "lock_wait"))
-		return set_long(p, &c->lock_wait, name, v, 0, 86400);
-	if (KEY("log", "syslog"))
-		return set_bool(p, &c->log_syslog, name, v);
-	if (KEY("run", "report"))
-		return set_bool(p, &c->run_report, name, v);
-	if (KEY("fetch", "contact"))
-		return set_str(&c->contact, v);
-	if (KEY("fetch", "max_parallel"))
-		return set_long(p, &c->max_parallel, name, v, 1, 1000);
-	if (KEY("fetch", "max_per_host"))
-		return set_long(p, &c->max_per_host, name, v, 1, 100);
-	if (KEY("fetch", "connect_timeout"))
-		return set_long(p, &c->connect_timeout, name, v, 1, 600);
-	if (KEY("fetch", "timeout"))
-		return set_long(p, &c->timeout, name, v, 1, 3600);
-	if (KEY("fetch", "max_redirects"))
-		return set_long(p, &c->max_redirects, name, v, 0, 20);
-	if (KEY("fetch", "max_body"))
-		return set_long(p, &c->max_body, name, v, 1024, 1L << 30);
-	if (KEY("fetch", "low_speed_time"))
-		return set_long(p, &c->low_speed_time, name, v, 1, 3600);
-	if (KEY("fetch", "retries"))
-		return set_long(p, &c->retries, name, v, 0, 10);
-	if (KEY("fetch", "retry_after_max"))
-		return set_long(p, &c->retry_after_max, name, v, 0, 3600);
-	if (KEY("fetch", "flag_after"))
-		return set_long(p, &c->flag_after, name, v, 1, 1000);
-	if (KEY("sources", "files"))
-		return add_files(p, &c->source_files, &c->nsource_files, name, v);
-	if (KEY("rules", "files"))
-		return add_files(p, &c->rules_files, &c->nrules_files, name, v);
-	if (KEY("digest", "title"))
-		return set_str(&c->title, v);
-	if (KEY("digest", "language")) {
-		if (strcmp(v, "sv") && strcmp(v, "nb") && strcmp(v, "en"))
-			return perr(p, "language must be sv, nb or en, not \"%s\"", v);
-		return set_str(&c->language, v);
-	}
-	if (KEY("digest", "templates"))
-		return set_path(p, &c->templates_dir, v);
-	if (KEY("digest", "archive"))
-		return set_path(p, &c->archive_dir, v);
-	if (KEY("digest", "summary_length"))
-		return set_long(p, &c->summary_length, name, v, 40, 4000);
-	if (KEY("digest", "max_items"))
-		return set_long(p, &c->max_items, name, v, 0, 10000);
-	if (KEY("digest", "max_age_days"))
-		return set_long(p, &c->max_age_days, name, v, 0, 3660);
-	if (KEY("digest", "association"))
-		return set_str(&c->association, v);
-	if (KEY("digest", "max_per_topic"))
-		return set_long(p, &c->max_per_topic, name, v, 0, 1000);
-	if (KEY("digest", "html_budget"))
-		return set_long(p, &c->html_budget, name, v, 20000, 10000000);
-	if (KEY("digest", "empty")) {
-		if (strcmp(v, "skip") && strcmp(v, "send"))
-			return perr(p, "empty must be skip (send nothing) or send (a short note), not \"%s\"", v);
-		c->empty_send = !strcmp(v, "send");
-		return 1;
-	}
-	if (KEY("digest", "archive_url")) {
-		if (strncmp(v, "https://", 8) && strncmp(v, "http://", 7))
-			return perr(p, "archive_url must start with https:// or http://");
-		return set_str(&c->archive_url, v);
-	}
-	if (KEY("digest", "chair"))
-		return set_str(&c->chair, v);
-	if (KEY("mail", "from_name"))
-		return set_str(&c->from_name, v);
-	if (KEY("mail", "from_address"))
-		return set_str(&c->from_address, v);
-	if (KEY("mail", "reply_to"))
-		return set_str(&c->reply_to, v);
-	if (KEY("mail", "smtp_url")) {
-		/* sendmail:/usr/sbin/sendmail hands messages to the local MTA */
-		if (strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8) &&
-		    !(!strncmp(v, "sendmail:", 9) && (!v[9] || v[9] == '/')))
-			return perr(p, "smtp_url must start with smtp://, smtps:// or sendmail:/PATH, not \"%s\"", v);
-		return set_str(&c->smtp_url, v);
-	}
-	if (KEY("mail", "starttls"))
-		return set_bool(p, &c->starttls, name, v);
-	if (KEY("mail", "verify_tls"))
-		return set_bool(p, &c->verify_tls, name, v);
-	if (KEY("mail", "username"))
-		return set_str(&c->smtp_user, v);
-	if (KEY("mail", "password_file"))
-		return set_path(p, &c->smtp_password_file, v);
-	if (KEY("mail", "password_env"))
-		return set_str(&c->smtp_password_env, v);
-	if (KEY("mail", "timeout"))
-		return set_long(p, &c->smtp_timeout, name, v, 1, 3600);
-	if (KEY("mail", "ca_file"))
-		return set_path(p, &c->smtp_ca_file, v);
-	if (KEY("mail", "rate"))
-		return set_long(p, &c->mail_rate, name, v, 0, 1000000);
-	if (KEY("mail", "per_connection"))
-		return set_long(p, &c->mail_per_connection, name, v, 0, 1000000);
-	if (KEY("mail", "retries"))
-		return set_long(p, &c->mail_retries, name, v, 0, 10);
-	if (KEY("mail", "retry_wait"))
-		return set_long(p, &c->mail_retry_wait, name, v, 0, 300);
-	if (KEY("mail", "calendar"))
-		return set_bool(p, &c->mail_calendar, name, v);
-	if (KEY("mail", "list_id"))
-		return set_str(&c->list_id, v);
-	if (KEY("mail", "unsubscribe")) {
-		if (strncmp(v, "mailto:", 7) && strncmp(v, "https://", 8))
-			return perr(p, "unsubscribe must be a mailto: or https: URL, not \"%s\"", v);
-		return set_str(&c->unsubscribe, v);
-	}
-	if (KEY("members", "file"))
-		return set_path(p, &c->members_file, v);
-	if (!strcmp(section, "store") || !strcmp(section, "fetch") || !strcmp(section, "sources") ||
-	    !strcmp(section, "rules") || !strcmp(section, "digest") || !strcmp(section, "mail") ||
-	    !strcmp(section, "members") || !strcmp(section, "log") ||
-	    !strcmp(section, "run"))
+	int known;
+	const struct key *k = key_find(main_keys, NKEYS(main_keys), section, name, &known);
+	if (k)
+		return key_set(p, k, p->c, v);
+	if (known)
 		return perr(p, "unknown setting \"%s\" in [%s]", name, section);
 	if (!*section)
 		return perr(p, "setting \"%s\" outside any [section]", name);
@@ -325,63 +520,56 @@ static int source_handler(void *user, const char *section, const char *name, con
 		c->sources = ns;
 		p->cur = &ns[c->nsources++];
 		memset(p->cur, 0, sizeof *p->cur);
-		p->cur->enabled = 1;
+		key_defaults(p, source_keys, NKEYS(source_keys), p->cur);
 		p->cur_line = p->rd.section_line;
 		char where[PATH_MAX + 32];
 		snprintf(where, sizeof where, "%s:%d", p->path, p->rd.section_line);
 		if (!(p->cur->name = strdup(sname)) || !(p->cur->where = strdup(where)))
 			return perr(p, "out of memory");
 	}
-	struct source *s = p->cur;
-	if (!strcmp(name, "url")) {
-		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
-			return perr(p, "url must start with http:// or https://, not \"%s\"", v);
-		return set_str(&s->url, v);
-	}
-	if (!strcmp(name, "title"))
-		return set_str(&s->title, v);
-	if (!strcmp(name, "item"))
-		return set_str(&s->sel_item, v);
-	if (!strcmp(name, "item_title"))
-		return set_str(&s->sel_title, v);
-	if (!strcmp(name, "item_link"))
-		return set_str(&s->sel_link, v);
-	if (!strcmp(name, "item_date"))
-		return set_str(&s->sel_date, v);
-	if (!strcmp(name, "item_summary"))
-		return set_str(&s->sel_summary, v);
-	if (!strcmp(name, "enabled"))
-		return set_bool(p, &s->enabled, name, v);
-	if (!strcmp(name, "type")) {
-		if (!strcmp(v, "feed") || !strcmp(v, "rss") || !strcmp(v, "atom"))
-			s->type = SOURCE_FEED;
-		else if (!strcmp(v, "html"))
-			s->type = SOURCE_HTML;
-		else
-			return perr(p, "type must be feed (RSS or Atom) or html, not \"%s\"", v);
-		return 1;
-	}
-	return perr(p, "unknown setting \"%s\" in [%s]", name, section);
+	int known;
+	const struct key *k = key_find(source_keys, NKEYS(source_keys), "source", name, &known);
+	if (!k)
+		return perr(p, "unknown setting \"%s\" in [%s]", name, section);
+	if (!key_set(p, k, p->cur, v))
+		return 0;
+	/* rss and atom are old spellings of feed */
+	if (k->off == SOFF(type) && p->cur->type > SOURCE_HTML)
+		p->cur->type = SOURCE_FEED;
+	return 1;
 }
 
 static int parse_file(struct parse *p, const char *path, ini_handler h)
 {
 	p->path = path;
 	p->cur = NULL;
-	p->rd.line = 0;
-	p->rd.too_long = 0;
-	p->rd.section_line = 0;
+	memset(&p->rd, 0, sizeof p->rd);
+	p->rd.path = path;
+	p->rd.warn_repeats = h == main_handler;
 	free(p->dir);
 	p->dir = dir_of(path);
 	p->rd.f = fopen(path, "r");
 	if (!p->rd.f)
 		return err_set(p->err, "%s: %s", path, strerror(errno));
+	struct stat sb;
+	if (fstat(fileno(p->rd.f), &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		fclose(p->rd.f);
+		return err_set(p->err, "%s: not a file (%s)", path,
+			       S_ISDIR(sb.st_mode) ? "a directory" : "a device or pipe");
+	}
 	/* Continuation lines would let an indented key silently join the value
 	 * above it; a chair's edit should mean what it looks like. */
 	ini_allow_multiline = false;
 	ini_stop_on_first_error = true;
 	int r = ini_parse_stream(reader_fn, &p->rd, h, p);
 	fclose(p->rd.f);
+	if (p->rd.bad_line && (!p->failed || p->rd.bad_line <= p->rd.line)) {
+		p->failed = 0;
+		p->rd.line = p->rd.bad_line;
+		perr(p, "column %d: a control byte (0x%02x) in the text; an INI file is plain "
+		     "text (was it saved by a word processor?)", p->rd.bad_col, p->rd.bad_byte);
+		return -1;
+	}
 	if (p->rd.too_long && !p->failed) {
 		p->rd.line = p->rd.too_long;
 		perr(p, "line longer than %d bytes (inih's limit); shorten it", p->rd.max - 3);
@@ -461,36 +649,20 @@ static int default_paths(struct config *c, struct err *err)
 	return 0;
 }
 
-static int dup_default(char **dst, const char *v)
-{
-	return *dst || (*dst = strdup(v)) ? 0 : -1;
-}
-
 int config_load(struct config *c, const char *path, struct err *err)
 {
 	memset(c, 0, sizeof *c);
-	c->verify_tls = 1;
-	c->mail_calendar = 1;
-	c->summary_length = 180;
-	c->max_age_days = 30;
-	c->html_budget = 100000;
 	c->retries = -1;
-	c->flag_after = 3;
-	c->mail_retries = 2;
-	c->mail_retry_wait = 2;
-	c->lock_wait = 300;
 	struct parse p = {.c = c, .err = err};
 	if (!(c->path = strdup(path)))
 		return err_set(err, "out of memory");
+	key_defaults(&p, main_keys, NKEYS(main_keys), c);
+	if (p.failed)
+		goto fail;
 	if (parse_file(&p, path, main_handler) < 0)
 		goto fail;
 	if (default_paths(c, err) < 0)
 		goto fail;
-	if (dup_default(&c->title, "Primärvårdsnytt") || dup_default(&c->language, "sv") ||
-	    dup_default(&c->smtp_url, "smtp://127.0.0.1:25")) {
-		err_set(err, "out of memory");
-		goto fail;
-	}
 	for (size_t i = 0; i < c->nsource_files; i++)
 		if (parse_file(&p, c->source_files[i], source_handler) < 0)
 			goto fail;
@@ -525,35 +697,15 @@ fail:
 	return -1;
 }
 
-static void free_list(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void config_free(struct config *c)
 {
-	char **strs[] = {&c->path, &c->store_path, &c->lock_path, &c->contact, &c->title, &c->language,
-			 &c->templates_dir, &c->archive_dir, &c->association, &c->from_name,
-			 &c->from_address, &c->reply_to, &c->smtp_url, &c->smtp_user,
-			 &c->smtp_password_file, &c->smtp_password_env, &c->list_id,
-			 &c->unsubscribe, &c->members_file, &c->archive_url, &c->chair,
-			 &c->smtp_ca_file};
-	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
-		free(*strs[i]);
-	free_list(c->source_files, c->nsource_files);
-	free_list(c->rules_files, c->nrules_files);
+	key_free(main_keys, NKEYS(main_keys), c);
+	free(c->path);
+	free(c->lock_path);
 	for (size_t i = 0; i < c->nsources; i++) {
+		key_free(source_keys, NKEYS(source_keys), &c->sources[i]);
 		free(c->sources[i].name);
-		free(c->sources[i].title);
-		free(c->sources[i].url);
 		free(c->sources[i].where);
-		free(c->sources[i].sel_item);
-		free(c->sources[i].sel_title);
-		free(c->sources[i].sel_link);
-		free(c->sources[i].sel_date);
-		free(c->sources[i].sel_summary);
 	}
 	free(c->sources);
 	memset(c, 0, sizeof *c);

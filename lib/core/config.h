@@ -6,6 +6,7 @@
 #define BULLETIN_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/err.h"
 
@@ -92,6 +93,10 @@ const char *config_data_dir(void);
  * with err "file:line: message" (the caller exits with EXIT_CONFIG). */
 int config_load(struct config *c, const char *path, struct err *err);
 void config_free(struct config *c);
+/* Every key of the main file and of a [source NAME] section, one per line:
+ * section, name, type (with its range or choices), default ("-": none or
+ * computed), tab-separated. */
+void config_keys_print(FILE *out);
 /* Reads the SMTP password from the file (must not be group/world-readable)
  * or the environment variable the config names; *out = NULL when neither
  * is configured. */

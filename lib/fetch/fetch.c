@@ -598,7 +598,7 @@ int fetch_all(const struct fetch_opts *opts, const struct fetch_req *reqs, size_
 	 * for redirects to another host, which our count cannot foresee. */
 	curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, run.max_per_host);
 
-	uint64_t rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid() ^
+	uint64_t rng = (uint64_t)now_ms() * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)getpid() ^
 		       (uint64_t)(uintptr_t)xs;
 	if (!rng)
 		rng = 1;

@@ -3,7 +3,7 @@
 # what the binary and the sources say: every verb and long option of
 # `bulletin --help` and of each verb's --help is in bulletin(1), every exit
 # status of lib/core/err.h and every environment variable the code reads too;
-# every key config.c accepts is in bulletin.ini(5) (and in the sample
+# every key `bulletin config keys` lists (config.c's tables) is in bulletin.ini(5) (and in the sample
 # contrib/config/bulletin.ini) under its section, every source key in
 # bulletin-sources(5); and the examples in bulletin-rules(5) and
 # bulletin-sources(5) work as their text says. Prints TAP. Needs no servers.
@@ -94,7 +94,7 @@ check "ENVIRONMENT lists every variable the code reads ($(echo $envs | tr '\n' '
 # 5. Every [section] key config.c accepts is documented under its section
 #    in bulletin.ini(5), and appears (set or commented out) in that section
 #    of the sample configuration.
-keys=$(grep -o 'KEY("[a-z]*", "[a-z_]*")' "$top/lib/core/config.c" | sed 's/KEY("\([a-z]*\)", "\([a-z_]*\)")/\1:\2/')
+keys=$("$BULLETIN" config keys | awk -F '\t' '$1 != "source" { print $1 ":" $2 }')
 missing="" missing_sample=""
 for sk in $keys; do
 	s=${sk%%:*} k=${sk#*:}
@@ -106,7 +106,7 @@ check "bulletin.ini(5) documents every key of config.c under its section ($(echo
 	sh -c "[ -n '$keys' ] && [ -z '$missing' ] || { echo '#   missing:$missing'; exit 1; }"
 check "contrib/config/bulletin.ini shows every key under its section" \
 	sh -c "[ -z '$missing_sample' ] || { echo '#   missing:$missing_sample'; exit 1; }"
-skeys=$(sed -n '/^static int source_handler/,/^}/p' "$top/lib/core/config.c" | grep -o '!strcmp(name, "[a-z_]*")' | sed 's/.*"\(.*\)")/\1/')
+skeys=$("$BULLETIN" config keys | awk -F '\t' '$1 == "source" { print $2 }')
 missing=""
 for k in $skeys; do in_page "$doc/bulletin-sources.5" ".B $k" || missing="$missing $k"; done
 check "bulletin-sources(5) documents every source key ($(echo $skeys | tr '\n' ' '))" \

@@ -222,6 +222,58 @@ static void test_default_paths(void **state)
 	setenv("HOME", home, 1);
 }
 
+/* Issue 13: addresses are checked when the config is read, not at send
+ * time after composing; issue 15: hostile bytes and a directory. */
+static void test_addresses_checked_at_load(void **state)
+{
+	(void)state;
+	expect_error("[mail]\nfrom_name = X\nfrom_address = nyhetsbrev at example.se\n",
+		     "bad.ini:3: from_address: \"nyhetsbrev at example.se\" is not a mail address");
+	expect_error("[mail]\nreply_to = a@b@c.se\n", "bad.ini:2: reply_to:");
+	expect_error("[digest]\nchair = ordforande\n", "bad.ini:2: chair:");
+	const char *main = put("ok.ini", "[mail]\nfrom_address = nyhetsbrev@läkare.se\n");
+	struct config c;
+	struct err err;
+	assert_int_equal(config_load(&c, main, &err), 0);
+	config_free(&c);
+}
+
+static void test_control_bytes_rejected(void **state)
+{
+	(void)state;
+	/* NUL then a hidden setting: fgets would have ended the line at the
+	 * NUL and inih would never have seen what follows. */
+	char path[128];
+	snprintf(path, sizeof path, "%s/nul.ini", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[digest]\ntitle = Nytt", f);
+	fputc(0, f);
+	fputs("\n[mail]\nfrom_address = x@example.se\n", f);
+	fclose(f);
+	snprintf(written[nwritten++], 128, "%s", path);
+	struct config c;
+	struct err err;
+	assert_int_equal(config_load(&c, path, &err), -1);
+	if (!strstr(err.msg, "nul.ini:2: column 13: a control byte (0x00)"))
+		fail_msg("got \"%s\"", err.msg);
+	expect_error("[digest]\ntitle = a\033[2Jb\n", "bad.ini:2: column 10: a control byte (0x1b)");
+	/* A tab and CRLF line ends are text. */
+	const char *ok = put("crlf.ini", "[digest]\r\ntitle =\tVeckans nytt\r\n");
+	assert_int_equal(config_load(&c, ok, &err), 0);
+	assert_string_equal(c.title, "Veckans nytt");
+	config_free(&c);
+}
+
+static void test_directory_is_not_a_config(void **state)
+{
+	(void)state;
+	struct config c;
+	struct err err;
+	assert_int_equal(config_load(&c, dir, &err), -1);
+	assert_non_null(strstr(err.msg, "not a file (a directory)"));
+}
+
 static void test_ops_setting_errors(void **state)
 {
 	(void)state;
@@ -264,6 +316,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ops_setting_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mail_calendar, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_addresses_checked_at_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_bytes_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_directory_is_not_a_config, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
