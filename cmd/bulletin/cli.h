@@ -9,6 +9,8 @@
 
 #include "core/config.h"
 #include "compose/digest.h"
+#include "compose/greeting.h"
+#include "compose/render.h"
 #include "deliver/members.h"
 #include "select/rules.h"
 #include "deliver/smtp.h"

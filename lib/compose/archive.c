@@ -1,7 +1,10 @@
 #include "compose/archive.h"
 
 #include "core/buf.h"
+#include "compose/chrome.h"
 #include "compose/digest.h"
+#include "compose/greeting.h"
+#include "compose/render.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/timefmt.h"
@@ -55,26 +58,6 @@ int archive_write(const char *dir, const struct digest_row *d, const json_t *mod
 
 #define MODEL_MAX (8u << 20)  /* a model is a few hundred KiB at most */
 #define DIGESTS_MAX 20000     /* twenty years of weekly digests, many times over */
-
-struct chrome {
-	const char *lang, *archive, *week, *item1, *items, *feed, *empty;
-};
-
-static const struct chrome chromes[] = {
-	{"sv", "Arkiv", "vecka", "nyhet", "nyheter", "Prenumerera via Atom-flöde",
-	 "Inga utskick ännu."},
-	{"nb", "Arkiv", "uke", "nyhet", "nyheter", "Abonner via Atom-feed",
-	 "Ingen utsendinger ennå."},
-	{"en", "Archive", "week", "item", "items", "Subscribe via Atom feed", "No digests yet."},
-};
-
-static const struct chrome *chrome_for(const char *lang)
-{
-	for (size_t i = 0; i < sizeof chromes / sizeof *chromes; i++)
-		if (lang && !strcmp(lang, chromes[i].lang))
-			return &chromes[i];
-	return &chromes[0];
-}
 
 struct entry {
 	char stem[64];    /* digest-YYYY-MM-DD-ID: the file names without extension */
@@ -233,7 +216,7 @@ static long long int_or(const json_t *o, const char *key, long long dflt)
 
 static void put_count(struct buf *b, const struct chrome *c, long long n)
 {
-	buf_printf(b, "%lld %s", n, n == 1 ? c->item1 : c->items);
+	buf_printf(b, "%lld %s", n, n == 1 ? c->item_lc : c->items_lc);
 }
 
 /* "Title, vecka 16 2024" when the model carries no subject. */
@@ -249,7 +232,7 @@ static void put_subject(struct buf *b, const struct entry *e, const struct chrom
 	const json_t *per = json_object_get(e->model, "period");
 	long long wk = int_or(per, "week", 0), yr = int_or(per, "year", 0);
 	if (wk > 0 && yr > 0)
-		buf_printf(b, ", %s %lld %lld", c->week, wk, yr);
+		buf_printf(b, ", %s %lld %lld", c->week_lc, wk, yr);
 }
 
 /* "Primärvård (2), Vårdval (1)", escaped. */
@@ -296,20 +279,20 @@ static char *build_index(const struct entry *v, size_t n, const struct archive_s
 		       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		       "<title>", c->lang);
 	put_esc(&b, title);
-	buf_printf(&b, " – %s</title>\n", c->archive);
+	buf_printf(&b, " – %s</title>\n", c->archive_title);
 	buf_puts(&b, "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"");
 	put_esc(&b, title);
 	buf_printf(&b, "\" href=\"feed.atom\">\n<style>%s</style>\n</head>\n<body>\n"
 		       "<div class=\"page\">\n<h1>", css);
 	put_esc(&b, title);
-	buf_printf(&b, "</h1>\n<p class=\"sub\">%s", c->archive);
+	buf_printf(&b, "</h1>\n<p class=\"sub\">%s", c->archive_title);
 	if (site->association && *site->association) {
 		buf_puts(&b, " · ");
 		put_esc(&b, site->association);
 	}
-	buf_printf(&b, "</p>\n<p class=\"feed\"><a href=\"feed.atom\">%s</a></p>\n", c->feed);
+	buf_printf(&b, "</p>\n<p class=\"feed\"><a href=\"feed.atom\">%s</a></p>\n", c->archive_feed);
 	if (!n)
-		buf_printf(&b, "<p>%s</p>\n", c->empty);
+		buf_printf(&b, "<p>%s</p>\n", c->archive_empty);
 	else
 		buf_puts(&b, "<ul class=\"digests\">\n");
 	for (size_t i = 0; i < n; i++) {
@@ -320,7 +303,7 @@ static char *build_index(const struct entry *v, size_t n, const struct archive_s
 		put_esc(&b, date);
 		long long wk = int_or(json_object_get(e->model, "period"), "week", 0);
 		if (wk > 0)
-			buf_printf(&b, " · %s %lld", c->week, wk);
+			buf_printf(&b, " · %s %lld", c->week_lc, wk);
 		buf_puts(&b, " · ");
 		put_count(&b, c, int_or(e->model, "count", 0));
 		buf_puts(&b, "</div>\n");

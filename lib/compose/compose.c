@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "compose/digest.h"
+#include "compose/greeting.h"
+#include "compose/render.h"
 #include "compose/ical.h"
 #include "core/log.h"
 

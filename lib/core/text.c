@@ -632,3 +632,17 @@ void text_summary_cut(char *s, size_t max)
 	}
 	text_truncate(s, max);
 }
+
+void text_one_line(char *s)
+{
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		char ch = *r == '\r' || *r == '\n' || *r == '\t' ? ' ' : *r;
+		if (ch == ' ' && (w == s || w[-1] == ' '))
+			continue;
+		*w++ = ch;
+	}
+	if (w > s && w[-1] == ' ')
+		w--;
+	*w = '\0';
+}

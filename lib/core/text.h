@@ -37,6 +37,9 @@ unsigned long text_html_entity(const char *name, size_t len);
  * (overlong, surrogate, above U+10FFFF, stray continuation) or truncated,
  * or n is 0. A NUL byte is a valid sequence of length 1. */
 size_t utf8_decode(const char *s, size_t n, uint32_t *cp);
+/* Makes s one line in place: CR, LF and tab become spaces, runs of
+ * spaces one space, and none is left at either end (subjects, titles). */
+void text_one_line(char *s);
 /* 1 when s[0..len) is valid UTF-8. */
 int utf8_valid(const char *s, size_t len);
 

@@ -11,6 +11,8 @@
 
 #include "core/buf.h"
 #include "compose/digest.h"
+#include "compose/greeting.h"
+#include "compose/render.h"
 #include "core/log.h"
 #include "deliver/sendmail.h"
 #include "deliver/mail.h"

@@ -4,7 +4,10 @@
 
 #include <libxml/HTMLparser.h>
 
+#include "compose/chrome.h"
 #include "compose/digest.h"
+#include "compose/greeting.h"
+#include "compose/render.h"
 #include "select/rules.h"
 
 static const char *RULES =

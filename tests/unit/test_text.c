@@ -279,6 +279,20 @@ static void test_summary_cut(void **state)
 	assert_string_equal(s, "Kort text. Inget kapas.");
 }
 
+static void test_one_line(void **state)
+{
+	(void)state;
+	char a[] = "  Vårdcentral\r\n\tstänger \n\n i  Åre  ";
+	text_one_line(a);
+	assert_string_equal(a, "Vårdcentral stänger i Åre");
+	char b[] = "\n\n";
+	text_one_line(b);
+	assert_string_equal(b, "");
+	char c[] = "Redan en rad";
+	text_one_line(c);
+	assert_string_equal(c, "Redan en rad");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_utf8_decode),
 		cmocka_unit_test(test_truncate),
+		cmocka_unit_test(test_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,86 @@
+#include "compose/chrome.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void digest_format_date(time_t t, const char *lang, char *out, size_t outlen)
+{
+	static const char *sv[] = {"januari", "februari", "mars", "april", "maj", "juni",
+				   "juli", "augusti", "september", "oktober", "november", "december"};
+	static const char *nb[] = {"januar", "februar", "mars", "april", "mai", "juni",
+				   "juli", "august", "september", "oktober", "november", "desember"};
+	static const char *en[] = {"January", "February", "March", "April", "May", "June",
+				   "July", "August", "September", "October", "November", "December"};
+	struct tm tm;
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(out, outlen, "?");
+		return;
+	}
+	/* Dates are shown in Nordic local time by the reader's convention; the
+	 * day rarely differs from UTC at the hours feeds publish, and the model
+	 * also carries the exact UTC time. */
+	if (lang && !strcmp(lang, "nb"))
+		snprintf(out, outlen, "%d. %s %d", tm.tm_mday, nb[tm.tm_mon], tm.tm_year + 1900);
+	else if (lang && !strcmp(lang, "en"))
+		snprintf(out, outlen, "%d %s %d", tm.tm_mday, en[tm.tm_mon], tm.tm_year + 1900);
+	else
+		snprintf(out, outlen, "%d %s %d", tm.tm_mday, sv[tm.tm_mon], tm.tm_year + 1900);
+}
+
+/* %d is the count; the Markdown template adds the archive link. */
+static const struct chrome chromes[] = {
+	{"sv", "Hej!", "Hej", "Här är veckans nyhet om primärvården.",
+	 "Här är veckans nyheter om primärvården, %d stycken, samlade efter ämne.",
+	 "Inga nya nyheter om primärvården den här veckan.", "Vecka",
+	 "…och %d till i samma ämne", "…och %d nyheter till som inte fick plats",
+	 "Du får det här brevet som medlem.", "Avregistrera dig", "Länkar", "Arkivet",
+	 "(utan rubrik)", "och", "vecka", "1 nyhet", "%d nyheter",
+	 "Till ordföranden (bara i ditt exemplar)", "Källor som inte gick att hämta:",
+	 "misslyckade försök i rad", "%d av %d ord i reglerna träffade inget den här perioden:",
+	 "Alla källor hämtades utan fel.", "Tid:", "kl.",
+	 {"söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"},
+	 "Arkiv", "Prenumerera via Atom-flöde", "Inga utskick ännu.", "nyhet", "nyheter"},
+	{"nb", "Hei!", "Hei", "Her er ukens nyhet om primærhelsetjenesten.",
+	 "Her er ukens nyheter om primærhelsetjenesten, %d i alt, samlet etter tema.",
+	 "Ingen nye nyheter om primærhelsetjenesten denne uken.", "Uke",
+	 "…og %d til om samme tema", "…og %d nyheter til som ikke fikk plass",
+	 "Du får dette brevet som medlem.", "Meld deg av", "Lenker", "Arkivet",
+	 "(uten tittel)", "og", "uke", "1 nyhet", "%d nyheter",
+	 "Til lederen (bare i ditt eksemplar)", "Kilder som ikke kunne hentes:",
+	 "mislykkede forsøk på rad", "%d av %d ord i reglene traff ingenting denne perioden:",
+	 "Alle kilder ble hentet uten feil.", "Tid:", "kl.",
+	 {"søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"},
+	 "Arkiv", "Abonner via Atom-feed", "Ingen utsendinger ennå.", "nyhet", "nyheter"},
+	{"en", "Hello!", "Hello", "Here is this week's primary care news item.",
+	 "Here are this week's %d primary care news items, grouped by topic.",
+	 "No new primary care news this week.", "Week", "…and %d more on this topic",
+	 "…and %d more items that did not fit", "You receive this letter as a member.",
+	 "Unsubscribe", "Links", "The archive", "(untitled)", "and", "week", "1 item", "%d items",
+	 "For the chair (only in your copy)", "Sources that could not be fetched:",
+	 "failed attempts in a row", "%d of %d words in the rules matched nothing this period:",
+	 "Every source was fetched without errors.", "When:", "at",
+	 {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
+	 "Archive", "Subscribe via Atom feed", "No digests yet.", "item", "items"},
+};
+
+const struct chrome *chrome_for(const char *lang)
+{
+	for (size_t i = 0; i < sizeof chromes / sizeof *chromes; i++)
+		if (lang && !strcmp(lang, chromes[i].lang))
+			return &chromes[i];
+	return &chromes[0];
+}
+
+json_t *chrome_json(const struct chrome *c)
+{
+	json_t *t = json_object();
+	const struct {
+		const char *k, *v;
+	} kv[] = {{"greeting", c->greeting}, {"greeting_to", c->greeting_to}, {"no_news", c->no_news}, {"week", c->week},
+		  {"member", c->member}, {"unsubscribe", c->unsubscribe}, {"links", c->links},
+		  {"archive", c->archive}, {"week_lc", c->week_lc}, {"event", c->event}};
+	for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
+		json_object_set_new(t, kv[i].k, json_string(kv[i].v));
+	return t;
+}
+

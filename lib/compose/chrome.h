@@ -1,0 +1,32 @@
+/* The digest's chrome: every text of the digest that is not news (the
+ * greeting, headings, footer, counts, month and day names) in the
+ * languages the digest speaks. */
+#ifndef BULLETIN_CHROME_H
+#define BULLETIN_CHROME_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <time.h>
+
+struct chrome {
+	const char *lang;
+	const char *greeting, *greeting_to, *intro_one, *intro_many, *no_news, *week, *more_topic, *more_all,
+		*member, *unsubscribe, *links, *archive, *untitled, *and, *week_lc, *one_item,
+		*n_items, *chair_title, *chair_failing, *chair_failures, *chair_dead, *chair_ok;
+	const char *event;    /* before an event's start on the item's line */
+	const char *at;       /* between an event's day and its clock */
+	const char *days[7];  /* Sunday first */
+	/* the archive's index page and feed */
+	const char *archive_title, *archive_feed, *archive_empty, *item_lc, *items_lc;
+};
+
+/* The chrome of lang; the first (Swedish) for an unknown or NULL lang. */
+const struct chrome *chrome_for(const char *lang);
+/* The texts templates use, as the model's "t" object. New reference. */
+json_t *chrome_json(const struct chrome *c);
+
+/* Formats a UTC time as a date the language's readers expect:
+ * "17 april 2024" (sv), "17. april 2024" (nb), "17 April 2024" (en). */
+void digest_format_date(time_t t, const char *language, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,41 @@
+/* The member's greeting ("Hej Karin!"), filled in at send time so the
+ * digest is composed once for everybody. */
+#ifndef BULLETIN_GREETING_H
+#define BULLETIN_GREETING_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+/* A model whose "greeting" is this slot gives parts that carry it where
+ * the greeting goes (a word of letters, which Markdown, cmark and HTML
+ * escaping leave alone). A model without "greeting" is composed with the
+ * generic one from greeting.mustache. */
+#define DIGEST_GREETING_SLOT "BULLETINGREETINGSLOT"
+
+/* templates_dir/greeting.mustache rendered with t (the chrome in language
+ * lang) and member {name, first_name} (absent when name is NULL or ""):
+ * one line, malloc'd. Without that template: t.greeting. NULL with err. */
+char *digest_greeting(const char *templates_dir, const char *lang, const char *name,
+		      struct err *err);
+/* The same for many members: greeting.mustache is read once. The greeter
+ * keeps templates_dir (not copied). NULL with err. */
+struct digest_greeter;
+struct digest_greeter *digest_greeter_new(const char *templates_dir, const char *lang,
+					  struct err *err);
+/* A greeter with the chrome t (the model's "t"; the reference is taken,
+ * NULL: no generic greeting). NULL with err. */
+struct digest_greeter *digest_greeter_from_chrome(const char *templates_dir, json_t *t,
+						  struct err *err);
+char *digest_greeter_greet(const struct digest_greeter *g, const char *name, struct err *err);
+void digest_greeter_free(struct digest_greeter *g);
+/* A copy of part with the first slot replaced by greeting (HTML-escaped
+ * when html; control bytes dropped); a plain copy when part has no slot. */
+char *digest_personalize(const char *part, const char *greeting, int html);
+/* The given name in a member's name column: the first word, or the word
+ * after a comma ("Öberg, Karin"), skipping a title ending in "." ("Dr.");
+ * "" when there is none or it is an address. */
+void digest_first_name(const char *name, char *out, size_t outlen);
+
+#endif
