@@ -1,9 +1,11 @@
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "core/err.h"
+#include "core/jsonmem.h"
 #include "fetch/fetch.h"
 #include "core/log.h"
 
@@ -61,9 +63,21 @@ static int verb_writes(const char *verb, int argc, char **argv)
 	       !strcmp(verb, "archive");
 }
 
+/* Output nobody checked is output nobody got: a verb that printed into a
+ * full disk or a closed pipe fails with 74, as sfeed does at exit. */
+static int stdout_status(int r)
+{
+	if ((fflush(stdout) == 0 && !ferror(stdout)) || r == EXIT_IOERR)
+		return r; /* a verb that returns 74 has said why */
+	fprintf(stderr, "bulletin: cannot write to standard output: %s\n",
+		errno ? strerror(errno) : "write error");
+	return r && r != EXIT_FAILURE_ ? r : EXIT_IOERR;
+}
+
 int main(int argc, char **argv)
 {
 	struct app a = {0};
+	jsonmem_init();
 	static const struct option opts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -77,8 +91,8 @@ int main(int argc, char **argv)
 		case 'c': a.config_arg = optarg; break;
 		case 'v': log_set_level(log_get_level() < LOG_LVL_DEBUG ? log_get_level() + 1 : LOG_LVL_DEBUG); break;
 		case 'q': log_set_level(LOG_LVL_ERROR); break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': printf("bulletin %s\n", BULLETIN_VERSION); return 0;
+		case 'h': fputs(usage, stdout); return stdout_status(0);
+		case 'V': printf("bulletin %s\n", BULLETIN_VERSION); return stdout_status(0);
 		default: fputs(usage, stderr); return EXIT_USAGE;
 		}
 	}
@@ -114,7 +128,7 @@ int main(int argc, char **argv)
 					"%s: exit status %d (the reason is on stderr)", verb, r);
 		app_free(&a);
 		fetch_global_cleanup();
-		return r;
+		return stdout_status(r);
 	}
 	fprintf(stderr, "bulletin: unknown command \"%s\"\n\n%s", verb, usage);
 	return EXIT_USAGE;

@@ -7,6 +7,7 @@
 #include "compose/greeting.h"
 #include "compose/render.h"
 #include "compose/ical.h"
+#include "core/jsonmem.h"
 #include "core/log.h"
 
 #define CHAIR_DEAD_LISTED 15
@@ -131,8 +132,9 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 		.max_per_topic = c->max_per_topic, .archive_url = c->archive_url,
 		.sources = c->sources, .nsources = c->nsources,
 	};
+	jsonmem_reset();
 	model = digest_model_build(&d, o->rules, &items, matches, start, now + 1);
-	if (!model) {
+	if (!model || jsonmem_failed()) {
 		err_set(err, "out of memory");
 		goto out;
 	}
@@ -147,6 +149,11 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 	}
 	if (digest_compose_budget(model, c->templates_dir, (size_t)c->html_budget, &parts, err) < 0)
 		goto out;
+	if (jsonmem_failed() || (chair_out && !*chair_out)) {
+		err_set(err, "out of memory");
+		r = COMPOSE_FAILED;
+		goto out;
+	}
 	/* The model goes to the archive's .json: the generic greeting there. */
 	json_object_del(model, "greeting");
 	/* The events as the mails' text/calendar part, from the model as the

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void buf_init(struct buf *b) { b->data = NULL, b->len = 0, b->cap = 0; }
+void buf_init(struct buf *b) { b->data = NULL, b->len = 0, b->cap = 0, b->failed = 0; }
 
 void buf_free(struct buf *b)
 {
@@ -20,10 +20,16 @@ void buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
+static int fail(struct buf *b)
+{
+	b->failed = 1;
+	return -1;
+}
+
 int buf_reserve(struct buf *b, size_t extra)
 {
-	if (extra > SIZE_MAX / 2 - b->len - 1)
-		return -1;
+	if (b->failed || extra > SIZE_MAX / 2 - b->len - 1)
+		return fail(b);
 	size_t need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;
@@ -32,7 +38,7 @@ int buf_reserve(struct buf *b, size_t extra)
 		cap *= 2;
 	char *p = realloc(b->data, cap);
 	if (!p)
-		return -1;
+		return fail(b);
 	b->data = p;
 	b->cap = cap;
 	return 0;
@@ -59,7 +65,9 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_copy(ap2, ap);
 	int n = vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);
-	if (n < 0 || buf_reserve(b, (size_t)n) < 0)
+	if (n < 0)
+		return fail(b);
+	if (buf_reserve(b, (size_t)n) < 0)
 		return -1;
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
@@ -78,10 +86,16 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 char *buf_steal(struct buf *b)
 {
 	char *p = b->data;
-	if (!p)
+	if (b->failed) {
+		free(p);
+		p = NULL;
+	} else if (!p) {
 		p = calloc(1, 1);
+	}
 	buf_init(b);
 	return p;
 }
+
+int buf_failed(const struct buf *b) { return b->failed; }
 
 const char *buf_str(const struct buf *b) { return b->data ? b->data : ""; }

@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include <stdint.h>
+
 #include "core/buf.h"
 #include "core/text.h"
 
@@ -279,6 +281,25 @@ static void test_summary_cut(void **state)
 	assert_string_equal(s, "Kort text. Inget kapas.");
 }
 
+/* A failed append is remembered: the text can never be handed on with a
+ * hole in it, whatever the caller checked along the way. */
+static void test_buf_failure_sticks(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT;
+	assert_int_equal(buf_puts(&b, "början "), 0);
+	assert_int_equal(buf_reserve(&b, SIZE_MAX), -1);
+	assert_true(buf_failed(&b));
+	assert_int_equal(buf_puts(&b, "slut"), -1);
+	assert_string_equal(buf_str(&b), "början ");
+	assert_null(buf_steal(&b));
+	assert_false(buf_failed(&b)); /* steal resets */
+	assert_int_equal(buf_puts(&b, "ny"), 0);
+	char *s = buf_steal(&b);
+	assert_string_equal(s, "ny");
+	free(s);
+}
+
 static void test_one_line(void **state)
 {
 	(void)state;
@@ -307,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_decode),
 		cmocka_unit_test(test_truncate),
 		cmocka_unit_test(test_one_line),
+		cmocka_unit_test(test_buf_failure_sticks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
