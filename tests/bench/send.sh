@@ -158,6 +158,43 @@ else
 	sink_stop; ref2st=$ST
 	ref2="$(echo "$t0 $t1" | awk '{ print $2 - $1 }') $neml"
 fi
+
+# Postfix's own pair (issue 14): bulletin sending its personalised messages
+# to smtp-sink, beside smtp-source -d pushing as many messages of the same
+# size over one connection to the same sink, in the same run.
+PF_SINK=/usr/sbin/smtp-sink PF_SOURCE=/usr/sbin/smtp-source
+pf=""
+if [ -x "$PF_SINK" ] && [ -x "$PF_SOURCE" ]; then
+	pf_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+	pf_start() {
+		PFPORT=$(pf_port)
+		if [ "$(id -u)" = 0 ]; then set -- -u nobody; else set --; fi
+		"$PF_SINK" "$@" 127.0.0.1:"$PFPORT" 256 > "$TMP/pfsink.out" 2>&1 &
+		SPID=$!
+		i=0
+		while ! "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1',$PFPORT),1).close()" 2>/dev/null; do
+			i=$((i + 1)); [ $i -gt 50 ] && { echo "send.sh: smtp-sink did not start" >&2; cat "$TMP/pfsink.out" >&2; exit 70; }
+			sleep 0.1
+		done
+	}
+	pf_stop() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=""; }
+	members "$BIG"
+	sqlite3 "$DB" "DELETE FROM deliveries; DELETE FROM digests;"
+	pf_start
+	SPORT=$PFPORT write_cfg
+	/usr/bin/time -f '%e %M %U %S' -o "$TMP/time" "$BULLETIN" -c "$CFG" send > /dev/null 2> "$TMP/send.err" || { echo "send.sh: bulletin send to smtp-sink failed" >&2; cat "$TMP/send.err" >&2; exit 1; }
+	pf_stop
+	pfb=$(cat "$TMP/time")
+	avg=$((emlbytes / neml))
+	pf_start
+	t0=$(date +%s.%N)
+	"$PF_SOURCE" -d -m "$BIG" -l "$avg" -f nyhetsbrev@example.org -t medlem@example.se 127.0.0.1:"$PFPORT" || { echo "send.sh: smtp-source failed" >&2; exit 1; }
+	t1=$(date +%s.%N)
+	pf_stop
+	pfs=$(echo "$t0 $t1" | awk '{ print $2 - $1 }')
+	pf=1
+	write_cfg
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "One digest, $neml messages of $((emlbytes / neml)) bytes on average, to a local sink that keeps nothing."
@@ -174,3 +211,13 @@ echo
 refrate=$(echo "$ref" | awk '{ print $2 / $1 }')
 echo "$bigrate $refrate" | awk -v r="$REF" '{ printf "goal >= 10x the reference (%s): %.1fx, %s\n", r, $1 / $2, ($1 / $2 >= 10 ? "met" : "NOT met") }'
 echo "$big $small" | awk -v b="$BIG" -v s="$SMALL" '{ printf "memory: peak RSS %.1f MiB at %d members, %.1f MiB at %d (%+.1f MiB for %d more members)\n", $2/1024, b, $12/1024, s, ($2-$12)/1024, b-s }'
+[ -n "$pf" ] && {
+	echo
+	echo "Against Postfix's smtp-sink (one sink, same run), $BIG messages of about $avg bytes:"
+	echo
+	echo "| case | messages | wall s | msg/s | peak RSS | ratio to smtp-source |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	echo "$pfb $pfs" | awk -v n="$BIG" '{ printf "| bulletin send (personalised, ledger, one connection) | %d | %.2f | %.0f | %.1f MiB | %.2f |\n", n, $1, n / $1, $2 / 1024, $5 / $1 }'
+	echo "$pfs" | awk -v n="$BIG" '{ printf "| smtp-source -d (one connection, fixed message) | %d | %.2f | %.0f | | 1.00 |\n", n, $1, n / $1 }'
+	echo "$pfb $pfs" | awk '{ printf "goal >= 0.7x smtp-source: %.2fx, %s\n", $5 / $1, ($5 / $1 >= 0.7 ? "met" : "NOT met") }'
+}
