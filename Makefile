@@ -4,6 +4,8 @@ VERSION   = 0.1.0
 PREFIX   ?= /usr/local
 BUILD    ?= build
 CC       ?= cc
+# The shared folder (conformance suites, corpus) the tests read; they skip without it.
+BULLETIN_SHARED ?= ../shared
 
 # Flags come from pkg-config. libetpan is linked as plain -letpan: Debian's
 # libetpan.pc adds a no-PIE link spec that breaks a PIE build.
@@ -99,9 +101,9 @@ demo: deps
 
 eval: deps
 	@$(MAKE) --no-print-directory all
-	@echo "bulletin rules eval -r feeds/primarvard.rules ../shared/corpus/public.tsv"
-	@if [ -f ../shared/corpus/public.tsv ]; then $(BUILD)/bulletin rules eval -r feeds/primarvard.rules ../shared/corpus/public.tsv; \
-	else echo "skipped: ../shared/corpus/public.tsv is not here (it ships beside the project's own checkout)"; fi
+	@echo "bulletin rules eval -r feeds/primarvard.rules $(BULLETIN_SHARED)/corpus/public.tsv"
+	@if [ -f $(BULLETIN_SHARED)/corpus/public.tsv ]; then $(BUILD)/bulletin rules eval -r feeds/primarvard.rules $(BULLETIN_SHARED)/corpus/public.tsv; \
+	else echo "skipped: $(BULLETIN_SHARED)/corpus/public.tsv is not here (it ships beside the project's own checkout)"; fi
 
 bench:
 	@sh scripts/deps.sh bench
