@@ -3,10 +3,22 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
+
+/* Every message is outside text's last stop before stderr: log_clean. */
+static void clean(struct err *err)
+{
+	char tmp[sizeof err->msg];
+	log_clean(err->msg, tmp, sizeof tmp);
+	memcpy(err->msg, tmp, sizeof tmp);
+}
+
 int err_vset(struct err *err, const char *fmt, va_list ap)
 {
-	if (err)
+	if (err) {
 		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		clean(err);
+	}
 	return -1;
 }
 
@@ -40,6 +52,7 @@ int err_prefix(struct err *err, const char *fmt, ...)
 	memcpy(err->msg, head, hl - 2);
 	if (hl >= 2)
 		memcpy(err->msg + hl - 2, ": ", 2);
+	clean(err);
 	return -1;
 }
 
