@@ -2,13 +2,15 @@
 # Installs the Debian packages bulletin builds and tests with, when some are
 # missing and we are root. libcurl4-gnutls-dev, not -openssl-dev: Debian's
 # libetpan-dev depends on the GnuTLS flavour and the two cannot coexist.
+# nettle-dev: HMAC-SHA256 for the members' unsubscribe tokens (libcurl's
+# GnuTLS already pulls in the library itself).
 # postfix: tests/integration/mta.sh runs a private instance of it. It is
 # left out where another MTA (exim4, ...) provides /usr/sbin/sendmail, as
 # installing it would replace that one; the test then skips.
 PKGS="build-essential pkg-config libcurl4-gnutls-dev libxml2-dev libetpan-dev
 libpcre2-dev libsqlite3-dev libcmark-dev libinih-dev libjansson-dev libcmocka-dev
 libsasl2-modules python3 python3-aiosmtpd python3-brotli sqlite3 curl libxml2-utils ca-certificates
-openssl groff-base util-linux"
+openssl groff-base util-linux nettle-dev"
 if [ ! -e /usr/sbin/sendmail ] || dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q 'ok installed'; then
 	PKGS="$PKGS postfix"
 fi
