@@ -208,9 +208,8 @@ static int expire(struct ctx *x, const struct digest_row *d, struct err *err)
 	time_t next = 0;
 	if (!c->defer_window && store_digest_next_created(x->s, d->id, &next, err) < 0)
 		return -1;
-	if (next && next < deadline)
-		deadline = next;
-	if (x->o->now < deadline)
+	/* A next digest exists: it was due, so this one's window is over. */
+	if (!next && x->o->now < deadline)
 		return 0;
 	struct delivery_row *v;
 	size_t n;

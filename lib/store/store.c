@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include "core/buf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -367,6 +369,24 @@ fail:
 	return -1;
 }
 
+/* Read-only through a URI ("file:PATH?mode=ro", immutable=1 when asked). */
+static int open_ro(struct store *s, int immutable)
+{
+	struct buf u = BUF_INIT;
+	buf_puts(&u, "file:");
+	for (const char *p = s->path; *p; p++)
+		if (strchr("%?#", *p))
+			buf_printf(&u, "%%%02X", (unsigned char)*p);
+		else
+			buf_putc(&u, *p);
+	buf_puts(&u, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
+	int rc = u.data ? sqlite3_open_v2(buf_str(&u), &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+					   NULL)
+			: SQLITE_NOMEM;
+	buf_free(&u);
+	return rc;
+}
+
 static int open_store(const char *path, int readonly, struct store **out, struct err *err)
 {
 	*out = NULL;
@@ -383,10 +403,9 @@ static int open_store(const char *path, int readonly, struct store **out, struct
 		if (fd >= 0)
 			close(fd);
 	}
-	int rc = sqlite3_open_v2(path, &s->db,
-				 readonly ? SQLITE_OPEN_READONLY
-					  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-				 NULL);
+	int rc = readonly ? open_ro(s, 0)
+			  : sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+					    NULL);
 	if (rc != SQLITE_OK) {
 		if (s->db)
 			db_err(s, err, "opening the store");
@@ -398,8 +417,19 @@ static int open_store(const char *path, int readonly, struct store **out, struct
 	if (exec(s, "PRAGMA busy_timeout = 5000", "setting busy_timeout", err))
 		goto fail;
 	/* Check the version before anything writes to a file we do not know. */
-	if (read_user_version(s, &s->version, err))
-		goto fail;
+	if (read_user_version(s, &s->version, err)) {
+		/* A WAL store read by someone who may not write its folder: with
+		 * no -wal file nobody is writing it and all of it is in the main
+		 * file, which can then be read as it is (immutable). */
+		char wal[4200];
+		snprintf(wal, sizeof wal, "%s-wal", path);
+		if (!readonly || access(wal, F_OK) == 0 || errno != ENOENT)
+			goto fail;
+		sqlite3_close_v2(s->db);
+		s->db = NULL;
+		if (open_ro(s, 1) != SQLITE_OK || read_user_version(s, &s->version, err))
+			goto fail;
+	}
 	if (s->version > SCHEMA_VERSION) {
 		err_set(err, "%s: schema version %d is newer than this program knows (%d); "
 			     "refusing to open it", path, s->version, SCHEMA_VERSION);
