@@ -51,7 +51,7 @@ else
   Q = @
 endif
 
-.PHONY: all deps check check-plain check-san demo eval bench fuzz screenshots install uninstall clean tests
+.PHONY: all deps check check-plain check-san demo eval bench soak fuzz screenshots install uninstall clean tests
 all: $(BUILD)/bulletin
 
 $(BUILD)/%.o: %.c $(wildcard lib/*/*.h cmd/bulletin/*.h)
@@ -110,6 +110,13 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@set -- tests/bench/*.sh; [ -f "$$1" ] || { echo "no benchmarks yet (tests/bench/ is empty)"; exit 0; }; \
 	for b in "$$@"; do sh "$$b" $(BUILD)/bulletin || exit 1; done
+
+# The kill -9 campaign over send (tests/soak/): members mailed exactly once,
+# in doubt, twice (must be 0), lost (must be 0). A few minutes; not part of
+# make check (which runs a shorter campaign).
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/soak/send_kill.sh $(BUILD)/bulletin
 
 # Coverage-guided fuzzing of the parsers (clang's libFuzzer), FUZZ_SECONDS
 # each, seeded from the test fixtures. Not part of `make check`.
