@@ -38,7 +38,7 @@ static int app_lock(struct app *a)
 	const char *path = a->cfg.lock_path;
 	pid_t holder = 0;
 	int r = -1;
-	if (fs_mkdir_parent(path, &err) == 0) {
+	if (fs_mkdir_parent_mode(path, 0700, &err) == 0) {
 		r = lock_acquire(path, 0, &a->lock_fd, &holder, &err);
 		if (r == 1 && a->cfg.lock_wait > 0) {
 			log_info("%s is held by pid %ld; waiting up to %ld s", path, (long)holder,
