@@ -79,6 +79,10 @@ while [ $kills -lt "$ROUNDS" ] && [ $r -le $((ROUNDS * 3)) ]; do
 	done
 	# With nobody in doubt the second run must finish the digest (exit 0).
 	if [ "$nd" -eq 0 ] && [ $rc -ne 0 ]; then round_bad=1; echo "# round $r: exit $rc with nobody in doubt"; sed 's/^/#   /' "$work/err"; fi
+	if [ $round_bad = 1 ]; then
+		echo "# round $r: the second run (exit $rc) said:"
+		head -n 8 "$work/err" | sed 's/^/#   /'
+	fi
 	bad_rounds=$((bad_rounds + round_bad))
 	mv "$work/maildir/new" "$work/rounds/$r"; mkdir "$work/maildir/new"
 	r=$((r + 1))

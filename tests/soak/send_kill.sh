@@ -34,6 +34,6 @@ for mode in plain slow; do
 	get() { echo "$f" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 	printf '%-34s %6s %6s %12s %9s %17s %10s %5s\n' "$name" "$(get rounds)" "$(get kills)" \
 		"$(get mailed_once)" "$(get in_doubt)" "$(get in_doubt_received)" "$(get duplicates)" "$(get lost)"
-	grep '^not ok' "$out" >&2
+	grep -E '^not ok|^# round|^#   ' "$out" >&2
 done
 exit $rc
