@@ -771,5 +771,7 @@ int config_smtp_password(const struct config *c, char **out, struct err *err)
 		line[0] = '\0';
 	fclose(f);
 	line[strcspn(line, "\r\n")] = '\0';
-	return (*out = strdup(line)) ? 0 : err_set(err, "out of memory");
+	*out = strdup(line);
+	explicit_bzero(line, sizeof line);
+	return *out ? 0 : err_set(err, "out of memory");
 }
