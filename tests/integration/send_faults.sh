@@ -118,7 +118,7 @@ if openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 	fresh_digest
 	send; rc=$?
 	check "STARTTLS, unknown CA: exit 78, nothing sent or failed" sh -c "[ $rc -eq 78 ] && [ '$(ledger)' = 'queued 6' ] && [ \$(ls '$work/maildir/new' | wc -l) -eq 0 ]"
-	check "STARTTLS, unknown CA: says why" grep -q 'certificate verification failed' "$work/err"
+	check "STARTTLS, unknown CA: says why" grep -q 'certificate verification failed' "$work/err" || sed 's/^/#   /' "$work/err"
 	# A wrong password stops the run with the server's reply.
 	printf 'fel\n' > "$work/cfg/pw"
 	sink --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --auth "bulletin:Hemlig-lösen-æøå"
