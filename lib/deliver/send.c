@@ -10,6 +10,8 @@
 #include "compose/archive.h"
 #include "compose/compose.h"
 #include "compose/digest.h"
+#include "compose/greeting.h"
+#include "compose/render.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/timefmt.h"

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "compose/compose.h"
-#include "compose/digest.h"
+#include "compose/greeting.h"
 #include "deliver/unsubscribe.h"
 
 static void test_key_file(void **state)
