@@ -334,19 +334,17 @@ struct jsonl {
 static int to_jsonl(void *ctx, struct item *it)
 {
 	struct jsonl *j = ctx;
-	assert_int_equal(item_to_jsonl(it, &j->b), 0);
+	if (item_to_jsonl(it, &j->b) < 0)
+		return -1;
 	return j->stop_after && --j->stop_after == 0;
 }
 
 /* Pushes d in chunks of `chunk` bytes; the push or finish result. */
-static int push_chunks(const char *d, size_t len, size_t chunk, int threaded, struct jsonl *j,
-		       struct err *err)
+static int push_chunks(const char *d, size_t len, size_t chunk, struct jsonl *j, struct err *err)
 {
 	struct feed_opts o = {"https://example.se/feed/", 0};
 	struct feed_parser *p = feed_parser_new(&o, to_jsonl, j);
 	assert_non_null(p);
-	if (threaded)
-		feed_parser_threaded(p);
 	int rc = 0;
 	for (size_t off = 0; off < len && rc == 0; off += chunk)
 		rc = feed_parser_push(p, d + off, len - off < chunk ? len - off : chunk, err);
@@ -356,10 +354,10 @@ static int push_chunks(const char *d, size_t len, size_t chunk, int threaded, st
 	return rc;
 }
 
-/* The worker thread changes nothing: the same items, in order, handed out
- * within the calls (the buffer is complete when push/finish return), and a
- * stop still ends the parse after exactly the item that said so. */
-static void test_threaded_same_items(void **state)
+/* Chunk boundaries change nothing: the same items, in order, however the
+ * document is pushed, and a stop ends the parse after exactly the item
+ * that said so. */
+static void test_chunks_same_items(void **state)
 {
 	(void)state;
 	size_t len = 0;
@@ -377,16 +375,16 @@ static void test_threaded_same_items(void **state)
 	struct err err;
 	size_t chunks[] = {7, 4096, many.len};
 	struct jsonl one = {BUF_INIT, 0};
-	assert_int_equal(push_chunks(many.data, many.len, many.len, 0, &one, &err), 1500);
+	assert_int_equal(push_chunks(many.data, many.len, many.len, &one, &err), 1500);
 	for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
 		struct jsonl two = {BUF_INIT, 0};
-		assert_int_equal(push_chunks(many.data, many.len, chunks[c], 1, &two, &err), 1500);
+		assert_int_equal(push_chunks(many.data, many.len, chunks[c], &two, &err), 1500);
 		assert_int_equal(two.b.len, one.b.len);
 		assert_memory_equal(two.b.data, one.b.data, one.b.len);
 		buf_free(&two.b);
 	}
 	struct jsonl stop = {BUF_INIT, 3};
-	assert_int_equal(push_chunks(many.data, many.len, 4096, 1, &stop, &err), -1);
+	assert_int_equal(push_chunks(many.data, many.len, 4096, &stop, &err), -1);
 	assert_string_equal(err.msg, "stopped");
 	const char *nl = stop.b.data;
 	for (int i = 0; i < 3; i++) {
@@ -421,19 +419,17 @@ static void test_filter_any_split(void **state)
 	size_t len = sizeof doc - 1;
 	struct err err;
 	struct jsonl whole = {BUF_INIT, 0};
-	assert_int_equal(push_chunks(doc, len, len, 0, &whole, &err), 1);
+	assert_int_equal(push_chunks(doc, len, len, &whole, &err), 1);
 	assert_non_null(strstr(whole.b.data, "\"title\":\"Hej! Vad? Ångest & AT&T\""));
 	assert_non_null(strstr(whole.b.data, "\"url\":\"https://example.se/s?a=1&b=2!\""));
 	assert_non_null(strstr(whole.b.data, "\"categories\":[\"AT&T &amp; &okand; ]]\",\"Kö!?!<<!x\"]"));
 	assert_non_null(strstr(whole.b.data, "\"summary\":\"Blå!\\n\\nä\""));
 	for (size_t chunk = 1; chunk <= len; chunk++) {
-		for (int threaded = 0; threaded < 2; threaded++) {
-			struct jsonl part = {BUF_INIT, 0};
-			assert_int_equal(push_chunks(doc, len, chunk, threaded, &part, &err), 1);
-			if (part.b.len != whole.b.len || memcmp(part.b.data, whole.b.data, part.b.len))
-				fail_msg("chunks of %zu: %s", chunk, part.b.data);
-			buf_free(&part.b);
-		}
+		struct jsonl part = {BUF_INIT, 0};
+		assert_int_equal(push_chunks(doc, len, chunk, &part, &err), 1);
+		if (part.b.len != whole.b.len || memcmp(part.b.data, whole.b.data, part.b.len))
+			fail_msg("chunks of %zu: %s", chunk, part.b.data);
+		buf_free(&part.b);
 	}
 	buf_free(&whole.b);
 }
@@ -539,7 +535,7 @@ int main(void)
 		cmocka_unit_test(test_billion_laughs),
 		cmocka_unit_test(test_external_entity_not_loaded),
 		cmocka_unit_test(test_entity_value_split_no_leak),
-		cmocka_unit_test(test_threaded_same_items),
+		cmocka_unit_test(test_chunks_same_items),
 		cmocka_unit_test(test_filter_any_split),
 		cmocka_unit_test(test_url_not_utf8),
 		cmocka_unit_test(test_summary_truncation_and_content_cap),
