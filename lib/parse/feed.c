@@ -203,7 +203,7 @@ int feed_parser_finish(struct feed_parser *p, struct err *err)
 	/* A document cut off inside an item: that item is not handed out
 	 * (only items whose end tag was seen are). */
 	if (p->dropped)
-		log_warn("%s: %d item%s with no id, link, title or text dropped",
+		log_warn("%s: %d empty item%s dropped (no id, link, title, text or date)",
 			 p->base_url ? p->base_url : "feed", p->dropped, p->dropped == 1 ? "" : "s");
 	if ((rc = check(p, err, 1)) < 0)
 		return rc;

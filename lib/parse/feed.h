@@ -36,9 +36,9 @@ int feed_parser_finish(struct feed_parser *p, struct err *err);
 /* "rss2.0", "rss1.0", "rss0.91", "atom1.0", "atom0.3", "jsonfeed1.1", ...
  * once known; NULL before. */
 const char *feed_parser_format(const struct feed_parser *p);
-/* Items dropped so far because nothing told them apart (no id, link,
- * title, summary, content or enclosure); each document's count is also
- * logged as a warning. */
+/* Items dropped so far because they held nothing (no id, link, title,
+ * text, author, category, enclosure or date); each document's count is
+ * also logged as a warning. */
 int feed_parser_dropped(const struct feed_parser *p);
 void feed_parser_free(struct feed_parser *p);
 

@@ -384,9 +384,19 @@ static int build_author(const struct raw *r, const char *feed_author, struct buf
 	return 0;
 }
 
+static int raw_empty(const struct raw *r)
+{
+	for (size_t i = 0; i < RF_COUNT; i++)
+		if (i != RF_TMP && r->f[i].len)
+			return 0;
+	return 1;
+}
+
 int raw_build(const struct raw *r, const char *feed_author, size_t summary_max, struct buf *sc,
 	      struct item *it)
 {
+	if (raw_empty(r))
+		return 1;
 	if (build_text(r, summary_max, sc, it) < 0 || build_author(r, feed_author, sc, it) < 0)
 		return -1;
 	if (r->f[RF_LINK].len)
@@ -415,8 +425,5 @@ int raw_build(const struct raw *r, const char *feed_author, size_t summary_max, 
 	 * modified) is dated by it, so max_age_days still applies. */
 	if (!it->published)
 		it->published = it->updated;
-	if (!it->key && !it->url && !it->title && !it->summary && !it->content &&
-	    !it->nenclosures)
-		return 1;
 	return item_ensure_key(it);
 }

@@ -70,8 +70,8 @@ char *raw_person(const struct raw *r);
 
 /* Builds it from r: feed_author when the item names none, summaries cut
  * at summary_max, sc scratch space reused between items. Returns 0, 1
- * when the item has nothing to tell it from another (no id, link, title,
- * summary, content or enclosure: the caller drops and counts it), or -1
+ * when the element held nothing at all (no id, link, title, text, author,
+ * category, enclosure or date: the caller drops and counts it), or -1
  * when out of memory. */
 int raw_build(const struct raw *r, const char *feed_author, size_t summary_max, struct buf *sc,
 	      struct item *it);
