@@ -49,7 +49,7 @@ else
   Q = @
 endif
 
-.PHONY: all deps check check-plain check-san demo eval bench fuzz screenshots install uninstall clean tests
+.PHONY: all deps check check-plain check-san demo eval bench fuzz screenshots install uninstall clean tests check-libxml2-new
 all: $(BUILD)/bulletin
 
 $(BUILD)/%.o: %.c $(wildcard lib/*/*.h cmd/bulletin/*.h)
@@ -130,6 +130,11 @@ fuzz: deps
 		tail -n 12 build/fuzz/$$n.log; \
 		[ $$rc -eq 0 ] || { echo "$$n FAILED: see build/fuzz/$$n.log and build/fuzz/$$n-crash-*"; exit 1; }; \
 	done
+
+# The parse tests built and run against another libxml2 installed under
+# LIBXML2_PREFIX (public API only: a newer one must build and pass).
+check-libxml2-new:
+	@sh scripts/check-libxml2.sh "$(LIBXML2_PREFIX)"
 
 # The demo digest in headless Chromium at phone and desktop widths, light
 # and dark (optional; needs the chromium package).

@@ -11,6 +11,7 @@
 #include <libxml/parser.h>
 #include <libxml/SAX2.h>
 #include <libxml/xmlerror.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,11 +139,10 @@ static int tag_cmp(const void *k, const void *e)
 	return a->ns != b->ns ? (int)a->ns - (int)b->ns : strcmp(a->name, b->name);
 }
 
-static enum el classify(enum nsc ns, const xmlChar *name)
+static const struct tag *tag_find(enum nsc ns, const xmlChar *name)
 {
 	struct tag key = {ns, (const char *)name, E_OTHER};
-	const struct tag *t = bsearch(&key, tags, sizeof tags / sizeof *tags, sizeof *tags, tag_cmp);
-	return t ? t->el : E_OTHER;
+	return bsearch(&key, tags, sizeof tags / sizeof *tags, sizeof *tags, tag_cmp);
 }
 
 static int ns_cmp(const void *k, const void *e)
@@ -189,7 +189,15 @@ struct feedxml {
 	char *feed_author;
 	struct base bases[MAX_BASES];
 	int nbases;
-	const xmlChar *ns_ptr[8]; /* libxml2 interns namespace names */
+	/* libxml2 hands names from its dictionary, so the same element comes
+	 * back with the same pointer: the last answer per slot is kept, and
+	 * checked with one compare instead of a search. */
+	struct {
+		const xmlChar *name;
+		enum nsc ns;
+		const struct tag *tag;
+	} el_cache[32];
+	const xmlChar *ns_ptr[8]; /* namespace names, likewise */
 	enum nsc ns_cls[8];
 	int ns_next;
 
@@ -233,6 +241,22 @@ static enum nsc ns_class(struct feedxml *p, const xmlChar *uri)
 	p->ns_cls[p->ns_next] = cls;
 	p->ns_next = (p->ns_next + 1) % 8;
 	return cls;
+}
+
+static enum el classify(struct feedxml *p, enum nsc ns, const xmlChar *name)
+{
+	size_t h = ((uintptr_t)name >> 3 ^ (uintptr_t)name >> 9 ^ (unsigned)ns) % 32;
+	/* only known names are kept; the compare guards a reused pointer */
+	if (p->el_cache[h].name == name && p->el_cache[h].ns == ns &&
+	    streq(name, p->el_cache[h].tag->name))
+		return p->el_cache[h].tag->el;
+	const struct tag *t = tag_find(ns, name);
+	if (t) {
+		p->el_cache[h].name = name;
+		p->el_cache[h].ns = ns;
+		p->el_cache[h].tag = t;
+	}
+	return t ? t->el : E_OTHER;
 }
 
 static const char *cur_base(const struct feedxml *p)
@@ -866,7 +890,7 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, cons
 	else if (p->person_depth)
 		person_child(p, ns, name);
 	else if (p->depth == p->item_depth + 1 || (p->group_depth && p->depth == p->group_depth + 1))
-		item_child(p, classify(ns, name), n, attrs);
+		item_child(p, classify(p, ns, name), n, attrs);
 }
 
 /* The item ended: hand it on, and start the next one empty. */

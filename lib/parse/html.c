@@ -30,7 +30,14 @@ struct xerr {
 /* libxml2 would print XPath errors to stderr; keep the first instead. The
  * structured handler (not the XPath context's own) is the one that gets
  * libxml2's message text. */
-static void xpath_error(void *data, xmlErrorPtr e)
+/* libxml2 2.12 made the error passed to handlers const. */
+#if LIBXML_VERSION >= 21200
+#define XERR const xmlError *
+#else
+#define XERR xmlErrorPtr
+#endif
+
+static void xpath_error(void *data, XERR e)
 {
 	struct xerr *x = data;
 	if (x->set || !e || !e->message)
