@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-void digest_format_date(time_t t, const char *lang, char *out, size_t outlen)
+#include "parse/date.h"
+
+void digest_format_date_tz(time_t t, const char *lang, const char *zone, char *out, size_t outlen)
 {
 	static const char *sv[] = {"januari", "februari", "mars", "april", "maj", "juni",
 				   "juli", "augusti", "september", "oktober", "november", "december"};
@@ -12,19 +14,25 @@ void digest_format_date(time_t t, const char *lang, char *out, size_t outlen)
 	static const char *en[] = {"January", "February", "March", "April", "May", "June",
 				   "July", "August", "September", "October", "November", "December"};
 	struct tm tm;
-	if (!gmtime_r(&t, &tm)) {
+	/* The day as the digest's readers live it: "00:30 +0200" on 1 July
+	 * is 1 July in Stockholm, though 30 June in UTC. The model also
+	 * carries the exact UTC time. */
+	time_t local = t + date_zone_offset(zone, t);
+	if (!gmtime_r(&local, &tm)) {
 		snprintf(out, outlen, "?");
 		return;
 	}
-	/* Dates are shown in Nordic local time by the reader's convention; the
-	 * day rarely differs from UTC at the hours feeds publish, and the model
-	 * also carries the exact UTC time. */
 	if (lang && !strcmp(lang, "nb"))
 		snprintf(out, outlen, "%d. %s %d", tm.tm_mday, nb[tm.tm_mon], tm.tm_year + 1900);
 	else if (lang && !strcmp(lang, "en"))
 		snprintf(out, outlen, "%d %s %d", tm.tm_mday, en[tm.tm_mon], tm.tm_year + 1900);
 	else
 		snprintf(out, outlen, "%d %s %d", tm.tm_mday, sv[tm.tm_mon], tm.tm_year + 1900);
+}
+
+void digest_format_date(time_t t, const char *lang, char *out, size_t outlen)
+{
+	digest_format_date_tz(t, lang, NULL, out, outlen);
 }
 
 /* %d is the count; the Markdown template adds the archive link. */

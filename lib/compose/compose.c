@@ -126,7 +126,7 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 		*chair_out = compose_chair_report(s, c, o->rules, &items, matches);
 	}
 	struct digest_opts d = {
-		.title = c->title, .language = c->language, .association = c->association,
+		.title = c->title, .language = c->language, .timezone = c->timezone, .association = c->association,
 		.unsubscribe = c->unsubscribe, .summary_length = c->summary_length,
 		.max_items = c->max_items, .max_age_days = c->max_age_days,
 		.max_per_topic = c->max_per_topic, .archive_url = c->archive_url,

@@ -231,7 +231,7 @@ static void event_text(time_t t, const struct chrome *c, char *out, size_t outle
 		snprintf(out, outlen, "?");
 		return;
 	}
-	digest_format_date(wall, c->lang, day, sizeof day);
+	digest_format_date_tz(wall, c->lang, "UTC", day, sizeof day); /* wall is local already */
 	int en = !strcmp(c->lang, "en");
 	snprintf(out, outlen, "%s %s %s %02d%c%02d", c->days[tm.tm_wday], day, c->at, tm.tm_hour,
 		 en ? ':' : '.', tm.tm_min);
@@ -298,7 +298,7 @@ static json_t *item_model(const struct digest_opts *o, const struct chrome *c,
 	json_object_set_new(j, "sources_text", names_text(names, c));
 	json_object_set_new(j, "sources", names);
 	if (when) {
-		digest_format_date(when, o->language, date, sizeof date);
+		digest_format_date_tz(when, o->language, o->timezone, date, sizeof date);
 		json_object_set_new(j, "date", json_string(time_format_rfc3339(when, ts)));
 		json_object_set_new(j, "date_text", json_string(date));
 	}
@@ -479,10 +479,10 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 	json_object_set_new(period, "start", start ? json_string(time_format_rfc3339(start, ts)) : json_null());
 	json_object_set_new(period, "end", json_string(time_format_rfc3339(end, ts)));
 	if (start) {
-		digest_format_date(start, o->language, date, sizeof date);
+		digest_format_date_tz(start, o->language, o->timezone, date, sizeof date);
 		json_object_set_new(period, "start_text", json_string(date));
 	}
-	digest_format_date(end, o->language, date, sizeof date);
+	digest_format_date_tz(end, o->language, o->timezone, date, sizeof date);
 	json_object_set_new(period, "end_text", json_string(date));
 	struct tm tm;
 	gmtime_r(&end, &tm);

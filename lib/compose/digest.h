@@ -16,6 +16,7 @@
 struct digest_opts {
 	const char *title;
 	const char *language;     /* sv, nb, en: month names and chrome */
+	const char *timezone;     /* dates shown in it; NULL: Europe/Stockholm */
 	const char *association;  /* footer; may be NULL */
 	const char *unsubscribe;  /* mailto: or https: URL; may be NULL */
 	long summary_length;      /* bytes; 0 = 180 (about two lines) */

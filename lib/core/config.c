@@ -280,6 +280,7 @@ static const struct key main_keys[] = {
 	{"rules", "files", K_FILES, AT(rules_files), .off2 = OFF(nrules_files)},
 	{"digest", "title", K_STR, AT(title), .def = "Primärvårdsnytt"},
 	{"digest", "language", K_WORD, AT(language), .choices = "sv|nb|en", .def = "sv"},
+	{"digest", "timezone", K_WORD, AT(timezone), .choices = "Europe/Stockholm|Europe/Oslo|Europe/Copenhagen|Europe/Helsinki|Atlantic/Reykjavik|UTC", .def = "Europe/Stockholm"},
 	{"digest", "templates", K_PATH, AT(templates_dir)},
 	{"digest", "archive", K_PATH, AT(archive_dir)},
 	{"digest", "summary_length", K_LONG, AT(summary_length), .min = 40, .max = 4000, .def = "180"},

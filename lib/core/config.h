@@ -48,6 +48,7 @@ struct config {
 	/* [digest] */
 	char *title;
 	char *language;       /* sv, nb or en */
+	char *timezone;       /* the digest's dates: Europe/Stockholm (default), Europe/Oslo, ... */
 	char *templates_dir;  /* default templates/ beside the config, else the installed ones */
 	char *archive_dir;    /* default $XDG_STATE_HOME/bulletin/archive */
 	long summary_length;

@@ -704,6 +704,16 @@ time_t date_parse_nordic(const char *text, time_t now)
 
 long date_nordic_offset(time_t t) { return eu_summer(t) ? 7200 : 3600; }
 
+long date_zone_offset(const char *zone, time_t t)
+{
+	if (!zone || !strcmp(zone, "Europe/Stockholm") || !strcmp(zone, "Europe/Oslo") ||
+	    !strcmp(zone, "Europe/Copenhagen"))
+		return date_nordic_offset(t);
+	if (!strcmp(zone, "Europe/Helsinki"))
+		return date_nordic_offset(t) + 3600;
+	return 0; /* Atlantic/Reykjavik and UTC: no offset, no summer time */
+}
+
 /* A dash or "till"/"til" between two clocks at p (spaces around it
  * skipped): where the end clock may start, else NULL. */
 static const char *range_sep(const char *p)
