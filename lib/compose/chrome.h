@@ -25,7 +25,7 @@ const struct chrome *chrome_for(const char *lang);
 /* The texts templates use, as the model's "t" object. New reference. */
 json_t *chrome_json(const struct chrome *c);
 
-/* Formats a UTC time as a date the language's readers expect:
+/* Formats a time as a date (in Europe/Stockholm) the language's readers expect:
  * "17 april 2024" (sv), "17. april 2024" (nb), "17 April 2024" (en). */
 void digest_format_date(time_t t, const char *language, char *out, size_t outlen);
 /* The same in zone (DATE_ZONES in parse/date.h; NULL: Europe/Stockholm). */

@@ -1,6 +1,6 @@
 #include "testutil.h"
 
-#include "compose/digest.h"
+#include "compose/chrome.h"
 #include "parse/date.h"
 #include "core/timefmt.h"
 
