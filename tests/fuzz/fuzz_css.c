@@ -2,6 +2,7 @@
  * selector it accepts must give an XPath expression libxml2 compiles
  * (the chair writes selectors by hand; a bad one is an error with its
  * column, never a crash or an expression that fails later). `make fuzz`. */
+/* fuzz-options: -max_len=4096 */
 #include <libxml/xpath.h>
 #include <stdint.h>
 #include <stdlib.h>

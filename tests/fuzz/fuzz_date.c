@@ -2,6 +2,7 @@
  * Nordic dates in page text, events announced in text). They must not
  * crash, read past the string, or give an event that ends before it
  * starts. `make fuzz`. */
+/* fuzz-options: -max_len=4096 */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -19,6 +19,9 @@ ids_feed() {
 	printf '</channel></rss>\n'
 }
 ids_feed run1 > "$work/site/ids.xml"
+# Bodies that are not text: gzip served without Content-Encoding, and junk.
+gzip -c "$top"/tests/fixtures/http/feed1.xml > "$work/site/undeclared-gzip.xml"
+/usr/bin/python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 8)' > "$work/site/junk.xml"
 start_http "$work/site" || { echo "Bail out! no HTTP server"; exit 1; }
 REFUSED=$(free_port)
 base="http://127.0.0.1:$HTTP_PORT"
@@ -50,6 +53,8 @@ latin1-decl|/_/charset/none/latin1-decl.xml|ok
 cp1252|/_/charset/none/cp1252-nodecl.xml|ok
 utf8-mislabelled|/_/charset/iso-8859-1/utf8-nodecl.xml|ok
 changing-ids|/ids.xml|ok
+gzip-undeclared|/undeclared-gzip.xml|fail:gzip data, not a feed or page (compressed without saying so)
+binary-junk|/junk.xml|fail:binary data, not a feed or page
 EOF2
 {
 	printf '[store]\npath = state.db\n[fetch]\ntimeout = 4\nconnect_timeout = 2\n'
