@@ -284,7 +284,8 @@ static int add_categories(const struct raw *r, struct buf *sc, struct item *it)
 		char *t = clean(sc, c, strlen(c));
 		if (!t)
 			return -1;
-		text_one_line(t);
+		if (strchr(t, '\n'))
+			text_one_line(t);
 		int dup = !*t;
 		for (size_t j = 0; !dup && j < it->ncategories; j++)
 			dup = strcmp(it->categories[j], t) == 0;
@@ -335,7 +336,8 @@ static int add_enclosures(const struct raw *r, struct buf *sc, struct item *it)
 static int build_text(const struct raw *r, size_t summary_max, struct buf *sc, struct item *it)
 {
 	if (to_text(sc, &r->f[RF_TITLE], r->title_t)) {
-		text_one_line(sc->data);
+		if (memchr(sc->data, '\n', sc->len)) /* the text is folded: only breaks are left */
+			text_one_line(sc->data);
 		if (!(it->title = strdup(sc->data)))
 			return -1;
 	}
