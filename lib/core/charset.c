@@ -34,7 +34,8 @@ struct label {
 	int bad;         /* characters outside the charset-name alphabet */
 };
 
-static int is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+/* HTML's whitespace: XML's and form feed. */
+static int is_ws(int c) { return text_is_ws(c) || c == '\f'; }
 
 static int label_char(unsigned char c)
 {

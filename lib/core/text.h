@@ -33,6 +33,9 @@ void text_summary_cut(char *s, size_t max);
  * or 0 when unknown. Used by parsers to repair feeds that use HTML entities
  * without declaring them. */
 unsigned long text_html_entity(const char *name, size_t len);
+/* XML's whitespace: space, tab, CR, LF (the one test every parser shares;
+ * HTML and CSS add form feed). */
+static inline int text_is_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 /* Length (1-4) of the valid UTF-8 sequence at s, reading at most n bytes,
  * and its code point in *cp (cp may be NULL); 0 when the bytes are invalid
  * (overlong, surrogate, above U+10FFFF, stray continuation) or truncated,

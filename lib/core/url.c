@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/text.h"
 
-static int is_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+/* HTML's whitespace: XML's and form feed. */
+static int is_ws(int c) { return text_is_ws(c) || c == '\f'; }
 
 static int is_hex(int c)
 {

@@ -38,10 +38,8 @@ static void putn(struct css *c, const char *s, size_t n)
 		c->oom = 1;
 }
 
-static int is_ws(int ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f';
-}
+/* CSS's whitespace: XML's and form feed. */
+static int is_ws(int ch) { return text_is_ws(ch) || ch == '\f'; }
 
 /* Non-ASCII characters XML allows in a name (anywhere; start: 1). */
 static int xml_name_cp(uint32_t cp, int start)

@@ -15,6 +15,7 @@
 #include "parse/feedxml.h"
 #include "parse/jsonfeed.h"
 #include "parse/rawitem.h"
+#include "core/text.h"
 
 #define SUMMARY_MAX_DEFAULT 600
 #define JSON_MAX (64 * 1024 * 1024) /* a JSON Feed is read whole */
@@ -65,8 +66,6 @@ static int emit(void *ctx, struct raw *r, const char *feed_author)
 	return p->oom || p->stopped;
 }
 
-static int is_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
 /* Decides the kind from the first bytes; 0 while only whitespace came. */
 static int detect(struct feed_parser *p)
 {
@@ -80,7 +79,7 @@ static int detect(struct feed_parser *p)
 	}
 	if (n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
 		i = 3;
-	while (i < n && is_ws(s[i]))
+	while (i < n && text_is_ws(s[i]))
 		i++;
 	if (i == n && n < PRE_MAX)
 		return 0;
@@ -182,7 +181,7 @@ int feed_parser_finish(struct feed_parser *p, struct err *err)
 		return rc;
 	if (p->kind == K_UNKNOWN) {
 		size_t i = p->pre.len >= 3 && !memcmp(p->pre.data, "\xEF\xBB\xBF", 3) ? 3 : 0;
-		while (i < p->pre.len && is_ws((unsigned char)p->pre.data[i]))
+		while (i < p->pre.len && text_is_ws((unsigned char)p->pre.data[i]))
 			i++;
 		if (i == p->pre.len)
 			return err_set(err, "empty document");

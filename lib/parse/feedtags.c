@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "parse/feedsax.h"
+#include "core/text.h"
 
 /* Namespace names, sorted for bsearch. */
 static const struct nsname {
@@ -98,8 +99,6 @@ static int ns_cmp(const void *k, const void *e)
 {
 	return strcmp(k, ((const struct nsname *)e)->uri);
 }
-
-static int is_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 enum nsc feedtags_ns(struct feedxml *p, const xmlChar *uri)
 {
@@ -236,7 +235,7 @@ static void base64_decode(struct buf *b)
 			v = 62;
 		else if (c == '/' || c == '_')
 			v = 63;
-		else if (is_ws(c))
+		else if (text_is_ws(c))
 			continue;
 		else
 			break;

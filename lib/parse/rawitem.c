@@ -66,17 +66,15 @@ void raw_add_category(struct raw *r, const char *s, size_t n)
 	r->ncats++;
 }
 
-static int is_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
 void raw_add_category_list(struct raw *r, const char *s, size_t n)
 {
 	size_t st = 0;
 	for (size_t i = 0; i <= n; i++)
 		if (i == n || s[i] == ',') {
 			size_t a = st, b = i;
-			while (a < b && is_ws((unsigned char)s[a]))
+			while (a < b && text_is_ws((unsigned char)s[a]))
 				a++;
-			while (b > a && is_ws((unsigned char)s[b - 1]))
+			while (b > a && text_is_ws((unsigned char)s[b - 1]))
 				b--;
 			if (b > a)
 				raw_add_category(r, s + a, b - a);
@@ -221,8 +219,6 @@ char *raw_person(const struct raw *r)
 	return person(&r->f[RF_ANAME], &r->f[RF_AEMAIL]);
 }
 
-static int is_ws_byte(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
 static time_t date_of(const struct buf *b)
 {
 	if (!b->len)
@@ -230,9 +226,9 @@ static time_t date_of(const struct buf *b)
 	/* Dates are short; trimming here keeps date_parse simple. */
 	const char *s = b->data;
 	size_t n = b->len;
-	while (n && is_ws_byte(*s))
+	while (n && text_is_ws(*s))
 		s++, n--;
-	while (n && is_ws_byte(s[n - 1]))
+	while (n && text_is_ws(s[n - 1]))
 		n--;
 	char tmp[128];
 	if (!n || n >= sizeof tmp)
