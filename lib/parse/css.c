@@ -41,27 +41,28 @@ static void putn(struct css *c, const char *s, size_t n)
 /* CSS's whitespace: XML's and form feed. */
 static int is_ws(int ch) { return text_is_ws(ch) || ch == '\f'; }
 
-/* Non-ASCII characters XML allows in a name (anywhere; start: 1). */
-static int xml_name_cp(uint32_t cp, int start)
-{
-	if ((cp >= 0x300 && cp <= 0x36F) || cp == 0xB7 || cp == 0x203F || cp == 0x2040)
-		return !start;
-	return (cp >= 0xC0 && cp <= 0xD6) || (cp >= 0xD8 && cp <= 0xF6) || (cp >= 0xF8 && cp <= 0x37D) ||
-	       (cp >= 0x37F && cp <= 0x1FFF) || cp == 0x200C || cp == 0x200D ||
-	       (cp >= 0x2070 && cp <= 0x218F) || (cp >= 0x2C00 && cp <= 0x2FEF) ||
-	       (cp >= 0x3001 && cp <= 0xD7FF) || (cp >= 0xF900 && cp <= 0xFDCF) ||
-	       (cp >= 0xFDF0 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0xEFFFF);
-}
-
 static int is_ident(int ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
 	       ch == '-' || ch == '_';
 }
 
-/* Bytes of the name characters at p: ASCII letters, digits, '-', '_' and
- * the non-ASCII characters XML names allow (so the XPath made from it
- * compiles); stops at anything else, invalid UTF-8 included. */
+/* An element or attribute name at p: ASCII, not starting with a digit or
+ * '-' (HTML's names are ASCII, and libxml2's XPath knows only XML 1.0's
+ * older letter tables); its length, or 0. */
+static size_t name_len(const char *p)
+{
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_'))
+		return 0;
+	size_t n = 1;
+	while (is_ident(p[n]))
+		n++;
+	return n;
+}
+
+/* A class, id or unquoted value at p: ASCII name characters and any
+ * non-ASCII character (it becomes an XPath string); stops at anything
+ * else, invalid UTF-8 and U+FFFE/U+FFFF included. */
 static size_t ident_len(const char *p)
 {
 	size_t n = 0, k;
@@ -70,20 +71,11 @@ static size_t ident_len(const char *p)
 		if (is_ident(p[n]))
 			n++;
 		else if ((unsigned char)p[n] >= 0x80 && (k = utf8_decode(p + n, strnlen(p + n, 4), &cp)) &&
-			 xml_name_cp(cp, 0))
+			 cp != 0xFFFE && cp != 0xFFFF)
 			n += k;
 		else
 			return n;
 	}
-}
-
-/* 1 when an element or attribute name may start at p (XPath's rule). */
-static int name_start(const char *p)
-{
-	uint32_t cp;
-	if ((unsigned char)*p < 0x80)
-		return (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_';
-	return utf8_decode(p, strnlen(p, 4), &cp) && xml_name_cp(cp, 1);
 }
 
 /* Element and attribute names: the HTML parser lowercases them. */
@@ -115,7 +107,7 @@ static int attribute(struct css *c)
 	const char *p = c->p + 1;
 	while (is_ws(*p))
 		p++;
-	size_t n = name_start(p) ? ident_len(p) : 0;
+	size_t n = name_len(p);
 	if (!n)
 		return *p == '\0' ? err_set(c->err, "column %d: unclosed [", col(c, open))
 				  : bad(c, p, "attribute name");
@@ -178,7 +170,7 @@ static int compound(struct css *c)
 	if (*p == '*') {
 		put(c, "*");
 		p++;
-	} else if (name_start(p) && (n = ident_len(p)) > 0) {
+	} else if ((n = name_len(p)) > 0) {
 		put_lower(c, p, n);
 		p += n;
 	} else if (*p == '.' || *p == '#' || *p == '[' || *p == ':') {
