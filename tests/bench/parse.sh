@@ -150,7 +150,7 @@ echo
 set -- $(summary bulletin)
 awk -v t="$2" -v rss="$5" -v ref="$REF" -v goal="$GOAL_RSS_MIB" -v gr="$GOAL_RATIO" 'BEGIN {
 	if (ref != "" && ref > 0)
-		printf "Verdict: bulletin parse %.2f s = %.2fx xmllint --stream %.2f s, %.2f times as fast (goal: ratio <= %.2f, 1.5 times as fast): %s. ", t, t / ref, ref, t > 0 ? ref / t : 0, gr, t / ref <= gr ? "MET" : "MISSED"
+		printf "Verdict: bulletin parse %.2f s = %.2fx xmllint --stream %.2f s, %.2f times as fast (goal: ratio <= %.2f, 1.5 times as fast): %s. ", t, t / ref, ref, (t > 0 ? ref / t : 0), gr, (t / ref <= gr ? "MET" : "MISSED")
 	else
 		printf "Verdict: bulletin parse %.2f s; speed goal NOT JUDGED (no xmllint --stream time). ", t
 	printf "Peak RSS %.1f MiB (goal < %d MiB): %s.\n", rss / 1024, goal, rss / 1024 < goal ? "MET" : "MISSED"
