@@ -93,7 +93,8 @@ static int parse_feed(const char *path, const char *base)
 		}
 	if (!rc && !big && head.len <= PARSE_WHOLE_MAX && !ferror(f)) {
 		if (charset_to_utf8(head.data, head.len, NULL, &utf8, NULL, 0, &err) < 0)
-			rc = EXIT_SOFTWARE;
+			/* binary data is the document's fault, anything else ours */
+			rc = charset_binary(head.data, head.len) ? EXIT_DATAERR : EXIT_SOFTWARE;
 		else
 			rc = push_all(p, buf_str(&utf8), utf8.len, &err);
 	} else if (!rc) {
