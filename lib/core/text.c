@@ -486,20 +486,23 @@ static void convert(struct emit *e, const char *s, size_t n, int html)
 				e->oom = 1;
 				return;
 			}
-			char *w = e->b.data + e->b.len;
+			/* Scanned first, then copied whole: the bytes go out as
+			 * they came in. */
+			size_t st = i;
 			while (i < n) {
 				if (is_run_byte(u[i], html))
-					*w++ = (char)u[i++];
+					i++;
 				else if (u[i] == 0xC3 && i + 1 < n && (u[i + 1] & 0xC0) == 0x80)
 					/* U+00C0..U+00FF (å, ä, ö, æ, ø, é...): letters, never
 					 * spaces or dropped characters */
-					*w++ = (char)u[i], *w++ = (char)u[i + 1], i += 2;
+					i += 2;
 				else if (u[i] == ' ' && i + 1 < n && is_run_byte(u[i + 1], html))
-					*w++ = ' ', i++;
+					i++;
 				else
 					break;
 			}
-			e->b.len = (size_t)(w - e->b.data);
+			memcpy(e->b.data + e->b.len, u + st, i - st);
+			e->b.len += i - st;
 			e->b.data[e->b.len] = '\0';
 			continue;
 		}
