@@ -41,6 +41,9 @@ listens. Routes under /_/ misbehave on purpose:
   /_/to-http/CODE/PORT/NAME
                         CODE (301, 302, 307 or 308) with Location:
                         http://127.0.0.1:PORT/NAME (from https: a downgrade)
+  /_/fixed-etag/TAG/NAME
+                        NAME with ETag "TAG" (one tag for many files, as a
+                        CMS's build number), 304 when If-None-Match has it
   /_/announce/BYTES     200 with Content-Length: BYTES (any size), then a
                         few bytes and silence until the client hangs up
 
@@ -282,6 +285,16 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             raise ValueError(arg)
         target = "http://127.0.0.1:%d/%s" % (int(port), header_safe(name).lstrip("/"))
         self.reply(int(code), b"moved\n", headers=(("Location", target),))
+
+    def route_fixed_etag(self, arg):
+        tag, sep, name = arg.partition("/")
+        if not tag or not sep:
+            raise ValueError(arg)
+        tag = '"%s"' % header_safe(urllib.parse.unquote(tag)).replace('"', "")
+        inm = self.headers.get("If-None-Match")
+        if inm is not None and tag in [t.strip() for t in inm.split(",")]:
+            return self.reply(304, headers=(("ETag", tag),))
+        self.serve_file(name, headers=(("ETag", tag),))
 
     def route_announce(self, arg):
         n = int(arg)
