@@ -402,6 +402,15 @@ int members_load(const char *path, struct member_list *out, struct err *err)
 		err_prefix(err, "member list");
 		return -1;
 	}
+	int rc = members_load_buf(path, data, n, out, err);
+	free(data);
+	return rc;
+}
+
+int members_load_buf(const char *path, const char *data, size_t n, struct member_list *out,
+		     struct err *err)
+{
+	memset(out, 0, sizeof *out);
 	size_t pos = 0, line = 1;
 	if (n >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
 		pos = 3;
@@ -535,7 +544,6 @@ oom:
 out:
 	record_clear(&r);
 	seen_free(&seen);
-	free(data);
 	if (rc != 0)
 		member_list_free(out);
 	return rc;

@@ -45,6 +45,9 @@ struct member_list {
  * text past the 256th field is reported. Returns 0, or -1 with err when
  * the file cannot be read or has no email column. */
 int members_load(const char *path, struct member_list *out, struct err *err);
+/* The same for the file's bytes data[0..n) (messages still name path). */
+int members_load_buf(const char *path, const char *data, size_t n, struct member_list *out,
+		     struct err *err);
 void member_list_free(struct member_list *l);
 const char *member_status_name(enum member_status st);
 
