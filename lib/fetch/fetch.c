@@ -476,7 +476,19 @@ static void finish(struct xfer *x, CURLcode rc)
 			fail(r, "body larger than %zu bytes, not downloaded", x->max_body);
 	} else if (rc == CURLE_UNSUPPORTED_PROTOCOL && x->https_only &&
 		   has_prefix_ci(x->location, "http:")) {
-		fail(r, "refused a redirect from https to unencrypted http (%.300s)", x->location);
+		/* The server's bytes, ASCII only: the message goes to logs,
+		 * the store and the chair's JSON model. */
+		char loc[301];
+		size_t k = 0;
+		for (const unsigned char *c = (const unsigned char *)x->location;
+		     *c && k + 3 < sizeof loc; c++) {
+			if (*c < 0x80)
+				loc[k++] = (char)*c;
+			else
+				k += (size_t)snprintf(loc + k, sizeof loc - k, "%%%02X", *c);
+		}
+		loc[k] = '\0';
+		fail(r, "refused a redirect from https to unencrypted http (%s)", loc);
 	} else if (meaning) {
 		fail(r, "%.200s (%s)", curl_msg, meaning);
 	} else {

@@ -21,22 +21,26 @@ def defects(msg):
     found = []
     for n, part in enumerate(msg.walk()):
         where = "part %d (%s)" % (n, part.get_content_type())
-        found += [(where, repr(d)) for d in part.defects]
-        for name, value in part.items():
-            found += [(where + " header " + name, repr(d)) for d in getattr(value, "defects", ())]
-        if part.is_multipart():
-            continue
-        try:
-            content = part.get_content()
-        except Exception as e:  # a part the client cannot decode
-            found.append((where, "get_content: %r" % e))
-            continue
-        if isinstance(content, str) and "\ufffd" in content and part.get_content_charset() == "utf-8":
-            raw = part.get_payload(decode=True) or b""
+        for name, raw in part.raw_items():
             try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                found.append((where, "not UTF-8: %s" % e))
+                value = part.policy.header_fetch_parse(name, raw)
+            except Exception as e:  # the parser gave up on the header
+                found.append((where + " header " + name, "unparsable: %r" % e))
+                continue
+            found += [(where + " header " + name, repr(d)) for d in getattr(value, "defects", ())]
+        if not part.is_multipart():
+            # Decoding records its own defects (bad base64, ...) on the part.
+            try:
+                part.get_content()
+            except Exception as e:  # a part the client cannot decode
+                found.append((where, "get_content: %r" % e))
+            raw = part.get_payload(decode=True) or b""
+            if part.get_content_charset() == "utf-8":
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    found.append((where, "not UTF-8: %s" % e))
+        found += [(where, repr(d)) for d in part.defects]
     return found
 
 
