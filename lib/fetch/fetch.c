@@ -248,44 +248,34 @@ static int has_prefix_ci(const char *s, const char *prefix)
 static char *url_to_ascii(const char *url, char *why, size_t whylen)
 {
 	CURLU *u = curl_url();
-	char *host = NULL, *out = NULL, *ace = NULL;
-	if (!u) {
-		snprintf(why, whylen, "out of memory");
-		return NULL;
-	}
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, CURLU_URLDECODE) != CURLUE_OK || !host) {
-		out = strdup(url);
-		goto done;
-	}
+	char *host = NULL, *ace = NULL, *s = NULL, *out = NULL;
+	why[0] = '\0';
 	int ascii = 1;
-	for (const char *c = host; *c; c++)
-		ascii &= (unsigned char)*c < 0x80;
-	if (ascii) {
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, CURLU_URLDECODE) == CURLUE_OK && host)
+		for (const char *c = host; *c; c++)
+			ascii &= (unsigned char)*c < 0x80;
+	if (!u) {
+		/* out of memory: said below */
+	} else if (ascii) {
 		out = strdup(url);
-		goto done;
+	} else {
+		int rc = idn2_to_ascii_8z(host, &ace, IDN2_NONTRANSITIONAL);
+		if (rc != IDN2_OK) /* a few names only the older IDNA2003 rules allow */
+			rc = idn2_to_ascii_8z(host, &ace, IDN2_TRANSITIONAL);
+		if (rc != IDN2_OK)
+			snprintf(why, whylen, "host name \"%.200s\" is not a valid international "
+				 "domain name (%s)", host, idn2_strerror(rc));
+		else if (curl_url_set(u, CURLUPART_HOST, ace, 0) != CURLUE_OK ||
+			 curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK || !s)
+			snprintf(why, whylen, "host name \"%.200s\" (%s) is not usable", host, ace);
+		else
+			out = strdup(s);
 	}
-	int rc = idn2_to_ascii_8z(host, &ace, IDN2_NONTRANSITIONAL);
-	if (rc != IDN2_OK) /* a few names only the older IDNA2003 rules allow */
-		rc = idn2_to_ascii_8z(host, &ace, IDN2_TRANSITIONAL);
-	char *s = NULL;
-	if (rc != IDN2_OK) {
-		snprintf(why, whylen, "host name \"%.200s\" is not a valid international domain "
-			 "name (%s)", host, idn2_strerror(rc));
-	} else if (curl_url_set(u, CURLUPART_HOST, ace, 0) != CURLUE_OK ||
-		   curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK || !s) {
-		snprintf(why, whylen, "host name \"%.200s\" (%s) is not usable", host, ace);
-	} else if (!(out = strdup(s))) {
+	if (!out && !why[0])
 		snprintf(why, whylen, "out of memory");
-	}
 	curl_free(s);
 	idn2_free(ace);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return out;
-done:
-	if (!out)
-		snprintf(why, whylen, "out of memory");
 	curl_free(host);
 	curl_url_cleanup(u);
 	return out;
@@ -298,7 +288,6 @@ static int setup(struct xfer *x, const struct fetch_req *req, const struct limit
 		return fail(x->r, "%s", "no URL"), -1;
 	if (!x->ascii_url) {
 		char why[320];
-		why[0] = '\0';
 		if (!(x->ascii_url = url_to_ascii(req->url, why, sizeof why)))
 			return fail(x->r, "%s", why), -1;
 	}
