@@ -83,8 +83,11 @@ static int next_record(const char *d, size_t n, size_t *pos, size_t *line, char 
 					i++;
 					/* "Smith" Jr on one line is read leniently as
 					 * before; across lines it is a stray quote. */
-					if (spans && i < n && d[i] != sep && d[i] != '\r' &&
-					    d[i] != '\n') {
+					size_t j = i;
+					while (j < n && (d[j] == ' ' || d[j] == '\t'))
+						j++;
+					if (spans && j < n && d[j] != sep && d[j] != '\r' &&
+					    d[j] != '\n') {
 						r->unterminated = 1;
 						break;
 					}

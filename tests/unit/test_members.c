@@ -276,7 +276,7 @@ static void test_unclosed_quote(void **state)
 			  "bo@example.se;\"Berg, Bo\n"           /* 3: never closed */
 			  "cecilia@example.se;Cecilia\n"
 			  "dag@example.se;\"Dahl, Dag\"\n"        /* a quote after the stray one */
-			  "eva@example.se;\"Ek\nEva\"\n"          /* a real two-line field */
+			  "eva@example.se;\"Ek\nEva\" \n"         /* a real two-line field */
 			  "fia@example.se;\"Fors, Fia\n"         /* 8: never closed, to the end */
 			  "gun@example.se;Gun\n";
 	write_tmp(path, csv, strlen(csv));
