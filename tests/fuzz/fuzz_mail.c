@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include "compose/digest.h"
+#include "compose/greeting.h"
 #include "compose/ical.h"
+#include "compose/render.h"
 #include "core/buf.h"
 #include "core/text.h"
 #include "deliver/mail.h"
