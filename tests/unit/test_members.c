@@ -264,6 +264,17 @@ static void write_tmp(char *path, const char *text, size_t len)
 	close(fd);
 }
 
+/* text as a temporary CSV (its name in path), read with the log captured:
+ * the log (caller frees). The read must succeed. */
+static char *load_text(char *path, const char *text, size_t len, struct member_list *l)
+{
+	write_tmp(path, text, len);
+	int rc;
+	char *log = load_logged(path, l, &rc);
+	assert_int_equal(rc, 0);
+	return log;
+}
+
 /* An unclosed quote costs its own row only: reported at its line, and
  * reading goes on at the next line, whether the quote runs to the end of
  * the file or a later field's quote closes it. */
@@ -279,11 +290,8 @@ static void test_unclosed_quote(void **state)
 			  "eva@example.se;\"Ek\nEva\" \n"         /* a real two-line field */
 			  "fia@example.se;\"Fors, Fia\n"         /* 8: never closed, to the end */
 			  "gun@example.se;Gun\n";
-	write_tmp(path, csv, strlen(csv));
 	struct member_list l;
-	int rc;
-	char *log = load_logged(path, &l, &rc);
-	assert_int_equal(rc, 0);
+	char *log = load_text(path, csv, strlen(csv), &l);
 	const char *want[] = {"anna@example.se", "cecilia@example.se", "dag@example.se",
 			      "eva@example.se", "gun@example.se"};
 	assert_int_equal(l.n, 5);
@@ -329,12 +337,9 @@ static void test_too_many_fields(void **state)
 		assert_int_equal(buf_puts(&b, ",x"), 0);
 	assert_int_equal(buf_puts(&b, "\ncecilia@example.se,Cecilia\n"), 0);
 	char path[] = "/tmp/test_members.XXXXXX";
-	write_tmp(path, b.data, b.len);
-	buf_free(&b);
 	struct member_list l;
-	int rc;
-	char *log = load_logged(path, &l, &rc);
-	assert_int_equal(rc, 0);
+	char *log = load_text(path, b.data, b.len, &l);
+	buf_free(&b);
 	assert_int_equal(l.n, 3);
 	assert_int_equal(l.skipped, 0);
 	assert_int_equal(l.problems, 1);
@@ -369,11 +374,8 @@ static void test_duplicates_any_case(void **state)
 			  "łukasz@example.pl,łukasz\n"            /* 10 again */
 			  "Ølstykke@Example.DK,Ø\n";              /* 12 */
 	char path[] = "/tmp/test_members.XXXXXX";
-	write_tmp(path, csv, strlen(csv));
 	struct member_list l;
-	int rc;
-	char *log = load_logged(path, &l, &rc);
-	assert_int_equal(rc, 0);
+	char *log = load_text(path, csv, strlen(csv), &l);
 	assert_int_equal(l.duplicates, 5);
 	assert_int_equal(l.n, 6);
 	const char *want[] = {"Åsa@example.se", "asa@example.se", "øystein@vård.example.no",
