@@ -183,12 +183,18 @@ static int scan(const char *dir, struct entry **out, size_t *nout, struct err *e
 	return 0;
 }
 
-/* Text for HTML and XML alike: the five specials as entities, and the C0
- * controls XML 1.0 forbids dropped (jansson lets \u0001 through). */
+/* Text for HTML and XML alike: the five specials as entities, and what
+ * XML 1.0 forbids dropped: the C0 controls (jansson lets \u0001 through)
+ * and U+FFFE and U+FFFF (fuzz_archive_json: a "\ufffe" in a model made
+ * feed.atom unreadable to every feed reader). */
 static void put_esc(struct buf *b, const char *s)
 {
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		if (c == 0xEF && (unsigned char)s[1] == 0xBF && ((unsigned char)s[2] & 0xFE) == 0xBE) {
+			s += 2;
+			continue;
+		}
 		switch (c) {
 		case '&': buf_puts(b, "&amp;"); break;
 		case '<': buf_puts(b, "&lt;"); break;

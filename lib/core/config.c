@@ -326,6 +326,7 @@ static const struct key source_keys[] = {
 	{"source", "item_link", K_STR, SAT(sel_link)},
 	{"source", "item_date", K_STR, SAT(sel_date)},
 	{"source", "item_summary", K_STR, SAT(sel_summary)},
+	{"source", "allow_downgrade", K_BOOL, SAT(allow_downgrade), .def = "no"},
 };
 
 #define NKEYS(t) (sizeof t / sizeof *t)

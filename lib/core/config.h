@@ -18,6 +18,7 @@ struct source {
 	char *url;
 	enum source_type type;
 	int enabled;
+	int allow_downgrade; /* 1: an https url may be redirected to http */
 	/* type = html: CSS or XPath selectors (see html.h); NULL when unset */
 	char *sel_item, *sel_title, *sel_link, *sel_date, *sel_summary;
 	char *where;  /* "file:line" of its section, for messages */

@@ -35,12 +35,19 @@ struct member_list {
 };
 
 /* Reads the file. A row with a missing or invalid address is reported with
- * log_warn ("path:line: ...") and skipped; duplicate addresses (case-
- * insensitive) are merged into the first row, reported with both lines; a
- * bad language is reported and ignored, a bad status reported and read as
- * paused (the safe side). Returns 0, or -1 with err when the file cannot
- * be read or has no email column. */
+ * log_warn ("path:line: ...") and skipped; duplicate addresses are merged
+ * into the first row, reported with both lines (compared without regard
+ * to case: the domain as IDNA folds it, the local part for ASCII, Latin,
+ * Greek and Cyrillic letters, so Åsa@ and åsa@ are one member); a bad
+ * language is reported and ignored, a bad status reported and read as
+ * paused (the safe side). A quoted field that is never closed costs only
+ * the line it opens on (reported; the next line is read as a row), and
+ * text past the 256th field is reported. Returns 0, or -1 with err when
+ * the file cannot be read or has no email column. */
 int members_load(const char *path, struct member_list *out, struct err *err);
+/* The same for the file's bytes data[0..n) (messages still name path). */
+int members_load_buf(const char *path, const char *data, size_t n, struct member_list *out,
+		     struct err *err);
 void member_list_free(struct member_list *l);
 const char *member_status_name(enum member_status st);
 

@@ -239,9 +239,14 @@ int ingest_run(struct store *s, const struct config *c, const struct ingest_opts
 		if (store_source_get(s, src->name, &states[n], err) < 0)
 			goto out;
 		srcs[n] = src;
+		/* Validators answered by another URL (the config's url changed)
+		 * would make the new URL answer 304 to a feed never stored. */
+		int mine = states[n].validators_url && src->url &&
+			   !strcmp(states[n].validators_url, src->url);
 		reqs[n] = (struct fetch_req){.name = src->name, .url = src->url,
-					     .etag = states[n].etag,
-					     .last_modified = states[n].last_modified};
+					     .etag = mine ? states[n].etag : NULL,
+					     .last_modified = mine ? states[n].last_modified : NULL,
+					     .allow_downgrade = src->allow_downgrade};
 		n++;
 	}
 	struct fetch_opts fo = {.user_agent = o->user_agent, .max_parallel = c->max_parallel,

@@ -68,6 +68,11 @@ static const char *const migrations[] = {
 	/* 4: the digest's events as iCalendar, its mails' text/calendar part
 	 * (issue 7); NULL when it has none. */
 	"ALTER TABLE digests ADD COLUMN calendar TEXT;",
+	/* 5: the URL a source's etag and last_modified were answered for
+	 * (issue 15): a URL changed in the config starts without them. NULL
+	 * for rows from before, as it cannot be known whether the URL changed
+	 * since: each source is fetched once unconditionally. */
+	"ALTER TABLE sources ADD COLUMN validators_url TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -104,10 +109,11 @@ enum stmt_id {
 
 static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_SOURCE_GET] = "SELECT etag, last_modified, last_attempt, last_success,"
-			  " consecutive_failures, last_error FROM sources WHERE name = ?1",
+			  " consecutive_failures, last_error, validators_url FROM sources"
+			  " WHERE name = ?1",
 	[ST_SOURCES_ALL] = "SELECT etag, last_modified, last_attempt, last_success,"
-			   " consecutive_failures, last_error, name, url, key_mode FROM sources"
-			   " ORDER BY name",
+			   " consecutive_failures, last_error, validators_url, name, url, key_mode"
+			   " FROM sources ORDER BY name",
 	[ST_KEY_MODE_GET] = "SELECT key_mode FROM sources WHERE name = ?1",
 	[ST_KEY_MODE_SET] = "INSERT INTO sources(name, key_mode) VALUES(?1, ?2)"
 			    " ON CONFLICT(name) DO UPDATE SET key_mode = excluded.key_mode",
@@ -115,12 +121,18 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_KEY_BY_TITLE] = "SELECT key FROM items WHERE source = ?1 AND title = ?2"
 			    " ORDER BY id LIMIT 1",
 	[ST_KEY_EXISTS] = "SELECT 1 FROM items WHERE source = ?1 AND key = ?2",
+	/* Validators belong to the URL that answered them: a response from
+	 * another URL replaces both, even with none. */
 	[ST_SOURCE_OK] = "INSERT INTO sources(name, url, etag, last_modified, last_attempt,"
-			 " last_success, consecutive_failures, last_error)"
-			 " VALUES(?1, ?2, ?3, ?4, ?5, ?5, 0, NULL)"
+			 " last_success, consecutive_failures, last_error, validators_url)"
+			 " VALUES(?1, ?2, ?3, ?4, ?5, ?5, 0, NULL, ?2)"
 			 " ON CONFLICT(name) DO UPDATE SET url = excluded.url,"
-			 " etag = COALESCE(excluded.etag, etag),"
-			 " last_modified = COALESCE(excluded.last_modified, last_modified),"
+			 " etag = CASE WHEN validators_url IS excluded.url"
+			 " THEN COALESCE(excluded.etag, etag) ELSE excluded.etag END,"
+			 " last_modified = CASE WHEN validators_url IS excluded.url"
+			 " THEN COALESCE(excluded.last_modified, last_modified)"
+			 " ELSE excluded.last_modified END,"
+			 " validators_url = excluded.url,"
 			 " last_attempt = excluded.last_attempt,"
 			 " last_success = excluded.last_success,"
 			 " consecutive_failures = 0, last_error = NULL",
@@ -378,6 +390,7 @@ void source_state_free(struct source_state *st)
 	free(st->etag);
 	free(st->last_modified);
 	free(st->last_error);
+	free(st->validators_url);
 	memset(st, 0, sizeof *st);
 }
 
@@ -390,14 +403,14 @@ static void health_clear(struct source_health *h)
 	memset(h, 0, sizeof *h);
 }
 
-/* Columns 0-5 of ST_SOURCE_GET and ST_SOURCES_ALL. */
+/* Columns 0-6 of ST_SOURCE_GET and ST_SOURCES_ALL. */
 static int read_source_state(sqlite3_stmt *q, struct source_state *out)
 {
 	out->last_attempt = col_time(q, 2);
 	out->last_success = col_time(q, 3);
 	out->consecutive_failures = sqlite3_column_int(q, 4);
 	if (col_dup(q, 0, &out->etag) || col_dup(q, 1, &out->last_modified) ||
-	    col_dup(q, 5, &out->last_error)) {
+	    col_dup(q, 5, &out->last_error) || col_dup(q, 6, &out->validators_url)) {
 		source_state_free(out);
 		return -1;
 	}
@@ -469,8 +482,8 @@ static int list_rows(struct store *s, sqlite3_stmt *q, size_t elem, row_reader r
 static int read_health(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
 {
 	struct source_health *h = row;
-	if (read_source_state(q, &h->st) < 0 || col_dup(q, 6, &h->name) ||
-	    col_dup(q, 7, &h->url) || col_dup(q, 8, &h->key_mode))
+	if (read_source_state(q, &h->st) < 0 || col_dup(q, 7, &h->name) ||
+	    col_dup(q, 8, &h->url) || col_dup(q, 9, &h->key_mode))
 		return err_set(err, "%s: out of memory", s->path);
 	return 0;
 }

@@ -28,13 +28,16 @@ struct source_state {
 	time_t last_success;
 	int consecutive_failures;
 	char *last_error;
+	char *validators_url;  /* the URL etag and last_modified belong to; NULL:
+				* unknown (send them to no URL) */
 };
 void source_state_free(struct source_state *st);
 /* Zeroed state (not an error) when the source was never fetched. */
 int store_source_get(struct store *s, const char *name, struct source_state *out,
 		     struct err *err);
-/* Records one fetch attempt. ok=1: success (error ignored; etag and
- * last_modified replace the stored ones when non-NULL). ok=0: failure. */
+/* Records one fetch attempt of url. ok=1: success (error ignored; etag
+ * and last_modified replace the stored ones when non-NULL, and always
+ * when the stored ones belong to another URL). ok=0: failure. */
 int store_source_record(struct store *s, const char *name, const char *url, int ok,
 			const char *error, const char *etag, const char *last_modified,
 			time_t now, struct err *err);

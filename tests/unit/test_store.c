@@ -52,11 +52,11 @@ static void test_open_twice_is_idempotent(void **state)
 {
 	struct fx *f = *state;
 	struct err e = {{0}};
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 
 	/* The pragmas and tables really are in the file. */
 	sqlite3 *db;
@@ -97,6 +97,7 @@ static void test_migrates_version_1(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+				      "ALTER TABLE sources DROP COLUMN validators_url;"
 				      "ALTER TABLE digests DROP COLUMN calendar;"
 				      "DROP TABLE unsubscribes;"
 				      "DROP INDEX items_source_url; DROP INDEX items_source_title;"
@@ -107,7 +108,7 @@ static void test_migrates_version_1(void **state)
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	assert_int_equal(store_unsubscribe_get(f->s, "a@example.se", NULL, &e), 0);
 	char *key;
 	assert_int_equal(store_item_key_by_url(f->s, "s", "https://e.se/1", &key, &e), 0);
@@ -375,6 +376,34 @@ static void test_source_record(void **state)
 	assert_int_equal(st.last_success, 0);
 	assert_string_equal(st.last_error, "refused");
 	source_state_free(&st);
+
+	/* Validators belong to their URL: a changed URL's first success
+	 * replaces them, even with none, and says whose they are. */
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_string_equal(st.validators_url, url);
+	source_state_free(&st);
+	const char *moved = "https://example.org/ny-feed";
+	assert_int_equal(store_source_record(f->s, "src", moved, 0, "HTTP 503", NULL, NULL, 550,
+					     &e), 0);
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_string_equal(st.validators_url, url); /* a failure answered nothing */
+	assert_string_equal(st.etag, "\"v2\"");
+	source_state_free(&st);
+	assert_int_equal(store_source_record(f->s, "src", moved, 1, NULL, NULL, NULL, 600, &e), 0);
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_string_equal(st.validators_url, moved);
+	assert_null(st.etag);
+	assert_null(st.last_modified);
+	source_state_free(&st);
+	assert_int_equal(store_source_record(f->s, "src", moved, 1, NULL, "\"n1\"", NULL, 700, &e),
+			 0);
+	assert_int_equal(store_source_record(f->s, "src", url, 1, NULL, NULL,
+					     "Thu, 18 Apr 2024 09:00:00 GMT", 800, &e), 0);
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_string_equal(st.validators_url, url);
+	assert_null(st.etag);
+	assert_string_equal(st.last_modified, "Thu, 18 Apr 2024 09:00:00 GMT");
+	source_state_free(&st);
 }
 
 static void test_sources_all(void **state)
@@ -559,13 +588,14 @@ static void test_migrates_version_2(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE digests DROP COLUMN calendar;"
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE sources DROP COLUMN validators_url;"
+				      "ALTER TABLE digests DROP COLUMN calendar;"
 				      "DROP TABLE unsubscribes; PRAGMA user_version = 2;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	assert_int_equal(store_unsubscribe_add(f->s, "x@example.se", "command", 9, &e), 1);
 	enum delivery_state st;
 	assert_int_equal(store_delivery_get(f->s, d.id, "x@example.se", &st, &e), 0);
@@ -585,12 +615,13 @@ static void test_migrates_version_3(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE digests DROP COLUMN calendar;"
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE sources DROP COLUMN validators_url;"
+				      "ALTER TABLE digests DROP COLUMN calendar;"
 				      "PRAGMA user_version = 3;", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	struct digest_row got;
 	assert_int_equal(store_digest_unfinished(f->s, &got, &e), 1);
 	assert_string_equal(got.subject, "Gammal");
@@ -603,6 +634,37 @@ static void test_migrates_version_3(void **state)
 	assert_int_equal(store_digest_unfinished(f->s, &got, &e), 1);
 	assert_string_equal(got.calendar, n.calendar);
 	digest_row_free(&got);
+}
+
+/* A version 4 file (validators without their URL) keeps them, but as
+ * nobody's: whether the URL changed since cannot be known, so the next
+ * fetch is unconditional and its success says whose they are. */
+static void test_migrates_version_4(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	const char *url = "https://example.org/feed";
+	assert_int_equal(store_source_record(f->s, "src", url, 1, NULL, "\"v1\"", NULL, 100, &e), 0);
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE sources DROP COLUMN validators_url;"
+				      "PRAGMA user_version = 4;", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &f->s, &e), 0);
+	assert_int_equal(store_schema_version(f->s), 5);
+	struct source_state st;
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_string_equal(st.etag, "\"v1\"");
+	assert_null(st.validators_url);
+	source_state_free(&st);
+	assert_int_equal(store_source_record(f->s, "src", url, 1, NULL, "\"v2\"", NULL, 200, &e), 0);
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_string_equal(st.etag, "\"v2\"");
+	assert_string_equal(st.validators_url, url);
+	source_state_free(&st);
 }
 
 static void test_unsubscribes(void **state)
@@ -751,6 +813,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_version_2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_version_3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_version_4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsubscribes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery_list, setup, teardown),
 	};
