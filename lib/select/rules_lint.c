@@ -56,9 +56,13 @@ const char *const rules_lint_wordlists[] = {
 };
 const size_t rules_lint_nwordlists = sizeof rules_lint_wordlists / sizeof *rules_lint_wordlists;
 
-/* A word pattern matching this many words of one list, some of them
- * inside a word or far beyond the stem, is a false friend. */
-#define FALSE_FRIEND_MIN 150
+/* A bare stem (a word pattern of at most this many letters) matching at
+ * least this many words of one list is a likely false friend: "lege"
+ * matches legemiddel and legende, "*lege" kolleger and privilegert. A
+ * longer stem names its field (primærhelse, arbeidsmiljø): its many
+ * compounds are what it is for. */
+#define FALSE_FRIEND_LETTERS 5
+#define FALSE_FRIEND_MIN 20
 #define WORDLIST_MAX (64L * 1024 * 1024)
 #define WORDLIST_CHUNK (1u << 20)
 #define EXAMPLES 4
@@ -275,8 +279,12 @@ static int empty_width_only(const char *re, size_t n)
 
 /* ---- false friends: the word lists ---------------------------------- */
 
+#define WORDLISTS_MAX 8
+
 struct wl_rule {
-	size_t words;  /* distinct words matched */
+	size_t words;  /* distinct words matched in the list being read */
+	size_t per_list[WORDLISTS_MAX];
+	size_t total;
 	size_t last;   /* the last word counted, +1 */
 	size_t inside; /* matches that start inside a word */
 	char *ex[EXAMPLES];
@@ -297,7 +305,8 @@ static int wl_hit(void *ctx, size_t k, size_t a, size_t b)
 	(void)b;
 	struct wl_scan *s = ctx;
 	const struct rule *ru = &s->r->rv[k];
-	if (ru->exclude || ru->ref >= 0 || ru->text[0] == '/' || ru->nwith)
+	if (ru->exclude || ru->ref >= 0 || ru->text[0] == '/' || ru->text[0] == '"' || ru->nwith ||
+	    !ru->lit || chars(ru->lit, strlen(ru->lit)) > FALSE_FRIEND_LETTERS)
 		return 0;
 	/* the word holding a: the last start <= a */
 	size_t lo = 0, hi = s->nwords;
@@ -316,14 +325,33 @@ static int wl_hit(void *ctx, size_t k, size_t a, size_t b)
 	w->words++;
 	int inside = a > s->starts[lo];
 	w->inside += (size_t)inside;
-	/* examples: inside-word hits first, they are the surprising ones */
-	if (w->nex < EXAMPLES && (inside || w->nex < EXAMPLES / 2)) {
-		const char *ws = s->text + s->starts[lo];
-		const char *we = strchr(ws, '\n');
-		size_t len = we ? (size_t)(we - ws) : strlen(ws);
-		if (len < 40 && (w->ex[w->nex] = strndup(ws, len)))
-			w->nex++;
-	}
+	/* Examples: a few inside-word hits (the surprising ones), then words
+	 * sampled at the 1st, 2nd, 4th, 8th ... match, so they come from all
+	 * over the list rather than the stem's first compounds. */
+	w->total++;
+	int pow2 = (w->total & (w->total - 1)) == 0;
+	size_t slot = w->nex;
+	if (inside && w->inside <= EXAMPLES / 2 && w->nex < EXAMPLES)
+		slot = w->nex;
+	else if (pow2 && w->nex < EXAMPLES)
+		slot = w->nex;
+	else if (pow2 && w->total > 2)
+		slot = EXAMPLES / 2 + (w->total % 2); /* keep the inside-word ones */
+	else
+		return 0;
+	const char *ws = s->text + s->starts[lo];
+	const char *we = strchr(ws, '\n');
+	size_t len = we ? (size_t)(we - ws) : strlen(ws);
+	if (len >= 40)
+		return 0;
+	char *copy = strndup(ws, len);
+	if (!copy)
+		return 0;
+	if (slot < w->nex)
+		free(w->ex[slot]);
+	else
+		w->nex++;
+	w->ex[slot] = copy;
 	return 0;
 }
 
@@ -370,6 +398,7 @@ static int scan_wordlist(const struct rules *r, struct rules_matcher *m, const c
 	for (size_t k = 0; k < r->nrules; k++)
 		per[k].last = 0;
 	int rc = 1;
+	(void)per;
 	size_t word = 0;
 	for (size_t at = 0; at < n && rc > 0;) {
 		/* a chunk of whole lines */
@@ -471,12 +500,13 @@ static int lint_wordlists(const struct rules *r, struct rules_matcher *m, const 
 		return err_set(err, "out of memory");
 	int n = 0;
 	char place[512];
-	for (size_t l = 0; l < nl && n >= 0; l++) {
-		for (size_t k = 0; k < r->nrules; k++) {
-			for (size_t e = 0; e < per[k].nex; e++)
-				free(per[k].ex[e]);
-			memset(&per[k], 0, sizeof per[k]);
-		}
+	if (nl > WORDLISTS_MAX)
+		nl = WORDLISTS_MAX;
+	const char *name[WORDLISTS_MAX];
+	size_t read[WORDLISTS_MAX], nread = 0;
+	for (size_t l = 0; l < nl; l++) {
+		for (size_t k = 0; k < r->nrules; k++)
+			per[k].words = 0;
 		int rc = scan_wordlist(r, m, lists[l], per, err);
 		if (rc < 0) {
 			n = -1;
@@ -484,26 +514,37 @@ static int lint_wordlists(const struct rules *r, struct rules_matcher *m, const 
 		}
 		if (!rc)
 			continue;
-		(*used)++;
-		const char *name = strrchr(lists[l], '/') ? strrchr(lists[l], '/') + 1 : lists[l];
-		for (size_t k = 0; k < r->nrules; k++) {
-			const struct wl_rule *w = &per[k];
-			if (w->words < FALSE_FRIEND_MIN)
-				continue;
-			const struct rule *ru = &r->rv[k];
-			char ex[256] = "";
-			for (size_t e = 0; e < w->nex; e++) {
-				size_t len = strlen(ex);
-				snprintf(ex + len, sizeof ex - len, "%s%s", e ? ", " : "", w->ex[e]);
-			}
-			n += lint_emit(cb, ctx, LINT_WARNING, rule_place(ru, 0, place, sizeof place),
-				       "%s may be a false friend: it matches %zu words of the %s word list%s, "
-				       "e.g. %s. Write a longer stem, a \"whole word\", or give it "
-				       "context with [with NAME]",
-				       ru->text, w->words, name,
-				       w->inside ? " (some inside another word)" : "", ex);
-		}
+		name[nread] = strrchr(lists[l], '/') ? strrchr(lists[l], '/') + 1 : lists[l];
+		read[nread] = l;
+		for (size_t k = 0; k < r->nrules; k++)
+			per[k].per_list[nread] = per[k].words;
+		nread++;
 	}
+	*used = nread;
+	for (size_t k = 0; n >= 0 && k < r->nrules; k++) {
+		const struct wl_rule *w = &per[k];
+		size_t most = 0;
+		for (size_t l = 0; l < nread; l++)
+			most = w->per_list[l] > most ? w->per_list[l] : most;
+		if (most < FALSE_FRIEND_MIN)
+			continue;
+		char counts[256] = "", ex[256] = "";
+		for (size_t l = 0; l < nread; l++) {
+			size_t len = strlen(counts);
+			if (w->per_list[l])
+				snprintf(counts + len, sizeof counts - len, "%s%zu %s", len ? ", " : "", w->per_list[l], name[l]);
+		}
+		for (size_t e = 0; e < w->nex; e++) {
+			size_t len = strlen(ex);
+			snprintf(ex + len, sizeof ex - len, "%s%s", e ? ", " : "", w->ex[e]);
+		}
+		n += lint_emit(cb, ctx, LINT_WARNING, rule_place(&r->rv[k], 0, place, sizeof place),
+			       "%s may be a false friend: a short stem, it matches many everyday words "
+			       "(%s in the word lists%s), e.g. %s. Write a longer stem, a \"whole word\", "
+			       "or give it context with [with NAME]",
+			       r->rv[k].text, counts, w->inside ? ", some inside another word" : "", ex);
+	}
+	(void)read;
 	for (size_t k = 0; k < r->nrules; k++)
 		for (size_t e = 0; e < per[k].nex; e++)
 			free(per[k].ex[e]);

@@ -472,7 +472,7 @@ static void choose_topic(const struct rules *r, struct match *m)
 		}
 	}
 	m->topic = best;
-	m->why = nq == 1 ? WHY_ONLY : left == 1 ? WHY_SPECIFIC : tie ? WHY_TIE : WHY_OWN;
+	m->why = ncand == 1 ? WHY_ONLY : left == 1 ? WHY_SPECIFIC : tie ? WHY_TIE : WHY_OWN;
 }
 
 static void decide(const struct rules *r, struct match *m)
