@@ -52,10 +52,14 @@ static char *explain(const struct rules *r, const struct match *m)
 	char s1[32], s2[32];
 	if (!m->nterms)
 		buf_puts(&b, "no word matched");
+	int first = 1;
 	for (size_t i = 0; i < m->nterms; i++) {
 		const struct match_term *t = &m->terms[i];
 		const struct rule_info *in = rules_rule(r, t->rule_index);
-		buf_printf(&b, "%s\"%s\" ", i ? ", " : "words: ", t->text);
+		if (in->group >= 0 || t->repeat)
+			continue; /* context words and repeats: no weight */
+		buf_printf(&b, "%s\"%s\" ", first ? "words: " : ", ", t->text);
+		first = 0;
 		if (t->exclude)
 			buf_printf(&b, "(exclude %s, %s)", t->rule, t->where);
 		else if (in->group >= 0)

@@ -305,7 +305,7 @@ static int wl_hit(void *ctx, size_t k, size_t a, size_t b)
 	(void)b;
 	struct wl_scan *s = ctx;
 	const struct rule *ru = &s->r->rv[k];
-	if (ru->exclude || ru->ref >= 0 || ru->text[0] == '/' || ru->text[0] == '"' || ru->nwith ||
+	if (ru->exclude || ru->ref >= 0 || ru->group >= 0 || ru->text[0] == '/' || ru->text[0] == '"' || ru->nwith ||
 	    !ru->lit || chars(ru->lit, strlen(ru->lit)) > FALSE_FRIEND_LETTERS)
 		return 0;
 	/* the word holding a: the last start <= a */

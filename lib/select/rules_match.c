@@ -475,9 +475,31 @@ static void choose_topic(const struct rules *r, struct match *m)
 	m->why = ncand == 1 ? WHY_ONLY : left == 1 ? WHY_SPECIFIC : tie ? WHY_TIE : WHY_OWN;
 }
 
+/* Two rules of one topic that match the same words (legevakt and
+ * -legevakt in "legevakta") count once: the heavier. */
+static void one_per_place(struct match *m)
+{
+	for (size_t i = 0; i < m->nterms; i++) {
+		struct match_term *a = &m->terms[i];
+		if (a->exclude || a->topic < 0 || a->weight <= 0)
+			continue;
+		for (size_t j = i + 1; j < m->nterms; j++) {
+			struct match_term *b = &m->terms[j];
+			if (b->topic != a->topic || b->exclude || b->weight <= 0 || !overlaps(a, b))
+				continue;
+			struct match_term *lose = b->weight > a->weight ? a : b;
+			lose->weight = 0;
+			lose->repeat = 1;
+			if (lose == a)
+				break;
+		}
+	}
+}
+
 static void decide(const struct rules *r, struct match *m)
 {
 	size_t n = m->ntopics;
+	one_per_place(m);
 	/* own words, after context */
 	for (size_t i = 0; i < m->nterms; i++) {
 		const struct match_term *t = &m->terms[i];
