@@ -124,6 +124,8 @@ fuzz: deps
 		mkdir -p build/fuzz/$$n.corpus; \
 		cp tests/fixtures/feeds/* tests/fixtures/charset/* tests/fixtures/html/* \
 			build/fuzz/$$n.corpus/ 2>/dev/null; \
+		[ $$n != fuzz_rules ] || cp feeds/*.rules tests/fixtures/rules/*.rules tests/fuzz/corpus/fuzz_rules/* \
+			build/fuzz/$$n.corpus/ 2>/dev/null; \
 		build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
 			-artifact_prefix=build/fuzz/$$n- -print_final_stats=1 \
 			build/fuzz/$$n.corpus > build/fuzz/$$n.log 2>&1; rc=$$?; \

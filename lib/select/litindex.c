@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "select/ruleset.h"
 
 static int lit_byte_ok(const unsigned char *s, size_t n, size_t *k)
@@ -161,8 +162,19 @@ struct lit_index *lit_index_build(const struct rule *rv, size_t n)
 	for (size_t k = 0; k < n; k++) {
 		if (!rv[k].lit || !rv[k].acode)
 			continue;
-		if (lit_add(x, rv[k].lit, rv[k].anywhere, (uint32_t)k) < 0)
-			goto fail;
+		/* a regex may have several keys, one a line */
+		for (const char *key = rv[k].lit; key && *key;) {
+			const char *nl = strchr(key, '\n');
+			size_t kl = nl ? (size_t)(nl - key) : strlen(key);
+			char one[RULES_MAX_PATTERN_LEN + 1];
+			if (kl > RULES_MAX_PATTERN_LEN)
+				goto fail;
+			memcpy(one, key, kl);
+			one[kl] = '\0';
+			if (lit_add(x, one, rv[k].anywhere, (uint32_t)k) < 0)
+				goto fail;
+			key = nl ? nl + 1 : key + kl;
+		}
 		x->indexed[k] = 1;
 	}
 	return x;
@@ -171,35 +183,126 @@ fail:
 	return NULL;
 }
 
-/* A /regex/ that starts with plain letters or digits and has no
- * top-level alternative must match them first: they are its key (a
- * letter followed by a quantifier is not part of it). */
-char *lit_regex_key(const char *re, size_t n)
+/* The end of the group or class that starts at re[i] ('(' or '['), or n. */
+static size_t group_end(const char *re, size_t n, size_t i)
 {
-	int depth = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (re[i] == '\\')
-			i++;
-		else if (re[i] == '[') {
-			for (i++; i < n && re[i] != ']'; i++)
-				if (re[i] == '\\')
-					i++;
-		} else if (re[i] == '(')
-			depth++;
-		else if (re[i] == ')')
-			depth--;
-		else if (re[i] == '|' && depth == 0)
-			return NULL;
+	if (re[i] == '[') {
+		size_t k = i + 1;
+		if (k < n && re[k] == '^')
+			k++;
+		if (k < n && re[k] == ']')
+			k++;
+		for (; k < n && re[k] != ']'; k++)
+			if (re[k] == '\\')
+				k++;
+		return k < n ? k + 1 : n;
 	}
-	const unsigned char *u = (const unsigned char *)re;
-	size_t m = 0, prev = 0, k;
-	while (m < n && lit_byte_ok(u + m, n - m, &k))
-		prev = m, m += k;
-	if (m < n && m > 0 && (re[m] == '?' || re[m] == '*' || re[m] == '+' || re[m] == '{'))
-		m = prev;
-	return lit_make(re, m);
+	int depth = 0;
+	for (size_t k = i; k < n; k++) {
+		if (re[k] == '\\')
+			k++;
+		else if (re[k] == '[')
+			k = group_end(re, n, k) - 1;
+		else if (re[k] == '(')
+			depth++;
+		else if (re[k] == ')' && --depth == 0)
+			return k + 1;
+	}
+	return n;
 }
 
+static int regex_keys(const char *re, size_t n, struct buf *out, int depth, int *word_start);
+
+/* The keys of one branch: after lookbehinds and option settings, either a
+ * (?:...) group (its branches' keys) or plain letters and digits (a
+ * letter followed by a quantifier is not part of it). -1: no key. */
+static int branch_keys(const char *s, size_t n, struct buf *out, int depth, int *word_start)
+{
+	size_t i = 0;
+	int ws = 0;
+	for (;;) {
+		if (i + 3 < n && s[i] == '(' && s[i + 1] == '?' && s[i + 2] == '<' &&
+		    (s[i + 3] == '!' || s[i + 3] == '=')) {
+			/* a lookbehind: looks before the match; "no letter before"
+			 * is a word start, which the index can check itself */
+			size_t e = group_end(s, n, i);
+			static const char *const no_letter[] = {"(?<!\\p{L})", "(?<![\\p{L}\\p{N}])"};
+			for (size_t k = 0; k < 2; k++)
+				ws |= e - i == strlen(no_letter[k]) && !memcmp(s + i, no_letter[k], e - i);
+			i = e;
+			continue;
+		}
+		if (i + 2 < n && s[i] == '(' && s[i + 1] == '?' && ((s[i + 2] >= 'a' && s[i + 2] <= 'z') || s[i + 2] == '-')) {
+			size_t k = i + 2;
+			while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || s[k] == '-'))
+				k++;
+			if (k < n && s[k] == ')') { /* (?i): options, no text */
+				i = k + 1;
+				continue;
+			}
+		}
+		break;
+	}
+	if (i + 2 < n && s[i] == '(' && s[i + 1] == '?' && s[i + 2] == ':') {
+		size_t e = group_end(s, n, i);
+		if (e > n || e < i + 4 || (e < n && (s[e] == '?' || s[e] == '*' || s[e] == '{')))
+			return -1; /* an optional group says nothing of the start */
+		int inner = 1;
+		if (regex_keys(s + i + 3, e - i - 4, out, depth + 1, &inner) < 0)
+			return -1;
+		*word_start &= ws || inner;
+		return 0;
+	}
+	const unsigned char *u = (const unsigned char *)s + i;
+	size_t m = 0, prev = 0, k, len = n - i;
+	while (m < len && lit_byte_ok(u + m, len - m, &k))
+		prev = m, m += k;
+	if (m < len && m > 0 && (u[m] == '?' || u[m] == '*' || u[m] == '{'))
+		m = prev;
+	char *key = lit_make(s + i, m);
+	if (!key)
+		return -1;
+	*word_start &= ws;
+	int rc = buf_puts(out, key) == 0 && buf_putc(out, '\n') == 0 ? 0 : -1;
+	free(key);
+	return rc;
+}
+
+/* Each top-level branch must have a key. */
+static int regex_keys(const char *re, size_t n, struct buf *out, int depth, int *word_start)
+{
+	if (depth > 4)
+		return -1;
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && re[i] == '\\') {
+			i++;
+		} else if (i < n && (re[i] == '(' || re[i] == '[')) {
+			i = group_end(re, n, i) - 1;
+		} else if (i == n || re[i] == '|') {
+			if (branch_keys(re + start, i - start, out, depth, word_start) < 0)
+				return -1;
+			start = i + 1;
+		}
+	}
+	return 0;
+}
+
+/* A /regex/ must start with one of its keys: the plain letters of each
+ * top-level branch, found behind lookbehinds and inside a leading (?:...)
+ * group. NULL when some branch has none. The keys are separated by
+ * newlines. */
+char *lit_regex_key(const char *re, size_t n, int *word_start)
+{
+	struct buf out = BUF_INIT;
+	*word_start = 1;
+	if (regex_keys(re, n, &out, 0, word_start) < 0 || !out.len) {
+		buf_free(&out);
+		return NULL;
+	}
+	out.data[--out.len] = '\0';
+	return buf_steal(&out);
+}
 
 int lit_indexed(const struct lit_index *x, size_t k)
 {

@@ -32,9 +32,12 @@ int lit_indexed(const struct lit_index *x, size_t k);
 /* The folded key of a literal s[0..n): its longest prefix of letters and
  * digits. NULL when that prefix is shorter than two bytes (or no memory). */
 char *lit_make(const char *s, size_t n);
-/* The key of a /regex/: the plain letters it must start with, when it
- * has no top-level alternative; else NULL. */
-char *lit_regex_key(const char *re, size_t n);
+/* The keys of a /regex/, one a line: the plain letters each top-level
+ * branch must start with (behind lookbehinds, inside a leading (?:...)
+ * group); NULL when a branch has none. *word_start is 1 when every
+ * branch starts with (?<!\p{L}) or (?<![\p{L}\p{N}]), so its key need
+ * only be looked for at word starts. */
+char *lit_regex_key(const char *re, size_t n, int *word_start);
 /* Folds text into out (same length). Returns 0, or -1 when the text has a
  * character that folds onto ASCII/Latin-1 from outside (see above). */
 int lit_fold(const char *text, size_t len, char *out);

@@ -89,6 +89,8 @@ void rules_free(struct rules *r)
 	free(r->tv);
 	free(r->gv);
 	lit_index_free(r->index);
+	free(r->scan);
+	free(r->scan_all);
 	free(r);
 }
 
@@ -100,9 +102,26 @@ void rules_finish_load(struct rules *r)
 	r->index = lit_index_build(r->rv, r->nrules);
 	r->fields_used = 0;
 	r->has_context = 0;
+	free(r->scan);
+	free(r->scan_all);
+	r->scan = calloc(r->nrules + 1, sizeof *r->scan);
+	r->scan_all = calloc(r->nrules + 1, sizeof *r->scan_all);
+	r->nscan = r->nscan_all = 0;
+	if (!r->scan || !r->scan_all) { /* no memory: no index either */
+		free(r->scan);
+		free(r->scan_all);
+		r->scan = r->scan_all = NULL;
+		lit_index_free(r->index);
+		r->index = NULL;
+	}
 	for (size_t k = 0; k < r->nrules; k++) {
 		r->fields_used |= r->rv[k].fields;
 		r->has_context |= r->rv[k].nwith > 0;
+		if (!r->rv[k].code || !r->scan)
+			continue;
+		r->scan_all[r->nscan_all++] = k;
+		if (!lit_indexed(r->index, k))
+			r->scan[r->nscan++] = k;
 	}
 }
 

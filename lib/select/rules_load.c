@@ -577,8 +577,9 @@ static int add_pattern(struct lctx *c, const char *p, const char *end, double we
 			goto oom;
 		regex_at = p + 1;
 		offsets_map = 1;
-		litkey = lit_regex_key(re.data, re.len);
-		lit_anywhere = 1;
+		int word_start;
+		litkey = lit_regex_key(re.data, re.len, &word_start);
+		lit_anywhere = !word_start;
 		pend = parse_flags(c, q + 1, end, &caseless,
 				   "/pattern/ (use c for case-sensitive, i for caseless)");
 		if (!pend)

@@ -268,15 +268,22 @@ static int search(struct rules_matcher *mt, const char *text, size_t len)
 	mt->text = text;
 	mt->len = len;
 	int indexed = r->index != NULL && !r->no_index;
+	if (!r->scan_all) { /* out of memory at load: nothing to run */
+		indexed = 0;
+	}
 	if (indexed) {
 		buf_reset(&mt->folded);
 		if (buf_reserve(&mt->folded, len + 1) < 0)
 			return -1;
 		indexed = lit_fold(text, len, mt->folded.data) == 0;
 	}
-	for (size_t k = 0; k < r->nrules; k++) {
+	/* the rules the index does not find (all of them without one) */
+	const size_t *scan = indexed ? r->scan : r->scan_all;
+	size_t nscan = indexed ? r->nscan : r->nscan_all;
+	for (size_t i = 0; i < nscan; i++) {
+		size_t k = scan[i];
 		const struct rule *ru = &r->rv[k];
-		if (!usable(mt, ru, k) || (indexed && lit_indexed(r->index, k)))
+		if (!usable(mt, ru, k))
 			continue;
 		size_t off = 0;
 		while (off <= len) {

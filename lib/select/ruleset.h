@@ -85,6 +85,8 @@ struct rules {
 	struct lit_index *index; /* rebuilt after every load */
 	int no_index;            /* rules_use_index(r, 0) */
 	unsigned fields_used;    /* every rule's fields, or'ed: set after each load */
+	size_t *scan, nscan;     /* the rules the index does not find: run as patterns */
+	size_t *scan_all, nscan_all; /* every rule with a pattern (no index) */
 	int decimals;            /* scores are rounded to this many decimals */
 	int has_context;         /* some rule has [with] */
 };
