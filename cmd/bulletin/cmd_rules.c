@@ -95,7 +95,7 @@ static int parse_args(int argc, char **argv, struct rules_args *ra, const char *
  * the store's items first seen in the period (--since, --days, else the
  * default: the current digest period when default_days is 0). *what
  * describes them. fn returns 0 or an exit status, which stops the walk. */
-typedef int (*item_fn)(void *ctx, const struct item *it);
+typedef int (*item_fn)(void *ctx, struct item *it); /* may take *it, leaving it zeroed */
 static int each_jsonl(const char *path, item_fn fn, void *ctx);
 static int each_item(struct app *a, const struct rules_args *ra, int argc, char **argv,
 		     long default_days, item_fn fn, void *ctx, char *what, size_t whatlen)
@@ -134,13 +134,15 @@ static int each_item(struct app *a, const struct rules_args *ra, int argc, char 
 	return r;
 }
 
-static int push_item(void *ctx, const struct item *it)
+static int push_item(void *ctx, struct item *it)
 {
 	struct item *slot = item_list_push(ctx);
-	if (!slot || item_copy(slot, it) < 0) {
+	if (!slot) {
 		fprintf(stderr, "bulletin: out of memory\n");
 		return EXIT_SOFTWARE;
 	}
+	*slot = *it;
+	memset(it, 0, sizeof *it);
 	return 0;
 }
 
@@ -433,53 +435,186 @@ static const struct match_term *veto_term(const struct match *m)
 	return NULL;
 }
 
-/* The state of `rules test`: near misses go to temporary files as they
- * come, so memory does not grow with the number of items. */
-struct test_run {
-	struct app *a;
-	struct rules_matcher *m;
-	const struct rules_args *ra;
-	FILE *veto, *under;
-	size_t n, selected, nveto, nunder;
+/* The state of `rules test`: items are matched in batches on every CPU
+ * while the next batch is read; near misses go to temporary files as
+ * they come. Memory does not grow with the number of items. */
+#define TEST_BATCH 512
+
+struct test_batch {
+	struct item it[TEST_BATCH];
+	struct match m[TEST_BATCH];
+	char *line[TEST_BATCH];      /* JSON Lines input: parsed on the pool's threads */
+	long lineno[TEST_BATCH];
+	char bad[TEST_BATCH];        /* that line did not parse */
+	size_t n;
 };
 
-static int test_one(void *ctx, const struct item *it)
+struct test_run {
+	struct app *a;
+	struct rules_pool *pool;
+	const struct rules_args *ra;
+	const char *path;            /* of the JSON Lines input */
+	FILE *veto, *under;
+	size_t n, selected, nveto, nunder;
+	struct test_batch b[2];
+	int cur;      /* the batch being filled */
+	int running;  /* the other batch is being matched */
+};
+
+/* On a pool thread: one line of JSON Lines into an item. */
+static int test_parse(void *ctx, size_t i, struct item *it, struct err *err)
 {
-	struct test_run *t = ctx;
+	struct test_batch *b = ctx;
+	if (!b->line[i])
+		return 0;
+	json_error_t je;
+	json_t *j = json_loads(b->line[i], JSON_REJECT_DUPLICATES, &je);
+	struct err e;
+	int rc = 0;
+	if (!j)
+		rc = err_set(err, "%ld:%d: %s", b->lineno[i], je.column, je.text);
+	else if (item_from_json(j, it, &e) < 0)
+		rc = err_set(err, "%ld: %s", b->lineno[i], e.msg);
+	json_decref(j);
+	b->bad[i] = rc < 0;
+	return rc;
+}
+
+static int test_print(struct test_run *t, const struct item *it, const struct match *m)
+{
 	const struct rules *r = t->a->rules;
-	struct match m;
-	struct err err;
-	if (rules_matcher_match(t->m, it, &m, &err) < 0) {
-		fprintf(stderr, "bulletin: item %zu: %s\n", t->n + 1, err.msg);
-		return EXIT_SOFTWARE;
-	}
 	t->n++;
-	t->selected += m.selected != 0;
+	t->selected += m->selected != 0;
 	if (t->ra->jsonl) {
-		json_t *j = match_json(r, it, &m);
+		json_t *j = match_json(r, it, m);
 		char *js = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 		if (js)
 			puts(js);
 		free(js);
 		json_decref(j);
 	} else {
-		print_text(r, it, &m, t->ra, stdout);
+		print_text(r, it, m, t->ra, stdout);
 		const char *title = it->title ? it->title : "(no title)";
-		const struct match_term *vt = m.vetoed ? veto_term(&m) : NULL;
+		const struct match_term *vt = m->vetoed ? veto_term(m) : NULL;
 		if (vt) {
 			t->nveto++;
 			fprintf(t->veto, "    %s\n      exclude %s%s%s matched \"%s\" in the %s (%s)\n", title,
 				t->ra->color ? HL_EXCLUDE : "", vt->rule, t->ra->color ? HL_OFF : "", vt->text,
 				match_field_name(vt->field), vt->where);
-		} else if (!m.selected && m.topic >= 0) {
+		} else if (!m->selected && m->topic >= 0) {
 			char b1[32], b2[32];
 			t->nunder++;
-			fprintf(t->under, "    %4s of %-4s %-14s %s\n", sc(m.score, b1, sizeof b1),
-				sc(m.threshold, b2, sizeof b2), rules_topic_id(r, (size_t)m.topic), title);
+			fprintf(t->under, "    %4s of %-4s %-14s %s\n", sc(m->score, b1, sizeof b1),
+				sc(m->threshold, b2, sizeof b2), rules_topic_id(r, (size_t)m->topic), title);
 		}
 	}
-	match_free(&m);
 	return ferror(stdout) ? EXIT_IOERR : 0;
+}
+
+static void batch_clear(struct test_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		match_free(&b->m[i]);
+		item_free(&b->it[i]);
+		free(b->line[i]);
+		b->line[i] = NULL;
+		b->bad[i] = 0;
+	}
+	b->n = 0;
+}
+
+/* Waits for the batch being matched and prints it, in order. */
+static int test_drain(struct test_run *t)
+{
+	if (!t->running)
+		return 0;
+	t->running = 0;
+	struct test_batch *b = &t->b[!t->cur];
+	struct err err;
+	size_t failed = (size_t)-1;
+	int r = 0;
+	int bad = rules_pool_wait(t->pool, &failed, &err) < 0;
+	for (size_t i = 0; i < b->n && !r && i < failed; i++)
+		r = test_print(t, &b->it[i], &b->m[i]);
+	if (!r && bad) {
+		if (b->bad[failed])
+			fprintf(stderr, "bulletin: %s:%s\n", t->path, err.msg);
+		else
+			fprintf(stderr, "bulletin: item %zu: %s\n", t->n + 1, err.msg);
+		r = b->bad[failed] ? EXIT_DATAERR : EXIT_SOFTWARE;
+	}
+	batch_clear(b);
+	return r;
+}
+
+/* The batch being filled goes to the threads; the one before is printed. */
+static int test_flush(struct test_run *t)
+{
+	int r = test_drain(t);
+	struct test_batch *b = &t->b[t->cur];
+	if (r || !b->n)
+		return r;
+	struct err err;
+	if (rules_pool_start(t->pool, b->it, b->n, b->m, test_parse, b, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_SOFTWARE;
+	}
+	t->running = 1;
+	t->cur = !t->cur;
+	return 0;
+}
+
+static int test_one(void *ctx, struct item *it)
+{
+	struct test_run *t = ctx;
+	struct test_batch *b = &t->b[t->cur];
+	b->it[b->n++] = *it;
+	memset(it, 0, sizeof *it);
+	return b->n == TEST_BATCH ? test_flush(t) : 0;
+}
+
+/* ITEMS.jsonl: the lines are read here and parsed on the pool's threads. */
+static int test_jsonl(struct test_run *t, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!f) {
+		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
+		return EXIT_NOINPUT;
+	}
+	t->path = path;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	int r = 0;
+	while (!r && (n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if ((size_t)n > ITEMS_MAX_LINE) {
+			fprintf(stderr, "bulletin: %s:%ld: line longer than %u bytes\n", path, lineno, ITEMS_MAX_LINE);
+			r = EXIT_DATAERR;
+			break;
+		}
+		if (!line[strspn(line, " \t\r\n")])
+			continue;
+		struct test_batch *b = &t->b[t->cur];
+		if (!(b->line[b->n] = strndup(line, (size_t)n))) {
+			fprintf(stderr, "bulletin: out of memory\n");
+			r = EXIT_SOFTWARE;
+			break;
+		}
+		b->lineno[b->n] = lineno;
+		memset(&b->it[b->n], 0, sizeof b->it[b->n]);
+		if (++b->n == TEST_BATCH)
+			r = test_flush(t);
+	}
+	if (!r && ferror(f)) {
+		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
+		r = EXIT_IOERR;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return r;
 }
 
 static int copy_out(FILE *f)
@@ -493,15 +628,18 @@ static int copy_out(FILE *f)
 }
 
 /* Rules whose pattern hit PCRE2's backtracking limit: once per rule. */
-static void report_limits(const struct rules *r, const struct rules_matcher *m)
+static void report_limit(const struct rules *r, size_t k, size_t n)
 {
-	for (size_t k = 0; k < rules_rule_count(r); k++) {
-		size_t n = rules_matcher_limit_hits(m, k);
-		if (n)
-			fprintf(stderr, "bulletin: %s: %s hit PCRE2's backtracking limit on %zu item%s; "
-					"counted as no match there (simplify the pattern)\n",
-				rules_rule(r, k)->where, rules_rule(r, k)->text, n, n == 1 ? "" : "s");
-	}
+	if (n)
+		fprintf(stderr, "bulletin: %s: %s hit PCRE2's backtracking limit on %zu item%s; "
+				"counted as no match there (simplify the pattern)\n",
+			rules_rule(r, k)->where, rules_rule(r, k)->text, n, n == 1 ? "" : "s");
+}
+
+static void report_limits(const struct rules *r, const struct rules_pool *p)
+{
+	for (size_t k = 0; k < rules_rule_count(r); k++)
+		report_limit(r, k, rules_pool_limit_hits(p, k));
 }
 
 /* Exit 74 when stdout could not be written (a full disk, a closed pipe). */
@@ -533,41 +671,59 @@ static int rules_test(struct app *a, int argc, char **argv)
 	int r = verb_start(a, argc, argv, &ra, usage, 1);
 	if (r)
 		return r;
-	struct test_run t = {.a = a, .ra = &ra};
-	t.m = rules_matcher_new(a->rules);
-	if (!ra.jsonl) {
-		t.veto = tmpfile();
-		t.under = tmpfile();
+	struct test_run *tp = calloc(1, sizeof *tp);
+	if (!tp) {
+		fprintf(stderr, "bulletin: out of memory\n");
+		return EXIT_SOFTWARE;
 	}
-	if (!t.m || (!ra.jsonl && (!t.veto || !t.under))) {
-		fprintf(stderr, "bulletin: %s\n", t.m ? "cannot make a temporary file" : "out of memory");
+	tp->a = a;
+	tp->ra = &ra;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	tp->pool = rules_pool_new(a->rules, cpus > 0 ? (unsigned)cpus : 1);
+	if (!ra.jsonl) {
+		tp->veto = tmpfile();
+		tp->under = tmpfile();
+	}
+	if (!tp->pool || (!ra.jsonl && (!tp->veto || !tp->under))) {
+		fprintf(stderr, "bulletin: %s\n", tp->pool ? "cannot make a temporary file" : "out of memory");
 		r = EXIT_CANTCREAT;
 	}
 	char what[160];
-	if (!r)
-		r = each_item(a, &ra, argc, argv, 0, test_one, &t, what, sizeof what);
-	if (!r && !ra.jsonl) {
-		if (t.nveto || t.nunder)
-			printf("\nNear misses: items the digest will not carry, though some words matched\n");
-		if (t.nveto) {
-			printf("\n  Thrown out by an exclude (%zu):\n", t.nveto);
-			fflush(stdout);
-			copy_out(t.veto);
-		}
-		if (t.nunder) {
-			printf("\n  Under the threshold (%zu):\n", t.nunder);
-			fflush(stdout);
-			copy_out(t.under);
-		}
-		printf("\n%zu of %zu items selected (%s)\n", t.selected, t.n, what);
+	if (!r && optind == argc - 1) {
+		snprintf(what, sizeof what, "the items of %s", argv[optind]);
+		r = test_jsonl(tp, argv[optind]);
+	} else if (!r) {
+		r = each_item(a, &ra, argc, argv, 0, test_one, tp, what, sizeof what);
 	}
-	if (t.m)
-		report_limits(a->rules, t.m);
-	rules_matcher_free(t.m);
-	if (t.veto)
-		fclose(t.veto);
-	if (t.under)
-		fclose(t.under);
+	if (!r)
+		r = test_flush(tp);
+	int r2 = test_drain(tp); /* frees the last batch whatever happened */
+	if (!r)
+		r = r2;
+	batch_clear(&tp->b[tp->cur]);
+	if (!r && !ra.jsonl) {
+		if (tp->nveto || tp->nunder)
+			printf("\nNear misses: items the digest will not carry, though some words matched\n");
+		if (tp->nveto) {
+			printf("\n  Thrown out by an exclude (%zu):\n", tp->nveto);
+			fflush(stdout);
+			copy_out(tp->veto);
+		}
+		if (tp->nunder) {
+			printf("\n  Under the threshold (%zu):\n", tp->nunder);
+			fflush(stdout);
+			copy_out(tp->under);
+		}
+		printf("\n%zu of %zu items selected (%s)\n", tp->selected, tp->n, what);
+	}
+	if (tp->pool)
+		report_limits(a->rules, tp->pool);
+	rules_pool_free(tp->pool);
+	if (tp->veto)
+		fclose(tp->veto);
+	if (tp->under)
+		fclose(tp->under);
+	free(tp);
 	return out_status(r);
 }
 
@@ -660,7 +816,7 @@ struct stats_run {
 	size_t n, selected;
 };
 
-static int stats_one(void *ctx, const struct item *it)
+static int stats_one(void *ctx, struct item *it)
 {
 	struct stats_run *s = ctx;
 	struct match m;
@@ -754,8 +910,8 @@ static int rules_stats(struct app *a, int argc, char **argv)
 		printf("\n%zu items (%s), %zu carried; %zu of %zu rules matched at least once\n", s.n,
 		       what, s.selected, n - refs - dead, n - refs);
 	}
-	if (s.m)
-		report_limits(ru, s.m);
+	for (size_t k = 0; s.m && k < n; k++)
+		report_limit(ru, k, rules_matcher_limit_hits(s.m, k));
 	free(s.hits);
 	free(s.sel);
 	free(s.seen);

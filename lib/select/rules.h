@@ -149,6 +149,27 @@ int rules_matcher_match(struct rules_matcher *m, const struct item *it, struct m
 			struct err *err);
 /* How many items rule k hit PCRE2's limit on, over this matcher's life. */
 size_t rules_matcher_limit_hits(const struct rules_matcher *m, size_t k);
+/* Several threads, each with its own matcher, over batches of items: the
+ * same results as one matcher, in order. */
+struct rules_pool;
+/* nthreads is capped at 16; NULL when out of memory. */
+struct rules_pool *rules_pool_new(const struct rules *r, unsigned nthreads);
+/* Waits for a running batch, then frees. */
+void rules_pool_free(struct rules_pool *p);
+/* Called on a pool thread for item i before it is matched (to parse it,
+ * say); returns 0, or -1 with err to stop the batch there. */
+typedef int (*rules_prepare_fn)(void *ctx, size_t i, struct item *it, struct err *err);
+/* Starts matching items[0..n) into out[0..n) (zeroed first), after
+ * prepare (may be NULL) on each, and returns; items and out must stay
+ * until rules_pool_wait. Returns 0, or -1 with err from the batch before. */
+int rules_pool_start(struct rules_pool *p, struct item *items, size_t n, struct match *out,
+		     rules_prepare_fn prepare, void *ctx, struct err *err);
+/* Waits for the batch. Returns 0, or -1 with err and *failed_at of the
+ * first item (in order) that failed; the items before it are all done.
+ * Free every out[i] with match_free either way. */
+int rules_pool_wait(struct rules_pool *p, size_t *failed_at, struct err *err);
+/* As rules_matcher_limit_hits, over every thread. */
+size_t rules_pool_limit_hits(const struct rules_pool *p, size_t k);
 /* One item with a matcher of its own (for callers that match a few). */
 int rules_match(const struct rules *r, const struct item *it, struct match *out,
 		struct err *err);
