@@ -642,17 +642,6 @@ static void report_limits(const struct rules *r, const struct rules_pool *p)
 		report_limit(r, k, rules_pool_limit_hits(p, k));
 }
 
-/* Exit 74 when stdout could not be written (a full disk, a closed pipe). */
-static int out_status(int r)
-{
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		if (!r)
-			fprintf(stderr, "bulletin: writing the output failed\n");
-		return r ? r : EXIT_IOERR;
-	}
-	return r;
-}
-
 static int rules_test(struct app *a, int argc, char **argv)
 {
 	static const char usage[] =
@@ -724,7 +713,7 @@ static int rules_test(struct app *a, int argc, char **argv)
 	if (tp->under)
 		fclose(tp->under);
 	free(tp);
-	return out_status(r);
+	return r;
 }
 
 static void lint_print(void *ctx, enum lint_level level, const char *where, const char *msg)
@@ -805,7 +794,7 @@ static int rules_check(struct app *a, int argc, char **argv)
 	}
 	free(names);
 	item_list_free(&items);
-	return out_status(r);
+	return r;
 }
 
 struct stats_run {
@@ -916,7 +905,7 @@ static int rules_stats(struct app *a, int argc, char **argv)
 	free(s.sel);
 	free(s.seen);
 	rules_matcher_free(s.m);
-	return out_status(r);
+	return r;
 }
 
 static void list_rule(const struct rule_info *in, int regex)
@@ -988,7 +977,7 @@ static int rules_list(struct app *a, int argc, char **argv)
 				list_rule(in, ra.regex);
 		}
 	}
-	return out_status(0);
+	return 0;
 }
 
 static int rules_eval(struct app *a, int argc, char **argv)
@@ -1009,7 +998,7 @@ static int rules_eval(struct app *a, int argc, char **argv)
 	}
 	rules_eval_print(a->rules, &ev, stdout);
 	rules_eval_free(&ev);
-	return out_status(0);
+	return 0;
 }
 
 int cmd_rules(struct app *a, int argc, char **argv)
