@@ -373,10 +373,11 @@ static void print_text(const struct rules *r, const struct item *it, const struc
 	print_topics(r, m, out);
 }
 
-/* Items from a JSON Lines file ("-": stdin), one object per line, each
- * handed to fn and freed before the next is read; a bad line names
- * file:line and stops (the chair's input should be fixed, not guessed). */
-static int each_jsonl(const char *path, item_fn fn, void *ctx)
+/* The lines of a file ("-": stdin), blank ones skipped, each handed to
+ * fn(ctx, line, length, line number) until fn returns an exit status.
+ * A line is bounded: JSON Lines hold one item each. */
+typedef int (*line_fn)(void *ctx, char *line, size_t n, long lineno);
+static int each_line(const char *path, line_fn fn, void *ctx)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	if (!f) {
@@ -393,25 +394,9 @@ static int each_jsonl(const char *path, item_fn fn, void *ctx)
 		if ((size_t)n > ITEMS_MAX_LINE) {
 			fprintf(stderr, "bulletin: %s:%ld: line longer than %u bytes\n", path, lineno, ITEMS_MAX_LINE);
 			r = EXIT_DATAERR;
-			break;
+		} else if (line[strspn(line, " \t\r\n")]) {
+			r = fn(ctx, line, (size_t)n, lineno);
 		}
-		if (!line[strspn(line, " \t\r\n")])
-			continue;
-		json_error_t je;
-		json_t *j = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &je);
-		struct err err;
-		struct item it = {0};
-		if (!j) {
-			fprintf(stderr, "bulletin: %s:%ld:%d: %s\n", path, lineno, je.column, je.text);
-			r = EXIT_DATAERR;
-		} else if (item_from_json(j, &it, &err) < 0) {
-			fprintf(stderr, "bulletin: %s:%ld: %s\n", path, lineno, err.msg);
-			r = EXIT_DATAERR;
-		} else {
-			r = fn(ctx, &it);
-		}
-		item_free(&it);
-		json_decref(j);
 	}
 	if (!r && ferror(f)) {
 		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
@@ -421,6 +406,44 @@ static int each_jsonl(const char *path, item_fn fn, void *ctx)
 	if (f != stdin)
 		fclose(f);
 	return r;
+}
+
+struct jsonl_walk {
+	const char *path;
+	item_fn fn;
+	void *ctx;
+};
+
+/* One line of JSON Lines as an item for the walk's fn; a bad line names
+ * file:line and stops (the chair's input should be fixed, not guessed). */
+static int jsonl_line(void *ctx, char *line, size_t n, long lineno)
+{
+	struct jsonl_walk *w = ctx;
+	json_error_t je;
+	json_t *j = json_loadb(line, n, JSON_REJECT_DUPLICATES, &je);
+	struct err err;
+	struct item it = {0};
+	int r;
+	if (!j) {
+		fprintf(stderr, "bulletin: %s:%ld:%d: %s\n", w->path, lineno, je.column, je.text);
+		r = EXIT_DATAERR;
+	} else if (item_from_json(j, &it, &err) < 0) {
+		fprintf(stderr, "bulletin: %s:%ld: %s\n", w->path, lineno, err.msg);
+		r = EXIT_DATAERR;
+	} else {
+		r = w->fn(w->ctx, &it);
+	}
+	item_free(&it);
+	json_decref(j);
+	return r;
+}
+
+/* Items from a JSON Lines file, each handed to fn and freed before the
+ * next is read. */
+static int each_jsonl(const char *path, item_fn fn, void *ctx)
+{
+	struct jsonl_walk w = {path, fn, ctx};
+	return each_line(path, jsonl_line, &w);
 }
 
 /* The exclude term that decided a veto, for the near-miss list. */
@@ -574,47 +597,17 @@ static int test_one(void *ctx, struct item *it)
 }
 
 /* ITEMS.jsonl: the lines are read here and parsed on the pool's threads. */
-static int test_jsonl(struct test_run *t, const char *path)
+static int test_line(void *ctx, char *line, size_t n, long lineno)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	if (!f) {
-		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
-		return EXIT_NOINPUT;
+	struct test_run *t = ctx;
+	struct test_batch *b = &t->b[t->cur];
+	if (!(b->line[b->n] = strndup(line, n))) {
+		fprintf(stderr, "bulletin: out of memory\n");
+		return EXIT_SOFTWARE;
 	}
-	t->path = path;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	long lineno = 0;
-	int r = 0;
-	while (!r && (n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		if ((size_t)n > ITEMS_MAX_LINE) {
-			fprintf(stderr, "bulletin: %s:%ld: line longer than %u bytes\n", path, lineno, ITEMS_MAX_LINE);
-			r = EXIT_DATAERR;
-			break;
-		}
-		if (!line[strspn(line, " \t\r\n")])
-			continue;
-		struct test_batch *b = &t->b[t->cur];
-		if (!(b->line[b->n] = strndup(line, (size_t)n))) {
-			fprintf(stderr, "bulletin: out of memory\n");
-			r = EXIT_SOFTWARE;
-			break;
-		}
-		b->lineno[b->n] = lineno;
-		memset(&b->it[b->n], 0, sizeof b->it[b->n]);
-		if (++b->n == TEST_BATCH)
-			r = test_flush(t);
-	}
-	if (!r && ferror(f)) {
-		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
-		r = EXIT_IOERR;
-	}
-	free(line);
-	if (f != stdin)
-		fclose(f);
-	return r;
+	b->lineno[b->n] = lineno;
+	memset(&b->it[b->n], 0, sizeof b->it[b->n]);
+	return ++b->n == TEST_BATCH ? test_flush(t) : 0;
 }
 
 static int copy_out(FILE *f)
@@ -680,7 +673,8 @@ static int rules_test(struct app *a, int argc, char **argv)
 	char what[160];
 	if (!r && optind == argc - 1) {
 		snprintf(what, sizeof what, "the items of %s", argv[optind]);
-		r = test_jsonl(tp, argv[optind]);
+		tp->path = argv[optind];
+		r = each_line(argv[optind], test_line, tp);
 	} else if (!r) {
 		r = each_item(a, &ra, argc, argv, 0, test_one, tp, what, sizeof what);
 	}

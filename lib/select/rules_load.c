@@ -317,7 +317,7 @@ static int compile_rule(struct lctx *c, const char *regex, size_t len, int casel
 		if (offsets_map && ec == PCRE2_ERROR_MISSING_CLOSING_PARENTHESIS) {
 			const char *open = unmatched_paren(regex, len);
 			if (open)
-				return lerr(c, at + (open - regex), "bad pattern: this ( is never closed");
+				return lerr(c, at + (open - regex), "bad pattern: this ( has no closing parenthesis");
 		}
 		return lerr(c, where, "bad pattern: %s", (const char *)m);
 	}
@@ -384,30 +384,45 @@ static int make_where(struct lctx *c, struct rule *ru, const char *pstart, const
 	return 0;
 }
 
-/* One name list of a scope: names separated by commas or blanks. */
+/* The next name of a list in [q, close): names are separated by commas
+ * or blanks. Returns 0 at the end, else 1 with the name in *t, *tl. */
+static int next_name(const char **q, const char *close, const char **t, size_t *tl)
+{
+	for (;;) {
+		const char *p = skip_ws(*q, close);
+		if (p >= close)
+			return 0;
+		*t = p;
+		while (p < close && *p != ',' && !is_ws(*p))
+			p++;
+		*tl = (size_t)(p - *t);
+		p = skip_ws(p, close);
+		if (p < close && *p == ',')
+			p++;
+		*q = p;
+		if (*tl)
+			return 1;
+	}
+}
+
+/* One name list of a scope, appended to v. Returns the number of names,
+ * or -1 after reporting. */
 static int scope_names(struct lctx *c, const char *q, const char *close, char ***v, size_t *n)
 {
-	size_t got = 0;
-	while ((q = skip_ws(q, close)) < close) {
-		const char *t = q;
-		while (q < close && *q != ',' && !is_ws(*q))
-			q++;
-		size_t tl = (size_t)(q - t);
-		if (tl) {
-			char **nv = realloc(*v, (*n + 1) * sizeof *nv);
-			if (!nv)
-				return lerr(c, t, "out of memory");
-			*v = nv;
-			if (!(nv[*n] = strndup(t, tl)))
-				return lerr(c, t, "out of memory");
-			(*n)++;
-			got++;
-		}
-		q = skip_ws(q, close);
-		if (q < close && *q == ',')
-			q++;
+	int got = 0;
+	const char *t;
+	size_t tl;
+	while (next_name(&q, close, &t, &tl)) {
+		char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+		if (!nv)
+			return lerr(c, t, "out of memory");
+		*v = nv;
+		if (!(nv[*n] = strndup(t, tl)))
+			return lerr(c, t, "out of memory");
+		(*n)++;
+		got++;
 	}
-	return (int)got;
+	return got;
 }
 
 /* [title, summary] limits the rule to those fields, [from a, b] to the
@@ -454,26 +469,19 @@ static const char *parse_scope(struct lctx *c, const char *p, const char *end)
 				return NULL;
 			}
 			size_t n = 0;
-			while ((q = skip_ws(q, close)) < close) {
-				const char *t = q;
-				while (q < close && *q != ',' && !is_ws(*q))
-					q++;
-				size_t tl = (size_t)(q - t);
-				if (tl) {
-					int f = match_field_by_name(t, tl);
-					if (f < 0) {
-						lerr(c, t, "unknown field '%.*s' (fields: title, summary, content, "
-							   "categories, url, source; sources: [from NAME, ...]; "
-							   "context: [with NAME, ...])",
-						     (int)tl, t);
-						return NULL;
-					}
-					c->scope_fields |= 1u << f;
-					n++;
+			const char *t;
+			size_t tl;
+			while (next_name(&q, close, &t, &tl)) {
+				int f = match_field_by_name(t, tl);
+				if (f < 0) {
+					lerr(c, t, "unknown field '%.*s' (fields: title, summary, content, "
+						   "categories, url, source; sources: [from NAME, ...]; "
+						   "context: [with NAME, ...])",
+					     (int)tl, t);
+					return NULL;
 				}
-				q = skip_ws(q, close);
-				if (q < close && *q == ',')
-					q++;
+				c->scope_fields |= 1u << f;
+				n++;
 			}
 			if (!n) {
 				lerr(c, p, "empty [ ]: name fields, e.g. [title], or sources, e.g. [from lakartidningen]");

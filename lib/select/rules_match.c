@@ -315,34 +315,21 @@ static int search(struct rules_matcher *mt, const char *text, size_t len)
 	return 0;
 }
 
-static int match_one_field(struct rules_matcher *mt, struct match *m, enum match_field f,
-			   const char *text)
+/* The hits of the last search, rule by rule, left to right, without
+ * overlaps: the order and the matches a plain search of each pattern
+ * gives. */
+static int each_kept(struct rules_matcher *mt, int (*fn)(void *ctx, size_t rule, size_t a, size_t b),
+		     void *ctx)
 {
-	size_t len = strlen(text);
-	mt->field = f;
-	const char *subject = text;
-	size_t slen = len;
-	int composed = nfc_needed(text, len);
-	if (composed) {
-		if (nfc_compose(text, len, &mt->nfc, &mt->map) < 0)
-			return -1;
-		subject = mt->nfc.data;
-		slen = mt->nfc.len;
-	}
-	if (search(mt, subject, slen) < 0)
-		return -1;
-	/* Rule by rule, left to right, without overlaps: the order and the
-	 * matches a plain search of each pattern gives. */
 	const struct hit *kept = NULL;
 	for (size_t i = 0; i < mt->nhits; i++) {
 		const struct hit *h = &mt->hits[i];
 		if (kept && kept->rule == h->rule && h->a < kept->b)
 			continue;
 		kept = h;
-		size_t a = composed ? mt->map.at[h->a] : h->a;
-		size_t b = composed ? mt->map.at[h->b] : h->b;
-		if (add_term(mt, m, h->rule, f, text, a, b) < 0)
-			return -1;
+		int rc = fn(ctx, h->rule, h->a, h->b);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -355,17 +342,43 @@ int rules_matcher_scan(struct rules_matcher *mt, enum match_field f, const char 
 	mt->failed = 0;
 	if (search(mt, text, len) < 0)
 		return -1;
-	const struct hit *kept = NULL;
-	for (size_t i = 0; i < mt->nhits; i++) {
-		const struct hit *h = &mt->hits[i];
-		if (kept && kept->rule == h->rule && h->a < kept->b)
-			continue;
-		kept = h;
-		int rc = fn(ctx, h->rule, h->a, h->b);
-		if (rc)
-			return rc;
+	return each_kept(mt, fn, ctx);
+}
+
+struct field_terms {
+	struct rules_matcher *mt;
+	struct match *m;
+	const char *text;  /* the field as the item has it */
+	int composed;      /* matched in its NFC form: map the offsets back */
+};
+
+static int field_term(void *ctx, size_t rule, size_t a, size_t b)
+{
+	struct field_terms *ft = ctx;
+	if (ft->composed) {
+		a = ft->mt->map.at[a];
+		b = ft->mt->map.at[b];
 	}
-	return 0;
+	return add_term(ft->mt, ft->m, rule, ft->mt->field, ft->text, a, b);
+}
+
+static int match_one_field(struct rules_matcher *mt, struct match *m, enum match_field f,
+			   const char *text)
+{
+	size_t len = strlen(text);
+	mt->field = f;
+	struct field_terms ft = {mt, m, text, nfc_needed(text, len)};
+	const char *subject = text;
+	size_t slen = len;
+	if (ft.composed) {
+		if (nfc_compose(text, len, &mt->nfc, &mt->map) < 0)
+			return -1;
+		subject = mt->nfc.data;
+		slen = mt->nfc.len;
+	}
+	if (search(mt, subject, slen) < 0)
+		return -1;
+	return each_kept(mt, field_term, &ft);
 }
 
 static int overlaps(const struct match_term *x, const struct match_term *y)

@@ -1,6 +1,6 @@
 /* Rules language, matcher and evaluation. The corpus and seed tests read
  * ../shared (test_shared_dir()) and skip when it is absent. */
-#include "testutil.h"
+#include "test_rules.h"
 
 #include <unistd.h>
 
@@ -9,26 +9,6 @@
 
 #define SHIPPED "feeds/primarvard.rules"
 #define FORMS "tests/fixtures/rules/forms.rules"
-
-static struct rules *load(const char *path)
-{
-	struct rules *r = rules_new();
-	assert_non_null(r);
-	struct err e = {{0}};
-	if (rules_load_file(r, path, &e) != 0)
-		fail_msg("%s", e.msg);
-	return r;
-}
-
-static struct rules *load_str(const char *text)
-{
-	struct rules *r = rules_new();
-	assert_non_null(r);
-	struct err e = {{0}};
-	if (rules_load_string(r, "t.rules", text, &e) != 0)
-		fail_msg("%s", e.msg);
-	return r;
-}
 
 static void run(const struct rules *r, const char *title, const char *summary, struct match *m)
 {
@@ -150,10 +130,10 @@ static void test_load_errors_name_line_and_column(void **state)
 	(void)state;
 	/* a missing ) is shown at its ( (issue 15), not at the closing / */
 	load_err("topic a \"A\"\ninclude 2 /(unclosed/\n",
-		 "t.rules:2:12: bad pattern: this ( is never closed");
+		 "t.rules:2:12: bad pattern: this ( has no closing parenthesis");
 	/* columns count characters, not bytes */
-	load_err("topic a \"A\"\ninclude 2 /åäö(x/\n", "t.rules:2:15: bad pattern: this ( is never closed");
-	load_err("topic a \"A\"\ninclude 2 /(a)[(]\\((b/\n", "t.rules:2:20: bad pattern: this ( is never closed");
+	load_err("topic a \"A\"\ninclude 2 /åäö(x/\n", "t.rules:2:15: bad pattern: this ( has no closing parenthesis");
+	load_err("topic a \"A\"\ninclude 2 /(a)[(]\\((b/\n", "t.rules:2:20: bad pattern: this ( has no closing parenthesis");
 	load_err("topic a \"A\"\ninclude 2 /a)b/\n",
 		 "t.rules:2:13: bad pattern: unmatched closing parenthesis");
 	load_err("threshold 3\n  inclde 2 x\n",
@@ -195,7 +175,7 @@ static void test_load_file_errors(void **state)
 	struct err e = {{0}};
 	assert_int_equal(rules_load_file(r, "tests/fixtures/rules/bad_regex.rules", &e), -1);
 	assert_string_equal(e.msg,
-			    "tests/fixtures/rules/bad_regex.rules:4:12: bad pattern: this ( is never closed");
+			    "tests/fixtures/rules/bad_regex.rules:4:12: bad pattern: this ( has no closing parenthesis");
 	/* a failed load leaves nothing behind */
 	assert_int_equal(rules_topic_count(r), 0);
 	assert_int_equal(rules_pattern_count(r), 0);

@@ -2,7 +2,7 @@
  * property test, topic choice, NFC, word endings, context words, PCRE2
  * limits that count as no match, every load error, lint of risky
  * regexes and false friends, and matchers sharing one set across threads. */
-#include "testutil.h"
+#include "test_rules.h"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -10,26 +10,6 @@
 #include "select/rules.h"
 
 #define SHIPPED "feeds/primarvard.rules"
-
-static struct rules *load_str(const char *text)
-{
-	struct rules *r = rules_new();
-	assert_non_null(r);
-	struct err e = {{0}};
-	if (rules_load_string(r, "t.rules", text, &e) != 0)
-		fail_msg("%s", e.msg);
-	return r;
-}
-
-static struct rules *load_file(const char *path)
-{
-	struct rules *r = rules_new();
-	assert_non_null(r);
-	struct err e = {{0}};
-	if (rules_load_file(r, path, &e) != 0)
-		fail_msg("%s", e.msg);
-	return r;
-}
 
 static void run(struct rules_matcher *mt, const char *title, const char *summary, struct match *m)
 {
@@ -91,7 +71,7 @@ static const char *const filler[] = {"och", "i", "kommunen", "har", "ny", "rappo
 static void test_more_text_never_deselects(void **state)
 {
 	(void)state;
-	struct rules *r = load_file(SHIPPED);
+	struct rules *r = load(SHIPPED);
 	struct rules_matcher *mt = rules_matcher_new(r);
 	assert_non_null(mt);
 	char **words = calloc(rules_rule_count(r) + 1, sizeof *words);
@@ -188,7 +168,7 @@ static void test_more_text_never_deselects(void **state)
 static void test_more_evidence_keeps_the_item(void **state)
 {
 	(void)state;
-	struct rules *r = load_file(SHIPPED);
+	struct rules *r = load(SHIPPED);
 	struct rules_matcher *mt = rules_matcher_new(r);
 	struct match m;
 	run(mt, "Regionen granskar sina vårdcentraler.", NULL, &m);
@@ -433,7 +413,7 @@ static void test_every_error_listed(void **state)
 					   &e),
 			 -1);
 	assert_string_equal(e.msg, "t.rules:1:11: bad threshold 'x': expected a positive number such as 3 or 2.5\n"
-				   "t.rules:3:12: bad pattern: this ( is never closed\n"
+				   "t.rules:3:12: bad pattern: this ( has no closing parenthesis\n"
 				   "t.rules:5:1: unknown directive 'inclde' (expected threshold, field, group, word, topic, include or exclude)\n"
 				   "t.rules:6:12: unknown field 'titel' (fields: title, summary, content, categories, url, source; "
 				   "sources: [from NAME, ...]; context: [with NAME, ...])");
@@ -532,7 +512,7 @@ static void *thread_main(void *p)
 static void test_matchers_share_a_set(void **state)
 {
 	(void)state;
-	struct rules *r = load_file(SHIPPED);
+	struct rules *r = load(SHIPPED);
 	pthread_t t[4];
 	struct thread_arg a[4];
 	for (int i = 0; i < 4; i++) {
