@@ -73,6 +73,28 @@ import re
 assert not re.search(r"\d\.\d{7,}", text), re.search(r"\d\.\d{7,}", text).group(0)
 ' "$work/jl"
 
+# 2b. A pattern PCRE2 gives up on (catastrophic backtracking on a long
+#     item) is no match for that rule on that item, named once with its
+#     file:line; never an abort (issue 15).
+printf 'topic a "A"\ninclude 3 /(a+)+$/\ninclude 3 vårdcentral\n' > "$work/slow.rules"
+long=$(/usr/bin/python3 -c 'print("a" * 200 + "!")')
+for i in 1 2 3; do printf '{"key":"s%s","title":"%s vårdcentral"}\n' "$i" "$long"; done > "$work/slow.jsonl"
+"$BULLETIN" rules test -r "$work/slow.rules" "$work/slow.jsonl" > "$work/out" 2> "$work/err"
+rc=$?
+check "limit: rules test goes on (exit 0) and the other rules still select" \
+	sh -c "[ $rc -eq 0 ] && grep -q '^3 of 3 items selected' '$work/out'"
+check "limit: said once, with file:line and the item count" \
+	sh -c "[ \$(grep -c 'backtracking limit' '$work/err') -eq 1 ] && grep -q 'slow.rules:2: /(a+)+\$/ hit PCRE2.s backtracking limit on 3 items' '$work/err'"
+"$BULLETIN" rules stats -r "$work/slow.rules" "$work/slow.jsonl" > "$work/out" 2> "$work/err"
+check "limit: rules stats lists the rule" grep -q 'slow.rules:2  *3 items  /(a+)+\$/' "$work/out"
+"$BULLETIN" rules check -r "$work/slow.rules" > "$work/out" 2> "$work/err"
+check "limit: rules check warns at the group's column" grep -q 'slow.rules:2:12: warning: /(a+)+\$/: a repeated group of repeats' "$work/out"
+printf 'threshold x\ntopic a "A"\ninclude 2 /(vård/\ninclde 1 x\n' > "$work/errs.rules"
+"$BULLETIN" rules check -r "$work/errs.rules" > "$work/out" 2> "$work/err"
+rc=$?
+check "errors: every error of the file, the ( pointed at, exit 78" \
+	sh -c "[ $rc -eq 78 ] && grep -q 'errs.rules:1:11: bad threshold' '$work/err' && grep -q 'errs.rules:3:12: bad pattern: this ( has no closing parenthesis' '$work/err' && grep -q 'errs.rules:4:1: unknown directive' '$work/err'"
+
 # 3. stats and list.
 "$BULLETIN" rules stats -r "$shipped" "$work/demo.jsonl" > "$work/out" 2> "$work/err"
 check "stats: exit 0" [ $? -eq 0 ]
