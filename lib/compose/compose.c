@@ -43,7 +43,7 @@ json_t *compose_chair_report(struct store *s, const struct config *cfg, const st
 			hit[ms[i].terms[k].rule_index] = 1;
 	for (size_t k = 0; hit && k < n; k++) {
 		const struct rule_info *in = rules_rule(rules, k);
-		if (in->exclude || in->ref >= 0)
+		if (in->exclude || in->ref >= 0 || in->group >= 0)
 			continue;
 		nincl++;
 		if (hit[k])
@@ -55,7 +55,30 @@ json_t *compose_chair_report(struct store *s, const struct config *cfg, const st
 			json_array_append_new(dead, d);
 		}
 	}
+	/* rules that hit PCRE2's backtracking limit: counted as no match */
+	json_t *limited = json_array();
+	size_t *lim = hit ? calloc(n + 1, sizeof *lim) : NULL;
+	for (size_t i = 0; lim && i < items->n; i++)
+		for (size_t k = 0; k < ms[i].nlimited; k++)
+			lim[ms[i].limited[k]]++;
+	for (size_t k = 0; lim && k < n; k++) {
+		if (!lim[k])
+			continue;
+		json_t *d = json_object();
+		json_object_set_new(d, "where", json_string(rules_rule(rules, k)->where));
+		json_object_set_new(d, "rule", json_string(rules_rule(rules, k)->text));
+		json_object_set_new(d, "items", json_integer((json_int_t)lim[k]));
+		json_array_append_new(limited, d);
+	}
+	free(lim);
 	free(hit);
+	json_object_set_new(rep, "limited", limited);
+	json_object_set_new(rep, "has_limited", json_boolean(json_array_size(limited) > 0));
+	const char *lang = cfg->language ? cfg->language : "sv";
+	json_object_set_new(rep, "limited_text",
+			    json_string(!strcmp(lang, "sv") ? "Regler som PCRE2 gav upp på (räknas som ingen träff; förenkla mönstret):"
+					: !strcmp(lang, "nb") ? "Regler som PCRE2 ga opp på (teller som ikke treff; forenkle mønsteret):"
+					: "Rules PCRE2 gave up on (counted as no match; simplify the pattern):"));
 	json_object_set_new(rep, "failing", failing);
 	json_object_set_new(rep, "has_failing", json_boolean(json_array_size(failing) > 0));
 	json_object_set_new(rep, "dead", dead);
@@ -115,12 +138,25 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 		err_set(err, "out of memory");
 		goto out;
 	}
+	struct rules_matcher *mt = rules_matcher_new(o->rules);
+	if (!mt) {
+		err_set(err, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < items.n; i++) {
-		if (rules_match(o->rules, &items.v[i], &matches[i], err) < 0) {
+		if (rules_matcher_match(mt, &items.v[i], &matches[i], err) < 0) {
 			err_prefix(err, "%s", items.v[i].key);
+			rules_matcher_free(mt);
 			goto out;
 		}
 	}
+	/* A rule PCRE2 gave up on counts as no match: said once per rule. */
+	for (size_t k = 0; k < rules_rule_count(o->rules); k++)
+		if (rules_matcher_limit_hits(mt, k))
+			log_warn("%s: %s hit PCRE2's backtracking limit on %zu items; counted as no match there",
+				 rules_rule(o->rules, k)->where, rules_rule(o->rules, k)->text,
+				 rules_matcher_limit_hits(mt, k));
+	rules_matcher_free(mt);
 	if (chair_out) {
 		json_decref(*chair_out);
 		*chair_out = compose_chair_report(s, c, o->rules, &items, matches);
