@@ -704,6 +704,8 @@ time_t date_parse_nordic(const char *text, time_t now)
 
 long date_nordic_offset(time_t t) { return eu_summer(t) ? 7200 : 3600; }
 
+time_t date_nordic_local(int y, int mo, int d, int h, int mi) { return local_to_utc(y, mo, d, h, mi); }
+
 /* A dash or "till"/"til" between two clocks at p (spaces around it
  * skipped): where the end clock may start, else NULL. */
 static const char *range_sep(const char *p)

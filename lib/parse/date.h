@@ -34,5 +34,8 @@ int date_event_nordic(const char *text, time_t published, time_t after, time_t *
 
 /* Seconds east of UTC in Stockholm/Oslo at t: 3600, or 7200 in summer. */
 long date_nordic_offset(time_t t);
+/* Stockholm/Oslo wall-clock time y-mo-d h:mi as UTC; 0 when there is no
+ * such day or time (31 February, 24:00) or the year is outside 1900-2200. */
+time_t date_nordic_local(int y, int mo, int d, int h, int mi);
 
 #endif
