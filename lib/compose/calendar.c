@@ -200,6 +200,10 @@ static void on_section(void *user, const char *name, int line)
 	p->open = 1;
 	p->e.line = line;
 	p->e.start_min = p->e.end_min = -1;
+	if (!name) { /* a broken header, already reported */
+		p->bad = 1;
+		return;
+	}
 	if (strncmp(name, "entry", 5) || (name[5] != ' ' && name[5] != '\t')) {
 		problem(r, line, "sections here are [entry NAME], not [%.100s]", name);
 		p->bad = 1;

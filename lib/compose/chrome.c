@@ -41,6 +41,7 @@ static const struct chrome chromes[] = {
 	 {"söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"},
 	 "Arkiv", "Prenumerera via Atom-flöde", "Inga utskick ännu.", "nyhet", "nyheter",
 	 "På gång", "Påminnelse:", "Prenumerera på kalendern", "%s: på gång",
+	 "Någon gång i %s (dagen är inte bestämd)",
 	 {"januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
 	  "oktober", "november", "december"}},
 	{"nb", "Hei!", "Hei", "Her er ukens nyhet om primærhelsetjenesten.",
@@ -55,6 +56,7 @@ static const struct chrome chromes[] = {
 	 {"søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"},
 	 "Arkiv", "Abonner via Atom-feed", "Ingen utsendinger ennå.", "nyhet", "nyheter",
 	 "Hva skjer", "Påminnelse:", "Abonner på kalenderen", "%s: hva skjer",
+	 "En gang i %s (dagen er ikke fastsatt)",
 	 {"januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september",
 	  "oktober", "november", "desember"}},
 	{"en", "Hello!", "Hello", "Here is this week's primary care news item.",
@@ -68,6 +70,7 @@ static const struct chrome chromes[] = {
 	 {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
 	 "Archive", "Subscribe via Atom feed", "No digests yet.", "item", "items",
 	 "Coming up", "Reminder:", "Subscribe to the calendar", "%s: coming up",
+	 "Some time in %s (the day is not set)",
 	 {"January", "February", "March", "April", "May", "June", "July", "August", "September",
 	  "October", "November", "December"}},
 };

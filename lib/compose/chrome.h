@@ -23,6 +23,7 @@ struct chrome {
 	const char *reminder;         /* before a line that is a reminder */
 	const char *archive_calendar; /* the index page's link to calendar.ics */
 	const char *calendar_name;    /* calendar.ics's name: "%s" is the digest's title */
+	const char *calendar_month;   /* an entry without a day: "%s" is "februari 2027" */
 	const char *months[12];       /* an entry with a month but no day */
 };
 

@@ -508,6 +508,9 @@ static int source_handler(void *user, const char *section, const char *name, con
 	struct config *c = p->c;
 	if (p->failed)
 		return 0;
+	if (!strncmp(section, "entry ", 6))
+		return perr(p, "[%s] is a calendar entry: name this file in [calendar] file, "
+			    "not in [sources] files", section);
 	if (strncmp(section, "source ", 7) || !section[7])
 		return perr(p, "sections here must be [source NAME], not [%s]", section);
 	const char *sname = section + 7;
@@ -627,6 +630,8 @@ static char *each_reader(char *str, int num, void *stream)
 	if (*p == '[') {
 		if (!end) {
 			ini_problem(e, e->rd.line, "a [section] header without its ]");
+			if (e->ops->section) /* what follows is not the section before */
+				e->ops->section(e->ops->user, NULL, e->rd.line);
 		} else if (e->ops->section) {
 			const char *a = p + 1 + strspn(p + 1, " \t"), *b = end;
 			while (b > a && (b[-1] == ' ' || b[-1] == '\t'))

@@ -108,7 +108,7 @@ int config_smtp_password(const struct config *c, char **out, struct err *err);
 /* Another INI file read as the configuration is (inih, line numbers
  * counted here), but to its end, for files whose reader reports every
  * problem and not only the first (the calendar). section (may be NULL)
- * gets each [header]'s name, key each name = value, problem each line
+ * gets each [header]'s name (NULL for a broken header, after its problem), key each name = value, problem each line
  * inih cannot read or that holds a control byte or is too long. */
 struct config_ini_ops {
 	void (*section)(void *user, const char *name, int line);

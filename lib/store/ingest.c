@@ -160,7 +160,8 @@ static void process_result(struct fetch_run *run, size_t i)
 		why = fr->error;
 	} else if (fr->status == FETCH_OK) {
 		int nitems = 0;
-		int k = ingest_document(run->store, s, fr, time(NULL), &nitems, &err);
+		int k = ingest_document(run->store, s, fr, run->o->now ? run->o->now : time(NULL),
+					&nitems, &err);
 		if (k < 0) {
 			snprintf(whybuf, sizeof whybuf, "%s", err.msg);
 			why = whybuf;

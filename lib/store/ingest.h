@@ -23,6 +23,8 @@ struct ingest_opts {
 	 * line can be cleared first (may be NULL). */
 	void (*before_message)(void *ctx);
 	void *ctx;
+	/* The time items are first seen and events found after; 0: time(NULL). */
+	time_t now;
 };
 
 struct ingest_report {
