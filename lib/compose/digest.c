@@ -481,8 +481,20 @@ void digest_model_number_links(json_t *model)
 		const char *url = json_string_value(json_object_get(line, "url"));
 		if (!url)
 			continue;
-		json_object_set_new(line, "ref", json_integer(++n));
-		json_array_append_new(links, link_entry(n, url));
+		/* the meeting an item announces has its link numbered already */
+		json_t *l = link_entry(n + 1, url), *seen;
+		size_t q;
+		json_int_t ref = 0;
+		json_array_foreach(links, q, seen)
+			if (!ref && json_equal(json_object_get(seen, "url"), json_object_get(l, "url")))
+				ref = json_integer_value(json_object_get(seen, "ref"));
+		if (ref) {
+			json_decref(l);
+		} else {
+			ref = ++n;
+			json_array_append_new(links, l);
+		}
+		json_object_set_new(line, "ref", json_integer(ref));
 	}
 	json_object_set_new(model, "has_events", json_boolean(json_array_size(events) > 0));
 	json_object_set_new(model, "events", events);
