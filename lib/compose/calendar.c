@@ -150,6 +150,10 @@ static void finish(struct reading *r)
 		problem(r, e->line, "entry \"%s\" has no title", e->name);
 		p->bad = 1;
 	}
+	if (!p->bad && p->day_line && !p->month_line && !p->date_line) {
+		problem(r, p->day_line, "day without a month");
+		p->bad = 1;
+	}
 	if (!p->bad && !p->date_line && !p->month_line) {
 		problem(r, e->line, "entry \"%s\" has no date: give month (and day), or date = "
 			"YYYY-MM-DD", e->name);
@@ -157,10 +161,6 @@ static void finish(struct reading *r)
 	}
 	if (!p->bad && p->date_line && (p->month_line || p->day_line)) {
 		problem(r, p->date_line, "date and month/day both given: one or the other");
-		p->bad = 1;
-	}
-	if (!p->bad && p->day_line && !p->month_line) {
-		problem(r, p->day_line, "day without a month");
 		p->bad = 1;
 	}
 	/* 29 February is a day only of leap years: 2024 lets it through */
