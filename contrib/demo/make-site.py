@@ -92,8 +92,10 @@ rss('statsforvalteren-trondelag.xml', 'Statsforvalteren i Trøndelag', 'https://
 # The association's own meetings, for the digest's "På gång" (issue 21).
 # No pubDate, and days without a year: an event is the next such day after
 # the item is first seen, so the demo shows upcoming meetings whenever it
-# runs (and in February and August under the tests' clock).
-rss('dlf-stockholm-moten.xml', 'Distriktsläkarföreningen i Stockholm: möten', 'https://dlf-sthlm.example.se/moten/', [
+# runs (and in February and August under the tests' clock). In a folder of
+# its own: tests that take every site/*.xml count the items above.
+(out / 'moten').mkdir(exist_ok=True)
+rss('moten/dlf-stockholm-moten.xml', 'Distriktsläkarföreningen i Stockholm: möten', 'https://dlf-sthlm.example.se/moten/', [
   dict(title='Medlemsmöte om primärvårdsstrategin', link='https://dlf-sthlm.example.se/moten/medlemsmote-var/', guid='dlf-sthlm-medlemsmote-var',
        summary='Välkommen till vårens medlemsmöte den 11 mars kl. 18.00–20.00 i Läkarnas hus. Tjänstemän från Region Stockholm berättar om arbetet med Primärvårdsstrategin, och vi diskuterar vad den betyder för distriktsläkarna.'),
   dict(title='Höstens medlemsmöte: budgeten och Vårdval Stockholm', link='https://dlf-sthlm.example.se/moten/medlemsmote-host/', guid='dlf-sthlm-medlemsmote-host',

@@ -65,7 +65,7 @@ check "February: the HTML part has the section" grep -q '<h2>På gång</h2>' "${
 check "February: the reminder is recorded with the stored digest" [ "$(sqlite3 "$work/feb/bulletin.db" \
 	"SELECT entry || ' ' || year FROM reminders ORDER BY entry" 2>/dev/null | tr '\n' ,)" = "lf-fum-mars 2027," ]
 # A second digest the same week (a new item arrives): the reminder is not given again.
-"$PY" - "$work/site/dlf-stockholm-moten.xml" <<'EOF'
+"$PY" - "$work/site/moten/dlf-stockholm-moten.xml" <<'EOF'
 import sys
 p = sys.argv[1]
 s = open(p, encoding="utf-8").read()

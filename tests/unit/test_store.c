@@ -740,6 +740,86 @@ static void test_delivery_list(void **state)
 	assert_non_null(strstr(e.msg, "lost"));
 }
 
+/* An item's event is kept with it (issue 21): stored, refreshed when the
+ * item is, read back with the period's items and by its dates. */
+static void test_item_events(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	int is_new;
+	const char *keys[] = {"a", "b", "c"};
+	time_t starts[] = {1000, 2000, 0}, ends[] = {1500, 0, 0};
+	for (int i = 0; i < 3; i++) {
+		struct item it = {0};
+		it.source = strdup("s");
+		it.key = strdup(keys[i]);
+		it.title = strdup(keys[i]);
+		it.event_start = starts[i];
+		it.event_end = ends[i];
+		assert_int_equal(store_item_upsert(f->s, &it, 100, &is_new, &e), 0);
+		item_free(&it);
+	}
+	struct item_list l = {0};
+	assert_int_equal(store_items_between(f->s, 0, 200, &l, &e), 0);
+	assert_int_equal(l.n, 3);
+	assert_int_equal((long)l.v[0].event_start, 1000);
+	assert_int_equal((long)l.v[0].event_end, 1500);
+	assert_int_equal((long)l.v[1].event_end, 0);
+	assert_int_equal((long)l.v[2].event_start, 0);
+	item_list_free(&l);
+	/* not ended at 1200, starting before 3000: a (ends 1500), b (starts 2000) */
+	assert_int_equal(store_items_with_events(f->s, 1200, 3000, &l, &e), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].key, "a");
+	assert_string_equal(l.v[1].key, "b");
+	item_list_free(&l);
+	/* b without an end is over once started; starting after until is out */
+	assert_int_equal(store_items_with_events(f->s, 2001, 3000, &l, &e), 0);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(store_items_with_events(f->s, 0, 1000, &l, &e), 0);
+	assert_int_equal(l.n, 0);
+	/* the text changed: the event goes with it */
+	struct item it = {0};
+	it.source = strdup("s");
+	it.key = strdup("a");
+	it.title = strdup("a");
+	assert_int_equal(store_item_upsert(f->s, &it, 300, &is_new, &e), 0);
+	assert_int_equal(is_new, 0);
+	item_free(&it);
+	assert_int_equal(store_items_with_events(f->s, 0, 3000, &l, &e), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].key, "b");
+	item_list_free(&l);
+}
+
+/* Reminders once per entry and year; calendar.ics's SEQUENCE per UID. */
+static void test_reminders_and_sequences(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	assert_int_equal(store_reminder_given(f->s, "arsmote", 2027, &e), 0);
+	assert_int_equal(store_reminder_mark(f->s, "arsmote", 2027, 0, 50, &e), 1);
+	assert_int_equal(store_reminder_mark(f->s, "arsmote", 2027, 0, 60, &e), 0);
+	assert_int_equal(store_reminder_given(f->s, "arsmote", 2027, &e), 1);
+	assert_int_equal(store_reminder_given(f->s, "arsmote", 2028, &e), 0);
+	struct ical_state st;
+	assert_int_equal(store_ical_sequence(f->s, "cal-a-2027", "h1", 100, &st, &e), 0);
+	assert_int_equal(st.sequence, 0);
+	assert_int_equal((long)st.created, 100);
+	assert_int_equal((long)st.modified, 100);
+	assert_int_equal(store_ical_sequence(f->s, "cal-a-2027", "h1", 200, &st, &e), 0);
+	assert_int_equal(st.sequence, 0);
+	assert_int_equal((long)st.modified, 100);
+	assert_int_equal(store_ical_sequence(f->s, "cal-a-2027", "h2", 300, &st, &e), 0);
+	assert_int_equal(st.sequence, 1);
+	assert_int_equal((long)st.created, 100);
+	assert_int_equal((long)st.modified, 300);
+	assert_int_equal(store_ical_sequence(f->s, "cal-a-2027", "h1", 400, &st, &e), 0);
+	assert_int_equal(st.sequence, 2); /* back to the old details is a change too */
+	assert_int_equal(store_ical_sequence(f->s, "cal-b-2027", "h1", 500, &st, &e), 0);
+	assert_int_equal(st.sequence, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -760,6 +840,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrates_version_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsubscribes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_item_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reminders_and_sequences, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
