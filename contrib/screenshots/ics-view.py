@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # What a phone shows of a calendar.ics subscription: the file read by
 # Python's icalendar (Debian: python3-icalendar, a parser independent of
-# bulletin's writer), its events from a day on as an agenda list in
+# bulletin's writer), its events from a month on (as a phone's month
+# view starts on its first day; a month's entry sits there) as a list in
 # Europe/Stockholm time, grouped by month, all-day events marked, as one
 # HTML page for headless Chromium (contrib/screenshots/run.sh).
 #   ics-view.py CALENDAR.ics OUT.html [YYYY-MM-DD]
@@ -12,7 +13,7 @@ ics, out = sys.argv[1], sys.argv[2]
 tz = zoneinfo.ZoneInfo("Europe/Stockholm")
 cal = icalendar.Calendar.from_ical(open(ics, "rb").read())
 today = (datetime.date.fromisoformat(sys.argv[3]) if len(sys.argv) > 3
-         else datetime.datetime.now(tz).date())
+         else datetime.datetime.now(tz).date()).replace(day=1)
 months = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
           "september", "oktober", "november", "december"]
 days = ["mån", "tis", "ons", "tors", "fre", "lör", "sön"]
