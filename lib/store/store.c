@@ -756,26 +756,28 @@ static int read_items(struct store *s, sqlite3_stmt *q, struct item_list *out, s
 	return ret;
 }
 
+/* The items of statement id for the times ?1 and ?2. */
+static int items_for(struct store *s, enum stmt_id id, time_t a, time_t b, struct item_list *out,
+		     struct err *err)
+{
+	sqlite3_stmt *q = stmt(s, id, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)a);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)b);
+	return read_items(s, q, out, err);
+}
+
 int store_items_between(struct store *s, time_t since, time_t until, struct item_list *out,
 			struct err *err)
 {
-	sqlite3_stmt *q = stmt(s, ST_ITEMS_BETWEEN, err);
-	if (!q)
-		return -1;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)since);
-	sqlite3_bind_int64(q, 2, (sqlite3_int64)until);
-	return read_items(s, q, out, err);
+	return items_for(s, ST_ITEMS_BETWEEN, since, until, out, err);
 }
 
 int store_items_with_events(struct store *s, time_t from, time_t until, struct item_list *out,
 			    struct err *err)
 {
-	sqlite3_stmt *q = stmt(s, ST_ITEMS_EVENTS, err);
-	if (!q)
-		return -1;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)from);
-	sqlite3_bind_int64(q, 2, (sqlite3_int64)until);
-	return read_items(s, q, out, err);
+	return items_for(s, ST_ITEMS_EVENTS, from, until, out, err);
 }
 
 /* --- digests --- */
