@@ -16,8 +16,8 @@ PY=/usr/bin/python3
 cp -r "$top/contrib/demo/site" "$work/site"
 start_http "$work/site" || { echo "Bail out! no HTTP server"; exit 1; }
 start_smtp "$work/maildir" || { echo "Bail out! no SMTP server"; exit 1; }
-mkdir -p "$work/feb/feeds" "$work/aug/feeds" "$work/maildir"
-for d in feb aug; do
+mkdir -p "$work/feb/feeds" "$work/aug/feeds" "$work/demo-aug/feeds" "$work/maildir"
+for d in feb aug demo-aug; do
 	fill_template "$top/contrib/demo/bulletin.ini" "$work/$d/bulletin.ini"
 	fill_template "$top/contrib/demo/feeds/demo.ini" "$work/$d/feeds/demo.ini"
 	cp "$top/contrib/demo/members.csv" "$work/$d/"
@@ -182,6 +182,14 @@ check "calendar --check: month 13, 31 February, a time without a day, an unknown
 check "calendar --check without FILE reads the configured one" grep -q "^$work/arshjul.ini: 20 entries, 0 problems" "$work/out"
 "$BULLETIN" calendar --check "$work/nosuch.ini" > /dev/null 2> "$work/err"
 check "calendar --check of a missing file: 66, named" sh -c "[ $? -eq 66 ] && grep -q 'nosuch.ini' '$work/err'"
+
+# --- August: the demo as it ships ------------------------------------------
+BULLETIN_TEST_NOW=$AUG "$BULLETIN" -c "$work/demo-aug/bulletin.ini" run > /dev/null 2> "$work/err"
+check "August (the demo as shipped): bulletin run exits 0" [ $? -eq 0 ] || sed 's/^/#   /' "$work/err"
+upcoming "$(ls "$work/demo-aug/archive"/digest-2027-08-09-*.md | head -1)" > "$work/demo-aug/upcoming.md"
+show "$work/demo-aug/upcoming.md"
+check "August (the demo as shipped): this month's budget talks first, September's meeting last" sh -c \
+	"[ \$(grep -c '^- ' '$work/demo-aug/upcoming.md') -eq 4 ] && sed -n 2p '$work/demo-aug/upcoming.md' | grep -q 'augusti 2027\*\*: Budgetsamtal' && tail -1 '$work/demo-aug/upcoming.md' | grep -q 'torsdag 9 september 2027'"
 
 # --- August, with a broken entry, an all-day one and one past midnight -----
 cp "$top/feeds/arshjul.ini" "$work/aug/arshjul.ini"
