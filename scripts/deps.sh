@@ -10,11 +10,14 @@
 # them that check is skipped and says so.
 # libidn2-dev: fetch converts international host names (www.vårdförbundet.se)
 # to punycode itself; libcurl's own conversion needs a UTF-8 locale.
+# python3-icalendar and python3-vobject: tests/integration/calendar.sh reads
+# calendar.ics with two independent parsers (and the screenshots render it).
 PKGS="build-essential pkg-config libcurl4-gnutls-dev libxml2-dev libetpan-dev
 libpcre2-dev libsqlite3-dev libcmark-dev libinih-dev libjansson-dev libcmocka-dev
 libsasl2-modules python3 python3-aiosmtpd python3-brotli sqlite3 curl libxml2-utils ca-certificates
 openssl groff-base util-linux libidn2-dev
-wswedish wnorwegian wdanish"
+wswedish wnorwegian wdanish
+python3-icalendar python3-vobject"
 if [ ! -e /usr/sbin/sendmail ] || dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q 'ok installed'; then
 	PKGS="$PKGS postfix"
 fi

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "compose/calendar.h"
 #include "core/config.h"
 #include "compose/digest.h"
 #include "compose/greeting.h"
@@ -31,6 +32,9 @@ struct app {
 	json_t *chair_report;
 	/* app_greeting's, made on first use: greeting.mustache read once. */
 	struct digest_greeter *greeter;
+	/* [calendar] file, read once by app_calendar */
+	struct calendar cal;
+	int cal_loaded;
 };
 
 /* Each returns 0 or an exit status (after printing the one message). */
@@ -41,6 +45,19 @@ int app_store(struct app *a);
 /* Rules from the -r files when given, else from the config. */
 int app_rules(struct app *a, char **files, size_t nfiles);
 void app_free(struct app *a);
+/* The configured calendar file, read once; its problems are warned about
+ * (file:line, the entry left out) and an unreadable file is warned about
+ * and read as empty: the digest goes out without it. *out is NULL when the
+ * configuration names none. Returns 0 or an exit status. */
+int app_calendar(struct app *a, const struct calendar **out);
+/* calendar.ics (compose_calendar_ics) written into dir. Returns 0 or an
+ * exit status, after printing why. */
+int app_write_calendar(struct app *a, const char *dir, time_t now);
+
+/* The time the verbs take as now: time(NULL), or for the test suite only
+ * the seconds since the epoch in BULLETIN_TEST_NOW (to compose February's
+ * and August's digest on any day). Read here and nowhere else. */
+time_t app_now(void);
 
 /* The digest of the current period: items first seen since the end of the
  * last completed digest (or since `since` when it is not 0: a preview) up
@@ -90,6 +107,7 @@ int cmd_render(struct app *a, int argc, char **argv);
 int cmd_members(struct app *a, int argc, char **argv);
 int cmd_status(struct app *a, int argc, char **argv);
 int cmd_config(struct app *a, int argc, char **argv);
+int cmd_calendar(struct app *a, int argc, char **argv);
 
 /* The chair's report as plain text (what `bulletin status` prints): the
  * last run's sources, the next digest's preview and the last delivery.

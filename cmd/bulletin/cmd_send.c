@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "compose/archive.h"
+#include "compose/compose.h"
 #include "cli.h"
 #include "deliver/deliver.h"
 #include "core/log.h"
@@ -38,7 +39,7 @@ static int send_to_one(struct app *a, const char *to)
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		r = EXIT_IOERR;
 	} else if (!have) {
-		r = app_compose_personal(a, time(NULL), &row, &model);
+		r = app_compose_personal(a, app_now(), &row, &model);
 	}
 	if (!r) {
 		struct smtp_opts so;
@@ -144,7 +145,7 @@ static int send_digest(struct app *a, const char *dry_run_dir, const char *to)
 		log_info("resuming digest %lld composed %s", (long long)row.id,
 			 time_format_rfc3339(row.created, ts));
 	} else {
-		if ((r = app_compose_personal(a, time(NULL), &row, &model)))
+		if ((r = app_compose_personal(a, app_now(), &row, &model)))
 			goto out;
 		if (json_integer_value(json_object_get(model, "count")) == 0 && !c->empty_send) {
 			char ts[RFC3339_LEN];
@@ -157,7 +158,8 @@ static int send_digest(struct app *a, const char *dry_run_dir, const char *to)
 		}
 		if (!dry_run_dir) {
 			char html[4096];
-			if (store_digest_insert(a->store, &row, &err) < 0) {
+			/* with the reminders it gives, in one transaction */
+			if (compose_store_digest(a->store, &row, model, &err) < 0) {
 				fprintf(stderr, "bulletin: %s\n", err.msg);
 				r = EXIT_IOERR;
 				goto out;
@@ -172,6 +174,9 @@ static int send_digest(struct app *a, const char *dry_run_dir, const char *to)
 				log_error("archive: %s", err.msg);
 			} else {
 				log_info("digest written to %s", html);
+				/* calendar.ics for subscribers; a failure is said and the
+				 * members still get the digest */
+				app_write_calendar(a, c->archive_dir, row.created);
 				/* the archive's index.html and feed.atom list it now */
 				struct archive_site site = {c->title, c->language, c->archive_url,
 							    c->association};

@@ -61,7 +61,7 @@ static int report_preview(struct app *a, FILE *out)
 {
 	struct digest_row row;
 	json_t *model = NULL;
-	int r = app_compose(a, time(NULL), 0, &row, &model);
+	int r = app_compose(a, app_now(), 0, &row, &model);
 	if (r)
 		return r;
 	char t[RFC3339_LEN];

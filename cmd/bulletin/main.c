@@ -35,6 +35,9 @@ static const char usage[] =
 	"                             record or remove an unsubscribe in the store\n"
 	"  archive [--dir DIR]        rebuild the archive's index.html and feed.atom\n"
 	"  config check|keys          check the configuration; list every setting\n"
+	"  calendar [--weeks N]       what is coming: the association's calendar and\n"
+	"                             the events in selected items\n"
+	"  calendar --check [FILE]    check the calendar file: every problem, file:line\n"
 	"  render TEMPLATE [--data FILE.json|-] [--partials DIR] [--no-escape]\n"
 	"                             render one Mustache template with JSON data\n"
 	"\n"
@@ -108,6 +111,7 @@ int main(int argc, char **argv)
 		{"rules", cmd_rules},   {"digest", cmd_digest}, {"send", cmd_send},
 		{"sources", cmd_sources}, {"archive", cmd_archive}, {"render", cmd_render},
 		{"members", cmd_members}, {"status", cmd_status}, {"config", cmd_config},
+		{"calendar", cmd_calendar},
 	};
 	const char *verb = argv[optind];
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {

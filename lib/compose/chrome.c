@@ -47,7 +47,11 @@ static const struct chrome chromes[] = {
 	 "misslyckade försök i rad", "%d av %d ord i reglerna träffade inget den här perioden:",
 	 "Alla källor hämtades utan fel.", "Tid:", "kl.",
 	 {"söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"},
-	 "Arkiv", "Prenumerera via Atom-flöde", "Inga utskick ännu.", "nyhet", "nyheter"},
+	 "Arkiv", "Prenumerera via Atom-flöde", "Inga utskick ännu.", "nyhet", "nyheter",
+	 "På gång", "Påminnelse:", "Prenumerera på kalendern", "%s: på gång",
+	 "Någon gång i %s (dagen är inte bestämd)",
+	 {"januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
+	  "oktober", "november", "december"}},
 	{"nb", "Hei!", "Hei", "Her er ukens nyhet om primærhelsetjenesten.",
 	 "Her er ukens nyheter om primærhelsetjenesten, %d i alt, samlet etter tema.",
 	 "Ingen nye nyheter om primærhelsetjenesten denne uken.", "Uke",
@@ -58,7 +62,11 @@ static const struct chrome chromes[] = {
 	 "mislykkede forsøk på rad", "%d av %d ord i reglene traff ingenting denne perioden:",
 	 "Alle kilder ble hentet uten feil.", "Tid:", "kl.",
 	 {"søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"},
-	 "Arkiv", "Abonner via Atom-feed", "Ingen utsendinger ennå.", "nyhet", "nyheter"},
+	 "Arkiv", "Abonner via Atom-feed", "Ingen utsendinger ennå.", "nyhet", "nyheter",
+	 "Hva skjer", "Påminnelse:", "Abonner på kalenderen", "%s: hva skjer",
+	 "En gang i %s (dagen er ikke fastsatt)",
+	 {"januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september",
+	  "oktober", "november", "desember"}},
 	{"en", "Hello!", "Hello", "Here is this week's primary care news item.",
 	 "Here are this week's %d primary care news items, grouped by topic.",
 	 "No new primary care news this week.", "Week", "…and %d more on this topic",
@@ -68,7 +76,11 @@ static const struct chrome chromes[] = {
 	 "failed attempts in a row", "%d of %d words in the rules matched nothing this period:",
 	 "Every source was fetched without errors.", "When:", "at",
 	 {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
-	 "Archive", "Subscribe via Atom feed", "No digests yet.", "item", "items"},
+	 "Archive", "Subscribe via Atom feed", "No digests yet.", "item", "items",
+	 "Coming up", "Reminder:", "Subscribe to the calendar", "%s: coming up",
+	 "Some time in %s (the day is not set)",
+	 {"January", "February", "March", "April", "May", "June", "July", "August", "September",
+	  "October", "November", "December"}},
 };
 
 const struct chrome *chrome_for(const char *lang)
@@ -86,7 +98,8 @@ json_t *chrome_json(const struct chrome *c)
 		const char *k, *v;
 	} kv[] = {{"greeting", c->greeting}, {"greeting_to", c->greeting_to}, {"no_news", c->no_news}, {"week", c->week},
 		  {"member", c->member}, {"unsubscribe", c->unsubscribe}, {"links", c->links},
-		  {"archive", c->archive}, {"week_lc", c->week_lc}, {"event", c->event}};
+		  {"archive", c->archive}, {"week_lc", c->week_lc}, {"event", c->event},
+		  {"upcoming", c->upcoming}, {"reminder", c->reminder}};
 	for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
 		json_object_set_new(t, kv[i].k, json_string(kv[i].v));
 	return t;

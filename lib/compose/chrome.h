@@ -18,6 +18,13 @@ struct chrome {
 	const char *days[7];  /* Sunday first */
 	/* the archive's index page and feed */
 	const char *archive_title, *archive_feed, *archive_empty, *item_lc, *items_lc;
+	/* the agenda: the digest's "På gång", `bulletin calendar`, calendar.ics */
+	const char *upcoming;         /* the section's heading */
+	const char *reminder;         /* before a line that is a reminder */
+	const char *archive_calendar; /* the index page's link to calendar.ics */
+	const char *calendar_name;    /* calendar.ics's name: "%s" is the digest's title */
+	const char *calendar_month;   /* an entry without a day: "%s" is "februari 2027" */
+	const char *months[12];       /* an entry with a month but no day */
 };
 
 /* The chrome of lang; the first (Swedish) for an unknown or NULL lang. */

@@ -3,12 +3,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose/agenda.h"
+#include "compose/chrome.h"
 #include "compose/digest.h"
 #include "compose/greeting.h"
 #include "compose/render.h"
 #include "compose/ical.h"
 #include "core/jsonmem.h"
 #include "core/log.h"
+#include "parse/date.h"
+
+/* How far the calendar reaches around now: calendar.ics keeps a month of
+ * the past (a subscriber's calendar does not lose last week's meeting)
+ * and a year ahead. */
+#define ICS_PAST_DAYS 31
+#define ICS_AHEAD_DAYS 400
 
 #define CHAIR_DEAD_LISTED 15
 
@@ -161,15 +170,22 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 		json_decref(*chair_out);
 		*chair_out = compose_chair_report(s, c, o->rules, &items, matches);
 	}
+	struct agenda ag = {0};
+	if (agenda_build(s, &(struct agenda_opts){.cal = o->calendar, .rules = o->rules,
+						  .from = now, .until = now + c->calendar_weeks * 7 * 86400L,
+						  .reminders = now},
+			 &ag, err) < 0)
+		goto out;
 	struct digest_opts d = {
 		.title = c->title, .language = c->language, .timezone = c->timezone, .association = c->association,
 		.unsubscribe = c->unsubscribe, .summary_length = c->summary_length,
 		.max_items = c->max_items, .max_age_days = c->max_age_days,
 		.max_per_topic = c->max_per_topic, .archive_url = c->archive_url,
-		.sources = c->sources, .nsources = c->nsources,
+		.sources = c->sources, .nsources = c->nsources, .agenda = &ag,
 	};
 	jsonmem_reset();
 	model = digest_model_build(&d, o->rules, &items, matches, start, now + 1);
+	agenda_free(&ag);
 	if (!model || jsonmem_failed()) {
 		err_set(err, "out of memory");
 		goto out;
@@ -221,5 +237,103 @@ out:
 		match_free(&matches[i]);
 	free(matches);
 	item_list_free(&items);
+	return r;
+}
+
+int compose_store_digest(struct store *s, struct digest_row *row, const json_t *model,
+			 struct err *err)
+{
+	if (store_begin(s, err) < 0)
+		return -1;
+	if (store_digest_insert(s, row, err) < 0)
+		goto fail;
+	size_t i;
+	const json_t *r;
+	json_array_foreach(json_object_get(json_object_get(model, "upcoming"), "reminders"), i, r) {
+		const char *entry = json_string_value(json_object_get(r, "entry"));
+		if (entry && store_reminder_mark(s, entry, (int)json_integer_value(json_object_get(r, "year")),
+						 row->id, row->created, err) < 0)
+			goto fail;
+	}
+	if (store_commit(s, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(s);
+	row->id = 0;
+	return -1;
+}
+
+int compose_calendar_ics(struct store *s, const struct config *cfg, const struct rules *rules,
+			 const struct calendar *cal, time_t now, char **out, struct err *err)
+{
+	*out = NULL;
+	const struct chrome *c = chrome_for(cfg->language);
+	struct agenda ag;
+	struct agenda_opts ao = {.cal = cal, .rules = rules, .from = now - ICS_PAST_DAYS * 86400L,
+				 .until = now + ICS_AHEAD_DAYS * 86400L};
+	if (agenda_build(s, &ao, &ag, err) < 0)
+		return -1;
+	struct ical_event *v = calloc(ag.n + 1, sizeof *v);
+	char (*notes)[160] = calloc(ag.n + 1, sizeof *notes);
+	int r = -1;
+	if (!v || !notes) {
+		err_set(err, "out of memory");
+		goto out;
+	}
+	if (store_begin(s, err) < 0)
+		goto out;
+	for (size_t i = 0; i < ag.n; i++) {
+		const struct agenda_line *l = &ag.v[i];
+		struct ical_event *e = &v[i];
+		*e = (struct ical_event){.uid = l->uid, .start = l->start, .end = l->end,
+					 .all_day = l->span != CAL_TIMED, .summary = l->title,
+					 .location = l->place, .url = l->url};
+		if (l->span == CAL_MONTH) {
+			/* Some day in the month: on its first, as one day, so that
+			 * a phone does not show a month-long bar. */
+			time_t wall = l->start + date_nordic_offset(l->start);
+			struct tm tm;
+			gmtime_r(&wall, &tm);
+			e->end = date_nordic_local(tm.tm_year + 1900, tm.tm_mon + 1, 2, 0, 0);
+			char month[64];
+			snprintf(month, sizeof month, "%s %d", c->months[tm.tm_mon], tm.tm_year + 1900);
+			snprintf(notes[i], sizeof notes[i], c->calendar_month, month);
+			e->description = notes[i];
+		} else if (l->source) {
+			for (size_t k = 0; k < cfg->nsources; k++)
+				if (!strcmp(cfg->sources[k].name, l->source))
+					e->description = cfg->sources[k].title;
+			if (!e->description)
+				e->description = l->source;
+		}
+		char hash[17];
+		struct ical_state st;
+		agenda_line_hash(l, hash);
+		if (store_ical_sequence(s, l->uid, hash, now, &st, err) < 0) {
+			store_rollback(s);
+			goto out;
+		}
+		e->sequence = st.sequence;
+		e->created = st.created;
+		e->modified = st.modified;
+	}
+	if (store_commit(s, err) < 0) {
+		store_rollback(s);
+		goto out;
+	}
+	char name[256];
+	snprintf(name, sizeof name, c->calendar_name, cfg->title ? cfg->title : "bulletin");
+	struct ical_opts io = {.from_address = cfg->from_address, .dtstamp = now, .name = name,
+			       .empty_ok = 1};
+	if (ical_write(v, ag.n, &io, out) < 0) {
+		err_set(err, "out of memory");
+		goto out;
+	}
+	r = 0;
+out:
+	free(v);
+	free(notes);
+	agenda_free(&ag);
 	return r;
 }

@@ -13,6 +13,8 @@
 #include "parse/item.h"
 #include "select/rules.h"
 
+struct agenda;
+
 struct digest_opts {
 	const char *title;
 	const char *language;     /* sv, nb, en: month names and chrome */
@@ -26,6 +28,7 @@ struct digest_opts {
 	long max_age_days;        /* leave out items published longer ago; 0 = off */
 	const struct source *sources; /* for display titles */
 	size_t nsources;
+	const struct agenda *agenda;  /* "På gång" (agenda.h); NULL: no such section */
 };
 
 /* Builds the model from the period's items and their matches (matches[i]
@@ -39,6 +42,14 @@ struct digest_opts {
 json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 			   const struct item_list *items, const struct match *matches,
 			   time_t period_start, time_t period_end);
+
+/* The agenda as the model's "upcoming": {title, has_lines, lines[],
+ * reminders[]}. A line: date_text, time_text (timed lines), title,
+ * place, url (http/https), source (an event's), reminder, kind ("entry"
+ * or "event"), start, end, all_day, and an entry's name and year;
+ * reminders lists {entry, year} of the lines that are reminders (given
+ * once the digest is stored: compose.h). Texts in o->language. */
+json_t *digest_upcoming(const struct digest_opts *o, const struct agenda *a);
 
 /* The model's cuts for the size budget (render.h): the last item of the
  * topic with the most items moves into its "more" count; -1 when every

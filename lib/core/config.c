@@ -313,6 +313,8 @@ static const struct key main_keys[] = {
 	{"mail", "unsubscribe", K_URL, AT(unsubscribe), .choices = "mailto:|https://",
 	 .hint = "a mailto: or https: URL"},
 	{"members", "file", K_PATH, AT(members_file)},
+	{"calendar", "file", K_PATH, AT(calendar_file)},
+	{"calendar", "weeks", K_LONG, AT(calendar_weeks), .min = 1, .max = 52, .def = "6"},
 };
 
 static const struct key source_keys[] = {
@@ -508,6 +510,10 @@ static int source_handler(void *user, const char *section, const char *name, con
 	struct config *c = p->c;
 	if (p->failed)
 		return 0;
+	/* The calendar (feeds/arshjul.ini) sits beside the sources, where
+	 * the feeds folder's glob finds it too: its entries are [calendar] file's. */
+	if (!strncmp(section, "entry ", 6))
+		return 1;
 	if (strncmp(section, "source ", 7) || !section[7])
 		return perr(p, "sections here must be [source NAME], not [%s]", section);
 	const char *sname = section + 7;
@@ -584,6 +590,79 @@ static int parse_file(struct parse *p, const char *path, ini_handler h)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- other INI files, read the same way but to the end ---- */
+
+struct ini_each {
+	struct reader rd;
+	const struct config_ini_ops *ops;
+};
+
+static void ini_problem(struct ini_each *e, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void ini_problem(struct ini_each *e, int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	e->ops->problem(e->ops->user, line, msg);
+}
+
+/* reader_fn, and what inih would stop at or pass over in silence said
+ * for every line: a control byte, a line too long, a line that is no
+ * [section], comment or name = value. */
+static char *each_reader(char *str, int num, void *stream)
+{
+	struct ini_each *e = stream;
+	char *r = reader_fn(str, num, &e->rd);
+	if (!r)
+		return NULL;
+	if (e->rd.bad_line) {
+		ini_problem(e, e->rd.bad_line, "column %d: a control byte (0x%02x) in the text",
+			    e->rd.bad_col, e->rd.bad_byte);
+		e->rd.bad_line = 0;
+	}
+	if (e->rd.too_long) {
+		ini_problem(e, e->rd.too_long, "line longer than %d bytes; shorten it", num - 3);
+		e->rd.too_long = 0;
+	}
+	const char *p = str + strspn(str, " \t"), *end = strchr(p, ']');
+	if (*p == '[') {
+		if (!end) {
+			ini_problem(e, e->rd.line, "a [section] header without its ]");
+			if (e->ops->section) /* what follows is not the section before */
+				e->ops->section(e->ops->user, NULL, e->rd.line);
+		} else if (e->ops->section) {
+			const char *a = p + 1 + strspn(p + 1, " \t"), *b = end;
+			while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+				b--;
+			char name[256];
+			snprintf(name, sizeof name, "%.*s", (int)(b - a), a);
+			e->ops->section(e->ops->user, name, e->rd.line);
+		}
+	} else if (*p && !strchr(";#\r\n", *p) && !strpbrk(p, "=:")) {
+		ini_problem(e, e->rd.line, "cannot read this line: expected [section] or name = value");
+	}
+	return r;
+}
+
+static int each_handler(void *user, const char *section, const char *name, const char *v)
+{
+	struct ini_each *e = user;
+	e->ops->key(e->ops->user, section, name, v, e->rd.line);
+	return 1;
+}
+
+void config_ini_read(FILE *f, const struct config_ini_ops *ops)
+{
+	struct ini_each e = {.rd = {.f = f}, .ops = ops};
+	ini_allow_multiline = false;
+	ini_stop_on_first_error = false;
+	ini_parse_stream(each_reader, &e, each_handler, &e);
+	ini_stop_on_first_error = true;
 }
 
 #ifndef BULLETIN_DATADIR

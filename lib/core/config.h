@@ -76,6 +76,9 @@ struct config {
 	int mail_calendar;    /* a text/calendar part when the digest carries events (default 1) */
 	/* [members] */
 	char *members_file;
+	/* [calendar] */
+	char *calendar_file;  /* the association's year (compose/calendar.h); NULL: none */
+	long calendar_weeks;  /* how far ahead the digest's "På gång" looks */
 
 	struct source *sources;
 	size_t nsources;
@@ -103,5 +106,19 @@ void config_keys_print(FILE *out);
  * or the environment variable the config names; *out = NULL when neither
  * is configured. */
 int config_smtp_password(const struct config *c, char **out, struct err *err);
+
+/* Another INI file read as the configuration is (inih, line numbers
+ * counted here), but to its end, for files whose reader reports every
+ * problem and not only the first (the calendar). section (may be NULL)
+ * gets each [header]'s name (NULL for a broken header, after its problem), key each name = value, problem each line
+ * inih cannot read or that holds a control byte or is too long. */
+struct config_ini_ops {
+	void (*section)(void *user, const char *name, int line);
+	void (*key)(void *user, const char *section, const char *name, const char *value,
+		    int line);
+	void (*problem)(void *user, int line, const char *msg);
+	void *user;
+};
+void config_ini_read(FILE *f, const struct config_ini_ops *ops);
 
 #endif

@@ -713,6 +713,7 @@ long date_zone_offset(const char *zone, time_t t)
 		return date_nordic_offset(t) + 3600;
 	return 0; /* Atlantic/Reykjavik and UTC: no offset, no summer time */
 }
+time_t date_nordic_local(int y, int mo, int d, int h, int mi) { return local_to_utc(y, mo, d, h, mi); }
 
 /* A dash or "till"/"til" between two clocks at p (spaces around it
  * skipped): where the end clock may start, else NULL. */

@@ -97,6 +97,8 @@ int item_copy(struct item *d, const struct item *s)
 	d->published = s->published;
 	d->updated = s->updated;
 	d->first_seen = s->first_seen;
+	d->event_start = s->event_start;
+	d->event_end = s->event_end;
 	if (dup_field(&d->source, s->source) || dup_field(&d->key, s->key) ||
 	    dup_field(&d->url, s->url) || dup_field(&d->title, s->title) ||
 	    dup_field(&d->summary, s->summary) || dup_field(&d->content, s->content) ||

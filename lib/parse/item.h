@@ -34,6 +34,9 @@ struct item {
 	time_t published;
 	time_t updated;
 	time_t first_seen; /* set by the store */
+	/* The upcoming event the item announces (date.h date_event_nordic),
+	 * found when it is ingested and kept with it: UTC, 0 when none. */
+	time_t event_start, event_end;
 };
 
 struct item_list {

@@ -9,8 +9,20 @@
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "parse/feed.h"
+#include "parse/date.h"
 #include "parse/html.h"
 #include "store/identity.h"
+
+void ingest_item_event(struct item *it, time_t now)
+{
+	/* After the publication, not after now: the same text gives the same
+	 * event at every fetch, and one that has passed is left out when a
+	 * digest or calendar is made. */
+	time_t after = it->published ? it->published : now;
+	it->event_start = it->event_end = 0;
+	if (!date_event_nordic(it->title, after, after, &it->event_start, &it->event_end))
+		date_event_nordic(it->summary, after, after, &it->event_start, &it->event_end);
+}
 
 /* Parses one fetched document and stores its items; returns the number of
  * new items, or -1 with err. */
@@ -81,6 +93,7 @@ int ingest_document(struct store *s, const struct source *src, const struct fetc
 		now = end;
 	for (size_t i = 0; i < items.n; i++) {
 		int is_new = 0;
+		ingest_item_event(&items.v[i], now);
 		if (store_item_upsert(s, &items.v[i], now, &is_new, err) < 0) {
 			item_list_free(&items);
 			return -1;
@@ -147,7 +160,8 @@ static void process_result(struct fetch_run *run, size_t i)
 		why = fr->error;
 	} else if (fr->status == FETCH_OK) {
 		int nitems = 0;
-		int k = ingest_document(run->store, s, fr, time(NULL), &nitems, &err);
+		int k = ingest_document(run->store, s, fr, run->o->now ? run->o->now : time(NULL),
+					&nitems, &err);
 		if (k < 0) {
 			snprintf(whybuf, sizeof whybuf, "%s", err.msg);
 			why = whybuf;

@@ -73,6 +73,25 @@ static const char *const migrations[] = {
 	 * for rows from before, as it cannot be known whether the URL changed
 	 * since: each source is fetched once unconditionally. */
 	"ALTER TABLE sources ADD COLUMN validators_url TEXT;",
+	/* 6: the upcoming event an item announces, found when it is ingested
+	 * (issue 21; NULL: none), the calendar's reminders given (once per
+	 * entry and year, with the digest that gave it), and calendar.ics's
+	 * SEQUENCE per UID (bumped when the hash of its details changes). */
+	"ALTER TABLE items ADD COLUMN event_start INTEGER;"
+	"ALTER TABLE items ADD COLUMN event_end INTEGER;"
+	"CREATE INDEX items_event ON items(event_start) WHERE event_start IS NOT NULL;"
+	"CREATE TABLE reminders ("
+	" entry TEXT NOT NULL,"
+	" year INTEGER NOT NULL,"
+	" digest_id INTEGER,"
+	" time INTEGER NOT NULL,"
+	" PRIMARY KEY(entry, year));"
+	"CREATE TABLE ical_events ("
+	" uid TEXT PRIMARY KEY,"
+	" hash TEXT NOT NULL,"
+	" sequence INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL,"
+	" modified INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -104,6 +123,11 @@ enum stmt_id {
 	ST_UNSUB_REMOVE,
 	ST_UNSUB_GET,
 	ST_UNSUB_ALL,
+	ST_ITEMS_EVENTS,
+	ST_REMINDER_GET,
+	ST_REMINDER_MARK,
+	ST_ICAL_GET,
+	ST_ICAL_SET,
 	ST_COUNT_
 };
 
@@ -143,15 +167,17 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			   " consecutive_failures = consecutive_failures + 1,"
 			   " last_error = excluded.last_error",
 	[ST_ITEM_INSERT] = "INSERT INTO items(source, key, url, title, summary, content, author,"
-			   " categories, published, updated, enclosures, first_seen)"
-			   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?11)"
+			   " categories, published, updated, enclosures, first_seen, event_start,"
+			   " event_end)"
+			   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?11, ?13, ?14)"
 			   " ON CONFLICT(source, key) DO NOTHING",
 	[ST_ITEM_UPDATE] = "UPDATE items SET url = ?3, title = ?4, summary = ?5, content = ?6,"
 			   " author = ?7, categories = ?8, published = ?9, updated = ?10,"
-			   " enclosures = ?12"
+			   " enclosures = ?12, event_start = ?13, event_end = ?14"
 			   " WHERE source = ?1 AND key = ?2 RETURNING id, first_seen",
 	[ST_ITEMS_BETWEEN] = "SELECT id, source, key, url, title, summary, content, author,"
-			     " categories, published, updated, first_seen, enclosures FROM items"
+			     " categories, published, updated, first_seen, enclosures, event_start,"
+			     " event_end FROM items"
 			     " WHERE first_seen >= ?1 AND first_seen < ?2"
 			     " ORDER BY first_seen, id",
 	[ST_DIGEST_LAST_END] = "SELECT MAX(period_end) FROM digests WHERE completed IS NOT NULL",
@@ -183,6 +209,20 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_UNSUB_REMOVE] = "DELETE FROM unsubscribes WHERE address = ?1",
 	[ST_UNSUB_GET] = "SELECT address, time, how FROM unsubscribes WHERE address = ?1",
 	[ST_UNSUB_ALL] = "SELECT address, time, how FROM unsubscribes ORDER BY address",
+	[ST_ITEMS_EVENTS] = "SELECT id, source, key, url, title, summary, content, author,"
+			    " categories, published, updated, first_seen, enclosures, event_start,"
+			    " event_end FROM items"
+			    " WHERE event_start IS NOT NULL AND event_start < ?2"
+			    " AND COALESCE(event_end, event_start) >= ?1"
+			    " ORDER BY event_start, id",
+	[ST_REMINDER_GET] = "SELECT 1 FROM reminders WHERE entry = ?1 AND year = ?2",
+	[ST_REMINDER_MARK] = "INSERT INTO reminders(entry, year, digest_id, time) VALUES(?1, ?2, ?3, ?4)"
+			     " ON CONFLICT(entry, year) DO NOTHING",
+	[ST_ICAL_GET] = "SELECT hash, sequence, created, modified FROM ical_events WHERE uid = ?1",
+	[ST_ICAL_SET] = "INSERT INTO ical_events(uid, hash, sequence, created, modified)"
+			" VALUES(?1, ?2, 0, ?3, ?3)"
+			" ON CONFLICT(uid) DO UPDATE SET hash = excluded.hash,"
+			" sequence = sequence + 1, modified = excluded.modified",
 };
 
 struct store {
@@ -656,6 +696,8 @@ int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
 	bind_item(q, it, cats);
 	sqlite3_bind_int64(q, 11, (sqlite3_int64)now);
 	bind_text(q, 12, encl);
+	bind_time(q, 13, it->event_start);
+	bind_time(q, 14, it->event_end);
 	int rc = sqlite3_step(q);
 	if (rc != SQLITE_DONE) {
 		db_err(s, err, "inserting an item");
@@ -675,6 +717,8 @@ int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
 		goto out;
 	bind_item(q, it, cats);
 	bind_text(q, 12, encl);
+	bind_time(q, 13, it->event_start);
+	bind_time(q, 14, it->event_end);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		it->id = sqlite3_column_int64(q, 0);
@@ -693,14 +737,9 @@ out:
 	return ret;
 }
 
-int store_items_between(struct store *s, time_t since, time_t until, struct item_list *out,
-			struct err *err)
+/* Every row of q (the columns of ST_ITEMS_BETWEEN) appended to out. */
+static int read_items(struct store *s, sqlite3_stmt *q, struct item_list *out, struct err *err)
 {
-	sqlite3_stmt *q = stmt(s, ST_ITEMS_BETWEEN, err);
-	if (!q)
-		return -1;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)since);
-	sqlite3_bind_int64(q, 2, (sqlite3_int64)until);
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct item *it = item_list_push(out);
@@ -712,6 +751,8 @@ int store_items_between(struct store *s, time_t since, time_t until, struct item
 		it->published = col_time(q, 9);
 		it->updated = col_time(q, 10);
 		it->first_seen = col_time(q, 11);
+		it->event_start = col_time(q, 13);
+		it->event_end = col_time(q, 14);
 		if (col_dup(q, 1, &it->source) || col_dup(q, 2, &it->key) ||
 		    col_dup(q, 3, &it->url) || col_dup(q, 4, &it->title) ||
 		    col_dup(q, 5, &it->summary) || col_dup(q, 6, &it->content) ||
@@ -726,6 +767,30 @@ int store_items_between(struct store *s, time_t since, time_t until, struct item
 		ret = db_err(s, err, "reading items");
 	done(q);
 	return ret;
+}
+
+/* The items of statement id for the times ?1 and ?2. */
+static int items_for(struct store *s, enum stmt_id id, time_t a, time_t b, struct item_list *out,
+		     struct err *err)
+{
+	sqlite3_stmt *q = stmt(s, id, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)a);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)b);
+	return read_items(s, q, out, err);
+}
+
+int store_items_between(struct store *s, time_t since, time_t until, struct item_list *out,
+			struct err *err)
+{
+	return items_for(s, ST_ITEMS_BETWEEN, since, until, out, err);
+}
+
+int store_items_with_events(struct store *s, time_t from, time_t until, struct item_list *out,
+			    struct err *err)
+{
+	return items_for(s, ST_ITEMS_EVENTS, from, until, out, err);
 }
 
 /* --- digests --- */
@@ -1161,4 +1226,82 @@ int store_unsubscribes_all(struct store *s, struct unsubscribe **out, size_t *n,
 		return -1;
 	return list_rows(s, q, sizeof **out, read_unsub, free_unsubs, "listing unsubscribes",
 			 (void **)out, n, err);
+}
+
+/* --- the calendar: reminders given, calendar.ics sequences --- */
+
+int store_reminder_given(struct store *s, const char *entry, int year, struct err *err)
+{
+	sqlite3_stmt *q = stmt(s, ST_REMINDER_GET, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, entry);
+	sqlite3_bind_int(q, 2, year);
+	int rc = sqlite3_step(q), ret = rc == SQLITE_ROW ? 1 : 0;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_err(s, err, "reading a reminder");
+	done(q);
+	return ret;
+}
+
+int store_reminder_mark(struct store *s, const char *entry, int year, int64_t digest_id,
+			time_t now, struct err *err)
+{
+	sqlite3_stmt *q = stmt(s, ST_REMINDER_MARK, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, entry);
+	sqlite3_bind_int(q, 2, year);
+	if (digest_id)
+		sqlite3_bind_int64(q, 3, digest_id);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)now);
+	int ret = 0;
+	if (sqlite3_step(q) != SQLITE_DONE)
+		ret = db_err(s, err, "recording a reminder");
+	else
+		ret = sqlite3_changes(s->db) == 1;
+	done(q);
+	return ret;
+}
+
+int store_ical_sequence(struct store *s, const char *uid, const char *hash, time_t now,
+			struct ical_state *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *q = stmt(s, ST_ICAL_GET, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, uid);
+	int rc = sqlite3_step(q), same = 0;
+	if (rc == SQLITE_ROW) {
+		const unsigned char *h = sqlite3_column_text(q, 0);
+		same = h && !strcmp((const char *)h, hash);
+		out->sequence = sqlite3_column_int(q, 1);
+		out->created = col_time(q, 2);
+		out->modified = col_time(q, 3);
+	} else if (rc != SQLITE_DONE) {
+		db_err(s, err, "reading a calendar event");
+		done(q);
+		return -1;
+	}
+	done(q);
+	if (same)
+		return 0;
+	/* new, or a detail changed: the next sequence, modified now */
+	if (!(q = stmt(s, ST_ICAL_SET, err)))
+		return -1;
+	bind_text(q, 1, uid);
+	bind_text(q, 2, hash);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)now);
+	int ret = 0;
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		ret = db_err(s, err, "recording a calendar event");
+	} else if (rc == SQLITE_ROW) {
+		out->sequence++;
+		out->modified = now;
+	} else {
+		out->created = out->modified = now;
+	}
+	done(q);
+	return ret;
 }

@@ -63,6 +63,12 @@ int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
 int store_items_between(struct store *s, time_t since, time_t until, struct item_list *out,
 			struct err *err);
 
+/* Items announcing an event (item.h event_start) that has not ended
+ * before from (an event without an end: its start) and starts before
+ * until, by start. */
+int store_items_with_events(struct store *s, time_t from, time_t until, struct item_list *out,
+			    struct err *err);
+
 /* Identity (see identity.h): how a source's items are keyed ("auto",
  * "link", "title"; "auto" when unknown), and the key of a stored item of
  * the source with this link or title (*key = NULL when none). */
@@ -143,5 +149,26 @@ int store_unsubscribe_get(struct store *s, const char *address, struct unsubscri
 int store_unsubscribes_all(struct store *s, struct unsubscribe **out, size_t *n,
 			   struct err *err);
 void unsubscribes_free(struct unsubscribe *v, size_t n);
+
+/* --- the association's calendar --- */
+/* 1 when the reminder of the calendar's entry for year was given, 0 when
+ * not, -1 with err. */
+int store_reminder_given(struct store *s, const char *entry, int year, struct err *err);
+/* Records it as given by digest_id (0: none) at now. Returns 1 when
+ * recorded, 0 when it already was, -1 with err. */
+int store_reminder_mark(struct store *s, const char *entry, int year, int64_t digest_id,
+			time_t now, struct err *err);
+
+/* An event of calendar.ics as last published: SEQUENCE, and when it was
+ * first published and last changed. */
+struct ical_state {
+	int sequence;
+	time_t created, modified;
+};
+/* The state of uid whose details hash to hash: a new uid starts at
+ * sequence 0 as of now; a changed hash takes the next sequence, modified
+ * now; an unchanged one is as it was. Returns 0, or -1 with err. */
+int store_ical_sequence(struct store *s, const char *uid, const char *hash, time_t now,
+			struct ical_state *out, struct err *err);
 
 #endif

@@ -167,6 +167,9 @@ static void test_shipped_sources_load(void **state)
 	if (config_load(&c, main, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_true(c.nsources >= 10);
+	/* feeds/ also holds the calendar (arshjul.ini): its entries are no sources */
+	for (size_t i = 0; i < c.nsources; i++)
+		assert_null(strstr(c.sources[i].where, "arshjul.ini"));
 	config_free(&c);
 }
 

@@ -5,6 +5,17 @@
 
 #include "store/store.h"
 
+/* The schema this program writes, and the SQL that takes a file of it
+ * back to version 4 (before the calendar's columns and tables), for the
+ * tests that make older files. */
+#define SCHEMA_NOW 6
+/* What each migration above 4 added, dropped again to make an older file
+ * (newest first). */
+#define UNDO_5 "ALTER TABLE sources DROP COLUMN validators_url;"
+#define UNDO_6 "DROP INDEX items_event; ALTER TABLE items DROP COLUMN event_start;" \
+	"ALTER TABLE items DROP COLUMN event_end; DROP TABLE reminders; DROP TABLE ical_events;"
+#define UNDO_ABOVE_4 UNDO_6 UNDO_5
+
 /* A fresh temporary directory per test; the store file lives inside. */
 struct fx {
 	char dir[64];
@@ -52,11 +63,11 @@ static void test_open_twice_is_idempotent(void **state)
 {
 	struct fx *f = *state;
 	struct err e = {{0}};
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
 
 	/* The pragmas and tables really are in the file. */
 	sqlite3 *db;
@@ -97,8 +108,7 @@ static void test_migrates_version_1(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
-				      "ALTER TABLE sources DROP COLUMN validators_url;"
-				      "ALTER TABLE digests DROP COLUMN calendar;"
+				      UNDO_ABOVE_4 "ALTER TABLE digests DROP COLUMN calendar;"
 				      "DROP TABLE unsubscribes;"
 				      "DROP INDEX items_source_url; DROP INDEX items_source_title;"
 				      "ALTER TABLE items DROP COLUMN enclosures;"
@@ -108,7 +118,7 @@ static void test_migrates_version_1(void **state)
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
 	assert_int_equal(store_unsubscribe_get(f->s, "a@example.se", NULL, &e), 0);
 	char *key;
 	assert_int_equal(store_item_key_by_url(f->s, "s", "https://e.se/1", &key, &e), 0);
@@ -588,14 +598,13 @@ static void test_migrates_version_2(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE sources DROP COLUMN validators_url;"
-				      "ALTER TABLE digests DROP COLUMN calendar;"
+	assert_int_equal(sqlite3_exec(db, UNDO_ABOVE_4 "ALTER TABLE digests DROP COLUMN calendar;"
 				      "DROP TABLE unsubscribes; PRAGMA user_version = 2;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
 	assert_int_equal(store_unsubscribe_add(f->s, "x@example.se", "command", 9, &e), 1);
 	enum delivery_state st;
 	assert_int_equal(store_delivery_get(f->s, d.id, "x@example.se", &st, &e), 0);
@@ -615,13 +624,12 @@ static void test_migrates_version_3(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE sources DROP COLUMN validators_url;"
-				      "ALTER TABLE digests DROP COLUMN calendar;"
+	assert_int_equal(sqlite3_exec(db, UNDO_ABOVE_4 "ALTER TABLE digests DROP COLUMN calendar;"
 				      "PRAGMA user_version = 3;", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
 	struct digest_row got;
 	assert_int_equal(store_digest_unfinished(f->s, &got, &e), 1);
 	assert_string_equal(got.subject, "Gammal");
@@ -649,12 +657,11 @@ static void test_migrates_version_4(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE sources DROP COLUMN validators_url;"
-				      "PRAGMA user_version = 4;", NULL, NULL, NULL),
+	assert_int_equal(sqlite3_exec(db, UNDO_ABOVE_4 "PRAGMA user_version = 4;", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
 	struct source_state st;
 	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
 	assert_string_equal(st.etag, "\"v1\"");
@@ -795,6 +802,86 @@ static void test_delivery_list(void **state)
 	assert_non_null(strstr(e.msg, "lost"));
 }
 
+/* An item's event is kept with it (issue 21): stored, refreshed when the
+ * item is, read back with the period's items and by its dates. */
+static void test_item_events(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	int is_new;
+	const char *keys[] = {"a", "b", "c"};
+	time_t starts[] = {1000, 2000, 0}, ends[] = {1500, 0, 0};
+	for (int i = 0; i < 3; i++) {
+		struct item it = {0};
+		it.source = strdup("s");
+		it.key = strdup(keys[i]);
+		it.title = strdup(keys[i]);
+		it.event_start = starts[i];
+		it.event_end = ends[i];
+		assert_int_equal(store_item_upsert(f->s, &it, 100, &is_new, &e), 0);
+		item_free(&it);
+	}
+	struct item_list l = {0};
+	assert_int_equal(store_items_between(f->s, 0, 200, &l, &e), 0);
+	assert_int_equal(l.n, 3);
+	assert_int_equal((long)l.v[0].event_start, 1000);
+	assert_int_equal((long)l.v[0].event_end, 1500);
+	assert_int_equal((long)l.v[1].event_end, 0);
+	assert_int_equal((long)l.v[2].event_start, 0);
+	item_list_free(&l);
+	/* not ended at 1200, starting before 3000: a (ends 1500), b (starts 2000) */
+	assert_int_equal(store_items_with_events(f->s, 1200, 3000, &l, &e), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].key, "a");
+	assert_string_equal(l.v[1].key, "b");
+	item_list_free(&l);
+	/* b without an end is over once started; starting after until is out */
+	assert_int_equal(store_items_with_events(f->s, 2001, 3000, &l, &e), 0);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(store_items_with_events(f->s, 0, 1000, &l, &e), 0);
+	assert_int_equal(l.n, 0);
+	/* the text changed: the event goes with it */
+	struct item it = {0};
+	it.source = strdup("s");
+	it.key = strdup("a");
+	it.title = strdup("a");
+	assert_int_equal(store_item_upsert(f->s, &it, 300, &is_new, &e), 0);
+	assert_int_equal(is_new, 0);
+	item_free(&it);
+	assert_int_equal(store_items_with_events(f->s, 0, 3000, &l, &e), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].key, "b");
+	item_list_free(&l);
+}
+
+/* Reminders once per entry and year; calendar.ics's SEQUENCE per UID. */
+static void test_reminders_and_sequences(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	assert_int_equal(store_reminder_given(f->s, "arsmote", 2027, &e), 0);
+	assert_int_equal(store_reminder_mark(f->s, "arsmote", 2027, 0, 50, &e), 1);
+	assert_int_equal(store_reminder_mark(f->s, "arsmote", 2027, 0, 60, &e), 0);
+	assert_int_equal(store_reminder_given(f->s, "arsmote", 2027, &e), 1);
+	assert_int_equal(store_reminder_given(f->s, "arsmote", 2028, &e), 0);
+	struct ical_state st;
+	assert_int_equal(store_ical_sequence(f->s, "cal-a-2027", "h1", 100, &st, &e), 0);
+	assert_int_equal(st.sequence, 0);
+	assert_int_equal((long)st.created, 100);
+	assert_int_equal((long)st.modified, 100);
+	assert_int_equal(store_ical_sequence(f->s, "cal-a-2027", "h1", 200, &st, &e), 0);
+	assert_int_equal(st.sequence, 0);
+	assert_int_equal((long)st.modified, 100);
+	assert_int_equal(store_ical_sequence(f->s, "cal-a-2027", "h2", 300, &st, &e), 0);
+	assert_int_equal(st.sequence, 1);
+	assert_int_equal((long)st.created, 100);
+	assert_int_equal((long)st.modified, 300);
+	assert_int_equal(store_ical_sequence(f->s, "cal-a-2027", "h1", 400, &st, &e), 0);
+	assert_int_equal(st.sequence, 2); /* back to the old details is a change too */
+	assert_int_equal(store_ical_sequence(f->s, "cal-b-2027", "h1", 500, &st, &e), 0);
+	assert_int_equal(st.sequence, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -816,6 +903,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrates_version_4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsubscribes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_item_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reminders_and_sequences, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
