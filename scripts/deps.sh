@@ -5,10 +5,13 @@
 # postfix: tests/integration/mta.sh runs a private instance of it. It is
 # left out where another MTA (exim4, ...) provides /usr/sbin/sendmail, as
 # installing it would replace that one; the test then skips.
+# zlib1g-dev: watched pages' versions are stored compressed. poppler-utils:
+# pdftotext turns a watched PDF into text, in its own process (a hostile
+# PDF can crash or stall it, not bulletin).
 PKGS="build-essential pkg-config libcurl4-gnutls-dev libxml2-dev libetpan-dev
 libpcre2-dev libsqlite3-dev libcmark-dev libinih-dev libjansson-dev libcmocka-dev
 libsasl2-modules python3 python3-aiosmtpd python3-brotli sqlite3 curl libxml2-utils ca-certificates
-openssl groff-base util-linux"
+openssl groff-base util-linux zlib1g-dev poppler-utils"
 if [ ! -e /usr/sbin/sendmail ] || dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q 'ok installed'; then
 	PKGS="$PKGS postfix"
 fi

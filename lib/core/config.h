@@ -10,7 +10,9 @@
 
 #include "core/err.h"
 
-enum source_type { SOURCE_FEED = 0, SOURCE_HTML };
+/* The values are the indices of type's choices in config.c; the old
+ * spellings rss and atom come after the last one and read as feed. */
+enum source_type { SOURCE_FEED = 0, SOURCE_HTML, SOURCE_PAGE };
 
 struct source {
 	char *name;
@@ -20,6 +22,12 @@ struct source {
 	int enabled;
 	/* type = html: CSS or XPath selectors (see html.h); NULL when unset */
 	char *sel_item, *sel_title, *sel_link, *sel_date, *sel_summary;
+	/* type = page (a watched page or PDF): the part to watch (CSS or
+	 * XPath; NULL: the main content) and PCRE2 patterns of text that is
+	 * never a change (one ignore = line each; checked when loaded) */
+	char *selector;
+	char **ignore;
+	size_t nignore;
 	char *where;  /* "file:line" of its section, for messages */
 };
 
@@ -74,6 +82,8 @@ struct config {
 	int mail_calendar;    /* a text/calendar part when the digest carries events (default 1) */
 	/* [members] */
 	char *members_file;
+	/* [watch] */
+	long watch_keep;      /* versions of each watched page kept in the store */
 
 	struct source *sources;
 	size_t nsources;
