@@ -39,7 +39,12 @@ static const struct chrome chromes[] = {
 	 "misslyckade försök i rad", "%d av %d ord i reglerna träffade inget den här perioden:",
 	 "Alla källor hämtades utan fel.", "Tid:", "kl.",
 	 {"söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"},
-	 "Arkiv", "Prenumerera via Atom-flöde", "Inga utskick ännu.", "nyhet", "nyheter"},
+	 "Arkiv", "Prenumerera via Atom-flöde", "Inga utskick ännu.", "nyhet", "nyheter",
+	 .watch = {"Bevakning", "Ändrat: %s", "Nytt avsnitt: %s", "Borttaget avsnitt: %s",
+		   "Ändrat avsnitt: %s", "Tidigare: ”%s”", "Nu: ”%s”", "Tillagt: ”%s”", "Borttaget: ”%s”",
+		   "…och fler ändringar", "Jämför versionerna", "%ld rader tillagda, %ld borttagna",
+		   "Förra versionen", "Nya versionen", "Bevakade sidor som ändrats:",
+		   "Sidor som ser trasiga ut (inte skickat till medlemmarna):"}},
 	{"nb", "Hei!", "Hei", "Her er ukens nyhet om primærhelsetjenesten.",
 	 "Her er ukens nyheter om primærhelsetjenesten, %d i alt, samlet etter tema.",
 	 "Ingen nye nyheter om primærhelsetjenesten denne uken.", "Uke",
@@ -50,7 +55,12 @@ static const struct chrome chromes[] = {
 	 "mislykkede forsøk på rad", "%d av %d ord i reglene traff ingenting denne perioden:",
 	 "Alle kilder ble hentet uten feil.", "Tid:", "kl.",
 	 {"søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"},
-	 "Arkiv", "Abonner via Atom-feed", "Ingen utsendinger ennå.", "nyhet", "nyheter"},
+	 "Arkiv", "Abonner via Atom-feed", "Ingen utsendinger ennå.", "nyhet", "nyheter",
+	 .watch = {"Overvåking", "Endret: %s", "Ny del: %s", "Fjernet del: %s", "Endret del: %s",
+		   "Før: «%s»", "Nå: «%s»", "Lagt til: «%s»", "Fjernet: «%s»", "…og flere endringer",
+		   "Sammenlign versjonene", "%ld linjer lagt til, %ld fjernet", "Forrige versjon",
+		   "Ny versjon", "Overvåkede sider som er endret:",
+		   "Sider som ser ødelagte ut (ikke sendt til medlemmene):"}},
 	{"en", "Hello!", "Hello", "Here is this week's primary care news item.",
 	 "Here are this week's %d primary care news items, grouped by topic.",
 	 "No new primary care news this week.", "Week", "…and %d more on this topic",
@@ -60,7 +70,12 @@ static const struct chrome chromes[] = {
 	 "failed attempts in a row", "%d of %d words in the rules matched nothing this period:",
 	 "Every source was fetched without errors.", "When:", "at",
 	 {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
-	 "Archive", "Subscribe via Atom feed", "No digests yet.", "item", "items"},
+	 "Archive", "Subscribe via Atom feed", "No digests yet.", "item", "items",
+	 .watch = {"Watched pages", "Changed: %s", "New section: %s", "Removed section: %s",
+		   "Changed section: %s", "Before: “%s”", "Now: “%s”", "Added: “%s”", "Removed: “%s”",
+		   "…and more changes", "Compare the versions", "%ld lines added, %ld removed",
+		   "Previous version", "New version", "Watched pages that changed:",
+		   "Pages that look broken (not sent to members):"}},
 };
 
 const struct chrome *chrome_for(const char *lang)
@@ -78,7 +93,8 @@ json_t *chrome_json(const struct chrome *c)
 		const char *k, *v;
 	} kv[] = {{"greeting", c->greeting}, {"greeting_to", c->greeting_to}, {"no_news", c->no_news}, {"week", c->week},
 		  {"member", c->member}, {"unsubscribe", c->unsubscribe}, {"links", c->links},
-		  {"archive", c->archive}, {"week_lc", c->week_lc}, {"event", c->event}};
+		  {"archive", c->archive}, {"week_lc", c->week_lc}, {"event", c->event},
+		  {"watch", c->watch.section}, {"watch_compare", c->watch.compare}};
 	for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
 		json_object_set_new(t, kv[i].k, json_string(kv[i].v));
 	return t;

@@ -357,6 +357,30 @@ static void add_event(json_t *events, const json_t *item)
 	json_array_insert_new(events, at, e);
 }
 
+/* The item's link numbered n + 1 into links (none: no ref). */
+static void number_link(json_t *links, json_t *item, json_int_t *n)
+{
+	const char *url = json_string_value(json_object_get(item, "url"));
+	if (!url) {
+		json_object_del(item, "ref");
+		return;
+	}
+	json_object_set_new(item, "ref", json_integer(++*n));
+	json_t *l = json_object();
+	json_object_set_new(l, "ref", json_integer(*n));
+	/* plain text ends a URL at a space or '>': encode those */
+	struct buf e = BUF_INIT;
+	for (const unsigned char *q = (const unsigned char *)url; *q; q++) {
+		if (*q <= ' ' || *q == '<' || *q == '>' || *q == '"' || *q == 0x7f)
+			buf_printf(&e, "%%%02X", *q);
+		else
+			buf_putc(&e, (char)*q);
+	}
+	json_object_set_new(l, "url", json_string(buf_str(&e)));
+	buf_free(&e);
+	json_array_append_new(links, l);
+}
+
 /* Numbers the items that have a link (1, 2, ...) and lists the links, for
  * the plain-text part; sets the counts and "more" texts. Called again
  * after the budget takes items out. */
@@ -367,6 +391,11 @@ void digest_model_number_links(json_t *model)
 	json_int_t n = 0, total = 0, more = json_integer_value(json_object_get(model, "more_cap"));
 	size_t i, k;
 	json_t *topic, *item;
+	/* watched pages' changes come first in the digest, so their links too */
+	json_array_foreach(json_object_get(model, "watch"), k, item) {
+		number_link(links, item, &n);
+		total++;
+	}
 	json_array_foreach(json_object_get(model, "topics"), i, topic) {
 		json_t *list = json_object_get(topic, "items");
 		json_int_t tm = json_integer_value(json_object_get(topic, "more"));
@@ -377,26 +406,8 @@ void digest_model_number_links(json_t *model)
 		else
 			json_object_del(topic, "more_text");
 		json_array_foreach(list, k, item) {
-			const char *url = json_string_value(json_object_get(item, "url"));
 			add_event(events, item);
-			if (!url) {
-				json_object_del(item, "ref");
-				continue;
-			}
-			json_object_set_new(item, "ref", json_integer(++n));
-			json_t *l = json_object();
-			json_object_set_new(l, "ref", json_integer(n));
-			/* plain text ends a URL at a space or '>': encode those */
-			struct buf e = BUF_INIT;
-			for (const unsigned char *q = (const unsigned char *)url; *q; q++) {
-				if (*q <= ' ' || *q == '<' || *q == '>' || *q == '"' || *q == 0x7f)
-					buf_printf(&e, "%%%02X", *q);
-				else
-					buf_putc(&e, (char)*q);
-			}
-			json_object_set_new(l, "url", json_string(buf_str(&e)));
-			buf_free(&e);
-			json_array_append_new(links, l);
+			number_link(links, item, &n);
 		}
 	}
 	json_object_set_new(model, "has_events", json_boolean(json_array_size(events) > 0));
@@ -536,6 +547,16 @@ int digest_model_drop_one(json_t *model)
 	json_t *list = json_object_get(best, "items");
 	json_array_remove(list, json_array_size(list) - 1);
 	json_object_set_new(best, "more", json_integer(json_integer_value(json_object_get(best, "more")) + 1));
+	return 0;
+}
+
+int digest_model_add_watch(json_t *model, json_t *items)
+{
+	size_t n = json_array_size(items);
+	if (json_object_set_new(model, "watch", items) < 0)
+		return -1;
+	json_object_set_new(model, "has_watch", json_boolean(n > 0));
+	digest_model_number_links(model);
 	return 0;
 }
 
