@@ -35,6 +35,9 @@ static const char usage[] =
 	"                             record or remove an unsubscribe in the store\n"
 	"  archive [--dir DIR]        rebuild the archive's index.html and feed.atom\n"
 	"  config check|keys          check the configuration; list every setting\n"
+	"  watch [NAME]               watched pages' state; NAME: the page's current text\n"
+	"  watch --diff|--accept NAME its last change as a unified diff; accept a page\n"
+	"                             that looked broken\n"
 	"  render TEMPLATE [--data FILE.json|-] [--partials DIR] [--no-escape]\n"
 	"                             render one Mustache template with JSON data\n"
 	"\n"
@@ -59,6 +62,8 @@ static int verb_writes(const char *verb, int argc, char **argv)
 			return 0;
 	if (!strcmp(verb, "members"))
 		return argc > 1 && (!strcmp(argv[1], "unsubscribe") || !strcmp(argv[1], "resubscribe"));
+	if (!strcmp(verb, "watch"))
+		return argc > 1 && !strcmp(argv[1], "--accept");
 	return !strcmp(verb, "run") || !strcmp(verb, "fetch") || !strcmp(verb, "send") ||
 	       !strcmp(verb, "archive");
 }
@@ -108,6 +113,7 @@ int main(int argc, char **argv)
 		{"rules", cmd_rules},   {"digest", cmd_digest}, {"send", cmd_send},
 		{"sources", cmd_sources}, {"archive", cmd_archive}, {"render", cmd_render},
 		{"members", cmd_members}, {"status", cmd_status}, {"config", cmd_config},
+		{"watch", cmd_watch},
 	};
 	const char *verb = argv[optind];
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {

@@ -140,6 +140,12 @@ static void strip_marks(const char **s, size_t *n)
 		(*n)--;
 }
 
+/* "— sida 3 —": where a PDF's page starts, not its text. */
+static int page_marker(const char *s, size_t n)
+{
+	return n > 8 && !memcmp(s, "\xE2\x80\x94 ", 4) && !memcmp(s + n - 4, " \xE2\x80\x94", 4);
+}
+
 /* The sentence of s around bytes [from, to). */
 static void sentence(const char *s, size_t n, size_t from, size_t to, size_t *st, size_t *en)
 {
@@ -159,6 +165,9 @@ static void sentence(const char *s, size_t n, size_t from, size_t to, size_t *st
 
 static void quote(struct buf *out, const char *fmt, const char *s, size_t n)
 {
+	strip_marks(&s, &n);
+	if (!n)
+		return;
 	char *q = strndup(s, n);
 	if (!q)
 		return;
@@ -288,7 +297,7 @@ static char *summarize(const struct chrome_watch *w, const struct wdiff *wd)
 				const char *s = q->s[at];
 				size_t n = q->len[at];
 				strip_marks(&s, &n);
-				if (!n || heading(q->s[at], q->len[at], &hn))
+				if (!n || heading(q->s[at], q->len[at], &hn) || page_marker(s, n))
 					continue;
 				if (shown++ >= DETAILS_MAX)
 					break;

@@ -420,7 +420,8 @@ static int key_set(struct parse *p, const struct key *k, void *base, const char 
 			/* file:line:col, the column counted in characters of the line */
 			size_t col = 1;
 			const char *line = p->rd.buf && v >= p->rd.buf ? p->rd.buf : v;
-			for (const char *q = line; q < v + off && *q; q++)
+			/* inih ended the name with a NUL in the same buffer: count it too */
+			for (const char *q = line; q < v + off; q++)
 				col += ((unsigned char)*q & 0xC0) != 0x80;
 			if (!p->failed)
 				err_set(p->err, "%s:%d:%zu: %s: %s", p->path, p->rd.line, col, k->name,

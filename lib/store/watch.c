@@ -76,3 +76,42 @@ out:
 	page_version_free(&old);
 	return ret;
 }
+
+int watch_accept(struct store *s, const struct source *src, time_t now, struct err *err)
+{
+	struct page_version good, cur;
+	int have = store_version_latest(s, src->name, 1, &good, err);
+	if (have < 0)
+		return -1;
+	int r = store_version_latest(s, src->name, 0, &cur, err);
+	if (r <= 0 || !cur.broken) {
+		if (r > 0)
+			page_version_free(&cur);
+		if (have)
+			page_version_free(&good);
+		return r < 0 ? -1 : 0;
+	}
+	int64_t id;
+	int ret = store_version_accept(s, src->name, &id, err);
+	if (ret > 0 && have) {
+		struct diff_seq a = {0}, b = {0};
+		struct diff d = {0};
+		if (diff_split_lines(good.text, good.size, &a) == 0 &&
+		    diff_split_lines(cur.text, cur.size, &b) == 0 && diff_compute(&a, &b, 0, &d) == 0) {
+			struct page_change c = {.source = src->name, .old_version = good.id,
+						.new_version = id, .detected = now,
+						.added = (long)d.add, .removed = (long)d.del};
+			if (store_change_add(s, &c, err) < 0)
+				ret = -1;
+		} else {
+			ret = err_set(err, "out of memory");
+		}
+		diff_free(&d);
+		diff_seq_free(&a);
+		diff_seq_free(&b);
+	}
+	page_version_free(&cur);
+	if (have)
+		page_version_free(&good);
+	return ret;
+}

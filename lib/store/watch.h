@@ -40,4 +40,10 @@ const char *watch_looks_broken(size_t old_len, size_t new_len, int similar, char
 int watch_record(struct store *s, const struct source *src, struct page_version *v, long keep,
 		 struct watch_outcome *o, struct err *err);
 
+/* The chair's word that src's newest version, which looked broken, is
+ * right: it becomes good and a change from the last good one is recorded
+ * (detected = now), for the next digest. Returns 1, 0 when the newest
+ * version is not broken, -1 with err. */
+int watch_accept(struct store *s, const struct source *src, time_t now, struct err *err);
+
 #endif
