@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "compose/watch.h"
+#include "parse/page.h"
 #include "store/versions.h"
 #include "store/watch.h"
 
@@ -12,12 +13,61 @@ static const char usage[] =
 	"usage: bulletin watch [NAME]\n"
 	"       bulletin watch --diff NAME\n"
 	"       bulletin watch --accept NAME\n"
+	"       bulletin watch [--selector SEL] --extract FILE\n"
+	"       bulletin watch [--selector SEL] --compare OLD NEW\n"
 	"\n"
 	"Watched pages (sources of type = page). Without NAME: each one's state.\n"
 	"NAME: the page's current extract, the text bulletin compares.\n"
 	"--diff NAME: its last change as a unified diff (after ignore).\n"
 	"--accept NAME: the page looked broken, but it is right: its newest\n"
-	"version counts, and the change goes into the next digest.";
+	"version counts, and the change goes into the next digest.\n"
+	"--extract FILE: a saved page (HTML, PDF or text) as bulletin would\n"
+	"watch it; --compare OLD NEW: the unified diff of two saved versions\n"
+	"(--selector: the part to watch, CSS or XPath, as the source's selector).";
+
+/* A saved document's extract; NULL after printing why. */
+static char *extract_file(const char *path, const char *selector, const char *language)
+{
+	size_t len;
+	char *data = app_read_file(path, 256u << 20, &len);
+	if (!data)
+		return NULL;
+	struct page_opts o = {.selector = selector};
+	struct page_text t;
+	struct err err;
+	int r = page_extract_document(data, len, NULL, &o, language, &t, &err);
+	free(data);
+	if (r < 0) {
+		fprintf(stderr, "bulletin: %s: %s\n", path, err.msg);
+		return NULL;
+	}
+	free(t.title);
+	return t.text;
+}
+
+static int offline(const char *selector, char **files, int n)
+{
+	char *a = extract_file(files[0], selector, "sv");
+	char *b = a && n > 1 ? extract_file(files[1], selector, "sv") : NULL;
+	int r = 0;
+	if (!a || (n > 1 && !b)) {
+		r = EXIT_DATAERR;
+	} else if (n == 1) {
+		fputs(a, stdout);
+	} else {
+		struct buf out = BUF_INIT;
+		struct err err;
+		if (watch_compare(a, b, NULL, 0, files[0], files[1], &out, &err) < 0) {
+			fprintf(stderr, "bulletin: %s\n", err.msg);
+			r = EXIT_SOFTWARE;
+		}
+		fwrite(buf_str(&out), 1, out.len, stdout);
+		buf_free(&out);
+	}
+	free(a);
+	free(b);
+	return r;
+}
 
 static const struct source *page_source(const struct config *c, const char *name)
 {
@@ -64,19 +114,33 @@ int cmd_watch(struct app *a, int argc, char **argv)
 	static const struct option opts[] = {
 		{"diff", no_argument, NULL, 'd'},
 		{"accept", no_argument, NULL, 'a'},
+		{"extract", no_argument, NULL, 'e'},
+		{"compare", no_argument, NULL, 'C'},
+		{"selector", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int diff = 0, accept = 0, ch;
+	int diff = 0, accept = 0, ext = 0, cmp = 0, ch;
+	const char *selector = NULL;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': diff = 1; break;
 		case 'a': accept = 1; break;
+		case 'e': ext = 1; break;
+		case 'C': cmp = 1; break;
+		case 's': selector = optarg; break;
 		case 'h': puts(usage); return 0;
 		default: fprintf(stderr, "%s\n", usage); return EXIT_USAGE;
 		}
 	}
-	if (optind + 1 < argc || ((diff || accept) && optind >= argc) || (diff && accept)) {
+	if (ext || cmp) {
+		if (diff + accept + ext + cmp != 1 || argc - optind != (cmp ? 2 : 1)) {
+			fprintf(stderr, "%s\n", usage);
+			return EXIT_USAGE;
+		}
+		return offline(selector, argv + optind, cmp ? 2 : 1);
+	}
+	if (optind + 1 < argc || ((diff || accept) && optind >= argc) || (diff && accept) || selector) {
 		fprintf(stderr, "%s\n", usage);
 		return EXIT_USAGE;
 	}

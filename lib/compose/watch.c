@@ -672,6 +672,17 @@ int watch_compose(struct store *s, const struct config *cfg, time_t since, time_
 	return ret;
 }
 
+int watch_compare(const char *old_text, const char *new_text, char *const *ignore,
+		  size_t nignore, const char *la, const char *lb, struct buf *out, struct err *err)
+{
+	struct wdiff wd;
+	if (wdiff_make(&wd, old_text, new_text, ignore, nignore, err) < 0)
+		return -1;
+	int r = diff_unified(out, &wd.a, &wd.b, &wd.d, 3, la, lb);
+	wdiff_free(&wd);
+	return r < 0 ? err_set(err, "out of memory") : 0;
+}
+
 int watch_last_diff(struct store *s, const struct source *src, struct buf *out, struct err *err)
 {
 	struct page_change ch;
@@ -686,16 +697,12 @@ int watch_last_diff(struct store *s, const struct source *src, struct buf *out, 
 	    (r = store_version_get(s, ch.new_version, &nv, err)) < 0 ||
 	    (r == 0 && !err_set(err, "%s: its last version was pruned", src->name)))
 		goto out;
-	struct wdiff wd;
-	if (wdiff_make(&wd, ov.text, nv.text, src->ignore, src->nignore, err) < 0)
-		goto out;
 	char la[128], lb[128], ts[RFC3339_LEN];
 	snprintf(la, sizeof la, "%s (version %lld, %s)", src->name, (long long)ov.id,
 		 time_format_rfc3339(ov.fetched, ts));
 	snprintf(lb, sizeof lb, "%s (version %lld, %s)", src->name, (long long)nv.id,
 		 time_format_rfc3339(nv.fetched, ts));
-	ret = diff_unified(out, &wd.a, &wd.b, &wd.d, 3, la, lb) < 0 ? err_set(err, "out of memory") : 1;
-	wdiff_free(&wd);
+	ret = watch_compare(ov.text, nv.text, src->ignore, src->nignore, la, lb, out, err) < 0 ? -1 : 1;
 out:
 	page_version_free(&ov);
 	page_version_free(&nv);

@@ -34,6 +34,11 @@ char *watch_summary(const char *lang, const char *old_text, const char *new_text
 int watch_compose(struct store *s, const struct config *cfg, time_t since, time_t until,
 		  json_t **items, json_t **chair, struct err *err);
 
+/* The unified diff (labels la, lb) of two extracts after ignore appended
+ * to out (nothing when they are the same). 0, or -1 with err. */
+int watch_compare(const char *old_text, const char *new_text, char *const *ignore,
+		  size_t nignore, const char *la, const char *lb, struct buf *out, struct err *err);
+
 /* The last change of src as a unified diff of the extracts (after
  * ignore), for bulletin watch --diff. Returns 1 with out filled, 0 when
  * the page has no change yet, -1 with err. */

@@ -16,6 +16,8 @@
 #include "core/text.h"
 #include "parse/css.h"
 #include "parse/html.h"
+#include "parse/pdf.h"
+#include "core/charset.h"
 
 #define PAGE_MAX_HTML (64u << 20)
 #define PAGE_MAX_DEPTH 200
@@ -530,6 +532,30 @@ void page_text_free(struct page_text *t)
 	free(t->text);
 	free(t->title);
 	memset(t, 0, sizeof *t);
+}
+
+int page_extract_document(const char *data, size_t len, const char *content_type,
+			  const struct page_opts *o, const char *language, struct page_text *out,
+			  struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!data)
+		data = "";
+	if (pdf_detect(data, len)) {
+		struct pdf_opts po = {.page_word = pdf_page_word(language)};
+		return pdf_extract(data, len, &po, out, err);
+	}
+	struct buf utf8 = BUF_INIT;
+	int r = charset_to_utf8(data, len, content_type, &utf8, NULL, 0, err);
+	if (r == 0 && memchr(buf_str(&utf8), '<', utf8.len < 1024 ? utf8.len : 1024)) {
+		r = page_extract_html(buf_str(&utf8), utf8.len, o, out, err);
+	} else if (r == 0) {
+		out->text = buf_steal(&utf8);
+		if (!out->text)
+			r = err_set(err, "out of memory");
+	}
+	buf_free(&utf8);
+	return r;
 }
 
 /* ---- ignore ----------------------------------------------------------------- */

@@ -34,6 +34,14 @@ int page_extract_html(const char *html, size_t len, const struct page_opts *o,
 		      struct page_text *out, struct err *err);
 void page_text_free(struct page_text *t);
 
+/* Any fetched document as an extract: a PDF (whatever content_type says;
+ * see pdf.h, its page markers in language), HTML (any charset, converted
+ * to UTF-8 first), or plain text as it is (a document with no '<' in its
+ * first KiB). content_type and language may be NULL. 0, or -1 with err. */
+int page_extract_document(const char *data, size_t len, const char *content_type,
+			  const struct page_opts *o, const char *language, struct page_text *out,
+			  struct err *err);
+
 /* text without what the ignore patterns match (PCRE2, UTF and UCP, ^ and $
  * at line ends; every match removed), lines left blank dropped and runs
  * of blank lines made one. New string, or NULL with err (a pattern that

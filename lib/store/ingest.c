@@ -43,23 +43,11 @@ static int ingest_page(struct store *s, const struct source *src, const struct f
 		       time_t now, long keep, const char *language, struct err *err)
 {
 	struct page_text pt = {0};
-	const char *kind = "html";
 	const char *data = res->body.data ? res->body.data : "";
-	if (pdf_detect(data, res->body.len)) {
-		struct pdf_opts po = {.page_word = pdf_page_word(language)};
-		kind = "pdf";
-		if (pdf_extract(data, res->body.len, &po, &pt, err) < 0)
-			return -1;
-	} else {
-		struct buf utf8 = BUF_INIT;
-		struct page_opts o = {.selector = src->selector};
-		int r = charset_to_utf8(data, res->body.len, res->content_type, &utf8, NULL, 0, err);
-		if (r == 0)
-			r = page_extract_html(buf_str(&utf8), utf8.len, &o, &pt, err);
-		buf_free(&utf8);
-		if (r < 0)
-			return -1;
-	}
+	const char *kind = pdf_detect(data, res->body.len) ? "pdf" : "html";
+	struct page_opts o = {.selector = src->selector};
+	if (page_extract_document(data, res->body.len, res->content_type, &o, language, &pt, err) < 0)
+		return -1;
 	struct page_version v = {.source = strdup(src->name), .url = strdup(res->effective_url ? res->effective_url : src->url),
 				 .kind = strdup(kind), .title = pt.title, .text = pt.text,
 				 .size = strlen(pt.text)};
