@@ -52,11 +52,11 @@ static void test_open_twice_is_idempotent(void **state)
 {
 	struct fx *f = *state;
 	struct err e = {{0}};
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 
 	/* The pragmas and tables really are in the file. */
 	sqlite3 *db;
@@ -102,12 +102,13 @@ static void test_migrates_version_1(void **state)
 				      "DROP INDEX items_source_url; DROP INDEX items_source_title;"
 				      "ALTER TABLE items DROP COLUMN enclosures;"
 				      "ALTER TABLE sources DROP COLUMN key_mode;"
+				      "DROP TABLE page_versions; DROP TABLE page_changes;"
 				      "PRAGMA user_version = 1;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	assert_int_equal(store_unsubscribe_get(f->s, "a@example.se", NULL, &e), 0);
 	char *key;
 	assert_int_equal(store_item_key_by_url(f->s, "s", "https://e.se/1", &key, &e), 0);
@@ -560,12 +561,13 @@ static void test_migrates_version_2(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE digests DROP COLUMN calendar;"
-				      "DROP TABLE unsubscribes; PRAGMA user_version = 2;",
+				      "DROP TABLE unsubscribes; DROP TABLE page_versions;"
+				      "DROP TABLE page_changes; PRAGMA user_version = 2;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	assert_int_equal(store_unsubscribe_add(f->s, "x@example.se", "command", 9, &e), 1);
 	enum delivery_state st;
 	assert_int_equal(store_delivery_get(f->s, d.id, "x@example.se", &st, &e), 0);
@@ -586,11 +588,12 @@ static void test_migrates_version_3(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE digests DROP COLUMN calendar;"
+				      "DROP TABLE page_versions; DROP TABLE page_changes;"
 				      "PRAGMA user_version = 3;", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	struct digest_row got;
 	assert_int_equal(store_digest_unfinished(f->s, &got, &e), 1);
 	assert_string_equal(got.subject, "Gammal");
