@@ -27,7 +27,7 @@ struct chrome {
 		const char *new_text, *gone_text;     /* "Tillagt: %s", "Borttaget: %s" */
 		const char *more;     /* "…och fler ändringar" */
 		const char *compare;  /* the diff page's link: "Jämför versionerna" */
-		const char *size;     /* "%ld rader tillagda, %ld borttagna" */
+		const char *size;     /* lines added and removed: "rader: +%ld −%ld" */
 		const char *old_col, *new_col; /* the diff page's columns */
 		const char *chair_changed, *chair_broken; /* the chair's report */
 	} watch;

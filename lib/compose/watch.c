@@ -231,6 +231,29 @@ static void sentence_pair(struct buf *out, const struct chrome_watch *w, const c
 	quote(out, w->now, n + ns, ne - ns);
 }
 
+/* Whether changed line k of run r is quoted in a small change's wording:
+ * text (not a heading, blank line or page marker) under a section that
+ * both versions have (a new or removed section is named, not quoted). */
+static int worded(const struct wdiff *wd, const size_t *sa, const size_t *sb,
+		  const struct diff_run *r, size_t k)
+{
+	int del = r->op == DIFF_DEL;
+	const struct diff_seq *q = del ? &wd->a : &wd->b, *other = del ? &wd->b : &wd->a;
+	size_t at = (del ? r->a : r->b) + k, hn;
+	const char *s = q->s[at];
+	size_t n = q->len[at];
+	if (heading(s, n, &hn) || page_marker(s, n))
+		return 0;
+	strip_marks(&s, &n);
+	if (!n)
+		return 0;
+	size_t sec = (del ? sa : sb)[at];
+	if (sec == SIZE_MAX)
+		return 1;
+	const char *h = heading(q->s[sec], q->len[sec], &hn);
+	return h && has_heading(other, h, hn);
+}
+
 static char *summarize(const struct chrome_watch *w, const struct wdiff *wd)
 {
 	const struct diff *d = &wd->d;
@@ -260,50 +283,50 @@ static char *summarize(const struct chrome_watch *w, const struct wdiff *wd)
 			const struct diff_seq *other = r->op == DIFF_DEL ? b : a;
 			size_t at = (r->op == DIFF_DEL ? r->a : r->b) + k;
 			size_t sec = (r->op == DIFF_DEL ? sa : sb)[at];
-			if (sec == SIZE_MAX || !q->len[at])
+			if (sec == SIZE_MAX || !q->len[at] || page_marker(q->s[at], q->len[at]))
 				continue;
 			const char *h = heading(q->s[sec], q->len[sec], &hn);
 			if (h && has_heading(other, h, hn))
 				name_add(&changed, h, hn);
 		}
 	}
-	/* a small change: its wording */
-	if (d->del + d->add <= SMALL_CHANGE) {
+	/* a small change inside sections both versions have: its wording */
+	size_t small = 0;
+	for (size_t i = 0; i < d->n; i++)
+		for (size_t k = 0; k < d->v[i].n && d->v[i].op != DIFF_SAME; k++)
+			small += (size_t)worded(wd, sa, sb, &d->v[i], k);
+	if (small && small <= SMALL_CHANGE) {
 		int shown = 0;
-		for (size_t i = 0; i < d->n; i++) {
-			const struct diff_run *r = &d->v[i];
+		size_t *dl = malloc((small + 1) * sizeof *dl), *al = malloc((small + 1) * sizeof *al);
+		for (size_t i = 0; dl && al && i < d->n; i++) {
+			const struct diff_run *r = &d->v[i], *ad = NULL;
 			if (r->op == DIFF_SAME)
 				continue;
-			if (r->op == DIFF_DEL && i + 1 < d->n && d->v[i + 1].op == DIFF_ADD) {
-				const struct diff_run *ad = &d->v[i + 1];
-				size_t pairs = r->n < ad->n ? r->n : ad->n;
-				for (size_t k = 0; k < r->n || k < ad->n; k++) {
-					if (shown++ >= DETAILS_MAX)
-						break;
-					if (k < pairs)
-						sentence_pair(&details, w, a->s[r->a + k], a->len[r->a + k],
-							      b->s[ad->b + k], b->len[ad->b + k]);
-					else if (k < r->n)
-						quote(&details, w->gone_text, a->s[r->a + k], a->len[r->a + k]);
-					else
-						quote(&details, w->new_text, b->s[ad->b + k], b->len[ad->b + k]);
-				}
-				i++;
-				continue;
-			}
-			for (size_t k = 0; k < r->n; k++) {
-				const struct diff_seq *q = r->op == DIFF_DEL ? a : b;
-				size_t at = (r->op == DIFF_DEL ? r->a : r->b) + k;
-				const char *s = q->s[at];
-				size_t n = q->len[at];
-				strip_marks(&s, &n);
-				if (!n || heading(q->s[at], q->len[at], &hn) || page_marker(s, n))
-					continue;
+			if (r->op == DIFF_DEL && i + 1 < d->n && d->v[i + 1].op == DIFF_ADD)
+				ad = &d->v[++i];
+			else if (r->op == DIFF_ADD)
+				ad = r, r = NULL;
+			size_t nd = 0, na = 0;
+			for (size_t k = 0; r && k < r->n; k++)
+				if (worded(wd, sa, sb, r, k))
+					dl[nd++] = r->a + k;
+			for (size_t k = 0; ad && k < ad->n; k++)
+				if (worded(wd, sa, sb, ad, k))
+					al[na++] = ad->b + k;
+			for (size_t k = 0; k < nd || k < na; k++) {
 				if (shown++ >= DETAILS_MAX)
 					break;
-				quote(&details, r->op == DIFF_DEL ? w->gone_text : w->new_text, s, n);
+				if (k < nd && k < na)
+					sentence_pair(&details, w, a->s[dl[k]], a->len[dl[k]], b->s[al[k]],
+						      b->len[al[k]]);
+				else if (k < nd)
+					quote(&details, w->gone_text, a->s[dl[k]], a->len[dl[k]]);
+				else
+					quote(&details, w->new_text, b->s[al[k]], b->len[al[k]]);
 			}
 		}
+		free(dl);
+		free(al);
 		if (shown > DETAILS_MAX)
 			quote(&details, "%s", w->more, strlen(w->more));
 	}

@@ -81,6 +81,8 @@ static int run(const struct pdf_opts *o, const char *data, size_t len, size_t ca
 	    posix_spawn_file_actions_adddup2(&fa, in[1], 0) ||
 	    posix_spawn_file_actions_adddup2(&fa, out[1], 1) ||
 	    posix_spawn_file_actions_adddup2(&fa, er[1], 2) ||
+	    /* nothing else of ours (the fetch's sockets) reaches the child */
+	    posix_spawn_file_actions_addclosefrom_np(&fa, 3) ||
 	    posix_spawnattr_setsigmask(&at, &none) || posix_spawnattr_setsigdefault(&at, &dfl) ||
 	    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) {
 		err_set(err, "pdftotext: cannot set up the process");

@@ -107,9 +107,9 @@ cp "$fx/login.html" "$work/site/trasig.html"
 b fetch > "$work/fetch2.out" 2>&1
 b status > "$work/status2" 2>&1
 check "week 2: the chair's report lists each change with its size" \
-	has "$work/status2" "watched page changed: Vårdgivarguiden: Primärvårdsstrategi: 1 rader tillagda, 1 borttagna"
+	has "$work/status2" "watched page changed: Vårdgivarguiden: Primärvårdsstrategi: rader: +1 −1"
 check "week 2: the PDF's change is in the chair's report" \
-	has "$work/status2" "watched page changed: Förfrågningsunderlag husläkarverksamhet: 2 rader tillagda, 2 borttagna"
+	has "$work/status2" "watched page changed: Förfrågningsunderlag husläkarverksamhet: rader: +2 −2"
 check "week 2: a login wall is 'looks broken' for the chair" \
 	has "$work/status2" "watched page looks broken (not sent to members): Sidan som går sönder"
 b run > "$work/run2.out" 2>&1
@@ -152,11 +152,15 @@ cp "$md" "$work/week3.md" 2>/dev/null
 check "week 3: another digest" [ "$(ls "$work/cfg/archive"/digest-*.md | wc -l)" -eq 2 ]
 check "strategy: sections added, removed, changed" has "$work/week3.md" \
 	"Nytt avsnitt: Uppföljning 2025. Borttaget avsnitt: Kontakt. Ändrat avsnitt: Genomförandeplan, Status i arbetet."
+check "strategy: the wording of the changes inside kept sections" has "$work/week3.md" \
+	"Tidigare: ”Den innehåller 18 prioriterade åtgärder med milstolpar och en plan för uppföljning av varje åtgärd.” Nu: ”Den innehåller 20 prioriterade åtgärder med milstolpar och en plan för uppföljning av varje åtgärd.” Tillagt: ”Fler ST-läkare i allmänmedicin ska utbildas på vårdcentralerna”"
 check "county: new part and changed program (sv digest, Norwegian page)" has "$work/week3.md" \
 	"Nytt avsnitt: Påmelding. Ändrat avsnitt: Program."
 check "county: the new programme row quoted" has "$work/week3.md" "Tillagt: ”11:00–11:30 | ALIS-avtaler i praksis | ALIS-kontoret Midt”"
 check "PDF: a new section on a new page, a new table row" has "$work/week3.md" \
 	"Nytt avsnitt: 9 Uppföljning. Ändrat avsnitt: 7 Ersättning."
+check "PDF: the new table row quoted, not the page marker" sh -c \
+	"grep -qF 'Tillagt: ”Videobesök 250 kr per besök” [Jämför' '$work/week3.md' && ! grep -q 'sida 3' '$work/week3.md'"
 check "a real change next to ignored noise is reported alone" has "$work/week3.md" \
 	"Tillagt: ”Från och med 1 september 2025 ersätts blanketten av en e-tjänst.”"
 check "week 3: only week 3's change (not since week 1)" sh -c "! grep -qF 'under 2025.” Nu:' '$work/week3.md'"
