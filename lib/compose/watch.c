@@ -391,6 +391,30 @@ static void esc(struct buf *b, const char *s, size_t n)
 	}
 }
 
+/* One side of a changed line pair: the words only this side has marked
+ * with tag (del or ins); the whole line when there is no word diff. */
+static void side_html(struct buf *h, const char *line, size_t len, const struct diff_seq *q,
+		      const struct diff *d, enum diff_op mine, const char *tag)
+{
+	if (!d) {
+		if (line)
+			buf_printf(h, "<%s>", tag), esc(h, line, len), buf_printf(h, "</%s>", tag);
+		return;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diff_run *r = &d->v[i];
+		if (r->op != DIFF_SAME && r->op != mine)
+			continue;
+		size_t at = mine == DIFF_DEL ? r->a : r->b;
+		if (r->op == mine)
+			buf_printf(h, "<%s>", tag);
+		for (size_t k = 0; k < r->n; k++)
+			esc(h, q->s[at + k], q->len[at + k]);
+		if (r->op == mine)
+			buf_printf(h, "</%s>", tag);
+	}
+}
+
 /* One changed line pair, the words that differ marked on each side. */
 static void pair_html(struct buf *h, const char *o, size_t on, const char *n, size_t nn)
 {
@@ -399,41 +423,9 @@ static void pair_html(struct buf *h, const char *o, size_t on, const char *n, si
 	int ok = o && n && on + nn < WORD_DIFF_MAX && diff_split_words(o, on, &a) == 0 &&
 		 diff_split_words(n, nn, &b) == 0 && diff_compute(&a, &b, 0, &d) == 0;
 	buf_puts(h, "<tr><td class=\"d\">");
-	if (!ok) {
-		if (o) {
-			buf_puts(h, "<del>");
-			esc(h, o, on);
-			buf_puts(h, "</del>");
-		}
-	} else {
-		for (size_t i = 0; i < d.n; i++) {
-			const struct diff_run *r = &d.v[i];
-			if (r->op == DIFF_ADD)
-				continue;
-			buf_puts(h, r->op == DIFF_DEL ? "<del>" : "");
-			for (size_t k = 0; k < r->n; k++)
-				esc(h, a.s[r->a + k], a.len[r->a + k]);
-			buf_puts(h, r->op == DIFF_DEL ? "</del>" : "");
-		}
-	}
+	side_html(h, o, on, &a, ok ? &d : NULL, DIFF_DEL, "del");
 	buf_puts(h, "</td><td class=\"a\">");
-	if (!ok) {
-		if (n) {
-			buf_puts(h, "<ins>");
-			esc(h, n, nn);
-			buf_puts(h, "</ins>");
-		}
-	} else {
-		for (size_t i = 0; i < d.n; i++) {
-			const struct diff_run *r = &d.v[i];
-			if (r->op == DIFF_DEL)
-				continue;
-			buf_puts(h, r->op == DIFF_ADD ? "<ins>" : "");
-			for (size_t k = 0; k < r->n; k++)
-				esc(h, b.s[r->b + k], b.len[r->b + k]);
-			buf_puts(h, r->op == DIFF_ADD ? "</ins>" : "");
-		}
-	}
+	side_html(h, n, nn, &b, ok ? &d : NULL, DIFF_ADD, "ins");
 	buf_puts(h, "</td></tr>\n");
 	diff_free(&d);
 	diff_seq_free(&a);
