@@ -50,6 +50,12 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+static void not_found(const char *prog, struct err *err)
+{
+	err_set(err, "%s not found: PDFs need poppler-utils (sudo apt-get install poppler-utils)",
+		prog);
+}
+
 /* Runs the program on data; raw gets its standard output (at most cap
  * bytes: *cut is set and the child killed past that). */
 static int run(const struct pdf_opts *o, const char *data, size_t len, size_t cap,
@@ -93,8 +99,7 @@ static int run(const struct pdf_opts *o, const char *data, size_t len, size_t ca
 	if (se) {
 		pid = -1;
 		if (se == ENOENT)
-			err_set(err, "%s not found: PDFs need poppler-utils (sudo apt-get install "
-				"poppler-utils)", prog);
+			not_found(prog, err);
 		else
 			err_set(err, "%s: %s", prog, strerror(se));
 		goto done;
@@ -182,6 +187,10 @@ static int run(const struct pdf_opts *o, const char *data, size_t len, size_t ca
 		err_set(err, "out of memory");
 	} else if (timed_out) {
 		err_set(err, "pdftotext took longer than %ld s; stopped", timeout / 1000);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !msg.len) {
+		/* where posix_spawn falls back to fork (valgrind), a missing
+		 * program shows as the child's exit 127 */
+		not_found(prog, err);
 	} else if (!*cut && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		char *m = msg.len ? text_clean(msg.data, msg.len) : NULL;
 		if (m) {
