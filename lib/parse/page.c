@@ -545,6 +545,13 @@ int page_extract_document(const char *data, size_t len, const char *content_type
 		struct pdf_opts po = {.page_word = pdf_page_word(language)};
 		return pdf_extract(data, len, &po, out, err);
 	}
+	if (!memchr(data, '<', len < 1024 ? len : 1024) && !memchr(data, '\0', len) &&
+	    utf8_valid(data, len)) {
+		/* plain UTF-8 text (a saved extract): as it is */
+		if (!(out->text = strndup(data, len)))
+			return err_set(err, "out of memory");
+		return 0;
+	}
 	struct buf utf8 = BUF_INIT;
 	int r = charset_to_utf8(data, len, content_type, &utf8, NULL, 0, err);
 	if (r == 0 && memchr(buf_str(&utf8), '<', utf8.len < 1024 ? utf8.len : 1024)) {

@@ -5,7 +5,9 @@
 # the same run. Rows: bulletin watch --compare on the documents (extract
 # both + diff), bulletin watch --extract of one document, bulletin watch
 # --compare of the two extracts (the diff alone), diff -u of the two
-# extracts. Wall time and peak RSS (/usr/bin/time), median of BENCH_RUNS.
+# extracts, and bulletin --version (what starting the program costs: its
+# shared libraries). Wall time and peak RSS (/usr/bin/time), median of
+# BENCH_RUNS.
 #
 # usage: sh tests/bench/watch.sh path/to/bulletin   (or `make bench`)
 # A benchmark reports: it exits non-zero only when a command fails or the
@@ -70,6 +72,7 @@ for kind in html pdf; do
 	"$BULLETIN" watch --extract "$b" > eb.txt || exit 1
 	measure "bulletin watch --compare of the extracts (diff alone)" cmp2.out "$BULLETIN" watch --compare ea.txt eb.txt
 	measure "diff -u of the extracts (reference)" du.out diff -u ea.txt eb.txt
+	measure "bulletin --version (starting the program, for scale)" ver.out "$BULLETIN" --version
 	echo
 	echo "extracts: $(wc -c < ea.txt) and $(wc -c < eb.txt) bytes; changed lines: bulletin $(changed cmp2.out), diff -u $(changed du.out)"
 	echo
