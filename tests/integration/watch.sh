@@ -115,6 +115,22 @@ check "week 2: a login wall is 'looks broken' for the chair" \
 b run > "$work/run2.out" 2>&1
 md=$(newest_md)
 check "week 2: a digest was sent" [ -n "$md" ]
+# the two mails of week 2 as plain text (every text part, decoded)
+for m in "$work/mail"/*.eml; do
+	/usr/bin/python3 -c 'import email, sys
+msg = email.message_from_binary_file(open(sys.argv[1], "rb"))
+print(msg["To"])
+for p in msg.walk():
+    if p.get_content_maintype() == "text":
+        print(p.get_payload(decode=True).decode("utf-8"))' "$m" > "$m.txt"
+done
+chair_mail=$(grep -l "ordf@example.se" "$work/mail"/*.eml.txt | head -1)
+member_mail=$(grep -l "medlem@example.se" "$work/mail"/*.eml.txt | head -1)
+check "the chair's copy lists the changes with their sizes and the broken page" sh -c \
+	"grep -qF 'Bevakade sidor som ändrats:' '$chair_mail' && grep -qF 'Förfrågningsunderlag husläkarverksamhet: rader: +2 −2' '$chair_mail' && grep -qF 'Sidor som ser trasiga ut (inte skickat till medlemmarna):' '$chair_mail' && grep -qF 'Sidan som går sönder' '$chair_mail'"
+check "a member's copy has the changes but no broken page" sh -c \
+	"grep -qF 'Ändrat: Primärvårdsstrategi' '$member_mail' && ! grep -q 'trasiga\|sönder' '$member_mail'"
+mkdir -p "$work/mail/week2" && mv "$work/mail"/*.eml* "$work/mail/week2/"
 cp "$md" "$work/week2.md" 2>/dev/null
 check "week 2: section Bevakning" has "$work/week2.md" "## Bevakning"
 check "strategy: title" has "$work/week2.md" "Ändrat: Primärvårdsstrategi"
