@@ -231,6 +231,28 @@ static void sentence_pair(struct buf *out, const struct chrome_watch *w, const c
 	quote(out, w->now, n + ns, ne - ns);
 }
 
+/* How alike two lines are, 0..1 (their words); a new line is told as the
+ * changed wording of the removed line most like it, at least this alike. */
+#define PAIR_LIKENESS 0.5
+
+static double likeness(const char *o, size_t on, const char *n, size_t nn)
+{
+	struct diff_seq a, b;
+	struct diff d;
+	double l = 0;
+	if (on + nn >= WORD_DIFF_MAX || diff_split_words(o, on, &a) < 0)
+		return 0;
+	if (diff_split_words(n, nn, &b) == 0) {
+		if (diff_compute(&a, &b, 0, &d) == 0) {
+			l = diff_similarity(&a, &b, &d);
+			diff_free(&d);
+		}
+		diff_seq_free(&b);
+	}
+	diff_seq_free(&a);
+	return l;
+}
+
 /* Whether changed line k of run r is quoted in a small change's wording:
  * text (not a heading, blank line or page marker) under a section that
  * both versions have (a new or removed section is named, not quoted). */
@@ -313,16 +335,58 @@ static char *summarize(const struct chrome_watch *w, const struct wdiff *wd)
 			for (size_t k = 0; ad && k < ad->n; k++)
 				if (worded(wd, sa, sb, ad, k))
 					al[na++] = ad->b + k;
-			for (size_t k = 0; k < nd || k < na; k++) {
-				if (shown++ >= DETAILS_MAX)
+			/* new lines with the removed lines most like them, the most
+			 * alike first; what is left pairs in order when as many
+			 * went as came (a line rewritten whole) */
+			size_t match[SMALL_CHANGE + 1];
+			char used[SMALL_CHANGE + 1] = {0};
+			double like[SMALL_CHANGE + 1][SMALL_CHANGE + 1];
+			for (size_t j = 0; j < na; j++) {
+				match[j] = SIZE_MAX;
+				for (size_t k = 0; k < nd; k++)
+					like[j][k] = likeness(a->s[dl[k]], a->len[dl[k]], b->s[al[j]], b->len[al[j]]);
+			}
+			size_t left = na < nd ? na : nd;
+			for (;;) {
+				size_t bj = SIZE_MAX, bk = 0;
+				double best = PAIR_LIKENESS;
+				for (size_t j = 0; j < na; j++)
+					for (size_t k = 0; match[j] == SIZE_MAX && k < nd; k++)
+						if (!used[k] && like[j][k] >= best)
+							best = like[j][k], bj = j, bk = k;
+				if (bj == SIZE_MAX)
 					break;
-				if (k < nd && k < na)
-					sentence_pair(&details, w, a->s[dl[k]], a->len[dl[k]], b->s[al[k]],
-						      b->len[al[k]]);
-				else if (k < nd)
-					quote(&details, w->gone_text, a->s[dl[k]], a->len[dl[k]]);
+				match[bj] = bk;
+				used[bk] = 1;
+				left--;
+			}
+			size_t rest_a = 0, rest_d = 0;
+			for (size_t j = 0; j < na; j++)
+				rest_a += match[j] == SIZE_MAX;
+			for (size_t k = 0; k < nd; k++)
+				rest_d += !used[k];
+			for (size_t j = 0, k = 0; left && rest_a == rest_d && j < na; j++) {
+				if (match[j] != SIZE_MAX)
+					continue;
+				while (used[k])
+					k++;
+				match[j] = k;
+				used[k] = 1;
+			}
+			for (size_t j = 0; j < na && shown <= DETAILS_MAX; j++, shown++) {
+				if (shown == DETAILS_MAX)
+					continue;
+				if (match[j] != SIZE_MAX)
+					sentence_pair(&details, w, a->s[dl[match[j]]], a->len[dl[match[j]]],
+						      b->s[al[j]], b->len[al[j]]);
 				else
-					quote(&details, w->new_text, b->s[al[k]], b->len[al[k]]);
+					quote(&details, w->new_text, b->s[al[j]], b->len[al[j]]);
+			}
+			for (size_t k = 0; k < nd && shown <= DETAILS_MAX; k++) {
+				if (used[k])
+					continue;
+				if (shown++ < DETAILS_MAX)
+					quote(&details, w->gone_text, a->s[dl[k]], a->len[dl[k]]);
 			}
 		}
 		free(dl);

@@ -110,6 +110,20 @@ static void test_summary(void **state)
 	s = watch_summary("en", a, c, NULL, 0, &err);
 	assert_string_equal(s, "New section: Nytt. Removed section: Kontakt.");
 	free(s);
+	/* a row changed and one added between: each new row with the old row
+	 * most like it, the other told as added */
+	const char *t1 = "## 7 Ersättning\n\nLäkarbesök  350 kr  per besök\nHembesök  700 kr  per besök\n";
+	const char *t2 = "## 7 Ersättning\n\nLäkarbesök  350 kr  per besök\nVideobesök  250 kr  per besök\n"
+			 "Hembesök  760 kr  per besök\n";
+	s = watch_summary("sv", t1, t2, NULL, 0, &err);
+	assert_string_equal(s, "Ändrat avsnitt: 7 Ersättning. Tillagt: ”Videobesök 250 kr per besök” "
+			       "Tidigare: ”Hembesök 700 kr per besök” Nu: ”Hembesök 760 kr per besök”");
+	free(s);
+	/* a line rewritten whole is still one changed line */
+	s = watch_summary("sv", "# M\n\nSted: Teams\n", "# M\n\nSted: Scandic Lerkendal, Trondheim\n",
+			  NULL, 0, &err);
+	assert_string_equal(s, "Ändrat avsnitt: M. Tidigare: ”Sted: Teams” Nu: ”Sted: Scandic Lerkendal, Trondheim”");
+	free(s);
 	/* only noise changed: nothing to say */
 	char *pats[] = {"350|380"};
 	s = watch_summary("sv", a, b, pats, 1, &err);
