@@ -59,7 +59,10 @@ static int ingest_page(struct store *s, const struct source *src, const struct f
 	else if (stamp_time(s, &now, err) == 0 && (v.fetched = now, 1) &&
 		 watch_record(s, src, &v, keep, &wo, err) == 0)
 		ret = wo.what == WATCH_CHANGED;
-	if (ret >= 0 && wo.what == WATCH_CHANGED)
+	if (ret >= 0 && (wo.what == WATCH_FIRST || wo.what == WATCH_SAME))
+		log_info("source %s: %s", src->name,
+			 wo.what == WATCH_FIRST ? "first version of the page kept" : "the page has not changed");
+	else if (ret >= 0 && wo.what == WATCH_CHANGED)
 		log_info("source %s: the page changed: %ld lines added, %ld removed", src->name,
 			 wo.added, wo.removed);
 	else if (ret >= 0 && wo.what == WATCH_BROKEN)
@@ -202,7 +205,8 @@ static void process_result(struct fetch_run *run, size_t i)
 		} else {
 			run->fresh += k;
 			run->total += nitems;
-			log_info("source %s: %d items, %d new", s->name, nitems, k);
+			if (s->type != SOURCE_PAGE) /* ingest_page says what it found */
+				log_info("source %s: %d items, %d new", s->name, nitems, k);
 		}
 	} else {
 		log_info("source %s: not modified", s->name);

@@ -191,6 +191,13 @@ b status > "$work/status4" 2>&1
 check "week 4: nothing for the chair" sh -c "! grep -q 'watched page' '$work/status4'"
 check "versions are pruned to [watch] keep" [ "$(sqlite3 "$work/cfg/state.db" "SELECT COUNT(*) FROM page_versions WHERE source = 'strategi'")" -eq 3 ]
 
+# ---- the same store as a Norwegian digest (a preview of the last 30 days)
+sed 's/^language = sv$/language = nb/' "$work/cfg/bulletin.ini" > "$work/cfg/nb.ini"
+"$BULLETIN" -c "$work/cfg/nb.ini" digest --days 30 --format md > "$work/nb.md" 2>&1
+check "nb: section Overvåking, 'Endret:', sizes in lines" sh -c \
+	"grep -qF '## Overvåking' '$work/nb.md' && grep -qF 'Endret: Dialogmøte om fastlegeordningen' '$work/nb.md' && grep -qF 'linjer: +' '$work/nb.md'"
+check "nb: old and new wording" has "$work/nb.md" "Før: «Sted: Teams» Nå: «Sted: Scandic Lerkendal, Trondheim»"
+
 # ---- the config: a bad ignore pattern is an error at its column
 printf '[source x]\nurl = http://127.0.0.1/\ntype = page\nignore = Senast (uppdaterad\n' > "$work/cfg/bad.ini"
 sed 's/^files = sources.ini$/files = bad.ini/' "$work/cfg/bulletin.ini" > "$work/cfg/bad-main.ini"
