@@ -17,10 +17,15 @@ if ! command -v pdftotext >/dev/null; then
 	exit 0
 fi
 mkdir -p "$work/site" "$work/cfg" "$work/mail"
+# Each copy gets a later modification time than the last: the server
+# answers If-Modified-Since by the second, and a test is faster than that.
+stamp=$(date +%s)
+fresh() { stamp=$((stamp + 10)); touch -d "@$stamp" "$@"; }
 # step N: the site serves version N of every page
 step() {
 	for p in strategi fylke blanketter; do cp "$fx/$p-$1.html" "$work/site/$p.html"; done
 	/usr/bin/python3 "$fx/mkpdf.py" "$fx/upphandling-$1.txt" "$work/site/upphandling.pdf"
+	fresh "$work/site"/*.html "$work/site/upphandling.pdf"
 }
 step 1
 cp "$fx/strategi-1.html" "$work/site/trasig.html"
@@ -104,6 +109,7 @@ check "PDF extract: page markers and numbered headings" \
 # ---- week 2: small changes everywhere; the watched page turns into a login wall
 step 2
 cp "$fx/login.html" "$work/site/trasig.html"
+fresh "$work/site/trasig.html"
 b fetch > "$work/fetch2.out" 2>&1
 b status > "$work/status2" 2>&1
 check "week 2: the chair's report lists each change with its size" \
@@ -158,6 +164,7 @@ check "watch lists a broken page as BROKEN" sh -c "grep -q '^trasig  *BROKEN' '$
 # ---- week 3: sections come and go; the broken page is now an error page served with 200
 step 3
 cp "$fx/error200.html" "$work/site/trasig.html"
+fresh "$work/site/trasig.html"
 b fetch > "$work/fetch3.out" 2>&1
 b status > "$work/status3" 2>&1
 check "week 3: an error page with 200 is 'looks broken'" \
@@ -183,6 +190,7 @@ check "week 3: only week 3's change (not since week 1)" sh -c "! grep -qF 'under
 
 # ---- week 4: the page comes back as it was; nothing changed elsewhere
 cp "$fx/strategi-1.html" "$work/site/trasig.html"
+fresh "$work/site/trasig.html"
 b -v fetch > "$work/fetch4.out" 2>&1
 check "conditional GET: an unchanged page behind ETag costs a 304" has "$work/fetch4.out" "source fylke: not modified"
 b watch > "$work/list4" 2>&1
