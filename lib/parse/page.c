@@ -475,8 +475,13 @@ int page_extract_html(const char *html, size_t len, const struct page_opts *o,
 	xmlDocPtr doc = htmlReadMemory(html ? html : "", (int)len, NULL, "UTF-8",
 				       HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
 					       HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
-	if (!doc)
-		return err_set(err, "page could not be parsed as HTML");
+	if (!doc) {
+		/* an empty body: no text, which the store calls broken (it is
+		 * the page's problem, not the fetch's) */
+		if (!(out->text = strdup("")))
+			return err_set(err, "out of memory");
+		return 0;
+	}
 	struct render r = {.out = BUF_INIT, .line = BUF_INIT, .clean = BUF_INIT,
 			   .max = o && o->max_text ? o->max_text : PAGE_MAX_TEXT};
 	int rc = 0;

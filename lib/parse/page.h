@@ -28,8 +28,8 @@ struct page_text {
 
 /* The extract of an HTML page (UTF-8; see charset.h). Returns 0, or -1
  * with err: a selector that does not compile or matches nothing (the site
- * changed: a failure of the source, not a quiet change to an empty page),
- * or a page that cannot be parsed. */
+ * changed: a failure of the source, not a quiet change to an empty page).
+ * An empty body is an empty extract (the store calls that broken). */
 int page_extract_html(const char *html, size_t len, const struct page_opts *o,
 		      struct page_text *out, struct err *err);
 void page_text_free(struct page_text *t);

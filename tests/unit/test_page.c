@@ -60,6 +60,17 @@ static void test_tables_lists_breaks(void **state)
 	free(t);
 }
 
+static void test_empty_page(void **state)
+{
+	(void)state;
+	char *t = extract("", NULL, NULL);
+	assert_string_equal(t, "");
+	free(t);
+	t = extract("<html><body><nav><a href='/'>Hem</a></nav></body></html>", NULL, NULL);
+	assert_string_equal(t, "");
+	free(t);
+}
+
 static void test_selector(void **state)
 {
 	(void)state;
@@ -187,6 +198,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_main_content_and_structure),
 		cmocka_unit_test(test_tables_lists_breaks),
+		cmocka_unit_test(test_empty_page),
 		cmocka_unit_test(test_selector),
 		cmocka_unit_test(test_ignore),
 		cmocka_unit_test(test_summary),
