@@ -285,7 +285,8 @@ static char *summarize(const struct chrome_watch *w, const struct wdiff *wd)
 	size_t *sa = sections_of(a), *sb = sections_of(b), hn;
 	if (!sa || !sb)
 		goto done;
-	/* headings that came and went */
+	/* headings that came and went; sections whose text changed, by the
+	 * heading they are under */
 	for (size_t i = 0; i < d->n; i++) {
 		const struct diff_run *r = &d->v[i];
 		for (size_t k = 0; k < r->n && r->op != DIFF_SAME; k++) {
@@ -295,21 +296,12 @@ static char *summarize(const struct chrome_watch *w, const struct wdiff *wd)
 			const char *h = heading(q->s[at], q->len[at], &hn);
 			if (h && !has_heading(other, h, hn))
 				name_add(r->op == DIFF_DEL ? &removed : &added, h, hn);
-		}
-	}
-	/* sections whose text changed, by the heading they are under */
-	for (size_t i = 0; i < d->n; i++) {
-		const struct diff_run *r = &d->v[i];
-		for (size_t k = 0; k < r->n && r->op != DIFF_SAME; k++) {
-			const struct diff_seq *q = r->op == DIFF_DEL ? a : b;
-			const struct diff_seq *other = r->op == DIFF_DEL ? b : a;
-			size_t at = (r->op == DIFF_DEL ? r->a : r->b) + k;
 			size_t sec = (r->op == DIFF_DEL ? sa : sb)[at];
 			if (sec == SIZE_MAX || !q->len[at] || page_marker(q->s[at], q->len[at]))
 				continue;
-			const char *h = heading(q->s[sec], q->len[sec], &hn);
-			if (h && has_heading(other, h, hn))
-				name_add(&changed, h, hn);
+			const char *sh = heading(q->s[sec], q->len[sec], &hn);
+			if (sh && has_heading(other, sh, hn))
+				name_add(&changed, sh, hn);
 		}
 	}
 	/* a small change inside sections both versions have: its wording */
