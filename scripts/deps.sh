@@ -12,12 +12,16 @@
 # to punycode itself; libcurl's own conversion needs a UTF-8 locale.
 # python3-icalendar and python3-vobject: tests/integration/calendar.sh reads
 # calendar.ics with two independent parsers (and the screenshots render it).
+# zlib1g-dev: watched pages' versions are stored compressed. poppler-utils:
+# pdftotext turns a watched PDF into text, in its own process (a hostile
+# PDF can crash or stall it, not bulletin).
 PKGS="build-essential pkg-config libcurl4-gnutls-dev libxml2-dev libetpan-dev
 libpcre2-dev libsqlite3-dev libcmark-dev libinih-dev libjansson-dev libcmocka-dev
 libsasl2-modules python3 python3-aiosmtpd python3-brotli sqlite3 curl libxml2-utils ca-certificates
 openssl groff-base util-linux libidn2-dev
 wswedish wnorwegian wdanish
-python3-icalendar python3-vobject"
+python3-icalendar python3-vobject
+zlib1g-dev poppler-utils"
 if [ ! -e /usr/sbin/sendmail ] || dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q 'ok installed'; then
 	PKGS="$PKGS postfix"
 fi

@@ -108,6 +108,7 @@ int cmd_members(struct app *a, int argc, char **argv);
 int cmd_status(struct app *a, int argc, char **argv);
 int cmd_config(struct app *a, int argc, char **argv);
 int cmd_calendar(struct app *a, int argc, char **argv);
+int cmd_watch(struct app *a, int argc, char **argv);
 
 /* The chair's report as plain text (what `bulletin status` prints): the
  * last run's sources, the next digest's preview and the last delivery.

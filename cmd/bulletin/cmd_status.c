@@ -78,6 +78,20 @@ static int report_preview(struct app *a, FILE *out)
 			fprintf(out, "  %s: %zu\n",
 				json_string_value(json_object_get(topic, "title")), n);
 	}
+	/* watched pages: each change with its size, each page that looks broken */
+	json_t *w;
+	json_array_foreach(json_object_get(rep, "watch_changed"), i, w) {
+		fputs("  watched page changed: ", out);
+		app_put_clean(out, json_string_value(json_object_get(w, "name")));
+		fprintf(out, ": %s\n", json_string_value(json_object_get(w, "size_text")));
+	}
+	json_array_foreach(json_object_get(rep, "watch_broken"), i, w) {
+		fputs("  watched page looks broken (not sent to members): ", out);
+		app_put_clean(out, json_string_value(json_object_get(w, "name")));
+		fputs(": ", out);
+		app_put_clean(out, json_string_value(json_object_get(w, "why")));
+		fputc('\n', out);
+	}
 	/* With no items every rule is "unused": that says nothing. */
 	if (!json_integer_value(json_object_get(rep, "items_checked"))) {
 		fputs("Rules: no items in the period yet\n", out);

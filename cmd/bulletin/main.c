@@ -38,6 +38,9 @@ static const char usage[] =
 	"  calendar [--weeks N]       what is coming: the association's calendar and\n"
 	"                             the events in selected items\n"
 	"  calendar --check [FILE]    check the calendar file: every problem, file:line\n"
+	"  watch [NAME]               watched pages' state; NAME: the page's current text\n"
+	"  watch --diff|--accept NAME its last change as a unified diff; accept a page\n"
+	"                             that looked broken\n"
 	"  render TEMPLATE [--data FILE.json|-] [--partials DIR] [--no-escape]\n"
 	"                             render one Mustache template with JSON data\n"
 	"\n"
@@ -62,6 +65,8 @@ static int verb_writes(const char *verb, int argc, char **argv)
 			return 0;
 	if (!strcmp(verb, "members"))
 		return argc > 1 && (!strcmp(argv[1], "unsubscribe") || !strcmp(argv[1], "resubscribe"));
+	if (!strcmp(verb, "watch"))
+		return argc > 1 && !strcmp(argv[1], "--accept");
 	return !strcmp(verb, "run") || !strcmp(verb, "fetch") || !strcmp(verb, "send") ||
 	       !strcmp(verb, "archive");
 }
@@ -112,6 +117,7 @@ int main(int argc, char **argv)
 		{"sources", cmd_sources}, {"archive", cmd_archive}, {"render", cmd_render},
 		{"members", cmd_members}, {"status", cmd_status}, {"config", cmd_config},
 		{"calendar", cmd_calendar},
+		{"watch", cmd_watch},
 	};
 	const char *verb = argv[optind];
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {

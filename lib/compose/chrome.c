@@ -51,7 +51,12 @@ static const struct chrome chromes[] = {
 	 "På gång", "Påminnelse:", "Prenumerera på kalendern", "%s: på gång",
 	 "Någon gång i %s (dagen är inte bestämd)",
 	 {"januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
-	  "oktober", "november", "december"}},
+	  "oktober", "november", "december"},
+	 .watch = {"Bevakning", "Ändrat: %s", "Nytt avsnitt: %s", "Borttaget avsnitt: %s",
+		   "Ändrat avsnitt: %s", "Tidigare: ”%s”", "Nu: ”%s”", "Tillagt: ”%s”", "Borttaget: ”%s”",
+		   "…och fler ändringar", "Jämför versionerna", "rader: +%ld −%ld",
+		   "Förra versionen", "Nya versionen", "Bevakade sidor som ändrats:",
+		   "Sidor som ser trasiga ut (inte skickat till medlemmarna):"}},
 	{"nb", "Hei!", "Hei", "Her er ukens nyhet om primærhelsetjenesten.",
 	 "Her er ukens nyheter om primærhelsetjenesten, %d i alt, samlet etter tema.",
 	 "Ingen nye nyheter om primærhelsetjenesten denne uken.", "Uke",
@@ -66,7 +71,12 @@ static const struct chrome chromes[] = {
 	 "Hva skjer", "Påminnelse:", "Abonner på kalenderen", "%s: hva skjer",
 	 "En gang i %s (dagen er ikke fastsatt)",
 	 {"januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september",
-	  "oktober", "november", "desember"}},
+	  "oktober", "november", "desember"},
+	 .watch = {"Overvåking", "Endret: %s", "Ny del: %s", "Fjernet del: %s", "Endret del: %s",
+		   "Før: «%s»", "Nå: «%s»", "Lagt til: «%s»", "Fjernet: «%s»", "…og flere endringer",
+		   "Sammenlign versjonene", "linjer: +%ld −%ld", "Forrige versjon",
+		   "Ny versjon", "Overvåkede sider som er endret:",
+		   "Sider som ser ødelagte ut (ikke sendt til medlemmene):"}},
 	{"en", "Hello!", "Hello", "Here is this week's primary care news item.",
 	 "Here are this week's %d primary care news items, grouped by topic.",
 	 "No new primary care news this week.", "Week", "…and %d more on this topic",
@@ -80,7 +90,12 @@ static const struct chrome chromes[] = {
 	 "Coming up", "Reminder:", "Subscribe to the calendar", "%s: coming up",
 	 "Some time in %s (the day is not set)",
 	 {"January", "February", "March", "April", "May", "June", "July", "August", "September",
-	  "October", "November", "December"}},
+	  "October", "November", "December"},
+	 .watch = {"Watched pages", "Changed: %s", "New section: %s", "Removed section: %s",
+		   "Changed section: %s", "Before: “%s”", "Now: “%s”", "Added: “%s”", "Removed: “%s”",
+		   "…and more changes", "Compare the versions", "lines: +%ld −%ld",
+		   "Previous version", "New version", "Watched pages that changed:",
+		   "Pages that look broken (not sent to members):"}},
 };
 
 const struct chrome *chrome_for(const char *lang)
@@ -99,7 +114,8 @@ json_t *chrome_json(const struct chrome *c)
 	} kv[] = {{"greeting", c->greeting}, {"greeting_to", c->greeting_to}, {"no_news", c->no_news}, {"week", c->week},
 		  {"member", c->member}, {"unsubscribe", c->unsubscribe}, {"links", c->links},
 		  {"archive", c->archive}, {"week_lc", c->week_lc}, {"event", c->event},
-		  {"upcoming", c->upcoming}, {"reminder", c->reminder}};
+		  {"upcoming", c->upcoming}, {"reminder", c->reminder},
+		  {"watch", c->watch.section}, {"watch_compare", c->watch.compare}};
 	for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
 		json_object_set_new(t, kv[i].k, json_string(kv[i].v));
 	return t;

@@ -25,6 +25,19 @@ struct chrome {
 	const char *calendar_name;    /* calendar.ics's name: "%s" is the digest's title */
 	const char *calendar_month;   /* an entry without a day: "%s" is "februari 2027" */
 	const char *months[12];       /* an entry with a month but no day */
+	/* watched pages (compose/watch.c); %s a title or a text, %ld counts */
+	struct chrome_watch {
+		const char *section;  /* the digest's section: "Bevakning" */
+		const char *changed;  /* an item's title: "Ändrat: %s" */
+		const char *added, *removed, *edited; /* "Nytt avsnitt: %s" ... */
+		const char *before, *now;             /* "Tidigare: %s", "Nu: %s" */
+		const char *new_text, *gone_text;     /* "Tillagt: %s", "Borttaget: %s" */
+		const char *more;     /* "…och fler ändringar" */
+		const char *compare;  /* the diff page's link: "Jämför versionerna" */
+		const char *size;     /* lines added and removed: "rader: +%ld −%ld" */
+		const char *old_col, *new_col; /* the diff page's columns */
+		const char *chair_changed, *chair_broken; /* the chair's report */
+	} watch;
 };
 
 /* The chrome of lang; the first (Swedish) for an unknown or NULL lang. */

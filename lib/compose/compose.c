@@ -9,6 +9,7 @@
 #include "compose/greeting.h"
 #include "compose/render.h"
 #include "compose/ical.h"
+#include "compose/watch.h"
 #include "core/jsonmem.h"
 #include "core/log.h"
 #include "parse/date.h"
@@ -190,6 +191,15 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 		err_set(err, "out of memory");
 		goto out;
 	}
+	/* Watched pages: their own section, not filtered by the rules. */
+	json_t *witems = NULL, *wchair = NULL;
+	r = COMPOSE_STORE_FAILED;
+	if (watch_compose(s, c, start, now + 1, &witems, chair_out ? &wchair : NULL, err) < 0)
+		goto out;
+	digest_model_add_watch(model, witems);
+	if (chair_out && *chair_out && wchair)
+		json_object_update(*chair_out, wchair);
+	json_decref(wchair);
 	r = COMPOSE_TEMPLATE_FAILED;
 	if (o->personal) {
 		/* A template error shows now, not once per member. */

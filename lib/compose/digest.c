@@ -446,9 +446,18 @@ static json_t *link_entry(json_int_t n, const char *url)
 	return l;
 }
 
-/* Numbers the items that have a link (1, 2, ...) and lists the links, for
- * the plain-text part; sets the counts and "more" texts. Called again
- * after the budget takes items out. */
+/* The item's link numbered n + 1 into links (none: no ref). */
+static void number_link(json_t *links, json_t *item, json_int_t *n)
+{
+	const char *url = json_string_value(json_object_get(item, "url"));
+	if (!url) {
+		json_object_del(item, "ref");
+		return;
+	}
+	json_object_set_new(item, "ref", json_integer(++*n));
+	json_array_append_new(links, link_entry(*n, url));
+}
+
 void digest_model_number_links(json_t *model)
 {
 	const struct chrome *c = chrome_for(json_string_value(json_object_get(model, "language")));
@@ -456,6 +465,11 @@ void digest_model_number_links(json_t *model)
 	json_int_t n = 0, total = 0, more = json_integer_value(json_object_get(model, "more_cap"));
 	size_t i, k;
 	json_t *topic, *item;
+	/* watched pages' changes come first in the digest, so their links too */
+	json_array_foreach(json_object_get(model, "watch"), k, item) {
+		number_link(links, item, &n);
+		total++;
+	}
 	json_array_foreach(json_object_get(model, "topics"), i, topic) {
 		json_t *list = json_object_get(topic, "items");
 		json_int_t tm = json_integer_value(json_object_get(topic, "more"));
@@ -466,14 +480,8 @@ void digest_model_number_links(json_t *model)
 		else
 			json_object_del(topic, "more_text");
 		json_array_foreach(list, k, item) {
-			const char *url = json_string_value(json_object_get(item, "url"));
 			add_event(events, item);
-			if (!url) {
-				json_object_del(item, "ref");
-				continue;
-			}
-			json_object_set_new(item, "ref", json_integer(++n));
-			json_array_append_new(links, link_entry(n, url));
+			number_link(links, item, &n);
 		}
 	}
 	json_t *line;
@@ -638,6 +646,16 @@ int digest_model_drop_one(json_t *model)
 	json_t *list = json_object_get(best, "items");
 	json_array_remove(list, json_array_size(list) - 1);
 	json_object_set_new(best, "more", json_integer(json_integer_value(json_object_get(best, "more")) + 1));
+	return 0;
+}
+
+int digest_model_add_watch(json_t *model, json_t *items)
+{
+	size_t n = json_array_size(items);
+	if (json_object_set_new(model, "watch", items) < 0)
+		return -1;
+	json_object_set_new(model, "has_watch", json_boolean(n > 0));
+	digest_model_number_links(model);
 	return 0;
 }
 

@@ -57,6 +57,11 @@ json_t *digest_upcoming(const struct digest_opts *o, const struct agenda *a);
 int digest_model_drop_one(json_t *model);
 void digest_model_number_links(json_t *model);
 
+/* Sets the model's "watch" (the watched pages' changes, compose/watch.h;
+ * the reference is stolen) and "has_watch", and numbers the links again:
+ * the changes come first in the digest and count among its items. 0 or -1. */
+int digest_model_add_watch(json_t *model, json_t *items);
+
 /* Adds the chair's section to a copy of the model (report: failing[] with
  * name, url, failures, error; dead[] with where, rule; dead_count,
  * include_count, dead_unlisted), with its texts in the model's language.

@@ -4,6 +4,8 @@
 #include <glob.h>
 #include <ini.h>
 #include <limits.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@ struct reader {
 	int nseen;
 	const char *path;
 	int warn_repeats; /* the main file: a repeat merges, so say so */
+	const char *buf;  /* inih's line buffer: values point into it (columns) */
 };
 
 /* A [section] header again in one file: inih merges the two silently, so
@@ -89,6 +92,7 @@ static char *reader_fn(char *str, int num, void *stream)
 	if (n == 0)
 		return NULL;
 	str[n] = '\0';
+	r->buf = str;
 	r->line++;
 	r->max = num;
 	/* inih only reports keys; a repeated [source a] header would silently
@@ -231,7 +235,8 @@ enum key_type {
 	K_WORD,   /* char *: one of choices ("sv|nb|en") */
 	K_CHOICE, /* int: the index of the value in choices ("skip|send") */
 	K_ADDR,   /* char *: a mail address (core/address.h) */
-	K_URL     /* char *: starting with one of choices ("https://|http://") */
+	K_URL,    /* char *: starting with one of choices ("https://|http://") */
+	K_LIST    /* char ** + size_t count (off2): each line with the key appends one */
 };
 
 struct key {
@@ -244,6 +249,9 @@ struct key {
 	const char *def; /* the default, applied before the file is read; NULL: none or computed */
 	/* A further check; returns NULL when v is fine, else why not. */
 	const char *(*check)(const char *v);
+	/* The same for values with a column: 0 when fine, else -1 with why and
+	 * *at, the byte of v the message is about. */
+	int (*check_at)(const char *v, size_t *at, char *why, size_t whylen);
 };
 
 #define OFF(f) offsetof(struct config, f)
@@ -258,6 +266,27 @@ static const char *check_smtp_url(const char *v)
 	    !(!strncmp(v, "sendmail:", 9) && (!v[9] || v[9] == '/')))
 		return "must start with smtp://, smtps:// or sendmail:/PATH";
 	return NULL;
+}
+
+/* An ignore pattern of a watched page: PCRE2 as the rules use it (UTF,
+ * UCP), compiled now so a typo is an error at its column, not a page
+ * that silently never changes. */
+static int check_regex(const char *v, size_t *at, char *why, size_t whylen)
+{
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED,
+				       PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
+	if (re) {
+		pcre2_code_free(re);
+		return 0;
+	}
+	char msg[256];
+	if (pcre2_get_error_message(code, (PCRE2_UCHAR *)msg, sizeof msg) < 0)
+		snprintf(msg, sizeof msg, "error %d", code);
+	snprintf(why, whylen, "%s", msg);
+	*at = off;
+	return -1;
 }
 
 static const struct key main_keys[] = {
@@ -315,13 +344,14 @@ static const struct key main_keys[] = {
 	{"members", "file", K_PATH, AT(members_file)},
 	{"calendar", "file", K_PATH, AT(calendar_file)},
 	{"calendar", "weeks", K_LONG, AT(calendar_weeks), .min = 1, .max = 52, .def = "6"},
+	{"watch", "keep", K_LONG, AT(watch_keep), .min = 2, .max = 1000, .def = "10"},
 };
 
 static const struct key source_keys[] = {
 	{"source", "url", K_URL, SAT(url), .choices = "http://|https://"},
 	{"source", "title", K_STR, SAT(title)},
-	{"source", "type", K_CHOICE, SAT(type), .choices = "feed|html|rss|atom", .def = "feed",
-	 .hint = "feed (RSS or Atom) or html"},
+	{"source", "type", K_CHOICE, SAT(type), .choices = "feed|html|page|rss|atom", .def = "feed",
+	 .hint = "feed (RSS or Atom), html or page"},
 	{"source", "enabled", K_BOOL, SAT(enabled), .def = "yes"},
 	{"source", "item", K_STR, SAT(sel_item)},
 	{"source", "item_title", K_STR, SAT(sel_title)},
@@ -329,6 +359,8 @@ static const struct key source_keys[] = {
 	{"source", "item_date", K_STR, SAT(sel_date)},
 	{"source", "item_summary", K_STR, SAT(sel_summary)},
 	{"source", "allow_downgrade", K_BOOL, SAT(allow_downgrade), .def = "no"},
+	{"source", "selector", K_STR, SAT(selector)},
+	{"source", "ignore", K_LIST, SAT(ignore), .off2 = SOFF(nignore), .check_at = check_regex},
 };
 
 #define NKEYS(t) (sizeof t / sizeof *t)
@@ -385,6 +417,33 @@ static int key_set(struct parse *p, const struct key *k, void *base, const char 
 	case K_FILES:
 		return add_files(p, (char ***)(void *)at, (size_t *)(void *)((char *)base + k->off2),
 				 k->name, v);
+	case K_LIST: {
+		size_t off = 0;
+		char why2[300];
+		if (k->check_at && k->check_at(v, &off, why2, sizeof why2) < 0) {
+			/* file:line:col, the column counted in characters of the line */
+			size_t col = 1;
+			const char *line = p->rd.buf && v >= p->rd.buf ? p->rd.buf : v;
+			/* inih ended the name with a NUL in the same buffer: count it too */
+			for (const char *q = line; q < v + off; q++)
+				col += ((unsigned char)*q & 0xC0) != 0x80;
+			if (!p->failed)
+				err_set(p->err, "%s:%d:%zu: %s: %s", p->path, p->rd.line, col, k->name,
+					why2);
+			p->failed = 1;
+			return 0;
+		}
+		size_t *cnt = (size_t *)(void *)((char *)base + k->off2);
+		char ***vals = (char ***)(void *)at;
+		char **nl = realloc(*vals, (*cnt + 1) * sizeof *nl);
+		if (!nl)
+			return perr(p, "out of memory");
+		*vals = nl;
+		if (!(nl[*cnt] = strdup(v)))
+			return perr(p, "out of memory");
+		(*cnt)++;
+		return 1;
+	}
 	case K_WORD:
 	case K_CHOICE: {
 		int i = choice_index(k->choices, v);
@@ -454,7 +513,8 @@ static void key_free(const struct key *t, size_t n, void *base)
 		case K_BOOL:
 		case K_CHOICE:
 			break;
-		case K_FILES: {
+		case K_FILES:
+		case K_LIST: {
 			char **v = *(char ***)(void *)at;
 			size_t cnt = *(size_t *)(void *)((char *)base + t[i].off2);
 			for (size_t j = 0; j < cnt; j++)
@@ -471,7 +531,7 @@ static void key_free(const struct key *t, size_t n, void *base)
 static void key_print(FILE *out, const struct key *k)
 {
 	static const char *names[] = {"text", "path", "number", "yes/no", "files", "word", "word",
-				      "address", "url"};
+				      "address", "url", "list"};
 	fprintf(out, "%s\t%s\t%s", k->section, k->name, names[k->type]);
 	if (k->type == K_LONG)
 		fprintf(out, " %ld..%ld", k->min, k->max);
@@ -542,7 +602,7 @@ static int source_handler(void *user, const char *section, const char *name, con
 	if (!key_set(p, k, p->cur, v))
 		return 0;
 	/* rss and atom are old spellings of feed */
-	if (k->off == SOFF(type) && p->cur->type > SOURCE_HTML)
+	if (k->off == SOFF(type) && p->cur->type > SOURCE_PAGE)
 		p->cur->type = SOURCE_FEED;
 	return 1;
 }
@@ -763,6 +823,11 @@ int config_load(struct config *c, const char *path, struct err *err)
 		if (s->type != SOURCE_HTML && s->sel_item) {
 			err_set(err, "%s: source \"%s\" has selectors but is not type html", s->where,
 				s->name);
+			goto fail;
+		}
+		if (s->type != SOURCE_PAGE && (s->selector || s->nignore)) {
+			err_set(err, "%s: source \"%s\" has selector or ignore, which are for "
+				"type = page", s->where, s->name);
 			goto fail;
 		}
 		if (!s->title && !(s->title = strdup(s->name))) {

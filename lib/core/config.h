@@ -10,7 +10,9 @@
 
 #include "core/err.h"
 
-enum source_type { SOURCE_FEED = 0, SOURCE_HTML };
+/* The values are the indices of type's choices in config.c; the old
+ * spellings rss and atom come after the last one and read as feed. */
+enum source_type { SOURCE_FEED = 0, SOURCE_HTML, SOURCE_PAGE };
 
 struct source {
 	char *name;
@@ -21,6 +23,12 @@ struct source {
 	int allow_downgrade; /* 1: an https url may be redirected to http */
 	/* type = html: CSS or XPath selectors (see html.h); NULL when unset */
 	char *sel_item, *sel_title, *sel_link, *sel_date, *sel_summary;
+	/* type = page (a watched page or PDF): the part to watch (CSS or
+	 * XPath; NULL: the main content) and PCRE2 patterns of text that is
+	 * never a change (one ignore = line each; checked when loaded) */
+	char *selector;
+	char **ignore;
+	size_t nignore;
 	char *where;  /* "file:line" of its section, for messages */
 };
 
@@ -79,6 +87,8 @@ struct config {
 	/* [calendar] */
 	char *calendar_file;  /* the association's year (compose/calendar.h); NULL: none */
 	long calendar_weeks;  /* how far ahead the digest's "På gång" looks */
+	/* [watch] */
+	long watch_keep;      /* versions of each watched page kept in the store */
 
 	struct source *sources;
 	size_t nsources;

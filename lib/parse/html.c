@@ -863,3 +863,11 @@ done:
 	xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
 	return rc;
 }
+
+/* For watched pages (page.c): 2 for navigation-like chrome (menus,
+ * breadcrumbs, cookie banners, hidden and code), 1 for the rest a summary
+ * leaves out (header, footer, aside, forms), 0 for content. */
+int html_node_chrome(const struct _xmlNode *n)
+{
+	return is_nav(n) ? 2 : is_chrome(n) ? 1 : 0;
+}

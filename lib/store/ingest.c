@@ -11,7 +11,68 @@
 #include "parse/feed.h"
 #include "parse/date.h"
 #include "parse/html.h"
+#include "parse/page.h"
+#include "parse/pdf.h"
 #include "store/identity.h"
+#include "store/watch.h"
+
+/* Periods end one second after their digest was composed: an item
+ * found in that same second (a second run right after the first) would
+ * fall inside a period already composed and never be mailed. It is
+ * stamped with the period's end instead, so the next digest has it. */
+static int stamp_time(struct store *s, time_t *now, struct err *err)
+{
+	time_t end = 0;
+	struct digest_row open = {0};
+	int have = store_digest_last_end(s, &end, err) < 0
+			   ? -1 : store_digest_unfinished(s, &open, err);
+	if (have < 0)
+		return -1;
+	if (have && open.period_end > end)
+		end = open.period_end;
+	digest_row_free(&open);
+	if (end > *now)
+		*now = end;
+	return 0;
+}
+
+/* A watched page (type = page): its extract (HTML, or a PDF whatever the
+ * Content-Type says) recorded as a version; a change becomes the next
+ * digest's news (compose/watch.c). Returns 1 for a change, 0 for none,
+ * -1 with err. */
+static int ingest_page(struct store *s, const struct source *src, const struct fetch_result *res,
+		       time_t now, long keep, const char *language, struct err *err)
+{
+	struct page_text pt = {0};
+	const char *data = res->body.data ? res->body.data : "";
+	const char *kind = pdf_detect(data, res->body.len) ? "pdf" : "html";
+	struct page_opts o = {.selector = src->selector};
+	if (page_extract_document(data, res->body.len, res->content_type, &o, language, &pt, err) < 0)
+		return -1;
+	struct page_version v = {.source = strdup(src->name), .url = strdup(res->effective_url ? res->effective_url : src->url),
+				 .kind = strdup(kind), .title = pt.title, .text = pt.text,
+				 .size = strlen(pt.text)};
+	pt.title = pt.text = NULL;
+	struct watch_outcome wo;
+	int ret = -1;
+	if (!v.source || !v.url || !v.kind)
+		err_set(err, "out of memory");
+	else if (stamp_time(s, &now, err) == 0 && (v.fetched = now, 1) &&
+		 watch_record(s, src, &v, keep, &wo, err) == 0)
+		ret = wo.what == WATCH_CHANGED;
+	if (ret >= 0 && (wo.what == WATCH_FIRST || wo.what == WATCH_SAME))
+		log_info("source %s: %s", src->name,
+			 wo.what == WATCH_FIRST ? "first version of the page kept" : "the page has not changed");
+	else if (ret >= 0 && wo.what == WATCH_CHANGED)
+		log_info("source %s: the page changed: %ld lines added, %ld removed", src->name,
+			 wo.added, wo.removed);
+	else if (ret >= 0 && wo.what == WATCH_BROKEN)
+		log_warn("source %s (%s): the page looks broken: %s; not reported as a change "
+			 "(bulletin watch --accept %s if it is right)", src->name, src->url, wo.why,
+			 src->name);
+	page_version_free(&v);
+	return ret;
+}
 
 void ingest_item_event(struct item *it, time_t now)
 {
@@ -74,23 +135,10 @@ int ingest_document(struct store *s, const struct source *src, const struct fetc
 	}
 	if (idr.switched)
 		log_warn("source %s (%s): %s", src->name, src->url, idr.note);
-	/* Periods end one second after their digest was composed: an item
-	 * found in that same second (a second run right after the first) would
-	 * fall inside a period already composed and never be mailed. It is
-	 * stamped with the period's end instead, so the next digest has it. */
-	time_t end = 0;
-	struct digest_row open = {0};
-	int have = store_digest_last_end(s, &end, err) < 0
-			   ? -1 : store_digest_unfinished(s, &open, err);
-	if (have < 0) {
+	if (stamp_time(s, &now, err) < 0) {
 		item_list_free(&items);
 		return -1;
 	}
-	if (have && open.period_end > end)
-		end = open.period_end;
-	digest_row_free(&open);
-	if (end > now)
-		now = end;
 	for (size_t i = 0; i < items.n; i++) {
 		int is_new = 0;
 		ingest_item_event(&items.v[i], now);
@@ -160,15 +208,19 @@ static void process_result(struct fetch_run *run, size_t i)
 		why = fr->error;
 	} else if (fr->status == FETCH_OK) {
 		int nitems = 0;
-		int k = ingest_document(run->store, s, fr, run->o->now ? run->o->now : time(NULL),
-					&nitems, &err);
+		time_t now = run->o->now ? run->o->now : time(NULL);
+		int k = s->type == SOURCE_PAGE
+				? ingest_page(run->store, s, fr, now, run->cfg->watch_keep,
+					      run->cfg->language, &err)
+				: ingest_document(run->store, s, fr, now, &nitems, &err);
 		if (k < 0) {
 			snprintf(whybuf, sizeof whybuf, "%s", err.msg);
 			why = whybuf;
 		} else {
 			run->fresh += k;
 			run->total += nitems;
-			log_info("source %s: %d items, %d new", s->name, nitems, k);
+			if (s->type != SOURCE_PAGE) /* ingest_page says what it found */
+				log_info("source %s: %d items, %d new", s->name, nitems, k);
 		}
 	} else {
 		log_info("source %s: not modified", s->name);

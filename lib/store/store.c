@@ -92,6 +92,30 @@ static const char *const migrations[] = {
 	" sequence INTEGER NOT NULL DEFAULT 0,"
 	" created INTEGER NOT NULL,"
 	" modified INTEGER NOT NULL);",
+	/* 7: watched pages (issue 19): each page's extract as versions (zlib;
+	 * broken: why a version looks broken, NULL when good) and the changes
+	 * found between them (lines added and removed). No foreign keys: old
+	 * versions are pruned to [watch] keep. */
+	"CREATE TABLE page_versions ("
+	" id INTEGER PRIMARY KEY,"
+	" source TEXT NOT NULL,"
+	" fetched INTEGER NOT NULL,"
+	" url TEXT,"
+	" title TEXT,"
+	" kind TEXT NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" body BLOB NOT NULL,"
+	" broken TEXT);"
+	"CREATE INDEX page_versions_source ON page_versions(source, id);"
+	"CREATE TABLE page_changes ("
+	" id INTEGER PRIMARY KEY,"
+	" source TEXT NOT NULL,"
+	" old_version INTEGER NOT NULL,"
+	" new_version INTEGER NOT NULL,"
+	" detected INTEGER NOT NULL,"
+	" added INTEGER NOT NULL,"
+	" removed INTEGER NOT NULL);"
+	"CREATE INDEX page_changes_detected ON page_changes(detected);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -397,6 +421,11 @@ void store_close(struct store *s)
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);
+}
+
+struct sqlite3 *store_sqlite(struct store *s)
+{
+	return s->db;
 }
 
 int store_schema_version(struct store *s)

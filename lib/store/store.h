@@ -15,6 +15,10 @@ struct store;
 int store_open(const char *path, struct store **out, struct err *err);
 void store_close(struct store *s);
 int store_schema_version(struct store *s); /* the version now in the file */
+/* The connection, for the store's other modules (versions.c): not for
+ * outside lib/store/. */
+struct sqlite3;
+struct sqlite3 *store_sqlite(struct store *s);
 
 int store_begin(struct store *s, struct err *err);
 int store_commit(struct store *s, struct err *err);

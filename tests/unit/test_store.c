@@ -8,13 +8,14 @@
 /* The schema this program writes, and the SQL that takes a file of it
  * back to version 4 (before the calendar's columns and tables), for the
  * tests that make older files. */
-#define SCHEMA_NOW 6
+#define SCHEMA_NOW 7
 /* What each migration above 4 added, dropped again to make an older file
  * (newest first). */
 #define UNDO_5 "ALTER TABLE sources DROP COLUMN validators_url;"
 #define UNDO_6 "DROP INDEX items_event; ALTER TABLE items DROP COLUMN event_start;" \
 	"ALTER TABLE items DROP COLUMN event_end; DROP TABLE reminders; DROP TABLE ical_events;"
-#define UNDO_ABOVE_4 UNDO_6 UNDO_5
+#define UNDO_7 "DROP TABLE page_versions; DROP TABLE page_changes;"
+#define UNDO_ABOVE_4 UNDO_7 UNDO_6 UNDO_5
 
 /* A fresh temporary directory per test; the store file lives inside. */
 struct fx {
