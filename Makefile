@@ -7,7 +7,7 @@ CC       ?= cc
 
 # Flags come from pkg-config. libetpan is linked as plain -letpan: Debian's
 # libetpan.pc adds a no-PIE link spec that breaks a PIE build.
-PKGS      = libcurl libxml-2.0 libpcre2-8 sqlite3 libcmark inih jansson
+PKGS      = libcurl libxml-2.0 libpcre2-8 sqlite3 libcmark inih jansson gnutls
 # A missing library is named, not hidden: make stops with the package to install.
 PKG_MISSING := $(shell for p in $(PKGS) cmocka; do pkg-config --exists $$p || echo $$p; done)
 ifneq ($(filter-out cmocka,$(PKG_MISSING)),)

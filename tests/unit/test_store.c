@@ -52,11 +52,11 @@ static void test_open_twice_is_idempotent(void **state)
 {
 	struct fx *f = *state;
 	struct err e = {{0}};
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 
 	/* The pragmas and tables really are in the file. */
 	sqlite3 *db;
@@ -78,6 +78,12 @@ static void test_open_twice_is_idempotent(void **state)
 	sqlite3_close(db);
 }
 
+/* What migration 5 (the mailbox, issue 18) added, undone: a file as
+ * version 4 left it. */
+#define UNDO_5                                                                                 \
+	"DROP TABLE mailbox_messages; DROP TABLE bounces; DROP TABLE member_state;"             \
+	"DROP INDEX deliveries_message_id; ALTER TABLE sources DROP COLUMN paused;"
+
 /* A store written by version 1 of the schema is migrated in place and
  * keeps its items. */
 static void test_migrates_version_1(void **state)
@@ -97,7 +103,7 @@ static void test_migrates_version_1(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
-				      "ALTER TABLE digests DROP COLUMN calendar;"
+				      UNDO_5 "ALTER TABLE digests DROP COLUMN calendar;"
 				      "DROP TABLE unsubscribes;"
 				      "DROP INDEX items_source_url; DROP INDEX items_source_title;"
 				      "ALTER TABLE items DROP COLUMN enclosures;"
@@ -107,7 +113,7 @@ static void test_migrates_version_1(void **state)
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	assert_int_equal(store_unsubscribe_get(f->s, "a@example.se", NULL, &e), 0);
 	char *key;
 	assert_int_equal(store_item_key_by_url(f->s, "s", "https://e.se/1", &key, &e), 0);
@@ -559,13 +565,13 @@ static void test_migrates_version_2(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE digests DROP COLUMN calendar;"
+	assert_int_equal(sqlite3_exec(db, UNDO_5 "ALTER TABLE digests DROP COLUMN calendar;"
 				      "DROP TABLE unsubscribes; PRAGMA user_version = 2;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	assert_int_equal(store_unsubscribe_add(f->s, "x@example.se", "command", 9, &e), 1);
 	enum delivery_state st;
 	assert_int_equal(store_delivery_get(f->s, d.id, "x@example.se", &st, &e), 0);
@@ -585,12 +591,12 @@ static void test_migrates_version_3(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE digests DROP COLUMN calendar;"
+	assert_int_equal(sqlite3_exec(db, UNDO_5 "ALTER TABLE digests DROP COLUMN calendar;"
 				      "PRAGMA user_version = 3;", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(store_schema_version(f->s), 5);
 	struct digest_row got;
 	assert_int_equal(store_digest_unfinished(f->s, &got, &e), 1);
 	assert_string_equal(got.subject, "Gammal");
@@ -733,6 +739,43 @@ static void test_delivery_list(void **state)
 	assert_non_null(strstr(e.msg, "lost"));
 }
 
+/* A version 4 file (before the mailbox) keeps its ledger and sources, and
+ * the ledger can be searched by Message-ID from then on. */
+static void test_migrates_version_4(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	struct digest_row d = {.period_start = 1, .period_end = 2, .created = 3};
+	assert_int_equal(store_digest_insert(f->s, &d, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d.id, "anna@example.se", DELIVERY_SENT,
+					    "bulletin.1.3.abc@example.se", "250 ok", 5, &e), 0);
+	assert_int_equal(store_source_record(f->s, "lt", "https://lt.se/feed", 1, NULL, NULL, NULL, 7,
+					     &e), 0);
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, UNDO_5 "PRAGMA user_version = 4;", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &f->s, &e), 0);
+	assert_int_equal(store_schema_version(f->s), 5);
+	int64_t id;
+	char *email;
+	assert_int_equal(store_delivery_by_message_id(f->s, "bulletin.1.3.abc@example.se", &id,
+						      &email, &e), 1);
+	assert_int_equal(id, d.id);
+	assert_string_equal(email, "anna@example.se");
+	free(email);
+	assert_int_equal(store_source_paused(f->s, "lt", &e), 0);
+	assert_int_equal(store_source_pause(f->s, "lt", 1, 8, &e), 0);
+	assert_int_equal(store_source_paused(f->s, "lt", &e), 1);
+	struct source_state st;
+	assert_int_equal(store_source_get(f->s, "lt", &st, &e), 0);
+	assert_int_equal(st.last_success, 7); /* the pause kept the health */
+	source_state_free(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -750,6 +793,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deliveries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_version_2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_version_4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_version_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsubscribes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery_list, setup, teardown),
