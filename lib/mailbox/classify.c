@@ -1026,6 +1026,12 @@ static int classify(const struct msg *m, const struct mb_classify_opts *o, struc
 		snprintf(r->why, sizeof r->why, "subject says away: %.100s", r->subject);
 		return 0;
 	}
+	/* A header cut short may hide what would have made it an auto-reply
+	 * or a forgery: nothing in it is acted on. */
+	if (!m->header_ended) {
+		snprintf(r->why, sizeof r->why, "the header was cut short: left for a person");
+		return 0;
+	}
 	struct buf text = BUF_INIT, first = BUF_INIT;
 	const struct msg_part *tp = own_text_part(m);
 	if (tp && msg_part_text(tp, TEXT_MAX, &text, &r->warnings) < 0)

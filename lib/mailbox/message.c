@@ -417,6 +417,9 @@ int msg_parse(const char *data, size_t len, struct msg *m)
 	size_t off = 0;
 	if (msg_header_parse(data, len, &m->h, &off, &m->warn) < 0)
 		return -1;
+	m->header_ended = off < len || (len >= 1 && data[len - 1] == '\n' &&
+					(len == 1 || data[len - 2] == '\n' ||
+					 (len >= 3 && data[len - 2] == '\r' && data[len - 3] == '\n')));
 	m->pool = calloc(1, sizeof(struct hdr_pool));
 	if (!m->pool) {
 		msg_header_free(&m->h);

@@ -64,6 +64,7 @@ struct msg {
 	struct msg_part parts[MSG_MAX_PARTS];
 	size_t nparts;
 	unsigned warn;
+	int header_ended;        /* the header block ended (was not cut short) */
 	void *pool;              /* the parts' header blocks (private) */
 };
 
