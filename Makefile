@@ -1,5 +1,5 @@
 # bulletin: see README.md. `make`, `make check`, `make demo`, `make eval`,
-# `make bench`, `make install`.
+# `make bench`, `make soak`, `make install`.
 VERSION   = 0.1.0
 PREFIX   ?= /usr/local
 BUILD    ?= build
@@ -49,7 +49,7 @@ else
   Q = @
 endif
 
-.PHONY: all deps check check-plain check-san demo eval bench fuzz screenshots install uninstall clean tests
+.PHONY: all deps check check-plain check-san demo eval bench soak fuzz screenshots install uninstall clean tests
 all: $(BUILD)/bulletin
 
 $(BUILD)/%.o: %.c $(wildcard lib/*/*.h cmd/bulletin/*.h)
@@ -109,6 +109,13 @@ bench:
 	@set -- tests/bench/*.sh; [ -f "$$1" ] || { echo "no benchmarks yet (tests/bench/ is empty)"; exit 0; }; \
 	for b in "$$@"; do sh "$$b" $(BUILD)/bulletin || exit 1; done
 
+# Crash campaigns (kill -9 at random moments, then check nothing was done
+# twice or lost): tests/soak/*.sh, each given the binary. Not part of
+# `make check` (minutes each).
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@for s in tests/soak/*.sh; do echo "  SOAK    $$s"; sh "$$s" $(BUILD)/bulletin || exit 1; done
+
 # Coverage-guided fuzzing of the parsers (clang's libFuzzer), FUZZ_SECONDS
 # each, seeded from the test fixtures. Not part of `make check`.
 FUZZ_SECONDS ?= 60
@@ -122,7 +129,7 @@ fuzz: deps
 			-DBULLETIN_DATADIR='"/"' -g -O1 -fsanitize=fuzzer,address,undefined \
 			-Ilib $(PKG_CFLAGS) -o build/fuzz/$$n $$f $(LIB_SRC) $(PKG_LIBS) || exit 1; \
 		mkdir -p build/fuzz/$$n.corpus; \
-		cp tests/fixtures/feeds/* tests/fixtures/charset/* tests/fixtures/html/* \
+		cp tests/fixtures/feeds/* tests/fixtures/charset/* tests/fixtures/html/* tests/fixtures/mailbox/*.eml \
 			build/fuzz/$$n.corpus/ 2>/dev/null; \
 		build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
 			-artifact_prefix=build/fuzz/$$n- -print_final_stats=1 \

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/text.h"
 #include "mailbox/message.h"
 
 #define TEXT_MAX (64u << 10)  /* bytes of a text part looked at */
@@ -650,11 +651,14 @@ static int dsn_report(const struct msg *m, struct mb_result *r)
 			snprintf(r->status, sizeof r->status, "%s", status);
 			r->diagnostic[0] = '\0';
 			if (diag) {
+				/* the server's words, in any bytes: as UTF-8 */
 				const char *semi = strchr(diag, ';');
-				const char *dt = semi ? semi + 1 : diag;
-				size_t dn = strlen(dt);
-				trim_span(&dt, &dn);
-				copy_cut(r->diagnostic, sizeof r->diagnostic, dt, dn);
+				if (header_text(semi ? semi + 1 : diag, r->diagnostic,
+						sizeof r->diagnostic, &r->warnings) < 0) {
+					rc = -1;
+					msg_header_free(&g);
+					break;
+				}
 			}
 			const char *rcpt = msg_header_get(&g, "Original-Recipient");
 			char a[256];
@@ -1092,6 +1096,20 @@ oom:
 	return -1;
 }
 
+/* Bytes that are not UTF-8 (a raw header token, a cut) become '?': every
+ * text of a result is printed, logged and stored. */
+static void fix_utf8(char *s)
+{
+	for (size_t n = strlen(s), i = 0; i < n;) {
+		size_t l = utf8_decode(s + i, n - i, NULL);
+		if (!l) {
+			s[i++] = '?';
+			continue;
+		}
+		i += l;
+	}
+}
+
 int mb_classify(const char *data, size_t len, const struct mb_classify_opts *o,
 		struct mb_result *r)
 {
@@ -1101,6 +1119,14 @@ int mb_classify(const char *data, size_t len, const struct mb_classify_opts *o,
 		return -1;
 	int rc = classify(&m, o, r);
 	r->warnings |= m.warn;
+	fix_utf8(r->why);
+	fix_utf8(r->subject);
+	fix_utf8(r->diagnostic);
+	fix_utf8(r->list_unsubscribe);
+	for (size_t i = 0; i < r->nother; i++)
+		fix_utf8(r->other_lines[i]);
+	for (size_t i = 0; i < r->ncmds; i++)
+		fix_utf8(r->cmds[i].name);
 	msg_free(&m);
 	return rc;
 }

@@ -7,6 +7,9 @@
 #include "testutil.h"
 
 #include <ctype.h>
+#include <dirent.h>
+
+#include "core/address.h"
 
 #include "core/buf.h"
 #include "core/text.h"
@@ -320,11 +323,45 @@ static void test_big_attachment_cut(void **state)
 	buf_free(&b);
 }
 
+/* What tests/fuzz/fuzz_mailbox.c asserts of every result. */
+static void invariants(const struct mb_result *r, const char *what)
+{
+	if (r->cls == MB_UNSUBSCRIBE && !mail_address_valid(r->from))
+		fail_msg("%s: an unsubscribe without a valid sender", what);
+	if ((r->cls == MB_CHAIR || r->cls == MB_CHAIR_UNVERIFIED) &&
+	    (strcmp(r->from, chairs[0]) || !r->ncmds))
+		fail_msg("%s: commands without a chair", what);
+	if (!utf8_valid(r->subject, strlen(r->subject)) || !utf8_valid(r->why, strlen(r->why)) ||
+	    !utf8_valid(r->diagnostic, strlen(r->diagnostic)))
+		fail_msg("%s: a text of the result is not UTF-8", what);
+}
+
 /* Inputs the fuzz target (tests/fuzz/fuzz_mailbox.c) once crashed on or
- * found slow; each must classify cleanly. */
+ * found slow: each file in tests/fixtures/mailbox/fuzz, and a few small
+ * ones written here; each must classify cleanly. */
 static void test_fuzz_regressions(void **state)
 {
 	(void)state;
+	DIR *d = opendir(FIX "fuzz");
+	assert_non_null(d);
+	int files = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[512];
+		snprintf(path, sizeof path, FIX "fuzz/%s", e->d_name);
+		size_t len = 0;
+		char *data = test_read_file(path, &len);
+		assert_non_null(data);
+		char *copy = malloc(len + 1);
+		memcpy(copy, data, len);
+		invariants(classify(copy, len), e->d_name);
+		free(copy);
+		free(data);
+		files++;
+	}
+	closedir(d);
+	assert_true(files > 0);
 	static const char *const cases[] = {
 		"From: a@b.se\nSubject: =?\n\n",
 		"From: a@b.se\nSubject: =?utf-8?q?",
@@ -338,7 +375,7 @@ static void test_fuzz_regressions(void **state)
 		size_t n = strlen(cases[i]);
 		char *copy = malloc(n);
 		memcpy(copy, cases[i], n);
-		classify(copy, n);
+		invariants(classify(copy, n), cases[i]);
 		free(copy);
 	}
 }
