@@ -334,8 +334,10 @@ static int sweep(struct run *R, struct err *err)
 			if (ku && !ku->left)
 				del[k++] = del[i];
 		}
-		if (d || imap_expunge(R->imap, del, k, err)) {
-			st->setup_error = 0;
+		if (!d)
+			d = imap_expunge(R->imap, del, k, err);
+		if (d) {
+			st->setup_error = d == IMAP_SETUP;
 			goto out;
 		}
 	}
@@ -362,6 +364,11 @@ int mailbox_run(struct store *s, const struct mailbox_opts *o, struct mailbox_st
 		return conf < 0 ? -1 : err_set(err, "%s: no [mailbox] url", c->path);
 	}
 	struct run R = {.s = s, .o = o, .st = st, .folder = c->mb_folder ? c->mb_folder : "INBOX"};
+	if (c->mb_handled_folder && !strcasecmp(R.folder, c->mb_handled_folder)) {
+		st->setup_error = 1;
+		return err_set(err, "%s: [mailbox] folder and handled_folder are both %s", c->path,
+			       R.folder);
+	}
 	char chairs[MAX_CHAIRS][256], unsub[256];
 	const char *chair_ptrs[MAX_CHAIRS];
 	unsubscribe_address(c, unsub, sizeof unsub);

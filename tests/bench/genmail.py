@@ -11,7 +11,7 @@ appended to CSV (written with a header when missing), ledger rows to SQL
 (digest R and one delivery per bounced message). Everything is distinct
 per round (addresses u<R>-<i>@example.se, Message-IDs gen.<R>.<k>@...),
 and the same arguments give the same bytes. Prints one line:
-"moved M left L answers A bounces B unsubscribed U added D".
+"moved M left L answers A bounces B unsubscribed U added D bytes N".
 """
 import argparse
 import os
@@ -50,7 +50,7 @@ def hdr_date(k):
 
 members = []
 ledger = []
-counts = dict(moved=0, left=0, answers=0, bounces=0, unsubscribed=0, added=0)
+counts = dict(moved=0, left=0, answers=0, bounces=0, unsubscribed=0, added=0, bytes=0)
 new = os.path.join(a.maildir, "new")
 os.makedirs(new, exist_ok=True)
 for k in range(a.count):
@@ -113,6 +113,7 @@ for k in range(a.count):
         counts["left"] += 1
     with open(os.path.join(new, "1773639000.R%dK%d.genmail" % (R, k)), "w") as f:
         f.write(msg)
+    counts["bytes"] += len(msg.encode())
 
 fresh = not os.path.exists(a.members)
 with open(a.members, "a") as f:
@@ -126,4 +127,4 @@ with open(a.ledger, "w") as f:
     for e, m in ledger:
         f.write("INSERT INTO deliveries(digest_id, email, state, attempts, message_id, updated)"
                 " VALUES (%d, '%s', 'sent', 1, '%s', 1773639000);\n" % (R, e, m))
-print(" ".join("%s %d" % (k, counts[k]) for k in ("moved", "left", "answers", "bounces", "unsubscribed", "added")))
+print(" ".join("%s %d" % (k, counts[k]) for k in ("moved", "left", "answers", "bounces", "unsubscribed", "added", "bytes")))

@@ -1,24 +1,24 @@
 #!/usr/bin/python3
 """The reference for the mailbox benchmark (issue 18): Python's imaplib
-doing the IMAP work `bulletin mailbox` does on the same server, without
+doing the IMAP work `bulletin mailbox` does on the same server, in FOLDER, without
 classifying or recording anything: LOGIN over TLS, SELECT, UID SEARCH
 UNDELETED, then per batch of 50 a UID FETCH of (UID RFC822.SIZE
 BODY.PEEK[HEADER]<0.65536> BODY.PEEK[TEXT]<0.131072>) and a UID MOVE of
 the batch to DEST (created when missing).
 
-usage: imapref.py HOST PORT CAFILE USER PASSWORD DEST
+usage: imapref.py HOST PORT CAFILE USER PASSWORD FOLDER DEST
 Prints "messages N bytes B".
 """
 import imaplib
 import ssl
 import sys
 
-host, port, ca, user, pw, dest = sys.argv[1:7]
+host, port, ca, user, pw, folder, dest = sys.argv[1:8]
 ctx = ssl.create_default_context(cafile=ca)
 m = imaplib.IMAP4_SSL(host, int(port), ssl_context=ctx)
 m.login(user, pw)
 m.create(dest)
-m.select("INBOX")
+m.select(folder)
 typ, data = m.uid("SEARCH", "UNDELETED")
 uids = data[0].split()
 n = nbytes = 0
