@@ -146,6 +146,13 @@ static int act_bounce(const struct mb_act_ctx *c, const struct mb_result *r, con
 		free(ledger);
 		ledger = NULL;
 	}
+	char token[256];
+	if (!who[0] && c->token_member && r->list_unsubscribe[0] &&
+	    c->token_member(c->token_ctx, r->list_unsubscribe, token, sizeof token) == 1 &&
+	    mb_members_find(c->members, token)) {
+		snprintf(who, sizeof who, "%s", mb_members_find(c->members, token)->email);
+		how = "the List-Unsubscribe token";
+	}
 	const struct {
 		const char *addr, *how;
 	} cands[] = {{r->verp, "the VERP address"},
@@ -201,6 +208,11 @@ static int act_unsubscribe(const struct mb_act_ctx *c, const struct mb_result *r
 			   struct mb_record *rec, struct err *err)
 {
 	const struct member *m = mb_members_find(c->members, r->from);
+	char token[256];
+	/* sent to a per-member unsubscribe address: its token names the member */
+	if (!m && c->token_member && r->to_unsubscribe[0] &&
+	    c->token_member(c->token_ctx, r->to_unsubscribe, token, sizeof token) == 1)
+		m = mb_members_find(c->members, token);
 	if (!m) {
 		c->st->unknown++;
 		log_info("mailbox: %s asks to unsubscribe but is not a member; nothing changed, left "

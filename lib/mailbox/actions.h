@@ -30,6 +30,12 @@ struct mb_act_ctx {
 	const struct mb_members *members;
 	struct mailbox_stats *st;
 	time_t now;
+	/* The member a List-Unsubscribe value (the returned original's
+	 * header, or the mailto address a reply went to) carries as a
+	 * per-member token, written into out (a mail address); returns 1 when
+	 * it names one. NULL: the digests carry no token (yet). */
+	int (*token_member)(void *ctx, const char *list_unsubscribe, char *out, size_t outlen);
+	void *token_ctx;
 };
 
 /* Decides and applies r (the message msgkey) and fills rec's class,

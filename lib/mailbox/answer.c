@@ -111,7 +111,8 @@ static int id_ok(const char *s)
 }
 
 enum smtp_result answer_send(const struct config *c, const struct smtp_opts *so,
-			     const struct mb_record *rec, char *reply, size_t replylen)
+			     struct smtp_session **sess, const struct mb_record *rec, char *reply,
+			     size_t replylen)
 {
 	if (!c->from_address || !rec->answer_to || !rec->detail) {
 		snprintf(reply, replylen, "no sender (from_address in [mail]) or no recipient");
@@ -149,7 +150,16 @@ enum smtp_result answer_send(const struct config *c, const struct smtp_opts *so,
 		snprintf(reply, replylen, "out of memory");
 		goto out;
 	}
-	r = deliver_one(so, c->from_address, rec->answer_to, full.data, full.len, reply, replylen);
+	if (so->url && !strncmp(so->url, "sendmail:", 9)) {
+		r = deliver_one(so, c->from_address, rec->answer_to, full.data, full.len, reply,
+				replylen);
+	} else if (!*sess && smtp_open(so, sess, &err) < 0) {
+		snprintf(reply, replylen, "%s", err.msg);
+		r = SMTP_FATAL;
+	} else {
+		r = smtp_send(*sess, c->from_address, rec->answer_to, full.data, full.len, reply,
+			      replylen);
+	}
 out:
 	buf_free(&msg);
 	buf_free(&full);

@@ -32,8 +32,11 @@ int answer_chair_line(const char *lang, enum answer_line l, const char *arg, str
 
 /* Sends rec's answer (rec->detail, rec->answer_to) from the [mail]
  * sender, in reply to rec->msgkey, marked Auto-Submitted: auto-replied
- * (RFC 3834) so no auto-responder answers it. reply explains the result. */
+ * (RFC 3834) so no auto-responder answers it. Over SMTP the session *sess
+ * is opened on first use and reused (the caller closes it); a sendmail:
+ * URL goes through deliver_one. reply explains the result. */
 enum smtp_result answer_send(const struct config *c, const struct smtp_opts *so,
-			     const struct mb_record *rec, char *reply, size_t replylen);
+			     struct smtp_session **sess, const struct mb_record *rec, char *reply,
+			     size_t replylen);
 
 #endif

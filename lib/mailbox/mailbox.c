@@ -91,6 +91,7 @@ static int send_answers(struct store *s, const struct mailbox_opts *o, struct ma
 	if (store_mb_answers(s, &v, &n, err) < 0)
 		return -1;
 	int rc = 0;
+	struct smtp_session *sess = NULL;
 	for (size_t i = 0; i < n && rc == 0 && !st->smtp_down; i++) {
 		time_t now = time(NULL);
 		if (!strcmp(v[i].answer, "sending")) {
@@ -103,7 +104,7 @@ static int send_answers(struct store *s, const struct mailbox_opts *o, struct ma
 		if ((rc = store_mb_answer(s, v[i].msgkey, "sending", now, err)) < 0)
 			break;
 		char reply[512] = "";
-		enum smtp_result r = answer_send(o->cfg, o->smtp, &v[i], reply, sizeof reply);
+		enum smtp_result r = answer_send(o->cfg, o->smtp, &sess, &v[i], reply, sizeof reply);
 		const char *state = r == SMTP_SENT ? "sent" : r == SMTP_TEMPFAIL ? "pending" : "failed";
 		*(r == SMTP_SENT ? &st->answers_sent : r == SMTP_TEMPFAIL ? &st->answers_waiting
 									     : &st->answers_failed) += 1;
@@ -113,6 +114,8 @@ static int send_answers(struct store *s, const struct mailbox_opts *o, struct ma
 		st->smtp_down = r == SMTP_TEMPFAIL;
 		rc = store_mb_answer(s, v[i].msgkey, state, time(NULL), err);
 	}
+	if (sess)
+		smtp_close(sess);
 	mb_records_free(v, n);
 	if (rc < 0)
 		st->store_error = 1;
@@ -213,7 +216,8 @@ static int one_message(struct run *R, const struct imap_msg *msg, int *move, str
 			goto out;
 		}
 		st->by_class[r->cls]++;
-		struct mb_act_ctx ctx = {R->o->cfg, R->s, R->members, st, time(NULL)};
+		struct mb_act_ctx ctx = {.cfg = R->o->cfg, .s = R->s, .members = R->members, .st = st,
+					 .now = time(NULL)};
 		if (mb_act(&ctx, r, key, &rec, err) < 0)
 			goto out;
 	}

@@ -326,6 +326,27 @@ static int is_delim(const char *data, size_t len, size_t i, const char *b, size_
 }
 
 static int walk(struct msg *m, struct hdr_pool *pool, const char *ctype, const char *cte,
+		const char *body, size_t len, int depth);
+
+/* One part of a multipart at depth: its header block (kept in the pool
+ * for its leaves' ctype), then its body. */
+static int walk_part(struct msg *m, struct hdr_pool *pool, const char *part, size_t len, int depth)
+{
+	if (pool->n >= sizeof pool->v / sizeof *pool->v) {
+		m->warn |= MSG_W_TOO_MANY;
+		return 0;
+	}
+	struct msg_header *ph = &pool->v[pool->n++];
+	size_t off = 0;
+	unsigned w = 0;
+	if (msg_header_parse(part, len, ph, &off, &w) < 0)
+		return -1;
+	m->warn |= w & ~(unsigned)MSG_W_TRUNCATED; /* a part without a body is fine */
+	return walk(m, pool, msg_header_get(ph, "Content-Type"),
+		    msg_header_get(ph, "Content-Transfer-Encoding"), part + off, len - off, depth + 1);
+}
+
+static int walk(struct msg *m, struct hdr_pool *pool, const char *ctype, const char *cte,
 		const char *body, size_t len, int depth)
 {
 	char type[80], boundary[200];
@@ -356,19 +377,7 @@ static int walk(struct msg *m, struct hdr_pool *pool, const char *ctype, const c
 					end--;
 				if (end > start && body[end - 1] == '\r')
 					end--;
-				if (pool->n >= sizeof pool->v / sizeof *pool->v) {
-					m->warn |= MSG_W_TOO_MANY;
-					return 0;
-				}
-				struct msg_header *ph = &pool->v[pool->n++];
-				size_t off = 0;
-				unsigned w = 0;
-				if (msg_header_parse(body + start, end - start, ph, &off, &w) < 0)
-					return -1;
-				m->warn |= w & ~(unsigned)MSG_W_TRUNCATED; /* a part without a body is fine */
-				if (walk(m, pool, msg_header_get(ph, "Content-Type"),
-					 msg_header_get(ph, "Content-Transfer-Encoding"), body + start + off,
-					 end - start - off, depth + 1) < 0)
+				if (walk_part(m, pool, body + start, end - start, depth) < 0)
 					return -1;
 			}
 			closed = close;
@@ -393,18 +402,7 @@ static int walk(struct msg *m, struct hdr_pool *pool, const char *ctype, const c
 	if (in_part && start < len) {
 		/* cut short: the last part runs to the end of what we have */
 		m->warn |= MSG_W_TRUNCATED;
-		if (pool->n >= sizeof pool->v / sizeof *pool->v) {
-			m->warn |= MSG_W_TOO_MANY;
-			return 0;
-		}
-		struct msg_header *ph = &pool->v[pool->n++];
-		size_t off = 0;
-		unsigned w = 0;
-		if (msg_header_parse(body + start, len - start, ph, &off, &w) < 0)
-			return -1;
-		return walk(m, pool, msg_header_get(ph, "Content-Type"),
-			    msg_header_get(ph, "Content-Transfer-Encoding"), body + start + off,
-			    len - start - off, depth + 1);
+		return walk_part(m, pool, body + start, len - start, depth);
 	}
 	if (in_part)
 		m->warn |= MSG_W_TRUNCATED;

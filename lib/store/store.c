@@ -1385,6 +1385,22 @@ int store_mb_answer(struct store *s, const char *msgkey, const char *answer, tim
 	return step_write(s, q, "recording an answer", err) < 0 ? -1 : 0;
 }
 
+static int read_uid(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	(void)s;
+	(void)err;
+	struct mb_uid *u = row;
+	u->uid = (uint32_t)sqlite3_column_int64(q, 0);
+	u->left = sqlite3_column_int(q, 1);
+	return 0;
+}
+
+static void free_plain(void *v, size_t n)
+{
+	(void)n;
+	free(v);
+}
+
 int store_mb_known_uids(struct store *s, const char *folder, int64_t uidvalidity,
 			struct mb_uid **out, size_t *n, struct err *err)
 {
@@ -1395,32 +1411,8 @@ int store_mb_known_uids(struct store *s, const char *folder, int64_t uidvalidity
 		return -1;
 	bind_text(q, 1, folder);
 	sqlite3_bind_int64(q, 2, uidvalidity);
-	size_t cap = 0;
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t c = cap ? cap * 2 : 256;
-			struct mb_uid *v = realloc(*out, c * sizeof *v);
-			if (!v) {
-				ret = err_set(err, "%s: out of memory", s->path);
-				break;
-			}
-			*out = v;
-			cap = c;
-		}
-		(*out)[*n].uid = (uint32_t)sqlite3_column_int64(q, 0);
-		(*out)[*n].left = sqlite3_column_int(q, 1);
-		(*n)++;
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = db_err(s, err, "listing known mailbox messages");
-	done(q);
-	if (ret < 0) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-	}
-	return ret;
+	return list_rows(s, q, sizeof **out, read_uid, free_plain, "listing known mailbox messages",
+			 (void **)out, n, err);
 }
 
 int store_mb_answers(struct store *s, struct mb_record **out, size_t *n, struct err *err)
@@ -1581,6 +1573,15 @@ int store_member_state_get(struct store *s, const char *address, struct member_s
 	return ret;
 }
 
+static int read_added(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct member_state *m = row;
+	m->added = col_time(q, 3);
+	if (col_dup(q, 0, &m->address) || col_dup(q, 1, &m->name) || col_dup(q, 2, &m->language))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
 int store_members_added(struct store *s, struct member_state **out, size_t *n, struct err *err)
 {
 	*out = NULL;
@@ -1588,37 +1589,8 @@ int store_members_added(struct store *s, struct member_state **out, size_t *n, s
 	sqlite3_stmt *q = mstmt(s, MST_MEMBERS_ADDED, err);
 	if (!q)
 		return -1;
-	size_t cap = 0;
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t c = cap ? cap * 2 : 16;
-			struct member_state *v = realloc(*out, c * sizeof *v);
-			if (!v) {
-				ret = err_set(err, "%s: out of memory", s->path);
-				break;
-			}
-			*out = v;
-			cap = c;
-		}
-		struct member_state *m = &(*out)[(*n)++];
-		memset(m, 0, sizeof *m);
-		m->added = col_time(q, 3);
-		if (col_dup(q, 0, &m->address) || col_dup(q, 1, &m->name) ||
-		    col_dup(q, 2, &m->language)) {
-			ret = err_set(err, "%s: out of memory", s->path);
-			break;
-		}
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = db_err(s, err, "listing added members");
-	done(q);
-	if (ret < 0) {
-		member_states_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return ret;
+	return list_rows(s, q, sizeof **out, read_added, free_states, "listing added members",
+			 (void **)out, n, err);
 }
 
 int store_delivery_by_message_id(struct store *s, const char *message_id, int64_t *digest_id,

@@ -55,7 +55,8 @@ static int setup(void **state)
 	assert_int_equal(store_delivery_set(f->s, f->d2, "anna@example.se", DELIVERY_SENT, "m2.anna@x",
 					    NULL, 2000, &e), 0);
 	assert_int_equal(mb_members_load(&f->cfg, f->s, &f->members, &e), 0);
-	f->ctx = (struct mb_act_ctx){&f->cfg, f->s, f->members, &f->st, 3000};
+	f->ctx = (struct mb_act_ctx){.cfg = &f->cfg, .s = f->s, .members = f->members, .st = &f->st,
+				     .now = 3000};
 	*state = f;
 	return 0;
 }
@@ -330,6 +331,38 @@ static void test_chair_commands(void **state)
 	roster_free(&ro);
 }
 
+/* A fake token scheme: "t=NAME" in the value names NAME@example.no. */
+static int fake_token(void *ctx, const char *lu, char *out, size_t outlen)
+{
+	(void)ctx;
+	const char *t = strstr(lu, "t=");
+	if (!t)
+		return 0;
+	snprintf(out, outlen, "%.*s@example.no", (int)strcspn(t + 2, "@>&,"), t + 2);
+	return 1;
+}
+
+/* The List-Unsubscribe token, when the digests carry one: a bounce whose
+ * Message-ID was rewritten, a reply to a per-member address. */
+static void test_token(void **state)
+{
+	struct fx *f = *state;
+	f->ctx.token_member = fake_token;
+	struct mb_result r = bounce(MB_BOUNCE_HARD, "rewritten@relay", "forwarded@elsewhere.org", "5.1.1");
+	snprintf(r.list_unsubscribe, sizeof r.list_unsubscribe, "<https://example.se/u?t=per>");
+	struct mb_record rec = act(f, &r, "t1");
+	assert_string_equal(rec.state, "done");
+	assert_string_equal(rec.address, "per@example.no");
+	assert_non_null(strstr(rec.detail, "by the List-Unsubscribe token"));
+	mb_record_free(&rec);
+	struct mb_result u = reply("someone.else@example.org");
+	snprintf(u.to_unsubscribe, sizeof u.to_unsubscribe, "avregistrera+t=ole@example.se");
+	rec = act(f, &u, "t2");
+	assert_string_equal(rec.state, "done");
+	assert_string_equal(rec.answer_to, "ole@example.no");
+	mb_record_free(&rec);
+}
+
 int main(void)
 {
 	log_set_level(LOG_LVL_ERROR);
@@ -339,6 +372,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_hard_bounce_setting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsubscribe_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chair_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
