@@ -459,9 +459,6 @@ int members_filter_active(struct member_list *l, struct store *s, int record,
 			}
 		}
 	}
-	/* Members the chair added by mail (issue 18) join the list. */
-	if (s && members_add_from_store(l, s, c, err) < 0)
-		goto fail;
 	size_t k = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		if (drop[i]) {
@@ -473,6 +470,9 @@ int members_filter_active(struct member_list *l, struct store *s, int record,
 	}
 	l->n = k;
 	free(drop);
+	/* Members the chair added by mail (issue 18) join the list. */
+	if (s && members_add_from_store(l, s, c, err) < 0)
+		return -1;
 	return 0;
 fail:
 	free(drop);

@@ -59,7 +59,8 @@ struct member_filter_counts {
  * alone); members the chair added by mail join the list. With
  * record set, CSV unsubscribes are also written to the store (how "csv"),
  * so that an older copy of the file cannot resubscribe them. Returns 0, or
- * -1 with err (the list is then unchanged). */
+ * -1 with err (the list is then unchanged, or filtered without the chair's
+ * additions when reading those failed). */
 int members_filter_active(struct member_list *l, struct store *s, int record,
 			  struct member_filter_counts *c, struct err *err);
 

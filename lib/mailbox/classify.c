@@ -397,7 +397,10 @@ static int word_at(const char *line, size_t n, const char *w, size_t *after)
 	size_t l = strlen(w);
 	if (n < l || strncasecmp(line, w, l) || (n > l && line[l] != ' ' && line[l] != '\t'))
 		return 0;
-	*after = l + strspn(line + l, " \t");
+	/* within the line's n bytes: a trimmed blank after them is not ours */
+	while (l < n && (line[l] == ' ' || line[l] == '\t'))
+		l++;
+	*after = l;
 	return 1;
 }
 
