@@ -45,8 +45,14 @@ static int field_finish(struct msg_header *h, struct buf *name, struct buf *val)
 	if (!v)
 		return -1;
 	h->v = v;
-	v[h->n].name = buf_steal(name);
-	v[h->n].value = buf_steal(val);
+	char *n = buf_steal(name), *value = buf_steal(val);
+	if (!n || !value) { /* an append ran out of memory */
+		free(n);
+		free(value);
+		return -1;
+	}
+	v[h->n].name = n;
+	v[h->n].value = value;
 	h->n++;
 	return 0;
 }
