@@ -531,38 +531,76 @@ int imap_expunge(struct imap *m, const uint32_t *uids, size_t n, struct err *err
 	return r == MAILIMAP_NO_ERROR ? 0 : fail(m, kind_of(r), r, err, "UID EXPUNGE");
 }
 
-int imap_move(struct imap *m, const uint32_t *uids, size_t n, const char *dest, struct err *err)
+/* UID STORE +FLAGS.SILENT (\Deleted) of uids, then their UID EXPUNGE. */
+int imap_delete(struct imap *m, const uint32_t *uids, size_t n, struct err *err)
 {
 	if (!n)
 		return 0;
 	struct mailimap_set *set = uid_set(uids, n);
-	if (!set)
-		return err_set(err, "out of memory"), IMAP_TEMP;
-	int r;
-	if (m->has_move) {
-		r = mailimap_uid_move(m->s, set, dest);
-		mailimap_set_free(set);
-		return r == MAILIMAP_NO_ERROR ? 0 : fail(m, kind_of(r), r, err, "UID MOVE");
-	}
-	r = mailimap_uid_copy(m->s, set, dest);
-	if (r != MAILIMAP_NO_ERROR) {
-		mailimap_set_free(set);
-		return fail(m, kind_of(r), r, err, "UID COPY");
-	}
 	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
 	struct mailimap_store_att_flags *sa = NULL;
 	if (fl && mailimap_flag_list_add(fl, mailimap_flag_new_deleted()) == MAILIMAP_NO_ERROR)
 		sa = mailimap_store_att_flags_new_add_flags_silent(fl);
 	else if (fl)
 		mailimap_flag_list_free(fl);
-	if (!sa) {
-		mailimap_set_free(set);
+	if (!sa || !set) {
+		if (sa)
+			mailimap_store_att_flags_free(sa);
+		if (set)
+			mailimap_set_free(set);
 		return err_set(err, "out of memory"), IMAP_TEMP;
 	}
-	r = mailimap_uid_store(m->s, set, sa);
+	int r = mailimap_uid_store(m->s, set, sa);
 	mailimap_store_att_flags_free(sa);
 	mailimap_set_free(set);
 	if (r != MAILIMAP_NO_ERROR)
 		return fail(m, kind_of(r), r, err, "UID STORE +FLAGS (\\Deleted)");
 	return imap_expunge(m, uids, n, err);
+}
+
+int imap_copy(struct imap *m, const uint32_t *uids, size_t n, const char *dest, struct err *err)
+{
+	if (!n)
+		return 0;
+	struct mailimap_set *set = uid_set(uids, n);
+	if (!set)
+		return err_set(err, "out of memory"), IMAP_TEMP;
+	int r = m->has_move ? mailimap_uid_move(m->s, set, dest) : mailimap_uid_copy(m->s, set, dest);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(m, kind_of(r), r, err, m->has_move ? "UID MOVE" : "UID COPY");
+	return 0;
+}
+
+int imap_move(struct imap *m, const uint32_t *uids, size_t n, const char *dest, struct err *err)
+{
+	int rc = imap_copy(m, uids, n, dest, err);
+	if (rc || m->has_move)
+		return rc;
+	return imap_delete(m, uids, n, err);
+}
+
+int imap_has_message(struct imap *m, const char *folder, const char *message_id, int *found,
+		     struct err *err)
+{
+	*found = 0;
+	int r = mailimap_examine(m->s, folder);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(m, kind_of(r), r, err, "EXAMINE");
+	char *name = strdup("Message-ID"), *value = strdup(message_id);
+	struct mailimap_search_key *key =
+		name && value ? mailimap_search_key_new_header(name, value) : NULL;
+	if (!key) {
+		free(name);
+		free(value);
+		return err_set(err, "out of memory"), IMAP_TEMP;
+	}
+	clist *res = NULL;
+	r = mailimap_uid_search(m->s, NULL, key, &res);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(m, kind_of(r), r, err, "UID SEARCH HEADER");
+	*found = clist_count(res) > 0;
+	mailimap_search_result_free(res);
+	return 0;
 }

@@ -58,9 +58,17 @@ void imap_msgs_free(struct imap_msg *v, size_t n);
  * (UIDPLUS); without either, copied and flagged \Deleted but not expunged
  * (a plain EXPUNGE would remove other messages someone flagged). */
 int imap_move(struct imap *m, const uint32_t *uids, size_t n, const char *dest, struct err *err);
+/* The two halves of a move on a server without MOVE (with MOVE,
+ * imap_copy moves): UID COPY to dest, then \Deleted and UID EXPUNGE. */
+int imap_copy(struct imap *m, const uint32_t *uids, size_t n, const char *dest, struct err *err);
+int imap_delete(struct imap *m, const uint32_t *uids, size_t n, struct err *err);
 /* UID EXPUNGE of uids (flagged \Deleted by an earlier, interrupted move);
  * a no-op without UIDPLUS. */
 int imap_expunge(struct imap *m, const uint32_t *uids, size_t n, struct err *err);
+/* *found = 1 when folder holds a message with this Message-ID (EXAMINE
+ * and UID SEARCH HEADER: the selected folder changes; select again). */
+int imap_has_message(struct imap *m, const char *folder, const char *message_id, int *found,
+		     struct err *err);
 /* "MOVE", "COPY+UID EXPUNGE" or "COPY (not expunged)". */
 const char *imap_move_method(const struct imap *m);
 /* Leave out MOVE (tests of the fallback). */

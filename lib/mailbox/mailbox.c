@@ -234,12 +234,65 @@ out:
 	return rc;
 }
 
+/* Moves uids to the handled folder. Without MOVE a crash between the copy
+ * and the \Deleted would leave them here to be copied again: they are
+ * marked "copying" first, and the next run looks in the handled folder
+ * before it copies one so marked (sweep). */
 static int move(struct run *R, const uint32_t *uids, size_t n, struct err *err)
 {
-	int rc = imap_move(R->imap, uids, n, R->handled, err);
+	if (!n)
+		return 0;
+	int atomic = !strcmp(imap_move_method(R->imap), "MOVE");
+	if (!atomic && (store_begin(R->s, err) < 0 ||
+			store_mb_set_state(R->s, R->folder, R->uidvalidity, uids, n, "copying", err) < 0 ||
+			store_commit(R->s, err) < 0)) {
+		store_rollback(R->s);
+		R->st->store_error = 1;
+		return -1;
+	}
+	int rc = imap_copy(R->imap, uids, n, R->handled, err);
+	if (rc == 0 && !atomic)
+		rc = imap_delete(R->imap, uids, n, err);
 	if (rc == 0)
 		R->st->moved += n;
 	else
+		R->st->setup_error = rc == IMAP_SETUP;
+	return rc ? -1 : 0;
+}
+
+/* Messages marked "copying" by an interrupted run: those the handled
+ * folder already holds (by Message-ID) are only deleted here, the others
+ * go to mv. Leaves the folder selected again. */
+static int recheck_copies(struct run *R, const struct mb_uid *known, size_t nk, uint32_t **mv,
+			  size_t *nmv, size_t *cmv, struct err *err)
+{
+	uint32_t *del = NULL;
+	size_t nd = 0, cd = 0;
+	int rc = 0, looked = 0;
+	for (size_t i = 0; i < nk && rc == 0; i++) {
+		if (!known[i].copying || !known[i].in_folder)
+			continue;
+		int found = 0;
+		const char *key = known[i].msgkey;
+		/* a message without a Message-ID cannot be looked up: copied again */
+		if (key && strncmp(key, "noid:", 5) && strncmp(key, "dup:", 4)) {
+			rc = imap_has_message(R->imap, R->handled, key, &found, err);
+			looked = 1;
+		}
+		if (rc == 0 && push(found ? &del : mv, found ? &nd : nmv, found ? &cd : cmv,
+				    known[i].uid) < 0)
+			rc = err_set(err, "out of memory");
+	}
+	uint32_t uv = R->uidvalidity;
+	if (rc == 0 && looked && (rc = imap_select(R->imap, R->folder, &R->uidvalidity, err)) == 0 &&
+	    uv != R->uidvalidity)
+		rc = err_set(err, "folder %s changed its UIDVALIDITY during the run", R->folder);
+	if (rc == 0 && nd) {
+		rc = imap_delete(R->imap, del, nd, err);
+		R->st->moved += rc ? 0 : nd;
+	}
+	free(del);
+	if (rc)
 		R->st->setup_error = rc == IMAP_SETUP;
 	return rc ? -1 : 0;
 }
@@ -316,10 +369,14 @@ static int sweep(struct run *R, struct err *err)
 	st->in_folder = n;
 	long cap = R->o->cfg->mb_max_messages;
 	for (size_t i = 0; i < n; i++) {
-		const struct mb_uid *k = known_uid(known, nk, uids[i]);
+		struct mb_uid *k = (struct mb_uid *)known_uid(known, nk, uids[i]);
 		int bad = 0;
+		if (k)
+			k->in_folder = 1;
 		if (k && k->left)
 			st->known++, st->left++;
+		else if (k && k->copying)
+			; /* recheck_copies decides */
 		else if (k)
 			bad = push(&mv, &nmv, &cmv, uids[i]);
 		else if (cap <= 0 || (long)nt < cap)
@@ -345,6 +402,14 @@ static int sweep(struct run *R, struct err *err)
 			goto out;
 		}
 	}
+	if (recheck_copies(R, known, nk, &mv, &nmv, &cmv, err) < 0)
+		goto out;
+	for (size_t i = 1; i < nmv; i++) /* ascending, for compact sets */
+		for (size_t j = i; j > 0 && mv[j - 1] > mv[j]; j--) {
+			uint32_t t = mv[j];
+			mv[j] = mv[j - 1];
+			mv[j - 1] = t;
+		}
 	if (nmv && move(R, mv, nmv, err) < 0)
 		goto out;
 	rc = batches(R, todo, nt, err);
@@ -353,7 +418,7 @@ out:
 	free(todo);
 	free(mv);
 	free(del);
-	free(known);
+	mb_uids_free(known, nk);
 	return rc;
 }
 

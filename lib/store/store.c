@@ -218,6 +218,7 @@ enum mst_id {
 	MST_MB_ANSWER,
 	MST_MB_LEFT_UIDS,
 	MST_MB_ANSWERS,
+	MST_MB_STATE_UID,
 	MST_BOUNCE_ADD,
 	MST_BOUNCED_SET,
 	MST_BOUNCED_GET,
@@ -1249,7 +1250,10 @@ static const char *const mst_sql[MST_COUNT_] = {
 		       " answer = excluded.answer, answer_to = excluded.answer_to,"
 		       " updated = excluded.updated",
 	[MST_MB_ANSWER] = "UPDATE mailbox_messages SET answer = ?2, updated = ?3 WHERE msgkey = ?1",
-	[MST_MB_LEFT_UIDS] = "SELECT uid, state = 'left' FROM mailbox_messages"
+	[MST_MB_STATE_UID] = "UPDATE mailbox_messages SET state = ?4"
+			     " WHERE folder = ?1 AND uidvalidity = ?2 AND uid = ?3 AND state != 'left'",
+	[MST_MB_LEFT_UIDS] = "SELECT uid, CASE state WHEN 'left' THEN 1 WHEN 'copying' THEN 2"
+			     " ELSE 0 END, msgkey FROM mailbox_messages"
 			     " WHERE folder = ?1 AND uidvalidity = ?2 ORDER BY uid",
 	[MST_MB_ANSWERS] = "SELECT " MB_COLS " FROM mailbox_messages"
 			   " WHERE answer IN ('pending', 'sending') ORDER BY seen, msgkey",
@@ -1387,18 +1391,39 @@ int store_mb_answer(struct store *s, const char *msgkey, const char *answer, tim
 
 static int read_uid(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
 {
-	(void)s;
-	(void)err;
 	struct mb_uid *u = row;
 	u->uid = (uint32_t)sqlite3_column_int64(q, 0);
-	u->left = sqlite3_column_int(q, 1);
+	u->left = sqlite3_column_int(q, 1) == 1;
+	u->copying = sqlite3_column_int(q, 1) == 2;
+	if (u->copying && col_dup(q, 2, &u->msgkey))
+		return err_set(err, "%s: out of memory", s->path);
 	return 0;
 }
 
-static void free_plain(void *v, size_t n)
+void mb_uids_free(struct mb_uid *v, size_t n)
 {
-	(void)n;
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].msgkey);
 	free(v);
+}
+
+static void free_uids(void *v, size_t n) { mb_uids_free(v, n); }
+
+int store_mb_set_state(struct store *s, const char *folder, int64_t uidvalidity,
+		       const uint32_t *uids, size_t n, const char *state, struct err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *q = mstmt(s, MST_MB_STATE_UID, err);
+		if (!q)
+			return -1;
+		bind_text(q, 1, folder);
+		sqlite3_bind_int64(q, 2, uidvalidity);
+		sqlite3_bind_int64(q, 3, uids[i]);
+		bind_text(q, 4, state);
+		if (step_write(s, q, "marking mailbox messages", err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int store_mb_known_uids(struct store *s, const char *folder, int64_t uidvalidity,
@@ -1411,7 +1436,7 @@ int store_mb_known_uids(struct store *s, const char *folder, int64_t uidvalidity
 		return -1;
 	bind_text(q, 1, folder);
 	sqlite3_bind_int64(q, 2, uidvalidity);
-	return list_rows(s, q, sizeof **out, read_uid, free_plain, "listing known mailbox messages",
+	return list_rows(s, q, sizeof **out, read_uid, free_uids, "listing known mailbox messages",
 			 (void **)out, n, err);
 }
 

@@ -152,7 +152,8 @@ struct mb_record {
 	char *cls;             /* the classifier's class name */
 	char *address;         /* the member it concerned; NULL: none */
 	char *detail;          /* why; for an answer due, its text */
-	char *state;           /* "left" (not ours to act on) or "done" (acted on, to be moved) */
+	char *state;           /* "left" (not ours to act on), "done" (acted on, to be moved)
+				* or "copying" (being copied to the handled folder) */
 	char *answer;          /* NULL (none owed), "pending", "sending", "sent", "failed", "doubt" */
 	char *answer_to;       /* the answer's recipient */
 	time_t seen, updated;
@@ -165,14 +166,23 @@ int store_mb_get(struct store *s, const char *msgkey, struct mb_record *out, str
 int store_mb_put(struct store *s, const struct mb_record *r, time_t now, struct err *err);
 int store_mb_answer(struct store *s, const char *msgkey, const char *answer, time_t now,
 		    struct err *err);
-/* The UIDs recorded in folder under uidvalidity, ascending; left = 1 for
- * those left alone. *out NULL when none. */
+/* The UIDs recorded in folder under uidvalidity, ascending: left alone,
+ * or being copied to the handled folder (a server without MOVE: the copy
+ * may or may not have happened; msgkey set), else done. *out NULL when
+ * none; free with mb_uids_free. */
 struct mb_uid {
 	uint32_t uid;
-	int left;
+	int left, copying;
+	char *msgkey; /* for copying ones */
+	int in_folder; /* the caller's: seen in the folder now */
 };
 int store_mb_known_uids(struct store *s, const char *folder, int64_t uidvalidity,
 			struct mb_uid **out, size_t *n, struct err *err);
+void mb_uids_free(struct mb_uid *v, size_t n);
+/* Sets the state ("copying", "done") of the messages recorded with these
+ * UIDs (never of those left alone). */
+int store_mb_set_state(struct store *s, const char *folder, int64_t uidvalidity,
+		       const uint32_t *uids, size_t n, const char *state, struct err *err);
 /* Records whose answer is "pending" or "sending", oldest first. */
 int store_mb_answers(struct store *s, struct mb_record **out, size_t *n, struct err *err);
 

@@ -233,6 +233,28 @@ check "no MOVE: $moved copied + $left left = $total, none left flagged \\Deleted
 	[ $((moved + left)) -eq $total ] && ! ls '$IMAP_MAILDIR/cur' | grep -q ':2,[A-Z]*T'"
 check "no MOVE: the left ones are the chair's forgeries and the rest for a person" sh -c "grep -q '^left for a person: $left ' '$work/out'"
 
+# A run killed between UID COPY and \Deleted left a message in the INBOX,
+# recorded as being copied: the next run finds the copy and only deletes
+# the original; one killed before the COPY gets it copied, once.
+for c in copied not-copied; do
+	sed -e "s/^Message-ID: <.*>/Message-ID: <interrupted-$c@example.se>/" "$fix/23-autoreply-en-out-of-office.eml" \
+		> "$IMAP_MAILDIR/new/1773000000.M9$c.interrupted"
+done
+[ "$(id -u)" != 0 ] || chown -R "$imap_u:$imap_g" "$IMAP_MAILDIR"
+for c in copied not-copied; do
+	set -- $(/usr/bin/python3 "$fix/interrupted.py" "$IMAPS_PORT" "$IMAP_CA" "$IMAP_USER" "$IMAP_PASSWORD" \
+		bulletin.handled "interrupted-$c@example.se" "$c")
+	q "INSERT INTO mailbox_messages(msgkey, folder, uidvalidity, uid, class, state, seen, updated)
+	   VALUES ('interrupted-$c@example.se', 'INBOX', $1, $2, 'auto-reply', 'copying', 1, 1)"
+done
+copies() { grep -rlF "interrupted-$1@example.se" "$handled/new" "$handled/cur" 2> /dev/null | wc -l; }
+check "an interrupted copy: one copy in the handled folder before the run" [ "$(copies copied)" -eq 1 ]
+mb; rc=$?
+check "the next run: exit 0, both moved, nothing examined again" sh -c "[ $rc -eq 0 ] &&
+	grep -q '^moved to bulletin/handled: 2 ' '$work/out' && grep -q '^examined now: 0\$' '$work/out'" || show
+check "copied before the crash: still one copy, gone from the INBOX" sh -c "[ $(copies copied) -eq 1 ] && ! grep -rqF interrupted-copied '$IMAP_MAILDIR/new' '$IMAP_MAILDIR/cur'"
+check "not copied before the crash: copied once now, gone from the INBOX" sh -c "[ $(copies not-copied) -eq 1 ] && ! grep -rqF interrupted-not-copied '$IMAP_MAILDIR/new' '$IMAP_MAILDIR/cur'"
+
 pg=$IMAP_PID
 imap_stop
 check "Dovecot stopped, none of its processes left" [ "$(imap_procs "$pg")" -eq 0 ]

@@ -15,7 +15,10 @@
 # Both must be 0. Prints the counts; exits 1 when either is not.
 #
 # usage: sh tests/soak/mailbox_kill.sh path/to/bulletin   (make soak)
-# Environment: KILL_ROUNDS (25), BATCH (messages per round, 200).
+# Environment: KILL_ROUNDS (25), BATCH (messages per round, 200);
+# IMAP_CAPABILITY="IMAP4rev1 UIDPLUS ..." for a server without MOVE (UID
+# COPY, \Deleted, UID EXPUNGE: a kill between the copy and the flag must
+# not leave a second copy in the handled folder).
 set -u
 BULLETIN=${1:-${BULLETIN:-}}
 [ -n "$BULLETIN" ] && [ -x "$BULLETIN" ] || { echo "usage: sh tests/soak/mailbox_kill.sh path/to/bulletin" >&2; exit 64; }
@@ -139,9 +142,12 @@ while [ $kills -lt "$ROUNDS" ] && [ $r -le $((ROUNDS * 3)) ]; do
 	r=$((r + 1))
 done
 nd=$(wc -l < "$work/doubt")
-doubt_got=$(awk 'NR == FNR { d[$0]++; next } ($0 in d) { n++ } END { print n + 0 }' "$work/doubt" "$work/got")
-echo "rounds: $((r - 1)) of $BATCH messages ($(( (r) * BATCH )) in all), kills landed in a running mailbox: $kills"
-echo "answers in doubt (never resent): $nd, of which arrived: $doubt_got"
+# a member's confirmation in doubt either arrived or not; the chair gets
+# many answers, so hers cannot be told apart
+doubt_got=$(awk 'NR == FNR { if ($0 != "ordforande@dlf-test.se") d[$0] = 1; next } ($0 in d) { n++; delete d[$0] } END { print n + 0 }' "$work/doubt" "$work/got")
+doubt_chair=$(grep -c '^ordforande@dlf-test.se$' "$work/doubt")
+echo "rounds: $r of $BATCH messages ($(( r * BATCH )) messages with the uninterrupted first), kills landed in a running mailbox: $kills"
+echo "answers in doubt (never resent): $nd ($doubt_chair to the chair); members' confirmations in doubt that had arrived: $doubt_got of $((nd - doubt_chair))"
 echo "handled twice: $twice"
 echo "lost: $lost"
 pg=$IMAP_PID
