@@ -44,7 +44,8 @@ static void chair_members(struct store *s, const struct config *cfg, json_t *rep
 	struct err err;
 	if (store_member_states(s, &v, &n, &err) < 0)
 		log_warn("chair's report: %s", err.msg);
-	qsort(v, n, sizeof *v, newest_first);
+	if (n) /* qsort wants a pointer even for nothing */
+		qsort(v, n, sizeof *v, newest_first);
 	json_t *list = json_array();
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
