@@ -699,6 +699,19 @@ static int clean_addr(const char *s, size_t n, char *out, size_t outlen)
 	return mail_address_valid(out);
 }
 
+/* The index of the ')' that closes the (nested) comment opening at
+ * s[i], or n when it never closes. */
+static size_t comment_end(const char *s, size_t n, size_t i)
+{
+	for (int d = 0; i < n; i++) {
+		if (s[i] == '(')
+			d++;
+		else if (s[i] == ')' && --d == 0)
+			break;
+	}
+	return i;
+}
+
 /* One address of a list at s[0..n). */
 static int one_address(const char *s, size_t n, char *out, size_t outlen)
 {
@@ -710,13 +723,7 @@ static int one_address(const char *s, size_t n, char *out, size_t outlen)
 		} else if (s[i] == '"') {
 			q = !q;
 		} else if (!q && s[i] == '(') {
-			int d = 0;
-			for (; i < n; i++) {
-				if (s[i] == '(')
-					d++;
-				else if (s[i] == ')' && --d == 0)
-					break;
-			}
+			i = comment_end(s, n, i);
 		} else if (!q && s[i] == '<') {
 			const char *gt = memchr(s + i, '>', n - i);
 			if (gt)
@@ -728,13 +735,7 @@ static int one_address(const char *s, size_t n, char *out, size_t outlen)
 	size_t t = 0;
 	for (size_t i = 0; i < n && t + 1 < sizeof tmp; i++) {
 		if (s[i] == '(') {
-			int d = 0;
-			for (; i < n; i++) {
-				if (s[i] == '(')
-					d++;
-				else if (s[i] == ')' && --d == 0)
-					break;
-			}
+			i = comment_end(s, n, i);
 			tmp[t++] = ' ';
 			continue;
 		}

@@ -32,38 +32,8 @@ SERVERS_DIR=$work
 . "$top/tests/servers/servers.sh"
 trap 'servers_stop; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
-chmod 711 "$work"
-start_imap "$work/imap"
-case $? in
-0) ;;
-2) echo "mailbox.sh: Dovecot is not installed (dovecot-imapd): skipped"; exit 0 ;;
-*) echo "mailbox.sh: Dovecot did not start" >&2; exit 70 ;;
-esac
-start_smtp "$work/sink" || { echo "mailbox.sh: no SMTP sink" >&2; exit 70; }
-mkdir -p "$work/cfg"
-printf '%s\n' "$IMAP_PASSWORD" > "$work/cfg/pw"
-chmod 600 "$work/cfg/pw"
-cfg=$work/cfg/bulletin.ini
-db=$work/cfg/bulletin.db
-cat > "$cfg" <<EOF
-[store]
-path = bulletin.db
-[digest]
-title = Primärvårdsnytt
-[mail]
-from_address = nyhetsbrev@dlf-test.se
-smtp_url = smtp://127.0.0.1:$SMTP_PORT
-[members]
-file = members.csv
-[mailbox]
-url = imaps://127.0.0.1:$IMAPS_PORT/
-ca_file = $IMAP_CA
-user = $IMAP_USER
-password_file = pw
-chairs = ordforande@dlf-test.se
-trusted_authserv_id = mx.dlf-test.se
-EOF
-"$BULLETIN" -c "$cfg" members resubscribe nobody@example.org > /dev/null 2>&1
+me=mailbox.sh
+. "$top/tests/bench/mailbox_setup.inc"
 round=0
 # fill N DIR: N fresh messages into the Maildir folder DIR (new/).
 fill() {

@@ -32,38 +32,8 @@ SERVERS_DIR=$work
 trap 'servers_stop; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 trap 'exit 143' INT TERM
 command -v sqlite3 > /dev/null || { echo "mailbox_kill.sh: the sqlite3 CLI is missing" >&2; exit 69; }
-chmod 711 "$work"
-start_imap "$work/imap"
-case $? in
-0) ;;
-2) echo "mailbox_kill.sh: Dovecot is not installed (dovecot-imapd): skipped"; exit 0 ;;
-*) echo "mailbox_kill.sh: Dovecot did not start" >&2; exit 1 ;;
-esac
-start_smtp "$work/sink" || { echo "mailbox_kill.sh: no SMTP sink" >&2; exit 1; }
-mkdir -p "$work/cfg"
-cfg=$work/cfg/bulletin.ini
-db=$work/cfg/state/bulletin.db
-printf '%s\n' "$IMAP_PASSWORD" > "$work/cfg/pw"
-chmod 600 "$work/cfg/pw"
-cat > "$cfg" <<EOF
-[store]
-path = state/bulletin.db
-[digest]
-title = Primärvårdsnytt
-[mail]
-from_address = nyhetsbrev@dlf-test.se
-smtp_url = smtp://127.0.0.1:$SMTP_PORT
-[members]
-file = members.csv
-[mailbox]
-url = imaps://127.0.0.1:$IMAPS_PORT/
-ca_file = $IMAP_CA
-user = $IMAP_USER
-password_file = pw
-chairs = ordforande@dlf-test.se
-trusted_authserv_id = mx.dlf-test.se
-EOF
-"$BULLETIN" -c "$cfg" members resubscribe nobody@example.org > /dev/null 2>&1
+me=mailbox_kill.sh
+. "$top/tests/bench/mailbox_setup.inc"
 q() { sqlite3 "$db" "$1"; }
 handled=$IMAP_MAILDIR/.bulletin.handled
 files_in() { find "$1/new" "$1/cur" -type f 2> /dev/null | wc -l; }
