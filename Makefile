@@ -1,5 +1,5 @@
 # bulletin: see README.md. `make`, `make check`, `make demo`, `make eval`,
-# `make bench`, `make install`.
+# `make bench`, `make soak`, `make install`.
 VERSION   = 0.1.0
 PREFIX   ?= /usr/local
 BUILD    ?= build
@@ -7,7 +7,7 @@ CC       ?= cc
 
 # Flags come from pkg-config. libetpan is linked as plain -letpan: Debian's
 # libetpan.pc adds a no-PIE link spec that breaks a PIE build.
-PKGS      = libcurl libxml-2.0 libpcre2-8 sqlite3 libcmark inih jansson libidn2 zlib
+PKGS      = libcurl libxml-2.0 libpcre2-8 sqlite3 libcmark inih jansson libidn2 zlib gnutls
 # A missing library is named, not hidden: make stops with the package to install.
 PKG_MISSING := $(shell for p in $(PKGS) cmocka; do pkg-config --exists $$p || echo $$p; done)
 ifneq ($(filter-out cmocka,$(PKG_MISSING)),)
@@ -49,7 +49,7 @@ else
   Q = @
 endif
 
-.PHONY: all deps check check-plain check-san demo eval bench fuzz screenshots install uninstall clean tests check-libxml2-new
+.PHONY: all deps check check-plain check-san demo eval bench fuzz screenshots install uninstall clean tests check-libxml2-new soak
 all: $(BUILD)/bulletin
 
 $(BUILD)/%.o: %.c $(wildcard lib/*/*.h cmd/bulletin/*.h)
@@ -120,6 +120,13 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@set -- tests/bench/*.sh; [ -f "$$1" ] || { echo "no benchmarks yet (tests/bench/ is empty)"; exit 0; }; \
 	for b in "$$@"; do sh "$$b" $(BUILD)/bulletin || exit 1; done
+
+# Crash campaigns (kill -9 at random moments, then check nothing was done
+# twice or lost): tests/soak/*.sh, each given the binary. Not part of
+# `make check` (minutes each).
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@for s in tests/soak/*.sh; do echo "  SOAK    $$s"; sh "$$s" $(BUILD)/bulletin || exit 1; done
 
 # Coverage-guided fuzzing of every parser of outside input (clang's
 # libFuzzer with ASan and UBSan): each of FUZZ_TARGETS (default: all of

@@ -25,6 +25,10 @@ zlib1g-dev poppler-utils"
 if [ ! -e /usr/sbin/sendmail ] || dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q 'ok installed'; then
 	PKGS="$PKGS postfix"
 fi
+# dovecot-imapd: tests/integration/mailbox*.sh read the mailbox (issue 18)
+# from a private Dovecot; libgnutls28-dev: the IMAP client verifies the
+# server's certificate with GnuTLS, the TLS library libetpan uses.
+PKGS="$PKGS dovecot-imapd libgnutls28-dev"
 # `deps.sh bench`: also the reference tools `make bench` measures beside us.
 [ "${1:-}" = bench ] && PKGS="$PKGS msmtp"
 missing=""

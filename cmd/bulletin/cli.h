@@ -109,6 +109,7 @@ int cmd_status(struct app *a, int argc, char **argv);
 int cmd_config(struct app *a, int argc, char **argv);
 int cmd_calendar(struct app *a, int argc, char **argv);
 int cmd_watch(struct app *a, int argc, char **argv);
+int cmd_mailbox(struct app *a, int argc, char **argv);
 
 /* The chair's report as plain text (what `bulletin status` prints): the
  * last run's sources, the next digest's preview and the last delivery.
@@ -118,5 +119,8 @@ int app_status_report(struct app *a, FILE *out);
 /* The stages `run` chains; each returns 0 or an exit status. */
 int stage_fetch(struct app *a);
 int stage_send(struct app *a, const char *dry_run_dir);
+/* The mailbox (lib/mailbox); alone: `bulletin mailbox` (prints counts,
+ * [mailbox] required), else a step of run (quiet, skipped without it). */
+int stage_mailbox(struct app *a, int alone, int no_move);
 
 #endif

@@ -110,6 +110,17 @@ static int report_preview(struct app *a, FILE *out)
 	if (more)
 		fprintf(out, "  and %lld more\n", (long long)more);
 done:
+	/* what the mailbox did to members (issue 18) */
+	json_array_foreach(json_object_get(rep, "members"), i, d) {
+		if (i == 0)
+			fputs("Members to look at (bulletin members):\n", out);
+		fprintf(out, "  %s: ", json_string_value(json_object_get(d, "address")));
+		app_put_clean(out, json_string_value(json_object_get(d, "reason")));
+		fputc('\n', out);
+	}
+	more = json_integer_value(json_object_get(rep, "members_unlisted"));
+	if (more)
+		fprintf(out, "  and %lld more\n", (long long)more);
 	json_decref(model);
 	digest_row_free(&row);
 	return 0;

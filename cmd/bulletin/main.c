@@ -30,6 +30,9 @@ static const char usage[] =
 	"                             compose the current period's digest; print it\n"
 	"  send [--dry-run DIR]       mail the digest to every member (or write .eml files)\n"
 	"  send --status [ID]         the newest digest's delivery: who is not sent, and why\n"
+	"  mailbox [--no-move]        read the association's mailbox: bounces, unsubscribe\n"
+	"                             replies, the chair's commands\n"
+	"  members [list]             every member with status and reason\n"
 	"  members check [FILE]       check the member list: counts and every problem\n"
 	"  members unsubscribe|resubscribe ADDRESS\n"
 	"                             record or remove an unsubscribe in the store\n"
@@ -68,7 +71,7 @@ static int verb_writes(const char *verb, int argc, char **argv)
 	if (!strcmp(verb, "watch"))
 		return argc > 1 && !strcmp(argv[1], "--accept");
 	return !strcmp(verb, "run") || !strcmp(verb, "fetch") || !strcmp(verb, "send") ||
-	       !strcmp(verb, "archive");
+	       !strcmp(verb, "archive") || !strcmp(verb, "mailbox");
 }
 
 /* Output nobody checked is output nobody got: a verb that printed into a
@@ -118,6 +121,7 @@ int main(int argc, char **argv)
 		{"members", cmd_members}, {"status", cmd_status}, {"config", cmd_config},
 		{"calendar", cmd_calendar},
 		{"watch", cmd_watch},
+		{"mailbox", cmd_mailbox},
 	};
 	const char *verb = argv[optind];
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {

@@ -10,6 +10,7 @@
 #include "compose/render.h"
 #include "compose/ical.h"
 #include "compose/watch.h"
+#include "compose/memberstatus.h"
 #include "core/jsonmem.h"
 #include "core/log.h"
 #include "parse/date.h"
@@ -21,6 +22,62 @@
 #define ICS_AHEAD_DAYS 400
 
 #define CHAIR_DEAD_LISTED 15
+#define CHAIR_MEMBERS_LISTED 30
+
+static time_t latest(const struct member_state *m)
+{
+	time_t t = m->unsub_time;
+	if (m->bounced > t)
+		t = m->bounced;
+	if (m->last_bounce > t)
+		t = m->last_bounce;
+	return m->added > t ? m->added : t;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	time_t x = latest(a), y = latest(b);
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The members the mailbox (or a command) has something to say about,
+ * newest first, as `bulletin members` says it (issue 18). */
+static void chair_members(struct store *s, const struct config *cfg, json_t *rep)
+{
+	static const struct {
+		const char *lang, *text;
+	} titles[] = {{"sv", "Medlemmar att se över (bulletin members):"},
+		      {"nb", "Medlemmer å se på (bulletin members):"},
+		      {"en", "Members to look at (bulletin members):"}};
+	struct member_state *v = NULL;
+	size_t n = 0, notable = 0;
+	struct err err;
+	if (store_member_states(s, &v, &n, &err) < 0)
+		log_warn("chair's report: %s", err.msg);
+	if (n) /* qsort wants a pointer even for nothing */
+		qsort(v, n, sizeof *v, newest_first);
+	json_t *list = json_array();
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		if (!member_state_notable(&v[i]) || notable++ >= CHAIR_MEMBERS_LISTED)
+			continue;
+		buf_reset(&b);
+		member_state_reason(&v[i], cfg->language, &b);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "address", v[i].address,
+						      "status", member_kind_word(member_kind(&v[i]), cfg->language),
+						      "reason", buf_str(&b)));
+	}
+	buf_free(&b);
+	member_states_free(v, n);
+	const char *title = titles[0].text;
+	for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
+		if (cfg->language && !strcmp(cfg->language, titles[i].lang))
+			title = titles[i].text;
+	json_object_set_new(rep, "members", list);
+	json_object_set_new(rep, "has_members", json_boolean(notable > 0));
+	json_object_set_new(rep, "members_text", json_string(title));
+	json_object_set_new(rep, "members_unlisted", json_integer((json_int_t)(notable > CHAIR_MEMBERS_LISTED ? notable - CHAIR_MEMBERS_LISTED : 0)));
+}
 
 json_t *compose_chair_report(struct store *s, const struct config *cfg, const struct rules *rules,
 			     const struct item_list *items, const struct match *ms)
@@ -96,6 +153,7 @@ json_t *compose_chair_report(struct store *s, const struct config *cfg, const st
 	json_object_set_new(rep, "include_count", json_integer((json_int_t)nincl));
 	json_object_set_new(rep, "dead_unlisted", json_integer((json_int_t)(ndead > CHAIR_DEAD_LISTED ? ndead - CHAIR_DEAD_LISTED : 0)));
 	json_object_set_new(rep, "items_checked", json_integer((json_int_t)items->n));
+	chair_members(s, cfg, rep);
 	return rep;
 }
 

@@ -289,6 +289,38 @@ static int check_regex(const char *v, size_t *at, char *why, size_t whylen)
 	return -1;
 }
 
+/* IMAP folder names as we send them: ASCII without quotes, wildcards or
+ * control bytes (a name with other letters needs modified UTF-7). */
+static const char *check_folder(const char *v)
+{
+	if (!*v || strlen(v) > 200)
+		return "must be 1 to 200 characters";
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '*' || *p == '%')
+			return "must be plain ASCII without \", \\, * or %";
+	return NULL;
+}
+
+/* A list of mail addresses, comma or space separated. */
+static const char *check_addresses(const char *v)
+{
+	char one[256];
+	for (const char *p = v; *p;) {
+		p += strspn(p, ", \t");
+		size_t n = strcspn(p, ", \t");
+		if (!n)
+			break;
+		if (n >= sizeof one)
+			return "has an address longer than 255 bytes";
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (!mail_address_valid(one))
+			return "must be mail addresses separated by commas";
+		p += n;
+	}
+	return NULL;
+}
+
 static const struct key main_keys[] = {
 	{"store", "path", K_PATH, AT(store_path)},
 	{"store", "lock_wait", K_LONG, AT(lock_wait), .min = 0, .max = 86400, .def = "300"},
@@ -345,6 +377,21 @@ static const struct key main_keys[] = {
 	{"calendar", "file", K_PATH, AT(calendar_file)},
 	{"calendar", "weeks", K_LONG, AT(calendar_weeks), .min = 1, .max = 52, .def = "6"},
 	{"watch", "keep", K_LONG, AT(watch_keep), .min = 2, .max = 1000, .def = "10"},
+	{"mailbox", "url", K_URL, AT(mb_url), .choices = "imaps://|imap://"},
+	{"mailbox", "tls", K_CHOICE, AT(mb_tls_none), .choices = "auto|none", .def = "auto",
+	 .hint = "auto (imaps://, or STARTTLS on imap://) or none"},
+	{"mailbox", "ca_file", K_PATH, AT(mb_ca_file)},
+	{"mailbox", "user", K_STR, AT(mb_user)},
+	{"mailbox", "password_file", K_PATH, AT(mb_password_file)},
+	{"mailbox", "password_env", K_STR, AT(mb_password_env)},
+	{"mailbox", "folder", K_STR, AT(mb_folder), .def = "INBOX", .check = check_folder},
+	{"mailbox", "handled_folder", K_STR, AT(mb_handled_folder), .def = "bulletin/handled",
+	 .check = check_folder},
+	{"mailbox", "chairs", K_STR, AT(mb_chairs), .check = check_addresses},
+	{"mailbox", "trusted_authserv_id", K_STR, AT(mb_authserv_id)},
+	{"mailbox", "hard_bounces", K_LONG, AT(mb_hard_bounces), .min = 1, .max = 100, .def = "2"},
+	{"mailbox", "timeout", K_LONG, AT(mb_timeout), .min = 1, .max = 3600, .def = "60"},
+	{"mailbox", "max_messages", K_LONG, AT(mb_max_messages), .min = 0, .max = 10000000, .def = "0"},
 };
 
 static const struct key source_keys[] = {
@@ -883,23 +930,29 @@ char *config_find(const char *explicit_path, struct err *err)
 
 int config_smtp_password(const struct config *c, char **out, struct err *err)
 {
+	return config_read_secret(c, c->smtp_password_file, c->smtp_password_env, out, err);
+}
+
+int config_read_secret(const struct config *c, const char *file, const char *env, char **out,
+		       struct err *err)
+{
 	*out = NULL;
-	if (c->smtp_password_env) {
-		const char *v = getenv(c->smtp_password_env);
+	if (env) {
+		const char *v = getenv(env);
 		if (!v)
 			return err_set(err, "%s: password_env names %s, which is not set", c->path,
-				       c->smtp_password_env);
+				       env);
 		return (*out = strdup(v)) ? 0 : err_set(err, "out of memory");
 	}
-	if (!c->smtp_password_file)
+	if (!file)
 		return 0;
-	FILE *f = fopen(c->smtp_password_file, "r");
+	FILE *f = fopen(file, "r");
 	struct stat st;
 	if (!f)
-		return err_set(err, "%s: %s", c->smtp_password_file, strerror(errno));
+		return err_set(err, "%s: %s", file, strerror(errno));
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
 		fclose(f);
-		return err_set(err, "%s: readable by others; chmod 600 it", c->smtp_password_file);
+		return err_set(err, "%s: readable by others; chmod 600 it", file);
 	}
 	char line[1024];
 	if (!fgets(line, sizeof line, f))

@@ -89,6 +89,17 @@ struct config {
 	long calendar_weeks;  /* how far ahead the digest's "På gång" looks */
 	/* [watch] */
 	long watch_keep;      /* versions of each watched page kept in the store */
+	/* [mailbox] (issue 18): no url, no mailbox step */
+	char *mb_url;         /* imaps://host[:port]/ or imap://host[:port]/ (STARTTLS) */
+	int mb_tls_none;      /* tls = none: plain IMAP allowed to any host */
+	char *mb_ca_file;     /* extra CA bundle; NULL: system CAs */
+	char *mb_user, *mb_password_file, *mb_password_env;
+	char *mb_folder, *mb_handled_folder;
+	char *mb_chairs;      /* addresses, comma or space separated */
+	char *mb_authserv_id; /* trusted_authserv_id */
+	long mb_hard_bounces; /* hard bounces (across at least two digests) before "bounced" */
+	long mb_timeout;      /* seconds per IMAP command */
+	long mb_max_messages; /* messages examined per run; 0 = all */
 
 	struct source *sources;
 	size_t nsources;
@@ -116,6 +127,9 @@ void config_keys_print(FILE *out);
  * or the environment variable the config names; *out = NULL when neither
  * is configured. */
 int config_smtp_password(const struct config *c, char **out, struct err *err);
+/* The same for any secret: from the file (owner-only) or the variable. */
+int config_read_secret(const struct config *c, const char *file, const char *env, char **out,
+		       struct err *err);
 
 /* Another INI file read as the configuration is (inih, line numbers
  * counted here), but to its end, for files whose reader reports every

@@ -366,7 +366,7 @@ const char *member_status_name(enum member_status st)
 static void read_language(const char *path, size_t line, const char *v, struct member *m,
 			  struct member_list *l)
 {
-	static const char *const known[] = {"sv", "nb", "en"};
+	static const char *const known[] = {"sv", "nb", "nn", "da", "en"};
 	m->language[0] = '\0';
 	if (!*v)
 		return;
@@ -376,7 +376,7 @@ static void read_language(const char *path, size_t line, const char *v, struct m
 			return;
 		}
 	}
-	log_warn("%s:%zu: language \"%.40s\" is not one of sv, nb, en; ignored", path, line, v);
+	log_warn("%s:%zu: language \"%.40s\" is not one of sv, nb, nn, da, en; ignored", path, line, v);
 	l->problems++;
 }
 
@@ -564,6 +564,36 @@ void member_list_free(struct member_list *l)
 	memset(l, 0, sizeof *l);
 }
 
+/* Appends the chair's additions that the CSV does not list and that are
+ * neither unsubscribed nor bounced. */
+static int members_add_from_store(struct member_list *l, struct store *s,
+				  struct member_filter_counts *c, struct err *err)
+{
+	struct member_state *v;
+	size_t n;
+	if (store_members_added(s, &v, &n, err) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int listed = 0;
+		for (size_t k = 0; k < l->n && !listed; k++)
+			listed = !strcasecmp(l->v[k].email, v[i].address);
+		int u = listed ? 0 : store_unsubscribe_get(s, v[i].address, NULL, err);
+		int b = listed || u ? 0 : store_member_bounced(s, v[i].address, err);
+		if (u < 0 || b < 0)
+			rc = -1;
+		else if (!listed && !u && !b) {
+			if (list_push(l, v[i].address, v[i].name ? v[i].name : "") < 0)
+				rc = err_set(err, "member list: out of memory");
+			else if (v[i].language && strlen(v[i].language) == 2)
+				memcpy(l->v[l->n - 1].language, v[i].language, 3);
+			c->added += rc == 0;
+		}
+	}
+	member_states_free(v, n);
+	return rc;
+}
+
 int members_filter_active(struct member_list *l, struct store *s, int record,
 			  struct member_filter_counts *c, struct err *err)
 {
@@ -585,11 +615,12 @@ int members_filter_active(struct member_list *l, struct store *s, int record,
 				goto fail;
 		} else if (s) {
 			int u = store_unsubscribe_get(s, m->email, NULL, err);
-			if (u < 0)
+			int b = u ? 0 : store_member_bounced(s, m->email, err);
+			if (u < 0 || b < 0)
 				goto fail;
-			if (u) {
+			if (u || b) {
 				drop[i] = 1;
-				c->unsub_store++;
+				*(u ? &c->unsub_store : &c->bounced) += 1;
 			}
 		}
 	}
@@ -604,6 +635,9 @@ int members_filter_active(struct member_list *l, struct store *s, int record,
 	}
 	l->n = k;
 	free(drop);
+	/* Members the chair added by mail (issue 18) join the list. */
+	if (s && members_add_from_store(l, s, c, err) < 0)
+		return -1;
 	return 0;
 fail:
 	free(drop);

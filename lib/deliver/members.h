@@ -1,5 +1,5 @@
 /* The member list: a UTF-8 CSV with a header row naming the column email
- * and optionally name, language (sv, nb, en) and status (active, paused,
+ * and optionally name, language (sv, nb, nn, da, en) and status (active, paused,
  * unsubscribed); comma or semicolon separated, quoted fields, an optional
  * BOM. */
 #ifndef BULLETIN_MEMBERS_H
@@ -19,7 +19,7 @@ enum member_status { MEMBER_ACTIVE = 0, MEMBER_PAUSED, MEMBER_UNSUBSCRIBED };
 struct member {
 	char *email;
 	char *name;          /* may be "" */
-	char language[3];    /* "sv", "nb", "en", or "" when not given */
+	char language[3];    /* "sv", "nb", "nn", "da", "en", or "" when not given */
 	enum member_status status;
 	size_t line;         /* the row's first line in the file */
 };
@@ -57,13 +57,17 @@ struct member_filter_counts {
 	size_t paused;       /* status paused in the CSV */
 	size_t unsub_csv;    /* status unsubscribed in the CSV */
 	size_t unsub_store;  /* unsubscribed in the store */
+	size_t bounced;      /* marked bounced by the mailbox */
+	size_t added;        /* not in the CSV: added by the chair's mail (joined the list) */
 };
 
 /* Removes every member who must get nothing: paused or unsubscribed in the
- * CSV, or unsubscribed in the store (s may be NULL: the CSV alone). With
+ * CSV, unsubscribed or marked bounced in the store (s may be NULL: the CSV
+ * alone); members the chair added by mail join the list. With
  * record set, CSV unsubscribes are also written to the store (how "csv"),
  * so that an older copy of the file cannot resubscribe them. Returns 0, or
- * -1 with err (the list is then unchanged). */
+ * -1 with err (the list is then unchanged, or filtered without the chair's
+ * additions when reading those failed). */
 int members_filter_active(struct member_list *l, struct store *s, int record,
 			  struct member_filter_counts *c, struct err *err);
 

@@ -302,6 +302,14 @@ int ingest_run(struct store *s, const struct config *c, const struct ingest_opts
 		const struct source *src = &c->sources[i];
 		if (!src->enabled)
 			continue;
+		/* paused by the chair's mail (issue 18) */
+		int paused = store_source_paused(s, src->name, err);
+		if (paused < 0)
+			goto out;
+		if (paused) {
+			log_info("%s: paused by the chair; not fetched", src->name);
+			continue;
+		}
 		if (store_source_get(s, src->name, &states[n], err) < 0)
 			goto out;
 		srcs[n] = src;

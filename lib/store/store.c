@@ -116,6 +116,44 @@ static const char *const migrations[] = {
 	" added INTEGER NOT NULL,"
 	" removed INTEGER NOT NULL);"
 	"CREATE INDEX page_changes_detected ON page_changes(detected);",
+	/* 8: the association's mailbox (issue 18). mailbox_messages: each
+	 * message examined, by its Message-ID (else a hash of its header),
+	 * recorded before anything is done about it; state 'left' (not ours)
+	 * or 'done' (acted on, to be moved); answer: the reply it is owed
+	 * (pending, sending, sent, failed, doubt). bounces: one row per bounce
+	 * message. member_state: marked bounced, or added by the chair.
+	 * sources.paused: when the chair paused it. */
+	"CREATE TABLE mailbox_messages ("
+	" msgkey TEXT PRIMARY KEY,"
+	" folder TEXT NOT NULL,"
+	" uidvalidity INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" class TEXT NOT NULL,"
+	" address TEXT,"
+	" detail TEXT,"
+	" state TEXT NOT NULL,"
+	" answer TEXT,"
+	" answer_to TEXT,"
+	" seen INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"CREATE INDEX mailbox_messages_uid ON mailbox_messages(folder, uidvalidity, uid);"
+	"CREATE TABLE bounces ("
+	" msgkey TEXT PRIMARY KEY,"
+	" address TEXT NOT NULL,"
+	" digest_id INTEGER,"
+	" time INTEGER NOT NULL,"
+	" hard INTEGER NOT NULL,"
+	" status TEXT,"
+	" diagnostic TEXT);"
+	"CREATE INDEX bounces_address ON bounces(address);"
+	"CREATE TABLE member_state ("
+	" address TEXT PRIMARY KEY,"
+	" bounced INTEGER,"
+	" added INTEGER,"
+	" name TEXT,"
+	" language TEXT);"
+	"ALTER TABLE sources ADD COLUMN paused INTEGER;"
+	"CREATE INDEX deliveries_message_id ON deliveries(message_id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -249,11 +287,36 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			" sequence = sequence + 1, modified = excluded.modified",
 };
 
+/* The mailbox's statements (issue 18), kept apart from the list above. */
+enum mst_id {
+	MST_MB_GET,
+	MST_MB_PUT,
+	MST_MB_ANSWER,
+	MST_MB_LEFT_UIDS,
+	MST_MB_ANSWERS,
+	MST_MB_STATE_UID,
+	MST_BOUNCE_ADD,
+	MST_BOUNCED_SET,
+	MST_BOUNCED_GET,
+	MST_MEMBER_ADD,
+	MST_MEMBERS_ADDED,
+	MST_MEMBER_RESET,
+	MST_BOUNCES_FORGET,
+	MST_STATES_ALL,
+	MST_STATE_ONE,
+	MST_BY_MESSAGE_ID,
+	MST_DIGEST_BEFORE,
+	MST_PAUSE,
+	MST_PAUSED,
+	MST_COUNT_
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	int version;
 	sqlite3_stmt *st[ST_COUNT_];
+	sqlite3_stmt *mst[MST_COUNT_]; /* the mailbox's (below) */
 };
 
 static int db_err(struct store *s, struct err *err, const char *what)
@@ -261,17 +324,21 @@ static int db_err(struct store *s, struct err *err, const char *what)
 	return err_set(err, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
+/* *slot prepared from sql once, then reused; NULL on error. */
+static sqlite3_stmt *cached(struct store *s, sqlite3_stmt **slot, const char *sql, struct err *err)
+{
+	if (!*slot && sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
+			      SQLITE_OK) {
+		db_err(s, err, "preparing a statement");
+		return NULL;
+	}
+	return *slot;
+}
+
 /* The cached statement, reset and with no bindings; NULL on error. */
 static sqlite3_stmt *stmt(struct store *s, enum stmt_id id, struct err *err)
 {
-	if (!s->st[id]) {
-		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-				       &s->st[id], NULL) != SQLITE_OK) {
-			db_err(s, err, "preparing a statement");
-			return NULL;
-		}
-	}
-	return s->st[id];
+	return cached(s, &s->st[id], stmt_sql[id], err);
 }
 
 /* Releases the statement for the next use (keeps the cached prepare). */
@@ -418,6 +485,8 @@ void store_close(struct store *s)
 		return;
 	for (int i = 0; i < ST_COUNT_; i++)
 		sqlite3_finalize(s->st[i]);
+	for (int i = 0; i < MST_COUNT_; i++)
+		sqlite3_finalize(s->mst[i]);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);
@@ -1333,4 +1402,461 @@ int store_ical_sequence(struct store *s, const char *uid, const char *hash, time
 	}
 	done(q);
 	return ret;
+}
+
+/* --- the association's mailbox (issue 18) --- */
+
+#define MB_COLS "msgkey, folder, uidvalidity, uid, class, address, detail, state, answer," \
+		" answer_to, seen, updated"
+/* One row per address the mailbox or a command ever touched, with what
+ * is known about it; the WHERE of the first CTE picks all or one. */
+#define STATES_SQL(addresses)                                                                  \
+	"WITH a(address) AS (" addresses ")"                                                   \
+	" SELECT a.address, u.time, u.how, m.bounced, m.added, m.name, m.language,"            \
+	" (SELECT COUNT(*) FROM bounces b WHERE b.address = a.address AND b.hard = 1),"         \
+	" (SELECT COUNT(*) FROM bounces b WHERE b.address = a.address AND b.hard = 0),"         \
+	" (SELECT COUNT(DISTINCT COALESCE(b.digest_id, -b.rowid)) FROM bounces b"               \
+	"  WHERE b.address = a.address AND b.hard = 1),"                                       \
+	" l.status, l.diagnostic, l.time, l.hard"                                              \
+	" FROM a LEFT JOIN unsubscribes u ON u.address = a.address"                            \
+	" LEFT JOIN member_state m ON m.address = a.address"                                   \
+	" LEFT JOIN bounces l ON l.rowid = (SELECT b.rowid FROM bounces b"                     \
+	"  WHERE b.address = a.address ORDER BY b.time DESC, b.rowid DESC LIMIT 1)"             \
+	" ORDER BY a.address"
+
+static const char *const mst_sql[MST_COUNT_] = {
+	[MST_MB_GET] = "SELECT " MB_COLS " FROM mailbox_messages WHERE msgkey = ?1",
+	[MST_MB_PUT] = "INSERT INTO mailbox_messages(" MB_COLS ")"
+		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)"
+		       " ON CONFLICT(msgkey) DO UPDATE SET folder = excluded.folder,"
+		       " uidvalidity = excluded.uidvalidity, uid = excluded.uid,"
+		       " class = excluded.class, address = excluded.address,"
+		       " detail = excluded.detail, state = excluded.state,"
+		       " answer = excluded.answer, answer_to = excluded.answer_to,"
+		       " updated = excluded.updated",
+	[MST_MB_ANSWER] = "UPDATE mailbox_messages SET answer = ?2, updated = ?3 WHERE msgkey = ?1",
+	[MST_MB_STATE_UID] = "UPDATE mailbox_messages SET state = ?4"
+			     " WHERE folder = ?1 AND uidvalidity = ?2 AND uid = ?3 AND state != 'left'",
+	[MST_MB_LEFT_UIDS] = "SELECT uid, CASE state WHEN 'left' THEN 1 WHEN 'copying' THEN 2"
+			     " ELSE 0 END, msgkey FROM mailbox_messages"
+			     " WHERE folder = ?1 AND uidvalidity = ?2 ORDER BY uid",
+	[MST_MB_ANSWERS] = "SELECT " MB_COLS " FROM mailbox_messages"
+			   " WHERE answer IN ('pending', 'sending') ORDER BY seen, msgkey",
+	[MST_BOUNCE_ADD] = "INSERT INTO bounces(msgkey, address, digest_id, time, hard, status,"
+			   " diagnostic) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+			   " ON CONFLICT(msgkey) DO NOTHING",
+	[MST_BOUNCED_SET] = "INSERT INTO member_state(address, bounced) VALUES(?1, ?2)"
+			    " ON CONFLICT(address) DO UPDATE SET"
+			    " bounced = COALESCE(bounced, excluded.bounced)",
+	[MST_BOUNCED_GET] = "SELECT 1 FROM member_state WHERE address = ?1 AND bounced IS NOT NULL",
+	[MST_MEMBER_ADD] = "INSERT INTO member_state(address, added, name, language)"
+			   " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(address) DO UPDATE SET"
+			   " added = COALESCE(added, excluded.added), name = excluded.name,"
+			   " language = COALESCE(excluded.language, language)",
+	[MST_MEMBERS_ADDED] = "SELECT address, name, language, added FROM member_state"
+			      " WHERE added IS NOT NULL ORDER BY address",
+	[MST_MEMBER_RESET] = "UPDATE member_state SET bounced = NULL WHERE address = ?1",
+	[MST_BOUNCES_FORGET] = "DELETE FROM bounces WHERE address = ?1",
+	[MST_STATES_ALL] = STATES_SQL("SELECT address FROM unsubscribes UNION SELECT address FROM"
+				      " member_state UNION SELECT address FROM bounces"),
+	[MST_STATE_ONE] = STATES_SQL("SELECT ?1"),
+	[MST_BY_MESSAGE_ID] = "SELECT digest_id, email FROM deliveries WHERE message_id = ?1"
+			      " ORDER BY digest_id LIMIT 1",
+	[MST_DIGEST_BEFORE] = "SELECT MAX(id) FROM digests WHERE created <= ?1",
+	[MST_PAUSE] = "INSERT INTO sources(name, paused) VALUES(?1, ?2)"
+		      " ON CONFLICT(name) DO UPDATE SET paused = excluded.paused",
+	[MST_PAUSED] = "SELECT 1 FROM sources WHERE name = ?1 AND paused IS NOT NULL",
+};
+
+static sqlite3_stmt *mstmt(struct store *s, enum mst_id id, struct err *err)
+{
+	return cached(s, &s->mst[id], mst_sql[id], err);
+}
+
+/* Steps a write (bindings done); the change count, or -1 with err. */
+static int step_write(struct store *s, sqlite3_stmt *q, const char *what, struct err *err)
+{
+	int ret = sqlite3_step(q) == SQLITE_DONE ? sqlite3_changes(s->db) : db_err(s, err, what);
+	done(q);
+	return ret;
+}
+
+/* Steps a query for "is there a row": 1, 0, or -1 with err. */
+static int step_exists(struct store *s, sqlite3_stmt *q, const char *what, struct err *err)
+{
+	int rc = sqlite3_step(q), ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_err(s, err, what);
+	done(q);
+	return ret;
+}
+
+void mb_record_free(struct mb_record *r)
+{
+	free(r->msgkey);
+	free(r->folder);
+	free(r->cls);
+	free(r->address);
+	free(r->detail);
+	free(r->state);
+	free(r->answer);
+	free(r->answer_to);
+	memset(r, 0, sizeof *r);
+}
+
+void mb_records_free(struct mb_record *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		mb_record_free(&v[i]);
+	free(v);
+}
+
+static int read_mb(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct mb_record *r = row;
+	r->uidvalidity = sqlite3_column_int64(q, 2);
+	r->uid = sqlite3_column_int64(q, 3);
+	r->seen = col_time(q, 10);
+	r->updated = col_time(q, 11);
+	if (col_dup(q, 0, &r->msgkey) || col_dup(q, 1, &r->folder) || col_dup(q, 4, &r->cls) ||
+	    col_dup(q, 5, &r->address) || col_dup(q, 6, &r->detail) || col_dup(q, 7, &r->state) ||
+	    col_dup(q, 8, &r->answer) || col_dup(q, 9, &r->answer_to))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
+static void free_mbs(void *v, size_t n) { mb_records_free(v, n); }
+
+int store_mb_get(struct store *s, const char *msgkey, struct mb_record *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *q = mstmt(s, MST_MB_GET, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, msgkey);
+	int rc = sqlite3_step(q), ret = 0;
+	if (rc == SQLITE_ROW)
+		ret = read_mb(s, q, out, err) < 0 ? -1 : 1;
+	else if (rc != SQLITE_DONE)
+		ret = db_err(s, err, "reading a mailbox message");
+	done(q);
+	if (ret < 0)
+		mb_record_free(out);
+	return ret;
+}
+
+int store_mb_put(struct store *s, const struct mb_record *r, time_t now, struct err *err)
+{
+	sqlite3_stmt *q = mstmt(s, MST_MB_PUT, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, r->msgkey);
+	bind_text(q, 2, r->folder);
+	sqlite3_bind_int64(q, 3, r->uidvalidity);
+	sqlite3_bind_int64(q, 4, r->uid);
+	bind_text(q, 5, r->cls);
+	bind_text(q, 6, r->address);
+	bind_text(q, 7, r->detail);
+	bind_text(q, 8, r->state);
+	bind_text(q, 9, r->answer);
+	bind_text(q, 10, r->answer_to);
+	sqlite3_bind_int64(q, 11, (sqlite3_int64)now);
+	return step_write(s, q, "recording a mailbox message", err) < 0 ? -1 : 0;
+}
+
+int store_mb_answer(struct store *s, const char *msgkey, const char *answer, time_t now,
+		    struct err *err)
+{
+	sqlite3_stmt *q = mstmt(s, MST_MB_ANSWER, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, msgkey);
+	bind_text(q, 2, answer);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)now);
+	return step_write(s, q, "recording an answer", err) < 0 ? -1 : 0;
+}
+
+static int read_uid(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct mb_uid *u = row;
+	u->uid = (uint32_t)sqlite3_column_int64(q, 0);
+	u->left = sqlite3_column_int(q, 1) == 1;
+	u->copying = sqlite3_column_int(q, 1) == 2;
+	if (u->copying && col_dup(q, 2, &u->msgkey))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
+void mb_uids_free(struct mb_uid *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].msgkey);
+	free(v);
+}
+
+static void free_uids(void *v, size_t n) { mb_uids_free(v, n); }
+
+int store_mb_set_state(struct store *s, const char *folder, int64_t uidvalidity,
+		       const uint32_t *uids, size_t n, const char *state, struct err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *q = mstmt(s, MST_MB_STATE_UID, err);
+		if (!q)
+			return -1;
+		bind_text(q, 1, folder);
+		sqlite3_bind_int64(q, 2, uidvalidity);
+		sqlite3_bind_int64(q, 3, uids[i]);
+		bind_text(q, 4, state);
+		if (step_write(s, q, "marking mailbox messages", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int store_mb_known_uids(struct store *s, const char *folder, int64_t uidvalidity,
+			struct mb_uid **out, size_t *n, struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = mstmt(s, MST_MB_LEFT_UIDS, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, folder);
+	sqlite3_bind_int64(q, 2, uidvalidity);
+	return list_rows(s, q, sizeof **out, read_uid, free_uids, "listing known mailbox messages",
+			 (void **)out, n, err);
+}
+
+int store_mb_answers(struct store *s, struct mb_record **out, size_t *n, struct err *err)
+{
+	sqlite3_stmt *q = mstmt(s, MST_MB_ANSWERS, err);
+	if (!q)
+		return -1;
+	return list_rows(s, q, sizeof **out, read_mb, free_mbs, "listing answers", (void **)out,
+			 n, err);
+}
+
+int store_bounce_add(struct store *s, const char *msgkey, const char *address, int64_t digest_id,
+		     time_t t, int hard, const char *status, const char *diagnostic,
+		     struct err *err)
+{
+	char *addr = lower_dup(address);
+	sqlite3_stmt *q = addr ? mstmt(s, MST_BOUNCE_ADD, err) : NULL;
+	if (!q) {
+		free(addr);
+		return addr ? -1 : err_set(err, "%s: out of memory", s->path);
+	}
+	bind_text(q, 1, msgkey);
+	bind_text(q, 2, addr);
+	if (digest_id)
+		sqlite3_bind_int64(q, 3, digest_id);
+	else
+		sqlite3_bind_null(q, 3);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)t);
+	sqlite3_bind_int(q, 5, hard != 0);
+	bind_text(q, 6, status && *status ? status : NULL);
+	bind_text(q, 7, diagnostic && *diagnostic ? diagnostic : NULL);
+	int r = step_write(s, q, "recording a bounce", err);
+	free(addr);
+	return r < 0 ? -1 : r > 0;
+}
+
+/* One-address statement with an optional time (bind 2): the change count
+ * (writes) or whether a row exists (reads), or -1. */
+static int addr_op(struct store *s, enum mst_id id, const char *address, time_t t, int write,
+		   const char *what, struct err *err)
+{
+	char *addr = lower_dup(address);
+	sqlite3_stmt *q = addr ? mstmt(s, id, err) : NULL;
+	if (!q) {
+		free(addr);
+		return addr ? -1 : err_set(err, "%s: out of memory", s->path);
+	}
+	bind_text(q, 1, addr);
+	if (t)
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)t);
+	int r = write ? step_write(s, q, what, err) : step_exists(s, q, what, err);
+	free(addr);
+	return r;
+}
+
+int store_member_bounced_set(struct store *s, const char *address, time_t now, struct err *err)
+{
+	return addr_op(s, MST_BOUNCED_SET, address, now, 1, "marking a member bounced", err) < 0 ? -1 : 0;
+}
+
+int store_member_bounced(struct store *s, const char *address, struct err *err)
+{
+	return addr_op(s, MST_BOUNCED_GET, address, 0, 0, "reading a member's state", err);
+}
+
+int store_member_reset(struct store *s, const char *address, struct err *err)
+{
+	int a = addr_op(s, MST_MEMBER_RESET, address, 0, 1, "resetting a member", err);
+	int b = a < 0 ? -1 : addr_op(s, MST_BOUNCES_FORGET, address, 0, 1, "forgetting bounces", err);
+	return b < 0 ? -1 : (a > 0 || b > 0);
+}
+
+int store_member_add(struct store *s, const char *address, const char *name,
+		     const char *language, time_t now, struct err *err)
+{
+	char *addr = lower_dup(address);
+	sqlite3_stmt *q = addr ? mstmt(s, MST_MEMBER_ADD, err) : NULL;
+	if (!q) {
+		free(addr);
+		return addr ? -1 : err_set(err, "%s: out of memory", s->path);
+	}
+	bind_text(q, 1, addr);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)now);
+	bind_text(q, 3, name ? name : "");
+	bind_text(q, 4, language && *language ? language : NULL);
+	int r = step_write(s, q, "adding a member", err);
+	free(addr);
+	return r < 0 ? -1 : 0;
+}
+
+void member_state_free(struct member_state *m)
+{
+	free(m->address);
+	free(m->unsub_how);
+	free(m->name);
+	free(m->language);
+	free(m->last_status);
+	free(m->last_diagnostic);
+	memset(m, 0, sizeof *m);
+}
+
+void member_states_free(struct member_state *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		member_state_free(&v[i]);
+	free(v);
+}
+
+static int read_state(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct member_state *m = row;
+	m->unsub_time = col_time(q, 1);
+	m->bounced = col_time(q, 3);
+	m->added = col_time(q, 4);
+	m->hard = sqlite3_column_int(q, 7);
+	m->soft = sqlite3_column_int(q, 8);
+	m->hard_digests = sqlite3_column_int(q, 9);
+	m->last_bounce = col_time(q, 12);
+	m->last_hard = sqlite3_column_int(q, 13);
+	if (col_dup(q, 0, &m->address) || col_dup(q, 2, &m->unsub_how) || col_dup(q, 5, &m->name) ||
+	    col_dup(q, 6, &m->language) || col_dup(q, 10, &m->last_status) ||
+	    col_dup(q, 11, &m->last_diagnostic))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
+static void free_states(void *v, size_t n) { member_states_free(v, n); }
+
+int store_member_states(struct store *s, struct member_state **out, size_t *n, struct err *err)
+{
+	sqlite3_stmt *q = mstmt(s, MST_STATES_ALL, err);
+	if (!q)
+		return -1;
+	return list_rows(s, q, sizeof **out, read_state, free_states, "listing member states",
+			 (void **)out, n, err);
+}
+
+int store_member_state_get(struct store *s, const char *address, struct member_state *out,
+			   struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	char *addr = lower_dup(address);
+	sqlite3_stmt *q = addr ? mstmt(s, MST_STATE_ONE, err) : NULL;
+	if (!q) {
+		free(addr);
+		return addr ? -1 : err_set(err, "%s: out of memory", s->path);
+	}
+	bind_text(q, 1, addr);
+	free(addr);
+	int rc = sqlite3_step(q), ret = 0;
+	if (rc != SQLITE_ROW || read_state(s, q, out, err) < 0) {
+		if (rc != SQLITE_ROW)
+			db_err(s, err, "reading a member's state");
+		member_state_free(out);
+		ret = -1;
+	}
+	done(q);
+	return ret;
+}
+
+static int read_added(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct member_state *m = row;
+	m->added = col_time(q, 3);
+	if (col_dup(q, 0, &m->address) || col_dup(q, 1, &m->name) || col_dup(q, 2, &m->language))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
+int store_members_added(struct store *s, struct member_state **out, size_t *n, struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = mstmt(s, MST_MEMBERS_ADDED, err);
+	if (!q)
+		return -1;
+	return list_rows(s, q, sizeof **out, read_added, free_states, "listing added members",
+			 (void **)out, n, err);
+}
+
+int store_delivery_by_message_id(struct store *s, const char *message_id, int64_t *digest_id,
+				 char **email, struct err *err)
+{
+	*digest_id = 0;
+	*email = NULL;
+	sqlite3_stmt *q = mstmt(s, MST_BY_MESSAGE_ID, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, message_id);
+	int rc = sqlite3_step(q), ret = 0;
+	if (rc == SQLITE_ROW) {
+		*digest_id = sqlite3_column_int64(q, 0);
+		ret = col_dup(q, 1, email) ? err_set(err, "%s: out of memory", s->path) : 1;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_err(s, err, "looking up a Message-ID");
+	}
+	done(q);
+	return ret;
+}
+
+int store_digest_before(struct store *s, time_t t, int64_t *id, struct err *err)
+{
+	*id = 0;
+	sqlite3_stmt *q = mstmt(s, MST_DIGEST_BEFORE, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)t);
+	int ret = 0;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0); /* NULL (none) reads as 0 */
+	else
+		ret = db_err(s, err, "looking up a digest by time");
+	done(q);
+	return ret;
+}
+
+int store_source_pause(struct store *s, const char *name, int paused, time_t now, struct err *err)
+{
+	sqlite3_stmt *q = mstmt(s, MST_PAUSE, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, name);
+	if (paused)
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)now);
+	else
+		sqlite3_bind_null(q, 2);
+	return step_write(s, q, "pausing a source", err) < 0 ? -1 : 0;
+}
+
+int store_source_paused(struct store *s, const char *name, struct err *err)
+{
+	sqlite3_stmt *q = mstmt(s, MST_PAUSED, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, name);
+	return step_exists(s, q, "reading a source's pause", err);
 }

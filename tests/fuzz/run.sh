@@ -33,6 +33,8 @@ for t in "$@"; do
 	fuzz_charset|fuzz_feed|fuzz_html)
 		cp -n "$top"/tests/fixtures/feeds/* "$top"/tests/fixtures/charset/* \
 			"$top"/tests/fixtures/html/* "$corpus"/ 2>/dev/null ;;
+	fuzz_mailbox)
+		cp -n "$top"/tests/fixtures/mailbox/*.eml "$corpus"/ 2>/dev/null ;;
 	fuzz_rules)
 		cp -n "$top"/feeds/*.rules "$top"/tests/fixtures/rules/*.rules "$corpus"/ 2>/dev/null ;;
 	esac

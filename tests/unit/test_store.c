@@ -8,14 +8,16 @@
 /* The schema this program writes, and the SQL that takes a file of it
  * back to version 4 (before the calendar's columns and tables), for the
  * tests that make older files. */
-#define SCHEMA_NOW 7
+#define SCHEMA_NOW 8
 /* What each migration above 4 added, dropped again to make an older file
  * (newest first). */
 #define UNDO_5 "ALTER TABLE sources DROP COLUMN validators_url;"
 #define UNDO_6 "DROP INDEX items_event; ALTER TABLE items DROP COLUMN event_start;" \
 	"ALTER TABLE items DROP COLUMN event_end; DROP TABLE reminders; DROP TABLE ical_events;"
 #define UNDO_7 "DROP TABLE page_versions; DROP TABLE page_changes;"
-#define UNDO_ABOVE_4 UNDO_7 UNDO_6 UNDO_5
+#define UNDO_8 "DROP TABLE mailbox_messages; DROP TABLE bounces; DROP TABLE member_state;" \
+	"DROP INDEX deliveries_message_id; ALTER TABLE sources DROP COLUMN paused;"
+#define UNDO_ABOVE_4 UNDO_8 UNDO_7 UNDO_6 UNDO_5
 
 /* A fresh temporary directory per test; the store file lives inside. */
 struct fx {
@@ -90,6 +92,8 @@ static void test_open_twice_is_idempotent(void **state)
 	sqlite3_close(db);
 }
 
+/* What migration 5 (the mailbox, issue 18) added, undone: a file as
+ * version 4 left it. */
 /* A store written by version 1 of the schema is migrated in place and
  * keeps its items. */
 static void test_migrates_version_1(void **state)
@@ -883,6 +887,43 @@ static void test_reminders_and_sequences(void **state)
 	assert_int_equal(st.sequence, 0);
 }
 
+/* A version 4 file (before the mailbox) keeps its ledger and sources, and
+ * the ledger can be searched by Message-ID from then on. */
+static void test_migrates_version_4_ledger(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	struct digest_row d = {.period_start = 1, .period_end = 2, .created = 3};
+	assert_int_equal(store_digest_insert(f->s, &d, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d.id, "anna@example.se", DELIVERY_SENT,
+					    "bulletin.1.3.abc@example.se", "250 ok", 5, &e), 0);
+	assert_int_equal(store_source_record(f->s, "lt", "https://lt.se/feed", 1, NULL, NULL, NULL, 7,
+					     &e), 0);
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, UNDO_ABOVE_4 "PRAGMA user_version = 4;", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &f->s, &e), 0);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
+	int64_t id;
+	char *email;
+	assert_int_equal(store_delivery_by_message_id(f->s, "bulletin.1.3.abc@example.se", &id,
+						      &email, &e), 1);
+	assert_int_equal(id, d.id);
+	assert_string_equal(email, "anna@example.se");
+	free(email);
+	assert_int_equal(store_source_paused(f->s, "lt", &e), 0);
+	assert_int_equal(store_source_pause(f->s, "lt", 1, 8, &e), 0);
+	assert_int_equal(store_source_paused(f->s, "lt", &e), 1);
+	struct source_state st;
+	assert_int_equal(store_source_get(f->s, "lt", &st, &e), 0);
+	assert_int_equal(st.last_success, 7); /* the pause kept the health */
+	source_state_free(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -906,6 +947,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delivery_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_item_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reminders_and_sequences, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_version_4_ledger, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
