@@ -1,5 +1,5 @@
 # bulletin: see README.md. `make`, `make check`, `make demo`, `make eval`,
-# `make bench`, `make install`.
+# `make bench`, `make soak`, `make install`.
 VERSION   = 0.1.0
 PREFIX   ?= /usr/local
 BUILD    ?= build
@@ -9,7 +9,7 @@ BULLETIN_SHARED ?= ../shared
 
 # Flags come from pkg-config. libetpan is linked as plain -letpan: Debian's
 # libetpan.pc adds a no-PIE link spec that breaks a PIE build.
-PKGS      = libcurl libxml-2.0 libpcre2-8 sqlite3 libcmark inih jansson nettle
+PKGS      = libcurl libxml-2.0 libpcre2-8 sqlite3 libcmark inih jansson libidn2 zlib gnutls nettle
 # A missing library is named, not hidden: make stops with the package to install.
 PKG_MISSING := $(shell for p in $(PKGS) cmocka; do pkg-config --exists $$p || echo $$p; done)
 ifneq ($(filter-out cmocka,$(PKG_MISSING)),)
@@ -51,7 +51,7 @@ else
   Q = @
 endif
 
-.PHONY: all deps check check-plain check-san demo eval bench soak fuzz screenshots install uninstall clean tests
+.PHONY: all deps check check-plain check-san demo eval bench fuzz screenshots install uninstall clean tests check-libxml2-new soak
 all: $(BUILD)/bulletin
 
 $(BUILD)/%.o: %.c $(wildcard lib/*/*.h cmd/bulletin/*.h)
@@ -74,7 +74,19 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbulletin.a tests/unit/testutil.h
 	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< \
 		$(BUILD)/libbulletin.a $(PKG_LIBS) $(TEST_LIBS)
 
-tests: $(BUILD)/bulletin $(UNIT_BIN)
+# Fuzz targets also built as plain programs (tests/fuzz/replay.c feeds
+# them files), so tests/integration/fuzz_corpus.sh runs their corpora,
+# crash inputs included, in every build, the sanitizer build too.
+REPLAY_TARGETS = fuzz_config fuzz_members fuzz_mustache fuzz_archive_json fuzz_mail
+REPLAY_BIN = $(REPLAY_TARGETS:%=$(BUILD)/fuzz-replay/%)
+
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz_util.h $(BUILD)/libbulletin.a
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  REPLAY  $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ $< tests/fuzz/replay.c \
+		$(BUILD)/libbulletin.a $(PKG_LIBS)
+
+tests: $(BUILD)/bulletin $(UNIT_BIN) $(REPLAY_BIN)
 
 # Installs missing Debian packages when run as root (a no-op otherwise).
 deps:
@@ -111,34 +123,47 @@ bench:
 	@set -- tests/bench/*.sh; [ -f "$$1" ] || { echo "no benchmarks yet (tests/bench/ is empty)"; exit 0; }; \
 	for b in "$$@"; do sh "$$b" $(BUILD)/bulletin || exit 1; done
 
-# The kill -9 campaign over send (tests/soak/): members mailed exactly once,
-# in doubt, twice (must be 0), lost (must be 0). A few minutes; not part of
-# make check (which runs a shorter campaign).
+# Crash campaigns (kill -9 at random moments, then check nothing was done
+# twice or lost): tests/soak/*.sh, each given the binary. Not part of
+# `make check` (minutes each). tests/soak/send_kill.sh is the one over
+# send: members mailed exactly once, in doubt, twice (0), lost (0).
 soak: deps
 	@$(MAKE) --no-print-directory all
-	@sh tests/soak/send_kill.sh $(BUILD)/bulletin
+	@for s in tests/soak/*.sh; do echo "  SOAK    $$s"; sh "$$s" $(BUILD)/bulletin || exit 1; done
 
-# Coverage-guided fuzzing of the parsers (clang's libFuzzer), FUZZ_SECONDS
-# each, seeded from the test fixtures. Not part of `make check`.
+# Coverage-guided fuzzing of every parser of outside input (clang's
+# libFuzzer with ASan and UBSan): each of FUZZ_TARGETS (default: all of
+# tests/fuzz/fuzz_*.c) for FUZZ_SECONDS, seeded from tests/fuzz/corpus/
+# and the fixtures; a summary line per target (executions, cov:, crashes)
+# at the end. A long campaign: make fuzz FUZZ_SECONDS=3600 FUZZ_TARGETS="a b".
+# See tests/fuzz/README.md. Not part of `make check`.
 FUZZ_SECONDS ?= 60
-FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BUILD = build/fuzz
+FUZZ_CFLAGS = -std=c11 -pthread -D_GNU_SOURCE -DBULLETIN_VERSION='"$(VERSION)"' \
+	-DBULLETIN_DATADIR='"/"' -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-Ilib -Itests/fuzz $(PKG_CFLAGS)
+FUZZ_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+.SECONDARY: $(FUZZ_OBJ)
+
+$(FUZZ_BUILD)/obj/%.o: %.c $(wildcard lib/*/*.h)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CLANG   $<"
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_OBJ)
+	@[ "$(V)" = 1 ] || echo "  FUZZER  $@"
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+
 fuzz: deps
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (Debian: clang)"; exit 1; }
-	@mkdir -p build/fuzz
-	@for f in $(FUZZ_SRC); do \
-		n=$$(basename $$f .c); echo "  FUZZ    $$n ($(FUZZ_SECONDS) s)"; \
-		clang -std=c11 -pthread -D_GNU_SOURCE -DBULLETIN_VERSION='"$(VERSION)"' \
-			-DBULLETIN_DATADIR='"/"' -g -O1 -fsanitize=fuzzer,address,undefined \
-			-Ilib $(PKG_CFLAGS) -o build/fuzz/$$n $$f $(LIB_SRC) $(PKG_LIBS) || exit 1; \
-		mkdir -p build/fuzz/$$n.corpus; \
-		cp tests/fixtures/feeds/* tests/fixtures/charset/* tests/fixtures/html/* \
-			build/fuzz/$$n.corpus/ 2>/dev/null; \
-		build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
-			-artifact_prefix=build/fuzz/$$n- -print_final_stats=1 \
-			build/fuzz/$$n.corpus > build/fuzz/$$n.log 2>&1; rc=$$?; \
-		tail -n 12 build/fuzz/$$n.log; \
-		[ $$rc -eq 0 ] || { echo "$$n FAILED: see build/fuzz/$$n.log and build/fuzz/$$n-crash-*"; exit 1; }; \
-	done
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+# The parse tests built and run against another libxml2 installed under
+# LIBXML2_PREFIX (public API only: a newer one must build and pass).
+check-libxml2-new:
+	@sh scripts/check-libxml2.sh "$(LIBXML2_PREFIX)"
 
 # The demo digest in headless Chromium at phone and desktop widths, light
 # and dark (optional; needs the chromium package).

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "core/fsutil.h"
+#include "compose/archive.h"
 #include "compose/compose.h"
 #include "core/lock.h"
 #include "core/log.h"
@@ -137,11 +138,70 @@ void app_free(struct app *a)
 	if (a->rules)
 		rules_free(a->rules);
 	json_decref(a->chair_report);
+	calendar_free(&a->cal);
 	if (a->cfg_loaded)
 		config_free(&a->cfg);
 	if (a->locked)
 		lock_release(a->lock_fd); /* after the store is closed */
 	memset(a, 0, sizeof *a);
+}
+
+int app_calendar(struct app *a, const struct calendar **out)
+{
+	*out = NULL;
+	int r = app_config(a);
+	if (r)
+		return r;
+	if (!a->cfg.calendar_file)
+		return 0;
+	if (!a->cal_loaded) {
+		struct err err;
+		if (calendar_load(a->cfg.calendar_file, &a->cal, &err) < 0) {
+			calendar_free(&a->cal);
+			log_warn("%s; the digest goes out without the association's calendar "
+				 "(bulletin calendar --check)", err.msg);
+		}
+		for (size_t i = 0; i < a->cal.nproblems; i++)
+			log_warn("%s (entry left out)", a->cal.problems[i]);
+		a->cal_loaded = 1;
+	}
+	*out = &a->cal;
+	return 0;
+}
+
+int app_write_calendar(struct app *a, const char *dir, time_t now)
+{
+	const struct calendar *cal;
+	int r;
+	if ((r = app_store(a)) || (r = app_rules(a, NULL, 0)) || (r = app_calendar(a, &cal)))
+		return r;
+	struct err err;
+	char *ics = NULL;
+	if (compose_calendar_ics(a->store, &a->cfg, a->rules, cal, now, &ics, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_IOERR;
+	}
+	r = archive_write_calendar(dir, ics, &err);
+	free(ics);
+	if (r < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_CANTCREAT;
+	}
+	return 0;
+}
+
+time_t app_now(void)
+{
+	/* Test-only: never set in production (bulletin(1), ENVIRONMENT). */
+	const char *v = getenv("BULLETIN_TEST_NOW");
+	if (v && *v) {
+		char *end;
+		errno = 0;
+		long long t = strtoll(v, &end, 10);
+		if (!errno && !*end && t > 0)
+			return (time_t)t;
+	}
+	return time(NULL);
 }
 
 char *app_read_file(const char *path, size_t max, size_t *len)
@@ -168,7 +228,11 @@ int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row,
 	int r;
 	if ((r = app_store(a)) || (r = app_rules(a, NULL, 0)))
 		return r;
-	struct compose_opts o = {.cfg = &a->cfg, .rules = a->rules, .now = now, .since = since};
+	const struct calendar *cal;
+	if ((r = app_calendar(a, &cal)))
+		return r;
+	struct compose_opts o = {.cfg = &a->cfg, .rules = a->rules, .now = now, .since = since,
+				 .calendar = cal};
 	struct err err;
 	return compose_status(compose_digest(a->store, &o, row, model_out, &a->chair_report, &err),
 			      &err);

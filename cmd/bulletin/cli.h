@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "compose/calendar.h"
 #include "core/config.h"
 #include "compose/digest.h"
 #include "compose/greeting.h"
@@ -29,6 +30,9 @@ struct app {
 	/* Set by app_compose for the chair's copy only (never archived):
 	 * failing sources and rules that matched nothing in the period. */
 	json_t *chair_report;
+	/* [calendar] file, read once by app_calendar */
+	struct calendar cal;
+	int cal_loaded;
 };
 
 /* Each returns 0 or an exit status (after printing the one message). */
@@ -43,6 +47,19 @@ int app_store_readonly(struct app *a);
 /* Rules from the -r files when given, else from the config. */
 int app_rules(struct app *a, char **files, size_t nfiles);
 void app_free(struct app *a);
+/* The configured calendar file, read once; its problems are warned about
+ * (file:line, the entry left out) and an unreadable file is warned about
+ * and read as empty: the digest goes out without it. *out is NULL when the
+ * configuration names none. Returns 0 or an exit status. */
+int app_calendar(struct app *a, const struct calendar **out);
+/* calendar.ics (compose_calendar_ics) written into dir. Returns 0 or an
+ * exit status, after printing why. */
+int app_write_calendar(struct app *a, const char *dir, time_t now);
+
+/* The time the verbs take as now: time(NULL), or for the test suite only
+ * the seconds since the epoch in BULLETIN_TEST_NOW (to compose February's
+ * and August's digest on any day). Read here and nowhere else. */
+time_t app_now(void);
 
 /* The digest of the current period: items first seen since the end of the
  * last completed digest (or since `since` when it is not 0: a preview) up
@@ -83,6 +100,9 @@ int cmd_render(struct app *a, int argc, char **argv);
 int cmd_members(struct app *a, int argc, char **argv);
 int cmd_status(struct app *a, int argc, char **argv);
 int cmd_config(struct app *a, int argc, char **argv);
+int cmd_calendar(struct app *a, int argc, char **argv);
+int cmd_watch(struct app *a, int argc, char **argv);
+int cmd_mailbox(struct app *a, int argc, char **argv);
 
 /* The chair's report as plain text (what `bulletin status` prints): the
  * last run's sources, the next digest's preview and the last delivery.
@@ -92,5 +112,8 @@ int app_status_report(struct app *a, FILE *out);
 /* The stages `run` chains; each returns 0 or an exit status. */
 int stage_fetch(struct app *a);
 int stage_send(struct app *a, const char *dry_run_dir);
+/* The mailbox (lib/mailbox); alone: `bulletin mailbox` (prints counts,
+ * [mailbox] required), else a step of run (quiet, skipped without it). */
+int stage_mailbox(struct app *a, int alone, int no_move);
 
 #endif

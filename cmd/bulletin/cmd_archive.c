@@ -12,7 +12,9 @@ int cmd_archive(struct app *a, int argc, char **argv)
 		"usage: bulletin archive [--dir DIR]\n"
 		"\nRebuilds index.html and feed.atom (Atom) of the digest archive from\n"
 		"its digest-*.json files, newest first, and prints the index's path.\n"
-		"DIR defaults to [digest] archive_dir; links use [digest] archive_url.\n";
+		"DIR defaults to [digest] archive_dir; links use [digest] archive_url.\n"
+		"calendar.ics (the association's calendar and the events in selected\n"
+		"items, for subscribers) is written there too when rules are configured.\n";
 	static const struct option opts[] = {
 		{"dir", required_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
@@ -53,6 +55,8 @@ int cmd_archive(struct app *a, int argc, char **argv)
 		.base_url = a->cfg.archive_url,
 		.association = a->cfg.association,
 	};
+	if ((a->cfg.nrules_files || a->cfg.calendar_file) && (r = app_write_calendar(a, dir, app_now())))
+		return r;
 	struct err err;
 	if (archive_index(dir, &site, &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);

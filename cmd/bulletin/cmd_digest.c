@@ -65,7 +65,7 @@ int cmd_digest(struct app *a, int argc, char **argv)
 	}
 	struct digest_row row;
 	json_t *model = NULL;
-	time_t now = time(NULL);
+	time_t now = app_now();
 	int r = app_compose(a, now, days ? now - days * 86400 : 0, &row, &model);
 	if (r)
 		return r;

@@ -34,7 +34,7 @@ int stage_fetch(struct app *a)
 	char ua[512];
 	snprintf(ua, sizeof ua, "bulletin/%s%s%s%s", BULLETIN_VERSION, c->contact ? " (+" : "",
 		 c->contact ? c->contact : "", c->contact ? ")" : "");
-	struct ingest_opts o = {.user_agent = ua};
+	struct ingest_opts o = {.user_agent = ua, .now = app_now()};
 	int tty = isatty(STDERR_FILENO) && log_get_level() >= LOG_LVL_WARN && enabled > 1;
 	if (tty) {
 		o.progress = show_progress;

@@ -11,9 +11,11 @@
 #include "deliver/members.h"
 #include "deliver/unsubscribe.h"
 #include "core/timefmt.h"
+#include "mailbox/roster.h"
 
 static const char usage[] =
-	"usage: bulletin members check [FILE]\n"
+	"usage: bulletin members [list]\n"
+	"       bulletin members check [FILE]\n"
 	"       bulletin members unsubscribe ADDRESS\n"
 	"       bulletin members unsubscribe --token TOKEN\n"
 	"       bulletin members resubscribe ADDRESS\n"
@@ -23,8 +25,14 @@ static const char usage[] =
 	"problem with file:line on stderr. It sends nothing. Exit 0: no problems;\n"
 	"1: rows were skipped or values ignored; 78: the file cannot be used.\n"
 	"\n"
+	"list (the default) prints every member with a status (active, paused,\n"
+	"bounced, unsubscribed, removed) and its reason: unsubscribed by reply on\n"
+	"a date, bounced with the last status and diagnostic, \"1 hard bounce,\n"
+	"5.1.1\" for a member not yet marked bounced, added by the chair's mail.\n"
+	"\n"
 	"unsubscribe records ADDRESS in the store: it gets no digest from then on,\n"
-	"whatever the member list says. resubscribe removes that record.\n"
+	"whatever the member list says. resubscribe removes that record, and a\n"
+	"bounced mark with the bounces counted.\n"
 	"\n"
 	"unsubscribe --token takes the token of a member's own unsubscribe link\n"
 	"(the https link in [mail] unsubscribe, as each member's mail carries it;\n"
@@ -104,6 +112,10 @@ static int members_check(struct app *a, const char *file)
 		       fc.unsub_store, recorded);
 	else
 		printf("  %-28s -   (no store yet)\n", "unsubscribed in the store");
+	if (s) {
+		printf("  %-28s %zu\n", "bounced (the mailbox)", fc.bounced);
+		printf("  %-28s %zu\n", "added by the chair's mail", fc.added);
+	}
 	printf("  %-28s %zu\n", "duplicates merged", ml.duplicates);
 	printf("  %-28s %zu\n", "invalid, skipped", ml.invalid);
 	if (ml.problems)
@@ -213,17 +225,68 @@ static int members_resubscribe(struct app *a, const char *addr)
 	if ((r = check_address(addr)) || (r = app_store(a)))
 		return r;
 	int removed = store_unsubscribe_remove(a->store, addr, &err);
-	if (removed < 0) {
+	int reset = removed < 0 ? -1 : store_member_reset(a->store, addr, &err);
+	if (removed < 0 || reset < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		return EXIT_IOERR;
 	}
+	if (reset)
+		printf("%s: the bounced mark and the bounces counted are forgotten\n", addr);
 	printf(removed ? "%s: resubscribed\n" : "%s: was not unsubscribed in the store\n", addr);
 	note_csv_status(a, addr);
 	return 0;
 }
 
+/* Every member with status and reason; reads only (no store: the CSV). */
+static int members_list(struct app *a)
+{
+	int r = app_config(a);
+	if (r)
+		return r;
+	if (!a->cfg.members_file) {
+		fprintf(stderr, "bulletin: %s: set file in [members]\n", a->cfg.path);
+		return EXIT_CONFIG;
+	}
+	if (access(a->cfg.store_path, F_OK) == 0 && (r = app_store(a)))
+		return r;
+	struct roster ro;
+	struct err err;
+	if (roster_build(&a->cfg, a->store, &ro, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_CONFIG;
+	}
+	printf("%-36s %-13s %-24s %s\n", "EMAIL", "STATUS", "NAME", "REASON");
+	for (size_t i = 0; i < ro.n; i++) {
+		const struct roster_row *m = &ro.v[i];
+		printf("%-36s %-13s ", m->email, m->status);
+		/* names and server words are outside data: one clean line, the
+		 * name cut and padded by characters, not bytes */
+		char name[100];
+		size_t k = 0, chars = 0;
+		for (const char *p = m->name; *p && chars < 24 && k + 4 < sizeof name; chars++) {
+			size_t l = 1;
+			while (((unsigned char)p[l] & 0xc0) == 0x80 && l < 4)
+				l++;
+			memcpy(name + k, p, l);
+			k += l;
+			p += l;
+		}
+		name[k] = '\0';
+		app_put_clean(stdout, k ? name : "-");
+		printf("%*s ", (int)(24 - (k ? chars : 1)), "");
+		app_put_clean(stdout, m->reason);
+		putchar('\n');
+	}
+	printf("%zu members: %zu active, %zu paused, %zu bounced, %zu unsubscribed, %zu removed\n",
+	       ro.n, ro.counts[0], ro.counts[1], ro.counts[2], ro.counts[3], ro.counts[4]);
+	roster_free(&ro);
+	return 0;
+}
+
 int cmd_members(struct app *a, int argc, char **argv)
 {
+	if (argc == 1 || (argc == 2 && !strcmp(argv[1], "list")))
+		return members_list(a);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage, stdout);
 		return 0;

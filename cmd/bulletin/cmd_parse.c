@@ -77,16 +77,11 @@ static int parse_feed(const char *path, const char *base)
 	struct out out = {BUF_INIT, 0, 0};
 	struct feed_parser *p = feed_parser_new(&fo, print_item, &out);
 	struct buf head = BUF_INIT, utf8 = BUF_INIT;
-	/* Each push waits for the worker at its end: large chunks keep those
-	 * waits rare. */
 	static char chunk[1 << 19];
 	size_t n = 0;
 	int rc = p ? 0 : EXIT_SOFTWARE;
 	if (!p)
 		err_set(&err, "out of memory");
-	else /* print_item runs on the parser's worker, only within push and
-	      * finish: `out` is ours again between those calls */
-		feed_parser_threaded(p);
 	/* A document of up to PARSE_WHOLE_MAX bytes is normalised to UTF-8
 	 * whole, as fetch does; a longer one goes to the parser as it is read
 	 * (a regular file's size is known, a pipe's first bytes are kept). */
@@ -98,7 +93,8 @@ static int parse_feed(const char *path, const char *base)
 		}
 	if (!rc && !big && head.len <= PARSE_WHOLE_MAX && !ferror(f)) {
 		if (charset_to_utf8(head.data, head.len, NULL, &utf8, NULL, 0, &err) < 0)
-			rc = EXIT_SOFTWARE;
+			/* binary data is the document's fault, anything else ours */
+			rc = charset_binary(head.data, head.len) ? EXIT_DATAERR : EXIT_SOFTWARE;
 		else
 			rc = push_all(p, buf_str(&utf8), utf8.len, &err);
 	} else if (!rc) {

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 #include "core/log.h"
 #include "select/rules_eval.h"
 
-#define ITEMS_MAX_INPUT (256u << 20)
+#define ITEMS_MAX_LINE (16u << 20) /* one item of JSON Lines */
 
 struct rules_args {
 	char *files[64];
@@ -89,16 +90,19 @@ static int parse_args(int argc, char **argv, struct rules_args *ra, const char *
 	return 0;
 }
 
-/* The items to look at: ITEMS.jsonl when given, else the store's items
- * first seen in the period (--since, --days, else the default: the current
- * digest period when default_days is 0). *what describes them. */
-static int load_jsonl(const char *path, struct item_list *items);
-static int get_items(struct app *a, const struct rules_args *ra, int argc, char **argv,
-		     long default_days, struct item_list *items, char *what, size_t whatlen)
+/* Calls fn for each item to look at: those of ITEMS.jsonl when given
+ * (read one line at a time, so memory does not grow with the file), else
+ * the store's items first seen in the period (--since, --days, else the
+ * default: the current digest period when default_days is 0). *what
+ * describes them. fn returns 0 or an exit status, which stops the walk. */
+typedef int (*item_fn)(void *ctx, struct item *it); /* may take *it, leaving it zeroed */
+static int each_jsonl(const char *path, item_fn fn, void *ctx);
+static int each_item(struct app *a, const struct rules_args *ra, int argc, char **argv,
+		     long default_days, item_fn fn, void *ctx, char *what, size_t whatlen)
 {
 	if (optind == argc - 1) {
 		snprintf(what, whatlen, "the items of %s", argv[optind]);
-		return load_jsonl(argv[optind], items);
+		return each_jsonl(argv[optind], fn, ctx);
 	}
 	int r = app_store(a);
 	if (r)
@@ -119,10 +123,26 @@ static int get_items(struct app *a, const struct rules_args *ra, int argc, char 
 		}
 		snprintf(what, whatlen, "the stored items of the current digest period");
 	}
-	if (store_items_between(a->store, start, now + 1, items, &err) < 0) {
+	struct item_list items = {0};
+	if (store_items_between(a->store, start, now + 1, &items, &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		return EXIT_IOERR;
 	}
+	for (size_t i = 0; !r && i < items.n; i++)
+		r = fn(ctx, &items.v[i]);
+	item_list_free(&items);
+	return r;
+}
+
+static int push_item(void *ctx, struct item *it)
+{
+	struct item *slot = item_list_push(ctx);
+	if (!slot) {
+		fprintf(stderr, "bulletin: out of memory\n");
+		return EXIT_SOFTWARE;
+	}
+	*slot = *it;
+	memset(it, 0, sizeof *it);
 	return 0;
 }
 
@@ -143,9 +163,20 @@ static int verb_start(struct app *a, int argc, char **argv, struct rules_args *r
 	return app_rules(a, ra->files, ra->nfiles);
 }
 
+static const char *why_text(enum topic_why w)
+{
+	switch (w) {
+	case WHY_ONLY: return "only";
+	case WHY_OWN: return "own_words";
+	case WHY_SPECIFIC: return "more_specific";
+	case WHY_TIE: return "tie_earlier";
+	default: return "none";
+	}
+}
+
 static json_t *match_json(const struct rules *r, const struct item *it, const struct match *m)
 {
-	json_t *o = json_object(), *terms = json_array();
+	json_t *o = json_object(), *terms = json_array(), *topics = json_array();
 	json_object_set_new(o, "key", it->key ? json_string(it->key) : json_null());
 	json_object_set_new(o, "title", it->title ? json_string(it->title) : json_null());
 	if (it->source)
@@ -155,10 +186,24 @@ static json_t *match_json(const struct rules *r, const struct item *it, const st
 	json_object_set_new(o, "topic", m->topic >= 0 ? json_string(rules_topic_id(r, (size_t)m->topic)) : json_null());
 	json_object_set_new(o, "score", json_real(m->score));
 	json_object_set_new(o, "threshold", json_real(m->threshold));
+	json_object_set_new(o, "why", json_string(why_text(m->why)));
 	json_object_set_new(o, "near_miss", m->selected ? json_null()
 					    : m->vetoed	   ? json_string("vetoed")
 					    : m->topic >= 0 ? json_string("under_threshold")
 							    : json_null());
+	for (size_t t = 0; t < m->ntopics; t++) {
+		if (m->scores[t] <= 0 && !m->topic_vetoed[t])
+			continue;
+		json_t *jt = json_object();
+		json_object_set_new(jt, "topic", json_string(rules_topic_id(r, t)));
+		json_object_set_new(jt, "score", json_real(m->scores[t]));
+		json_object_set_new(jt, "own", json_real(m->own[t]));
+		json_object_set_new(jt, "threshold", json_real(rules_threshold(r, (long)t)));
+		json_object_set_new(jt, "qualifies", json_boolean(match_qualifies(r, m, t)));
+		json_object_set_new(jt, "vetoed", json_boolean(m->topic_vetoed[t] || m->global_veto));
+		json_array_append_new(topics, jt);
+	}
+	json_object_set_new(o, "topics", topics);
 	for (size_t k = 0; k < m->nterms; k++) {
 		const struct match_term *t = &m->terms[k];
 		json_t *jt = json_object();
@@ -168,12 +213,23 @@ static json_t *match_json(const struct rules *r, const struct item *it, const st
 		json_object_set_new(jt, "text", json_string(t->text));
 		json_object_set_new(jt, "weight", json_real(t->weight));
 		json_object_set_new(jt, "exclude", json_boolean(t->exclude));
+		const struct rule_info *in = rules_rule(r, t->rule_index);
 		json_object_set_new(jt, "topic", t->topic >= 0 ? json_string(rules_topic_id(r, (size_t)t->topic)) : json_null());
+		if (in->group >= 0)
+			json_object_set_new(jt, "group", json_string(rules_group_id(r, (size_t)in->group)));
+		if (t->no_context)
+			json_object_set_new(jt, "no_context", json_true());
 		json_object_set_new(jt, "rule", json_string(t->rule));
 		json_object_set_new(jt, "where", json_string(t->where));
 		json_array_append_new(terms, jt);
 	}
 	json_object_set_new(o, "matches", terms);
+	if (m->nlimited) {
+		json_t *lim = json_array();
+		for (size_t k = 0; k < m->nlimited; k++)
+			json_array_append_new(lim, json_string(rules_rule(r, m->limited[k])->where));
+		json_object_set_new(o, "limit_hit", lim);
+	}
 	return o;
 }
 
@@ -230,12 +286,49 @@ static size_t shown_len(const char *s, size_t max)
 	return max;
 }
 
+static const char *sc(double v, char *b, size_t n) { return rules_score_str(v, b, n); }
+
+/* --explain: each topic with a score, whether it qualifies, and why the
+ * item went under the one it did. */
+static void print_topics(const struct rules *r, const struct match *m, FILE *out)
+{
+	char b1[32], b2[32], b3[32];
+	int any = 0;
+	for (size_t t = 0; t < m->ntopics; t++) {
+		if (m->own[t] <= 0)
+			continue; /* borrowing alone says nothing of the item */
+		fprintf(out, "%s%s %s of %s", any ? ", " : "                         topics: ",
+			rules_topic_id(r, t), sc(m->scores[t], b1, sizeof b1),
+			sc(rules_threshold(r, (long)t), b2, sizeof b2));
+		if (m->scores[t] != m->own[t])
+			fprintf(out, " (own %s)", sc(m->own[t], b3, sizeof b3));
+		fputs(match_qualifies(r, m, t) ? " qualifies"
+		      : m->topic_vetoed[t] || m->global_veto ? " vetoed" : "", out);
+		any = 1;
+	}
+	if (!any)
+		return;
+	fputc('\n', out);
+	if (!m->selected)
+		return;
+	const char *id = rules_topic_id(r, (size_t)m->topic);
+	fprintf(out, "%25s-> %s: ", "", id);
+	switch (m->why) {
+	case WHY_ONLY: fputs("the only topic that reaches its threshold\n", out); break;
+	case WHY_SPECIFIC: fputs("it borrows from the others that qualify, so it is the more specific\n", out); break;
+	case WHY_OWN: fprintf(out, "the most of its own words (%s) among the topics that qualify\n", sc(m->own[m->topic], b1, sizeof b1)); break;
+	case WHY_TIE: fputs("tied on its own words with another; the earlier in the rules\n", out); break;
+	default: fputc('\n', out);
+	}
+}
+
 static void print_text(const struct rules *r, const struct item *it, const struct match *m,
 		       const struct rules_args *ra, FILE *out)
 {
 	const char *verdict = m->selected ? "SELECTED" : m->vetoed ? "VETOED  " : "-       ";
-	fprintf(out, "%s %-14s %5.1f  ", verdict,
-		m->topic >= 0 ? rules_topic_id(r, (size_t)m->topic) : "-", m->score);
+	char b[32];
+	fprintf(out, "%s %-14s %5s  ", verdict,
+		m->topic >= 0 ? rules_topic_id(r, (size_t)m->topic) : "-", sc(m->score, b, sizeof b));
 	if (it->title && (ra->color || ra->explain))
 		print_marked(out, it->title, strlen(it->title), m, FIELD_TITLE, ra->color);
 	else
@@ -259,50 +352,98 @@ static void print_text(const struct rules *r, const struct item *it, const struc
 	}
 	for (size_t k = 0; k < m->nterms; k++) {
 		const struct match_term *t = &m->terms[k];
-		fprintf(out, "%25s%-10s \"%s\" at %zu-%zu  %s%.1f %s  (%s: %s)\n", "",
-			match_field_name(t->field), t->text, t->start, t->end,
-			t->exclude ? "exclude " : "+", t->exclude ? 0.0 : t->weight,
-			t->topic >= 0 ? rules_topic_id(r, (size_t)t->topic) : "(all topics)",
+		const struct rule_info *in = rules_rule(r, t->rule_index);
+		char what[96];
+		if (t->exclude)
+			snprintf(what, sizeof what, "exclude");
+		else if (in->group >= 0)
+			snprintf(what, sizeof what, "context");
+		else
+			snprintf(what, sizeof what, "+%s", sc(t->weight, b, sizeof b));
+		const char *note = t->no_context ? " (no context: not counted)" : t->repeat ? " (again: counted once)" : "";
+		char owner[96];
+		if (in->group >= 0)
+			snprintf(owner, sizeof owner, "group %s", rules_group_id(r, (size_t)in->group));
+		else
+			snprintf(owner, sizeof owner, "%s", t->topic >= 0 ? rules_topic_id(r, (size_t)t->topic) : "(all topics)");
+		fprintf(out, "%25s%-10s \"%s\" at %zu-%zu  %s %s%s  (%s: %s)\n", "",
+			match_field_name(t->field), t->text, t->start, t->end, what, owner, note,
 			t->where, t->rule);
 	}
+	print_topics(r, m, out);
 }
 
-/* Items from a JSON Lines file, one object per line; a bad line names
- * file:line and stops (the chair's input should be fixed, not guessed). */
-static int load_jsonl(const char *path, struct item_list *items)
+/* The lines of a file ("-": stdin), blank ones skipped, each handed to
+ * fn(ctx, line, length, line number) until fn returns an exit status.
+ * A line is bounded: JSON Lines hold one item each. */
+typedef int (*line_fn)(void *ctx, char *line, size_t n, long lineno);
+static int each_line(const char *path, line_fn fn, void *ctx)
 {
-	size_t len;
-	char *data = app_read_file(path, ITEMS_MAX_INPUT, &len);
-	if (!data)
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!f) {
+		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
 		return EXIT_NOINPUT;
-	int line = 0, r = 0;
-	for (char *p = data, *nl; p && *p; p = nl ? nl + 1 : NULL) {
-		nl = strchr(p, '\n');
-		if (nl)
-			*nl = '\0';
-		line++;
-		if (!p[strspn(p, " \t\r")])
-			continue;
-		json_error_t je;
-		json_t *j = json_loads(p, JSON_REJECT_DUPLICATES, &je);
-		struct err err;
-		struct item *it = item_list_push(items);
-		if (!j) {
-			fprintf(stderr, "bulletin: %s:%d:%d: %s\n", path, line, je.column, je.text);
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	int r = 0;
+	while (!r && (n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if ((size_t)n > ITEMS_MAX_LINE) {
+			fprintf(stderr, "bulletin: %s:%ld: line longer than %u bytes\n", path, lineno, ITEMS_MAX_LINE);
 			r = EXIT_DATAERR;
-		} else if (!it || item_from_json(j, it, &err) < 0) {
-			fprintf(stderr, "bulletin: %s:%d: %s\n", path, line, it ? err.msg : "out of memory");
-			r = EXIT_DATAERR;
-		}
-		json_decref(j);
-		if (r) {
-			if (it)
-				items->n--;
-			break;
+		} else if (line[strspn(line, " \t\r\n")]) {
+			r = fn(ctx, line, (size_t)n, lineno);
 		}
 	}
-	free(data);
+	if (!r && ferror(f)) {
+		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
+		r = EXIT_IOERR;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
 	return r;
+}
+
+struct jsonl_walk {
+	const char *path;
+	item_fn fn;
+	void *ctx;
+};
+
+/* One line of JSON Lines as an item for the walk's fn; a bad line names
+ * file:line and stops (the chair's input should be fixed, not guessed). */
+static int jsonl_line(void *ctx, char *line, size_t n, long lineno)
+{
+	struct jsonl_walk *w = ctx;
+	json_error_t je;
+	json_t *j = json_loadb(line, n, JSON_REJECT_DUPLICATES, &je);
+	struct err err;
+	struct item it = {0};
+	int r;
+	if (!j) {
+		fprintf(stderr, "bulletin: %s:%ld:%d: %s\n", w->path, lineno, je.column, je.text);
+		r = EXIT_DATAERR;
+	} else if (item_from_json(j, &it, &err) < 0) {
+		fprintf(stderr, "bulletin: %s:%ld: %s\n", w->path, lineno, err.msg);
+		r = EXIT_DATAERR;
+	} else {
+		r = w->fn(w->ctx, &it);
+	}
+	item_free(&it);
+	json_decref(j);
+	return r;
+}
+
+/* Items from a JSON Lines file, each handed to fn and freed before the
+ * next is read. */
+static int each_jsonl(const char *path, item_fn fn, void *ctx)
+{
+	struct jsonl_walk w = {path, fn, ctx};
+	return each_line(path, jsonl_line, &w);
 }
 
 /* The exclude term that decided a veto, for the near-miss list. */
@@ -311,42 +452,187 @@ static const struct match_term *veto_term(const struct match *m)
 	for (size_t k = 0; k < m->nterms; k++)
 		if (m->terms[k].exclude && (m->terms[k].topic < 0 || m->terms[k].topic == m->topic))
 			return &m->terms[k];
+	for (size_t k = 0; k < m->nterms; k++)
+		if (m->terms[k].exclude)
+			return &m->terms[k];
 	return NULL;
 }
 
-static void print_near_misses(const struct rules *r, const struct item_list *items,
-			      const struct match *ms, int color)
+/* The state of `rules test`: items are matched in batches on every CPU
+ * while the next batch is read; near misses go to temporary files as
+ * they come. Memory does not grow with the number of items. */
+#define TEST_BATCH 512
+
+struct test_batch {
+	struct item it[TEST_BATCH];
+	struct match m[TEST_BATCH];
+	char *line[TEST_BATCH];      /* JSON Lines input: parsed on the pool's threads */
+	long lineno[TEST_BATCH];
+	char bad[TEST_BATCH];        /* that line did not parse */
+	size_t n;
+};
+
+struct test_run {
+	struct app *a;
+	struct rules_pool *pool;
+	const struct rules_args *ra;
+	const char *path;            /* of the JSON Lines input */
+	FILE *veto, *under;
+	size_t n, selected, nveto, nunder;
+	struct test_batch b[2];
+	int cur;      /* the batch being filled */
+	int running;  /* the other batch is being matched */
+};
+
+/* On a pool thread: one line of JSON Lines into an item. */
+static int test_parse(void *ctx, size_t i, struct item *it, struct err *err)
 {
-	size_t nveto = 0, nunder = 0;
-	for (size_t i = 0; i < items->n; i++) {
-		nveto += !ms[i].selected && ms[i].vetoed;
-		nunder += !ms[i].selected && !ms[i].vetoed && ms[i].topic >= 0;
-	}
-	if (!nveto && !nunder)
-		return;
-	printf("\nNear misses: items the digest will not carry, though some words matched\n");
-	if (nveto) {
-		printf("\n  Thrown out by an exclude (%zu):\n", nveto);
-		for (size_t i = 0; i < items->n; i++) {
-			const struct match_term *t = veto_term(&ms[i]);
-			if (ms[i].selected || !ms[i].vetoed || !t)
-				continue;
-			printf("    %s\n      exclude %s%s%s matched \"%s\" in the %s (%s)\n",
-			       items->v[i].title ? items->v[i].title : "(no title)", color ? HL_EXCLUDE : "",
-			       t->rule, color ? HL_OFF : "", t->text, match_field_name(t->field), t->where);
+	struct test_batch *b = ctx;
+	if (!b->line[i])
+		return 0;
+	json_error_t je;
+	json_t *j = json_loads(b->line[i], JSON_REJECT_DUPLICATES, &je);
+	struct err e;
+	int rc = 0;
+	if (!j)
+		rc = err_set(err, "%ld:%d: %s", b->lineno[i], je.column, je.text);
+	else if (item_from_json(j, it, &e) < 0)
+		rc = err_set(err, "%ld: %s", b->lineno[i], e.msg);
+	json_decref(j);
+	b->bad[i] = rc < 0;
+	return rc;
+}
+
+static int test_print(struct test_run *t, const struct item *it, const struct match *m)
+{
+	const struct rules *r = t->a->rules;
+	t->n++;
+	t->selected += m->selected != 0;
+	if (t->ra->jsonl) {
+		json_t *j = match_json(r, it, m);
+		char *js = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+		if (js)
+			puts(js);
+		free(js);
+		json_decref(j);
+	} else {
+		print_text(r, it, m, t->ra, stdout);
+		const char *title = it->title ? it->title : "(no title)";
+		const struct match_term *vt = m->vetoed ? veto_term(m) : NULL;
+		if (vt) {
+			t->nveto++;
+			fprintf(t->veto, "    %s\n      exclude %s%s%s matched \"%s\" in the %s (%s)\n", title,
+				t->ra->color ? HL_EXCLUDE : "", vt->rule, t->ra->color ? HL_OFF : "", vt->text,
+				match_field_name(vt->field), vt->where);
+		} else if (!m->selected && m->topic >= 0) {
+			char b1[32], b2[32];
+			t->nunder++;
+			fprintf(t->under, "    %4s of %-4s %-14s %s\n", sc(m->score, b1, sizeof b1),
+				sc(m->threshold, b2, sizeof b2), rules_topic_id(r, (size_t)m->topic), title);
 		}
 	}
-	if (nunder) {
-		printf("\n  Under the threshold (%zu):\n", nunder);
-		for (size_t i = 0; i < items->n; i++) {
-			const struct match *m = &ms[i];
-			if (m->selected || m->vetoed || m->topic < 0)
-				continue;
-			printf("    %4.1f of %-4g %-14s %s\n", m->score, m->threshold,
-			       rules_topic_id(r, (size_t)m->topic),
-			       items->v[i].title ? items->v[i].title : "(no title)");
-		}
+	return ferror(stdout) ? EXIT_IOERR : 0;
+}
+
+static void batch_clear(struct test_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		match_free(&b->m[i]);
+		item_free(&b->it[i]);
+		free(b->line[i]);
+		b->line[i] = NULL;
+		b->bad[i] = 0;
 	}
+	b->n = 0;
+}
+
+/* Waits for the batch being matched and prints it, in order. */
+static int test_drain(struct test_run *t)
+{
+	if (!t->running)
+		return 0;
+	t->running = 0;
+	struct test_batch *b = &t->b[!t->cur];
+	struct err err;
+	size_t failed = (size_t)-1;
+	int r = 0;
+	int bad = rules_pool_wait(t->pool, &failed, &err) < 0;
+	for (size_t i = 0; i < b->n && !r && i < failed; i++)
+		r = test_print(t, &b->it[i], &b->m[i]);
+	if (!r && bad) {
+		if (b->bad[failed])
+			fprintf(stderr, "bulletin: %s:%s\n", t->path, err.msg);
+		else
+			fprintf(stderr, "bulletin: item %zu: %s\n", t->n + 1, err.msg);
+		r = b->bad[failed] ? EXIT_DATAERR : EXIT_SOFTWARE;
+	}
+	batch_clear(b);
+	return r;
+}
+
+/* The batch being filled goes to the threads; the one before is printed. */
+static int test_flush(struct test_run *t)
+{
+	int r = test_drain(t);
+	struct test_batch *b = &t->b[t->cur];
+	if (r || !b->n)
+		return r;
+	struct err err;
+	if (rules_pool_start(t->pool, b->it, b->n, b->m, test_parse, b, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_SOFTWARE;
+	}
+	t->running = 1;
+	t->cur = !t->cur;
+	return 0;
+}
+
+static int test_one(void *ctx, struct item *it)
+{
+	struct test_run *t = ctx;
+	struct test_batch *b = &t->b[t->cur];
+	b->it[b->n++] = *it;
+	memset(it, 0, sizeof *it);
+	return b->n == TEST_BATCH ? test_flush(t) : 0;
+}
+
+/* ITEMS.jsonl: the lines are read here and parsed on the pool's threads. */
+static int test_line(void *ctx, char *line, size_t n, long lineno)
+{
+	struct test_run *t = ctx;
+	struct test_batch *b = &t->b[t->cur];
+	if (!(b->line[b->n] = strndup(line, n))) {
+		fprintf(stderr, "bulletin: out of memory\n");
+		return EXIT_SOFTWARE;
+	}
+	b->lineno[b->n] = lineno;
+	memset(&b->it[b->n], 0, sizeof b->it[b->n]);
+	return ++b->n == TEST_BATCH ? test_flush(t) : 0;
+}
+
+static int copy_out(FILE *f)
+{
+	char b[8192];
+	size_t n;
+	rewind(f);
+	while ((n = fread(b, 1, sizeof b, f)) > 0)
+		fwrite(b, 1, n, stdout);
+	return ferror(f) ? -1 : 0;
+}
+
+/* Rules whose pattern hit PCRE2's backtracking limit: once per rule. */
+static void report_limit(const struct rules *r, size_t k, size_t n)
+{
+	if (n)
+		fprintf(stderr, "bulletin: %s: %s hit PCRE2's backtracking limit on %zu item%s; "
+				"counted as no match there (simplify the pattern)\n",
+			rules_rule(r, k)->where, rules_rule(r, k)->text, n, n == 1 ? "" : "s");
+}
+
+static void report_limits(const struct rules *r, const struct rules_pool *p)
+{
+	for (size_t k = 0; k < rules_rule_count(r); k++)
+		report_limit(r, k, rules_pool_limit_hits(p, k));
 }
 
 static int rules_test(struct app *a, int argc, char **argv)
@@ -356,52 +642,71 @@ static int rules_test(struct app *a, int argc, char **argv)
 		"                           [--color auto|always|never] [--days N | --since DATE]\n"
 		"                           [ITEMS.jsonl]\n"
 		"\nShows, per item, whether the rules select it, its topic, score and the\n"
-		"matched terms (--explain: each term with its field, weight and rule, and\n"
-		"the summary with the matches marked), then the near misses: items an\n"
-		"exclude threw out and items that scored under the threshold. Items come\n"
-		"from ITEMS.jsonl (the form `bulletin parse` prints) or from the store:\n"
-		"those first seen in the last N days, since DATE, or by default in the\n"
-		"current digest period.\n";
+		"matched terms (--explain: each term with its field, weight and rule, the\n"
+		"summary with the matches marked, each topic that scored and why the item\n"
+		"went under the one it did), then the near misses: items an exclude threw\n"
+		"out and items that scored under the threshold. Items come from\n"
+		"ITEMS.jsonl (the form `bulletin parse` prints; - for stdin) or from the\n"
+		"store: those first seen in the last N days, since DATE, or by default in\n"
+		"the current digest period.\n";
 	struct rules_args ra = {0};
 	int r = verb_start(a, argc, argv, &ra, usage, 1);
 	if (r)
 		return r;
-	struct item_list items = {0};
+	struct test_run *tp = calloc(1, sizeof *tp);
+	if (!tp) {
+		fprintf(stderr, "bulletin: out of memory\n");
+		return EXIT_SOFTWARE;
+	}
+	tp->a = a;
+	tp->ra = &ra;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	tp->pool = rules_pool_new(a->rules, cpus > 0 ? (unsigned)cpus : 1);
+	if (!ra.jsonl) {
+		tp->veto = tmpfile();
+		tp->under = tmpfile();
+	}
+	if (!tp->pool || (!ra.jsonl && (!tp->veto || !tp->under))) {
+		fprintf(stderr, "bulletin: %s\n", tp->pool ? "cannot make a temporary file" : "out of memory");
+		r = EXIT_CANTCREAT;
+	}
 	char what[160];
-	r = get_items(a, &ra, argc, argv, 0, &items, what, sizeof what);
-	struct match *ms = r ? NULL : calloc(items.n + 1, sizeof *ms);
-	if (!r && !ms)
-		r = EXIT_SOFTWARE;
-	int selected = 0;
-	size_t done = 0;
-	for (size_t i = 0; !r && i < items.n; i++, done++) {
-		struct match *m = &ms[i];
-		struct err err;
-		if (rules_match(a->rules, &items.v[i], m, &err) < 0) {
-			fprintf(stderr, "bulletin: item %zu: %s\n", i + 1, err.msg);
-			r = EXIT_SOFTWARE;
-			break;
-		}
-		selected += m->selected;
-		if (ra.jsonl) {
-			json_t *j = match_json(a->rules, &items.v[i], m);
-			char *js = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			if (js)
-				puts(js);
-			free(js);
-			json_decref(j);
-		} else {
-			print_text(a->rules, &items.v[i], m, &ra, stdout);
-		}
+	if (!r && optind == argc - 1) {
+		snprintf(what, sizeof what, "the items of %s", argv[optind]);
+		tp->path = argv[optind];
+		r = each_line(argv[optind], test_line, tp);
+	} else if (!r) {
+		r = each_item(a, &ra, argc, argv, 0, test_one, tp, what, sizeof what);
 	}
+	if (!r)
+		r = test_flush(tp);
+	int r2 = test_drain(tp); /* frees the last batch whatever happened */
+	if (!r)
+		r = r2;
+	batch_clear(&tp->b[tp->cur]);
 	if (!r && !ra.jsonl) {
-		print_near_misses(a->rules, &items, ms, ra.color);
-		printf("\n%d of %zu items selected (%s)\n", selected, items.n, what);
+		if (tp->nveto || tp->nunder)
+			printf("\nNear misses: items the digest will not carry, though some words matched\n");
+		if (tp->nveto) {
+			printf("\n  Thrown out by an exclude (%zu):\n", tp->nveto);
+			fflush(stdout);
+			copy_out(tp->veto);
+		}
+		if (tp->nunder) {
+			printf("\n  Under the threshold (%zu):\n", tp->nunder);
+			fflush(stdout);
+			copy_out(tp->under);
+		}
+		printf("\n%zu of %zu items selected (%s)\n", tp->selected, tp->n, what);
 	}
-	for (size_t i = 0; ms && i < done; i++)
-		match_free(&ms[i]);
-	free(ms);
-	item_list_free(&items);
+	if (tp->pool)
+		report_limits(a->rules, tp->pool);
+	rules_pool_free(tp->pool);
+	if (tp->veto)
+		fclose(tp->veto);
+	if (tp->under)
+		fclose(tp->under);
+	free(tp);
 	return r;
 }
 
@@ -416,12 +721,16 @@ static int rules_check(struct app *a, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: bulletin rules check [-r RULES]... [--days N | --since DATE] [ITEMS.jsonl]\n"
-		"\nLoads the rules (errors stop with file:line:column and exit 78) and looks\n"
-		"for mistakes that load fine: a pattern that matches nearly any text, a\n"
-		"rule written twice, a topic with no include or whose words can never\n"
-		"reach its threshold, [from NAME] naming no configured source. Against\n"
-		"the items (ITEMS.jsonl, or the stored items of the last 90 days) it\n"
-		"notes excludes that never fired and patterns that fire on most items.\n"
+		"\nLoads the rules (errors stop with file:line:column and exit 78; every\n"
+		"error of a file is listed) and looks for mistakes that load fine: a\n"
+		"pattern that matches nearly any text, a false friend (a word that\n"
+		"matches many words of Debian's Swedish, Norwegian and Danish word lists,\n"
+		"where installed), a regex that can backtrack without end or matches\n"
+		"only an empty place, a rule written twice, a topic with no include or\n"
+		"whose words can never reach its threshold, [from NAME] naming no\n"
+		"configured source. Against the items (ITEMS.jsonl, or the stored items\n"
+		"of the last 90 days) it notes excludes that never fired and patterns\n"
+		"that fire on most items.\n"
 		"Exit 0: no warnings; 1: warnings.\n";
 	struct rules_args ra = {0};
 	int r = verb_start(a, argc, argv, &ra, usage, 1);
@@ -450,10 +759,13 @@ static int rules_check(struct app *a, int argc, char **argv)
 	struct item_list items = {0};
 	char what[160] = "";
 	if (optind == argc - 1 || have_cfg)
-		r = get_items(a, &ra, argc, argv, 90, &items, what, sizeof what);
+		r = each_item(a, &ra, argc, argv, 90, push_item, &items, what, sizeof what);
 	int counts[2] = {0, 0};
 	struct err err;
-	int w = r ? 0 : rules_lint(a->rules, &items, names, nnames, lint_print, counts, &err);
+	size_t lists = 0;
+	struct rules_lint_opts o = {.items = &items, .sources = have_cfg ? names : NULL, .nsources = nnames,
+				    .no_wordlists = getenv("BULLETIN_NO_WORDLISTS") != NULL};
+	int w = r ? 0 : rules_lint(a->rules, &o, lint_print, counts, &lists, &err);
 	if (!r && w < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		r = EXIT_SOFTWARE;
@@ -464,12 +776,51 @@ static int rules_check(struct app *a, int argc, char **argv)
 		       rules_rule_count(a->rules), rules_topic_count(a->rules));
 		if (*what)
 			printf("; checked against %zu of %s", items.n, what);
-		printf("%s\n", have_cfg ? "" : "; no configuration, so [from] sources were not checked");
+		printf("%s", have_cfg ? "" : "; no configuration, so [from] sources were not checked");
+		if (o.no_wordlists)
+			printf("; word lists not read (BULLETIN_NO_WORDLISTS)");
+		else if (lists)
+			printf("; false friends sought in %zu word list%s", lists, lists == 1 ? "" : "s");
+		else
+			printf("; no word lists installed, so false friends were not sought (Debian: wswedish wnorwegian wdanish)");
+		printf("\n");
 		r = counts[0] ? EXIT_FAILURE_ : 0;
 	}
 	free(names);
 	item_list_free(&items);
 	return r;
+}
+
+struct stats_run {
+	const struct rules *ru;
+	struct rules_matcher *m;
+	size_t *hits, *sel;
+	char *seen;
+	size_t n, selected;
+};
+
+static int stats_one(void *ctx, struct item *it)
+{
+	struct stats_run *s = ctx;
+	struct match m;
+	struct err err;
+	if (rules_matcher_match(s->m, it, &m, &err) < 0) {
+		fprintf(stderr, "bulletin: item %zu: %s\n", s->n + 1, err.msg);
+		return EXIT_SOFTWARE;
+	}
+	s->n++;
+	s->selected += m.selected != 0;
+	size_t n = rules_rule_count(s->ru);
+	memset(s->seen, 0, n);
+	for (size_t k = 0; k < m.nterms; k++) {
+		size_t x = m.terms[k].rule_index;
+		if (!s->seen[x]++) {
+			s->hits[x]++;
+			s->sel[x] += m.selected != 0;
+		}
+	}
+	match_free(&m);
+	return 0;
 }
 
 static int rules_stats(struct app *a, int argc, char **argv)
@@ -478,88 +829,121 @@ static int rules_stats(struct app *a, int argc, char **argv)
 		"usage: bulletin rules stats [-r RULES]... [--days N | --since DATE] [ITEMS.jsonl]\n"
 		"\nFor each rule: in how many items it matched and how many of those the\n"
 		"digest carries, over ITEMS.jsonl or the stored items (default: the last\n"
-		"90 days). Rules that never matched are listed at the end.\n";
+		"90 days). Rules that never matched are listed at the end, and rules that\n"
+		"hit PCRE2's backtracking limit (counted as no match) after them.\n";
 	struct rules_args ra = {0};
 	int r = verb_start(a, argc, argv, &ra, usage, 1);
 	if (r)
 		return r;
-	struct item_list items = {0};
-	char what[160];
-	if ((r = get_items(a, &ra, argc, argv, 90, &items, what, sizeof what)))
-		return r;
 	const struct rules *ru = a->rules;
 	size_t n = rules_rule_count(ru);
-	size_t *hits = calloc(n + 1, sizeof *hits), *sel = calloc(n + 1, sizeof *sel);
-	char *seen = calloc(n + 1, 1);
-	size_t selected = 0;
-	if (!hits || !sel || !seen)
+	struct stats_run s = {.ru = ru};
+	s.hits = calloc(n + 1, sizeof *s.hits);
+	s.sel = calloc(n + 1, sizeof *s.sel);
+	s.seen = calloc(n + 1, 1);
+	s.m = rules_matcher_new(ru);
+	if (!s.hits || !s.sel || !s.seen || !s.m)
 		r = EXIT_SOFTWARE;
+	char what[160];
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (size_t i = 0; !r && i < items.n; i++) {
-		struct match m;
-		struct err err;
-		if (rules_match(ru, &items.v[i], &m, &err) < 0) {
-			fprintf(stderr, "bulletin: item %zu: %s\n", i + 1, err.msg);
-			r = EXIT_SOFTWARE;
-			break;
-		}
-		selected += m.selected != 0;
-		memset(seen, 0, n);
-		for (size_t k = 0; k < m.nterms; k++) {
-			size_t x = m.terms[k].rule_index;
-			if (!seen[x]++) {
-				hits[x]++;
-				sel[x] += m.selected != 0;
-			}
-		}
-		match_free(&m);
-	}
+	if (!r)
+		r = each_item(a, &ra, argc, argv, 90, stats_one, &s, what, sizeof what);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	/* for tests/bench/rules.sh (bulletin -v rules stats) */
-	log_info("matched %zu items against %zu rules in %.3f s (%.0f items/s)", items.n, n, secs,
-		 secs > 0 ? (double)items.n / secs : 0.0);
+	/* for tests/bench/rules.sh (bulletin -v rules stats): reading and matching */
+	log_info("matched %zu items against %zu rules in %.3f s (%.0f items/s)", s.n, n, secs,
+		 secs > 0 ? (double)s.n / secs : 0.0);
 	if (!r) {
 		printf("%6s %8s  %-14s %-28s %s\n", "items", "carried", "topic", "where", "rule");
-		size_t dead = 0, refs = 0;
+		size_t dead = 0, refs = 0, limited = 0;
 		for (size_t k = 0; k < n; k++) {
 			const struct rule_info *in = rules_rule(ru, k);
 			refs += in->ref >= 0;
+			limited += rules_matcher_limit_hits(s.m, k) > 0;
 			if (in->ref >= 0)
 				continue; /* @topic: no matches of its own */
-			dead += !hits[k];
-			if (hits[k])
-				printf("%6zu %8zu  %-14s %-28s %s%s\n", hits[k], sel[k],
-				       in->topic >= 0 ? rules_topic_id(ru, (size_t)in->topic) : "(all)",
-				       in->where, in->exclude ? "exclude " : "", in->text);
+			dead += !s.hits[k];
+			if (s.hits[k])
+				printf("%6zu %8zu  %-14s %-28s %s%s\n", s.hits[k], s.sel[k],
+				       in->topic >= 0 ? rules_topic_id(ru, (size_t)in->topic)
+				       : in->group >= 0 ? rules_group_id(ru, (size_t)in->group) : "(all)",
+				       in->where, in->exclude ? "exclude " : in->group >= 0 ? "word " : "", in->text);
 		}
 		if (dead) {
 			printf("\n%zu rules never matched:\n", dead);
 			for (size_t k = 0; k < n; k++) {
 				const struct rule_info *in = rules_rule(ru, k);
-				if (in->ref < 0 && !hits[k])
+				if (in->ref < 0 && !s.hits[k])
 					printf("  %-28s %-14s %s%s\n", in->where,
-					       in->topic >= 0 ? rules_topic_id(ru, (size_t)in->topic) : "(all)",
-					       in->exclude ? "exclude " : "", in->text);
+					       in->topic >= 0 ? rules_topic_id(ru, (size_t)in->topic)
+					       : in->group >= 0 ? rules_group_id(ru, (size_t)in->group) : "(all)",
+					       in->exclude ? "exclude " : in->group >= 0 ? "word " : "", in->text);
 			}
 		}
-		printf("\n%zu items (%s), %zu carried; %zu of %zu rules matched at least once\n", items.n,
-		       what, selected, n - refs - dead, n - refs);
+		if (limited) {
+			printf("\n%zu rules hit PCRE2's backtracking limit (counted as no match on those items):\n", limited);
+			for (size_t k = 0; k < n; k++) {
+				size_t h = rules_matcher_limit_hits(s.m, k);
+				if (h)
+					printf("  %-28s %zu item%s  %s\n", rules_rule(ru, k)->where, h, h == 1 ? "" : "s",
+					       rules_rule(ru, k)->text);
+			}
+		}
+		printf("\n%zu items (%s), %zu carried; %zu of %zu rules matched at least once\n", s.n,
+		       what, s.selected, n - refs - dead, n - refs);
 	}
-	free(hits);
-	free(sel);
-	free(seen);
-	item_list_free(&items);
+	for (size_t k = 0; s.m && k < n; k++)
+		report_limit(ru, k, rules_matcher_limit_hits(s.m, k));
+	free(s.hits);
+	free(s.sel);
+	free(s.seen);
+	rules_matcher_free(s.m);
 	return r;
+}
+
+static void list_rule(const struct rule_info *in, int regex)
+{
+	printf("  %-28s ", in->where);
+	if (in->exclude)
+		printf("exclude ");
+	else if (in->group >= 0)
+		printf("word ");
+	else
+		printf("include %g ", in->weight);
+	if (in->fields != FIELDS_DEFAULT && in->ref < 0) {
+		putchar('[');
+		for (int f = 0, first = 1; f < FIELD_COUNT_; f++)
+			if (in->fields & (1u << f)) {
+				printf("%s%s", first ? "" : ", ", match_field_name((enum match_field)f));
+				first = 0;
+			}
+		printf("] ");
+	}
+	if (in->nfrom) {
+		printf("[from ");
+		for (size_t i = 0; i < in->nfrom; i++)
+			printf("%s%s", i ? ", " : "", in->from[i]);
+		printf("] ");
+	}
+	if (in->nwith) {
+		printf("[with ");
+		for (size_t i = 0; i < in->nwith; i++)
+			printf("%s%s", i ? ", " : "", in->with[i]);
+		printf("] ");
+	}
+	printf("%s\n", in->text);
+	if (regex && in->regex)
+		printf("  %-28s regex: %s%s\n", "", in->caseless ? "(?i)" : "", in->regex);
 }
 
 static int rules_list(struct app *a, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: bulletin rules list [-r RULES]... [--regex]\n"
-		"\nThe topics in digest order with their thresholds and rules; --regex\n"
-		"adds the PCRE2 pattern each rule was compiled to.\n";
+		"\nThe groups of context words, then the topics in digest order with\n"
+		"their thresholds and rules; --regex adds the PCRE2 pattern each rule\n"
+		"was compiled to.\n";
 	struct rules_args ra = {0};
 	int r = verb_start(a, argc, argv, &ra, usage, 0);
 	if (r)
@@ -569,6 +953,12 @@ static int rules_list(struct app *a, int argc, char **argv)
 	for (int f = 0; f < FIELD_COUNT_; f++)
 		printf(" %s %g", match_field_name((enum match_field)f), rules_field_weight(ru, (enum match_field)f));
 	putchar('\n');
+	for (size_t g = 0; g < rules_group_count(ru); g++) {
+		printf("\ngroup %s\n", rules_group_id(ru, g));
+		for (size_t k = 0; k < rules_rule_count(ru); k++)
+			if (rules_rule(ru, k)->group == (long)g)
+				list_rule(rules_rule(ru, k), ra.regex);
+	}
 	for (long t = -1; t < (long)rules_topic_count(ru); t++) {
 		if (t < 0)
 			printf("\n(all topics)\n");
@@ -577,31 +967,8 @@ static int rules_list(struct app *a, int argc, char **argv)
 			       rules_topic_title(ru, (size_t)t), rules_threshold(ru, t));
 		for (size_t k = 0; k < rules_rule_count(ru); k++) {
 			const struct rule_info *in = rules_rule(ru, k);
-			if (in->topic != t)
-				continue;
-			printf("  %-28s ", in->where);
-			if (in->exclude)
-				printf("exclude ");
-			else
-				printf("include %g ", in->weight);
-			if (in->fields != FIELDS_DEFAULT && in->ref < 0) {
-				putchar('[');
-				for (int f = 0, first = 1; f < FIELD_COUNT_; f++)
-					if (in->fields & (1u << f)) {
-						printf("%s%s", first ? "" : ", ", match_field_name((enum match_field)f));
-						first = 0;
-					}
-				printf("] ");
-			}
-			if (in->nfrom) {
-				printf("[from ");
-				for (size_t i = 0; i < in->nfrom; i++)
-					printf("%s%s", i ? ", " : "", in->from[i]);
-				printf("] ");
-			}
-			printf("%s\n", in->text);
-			if (ra.regex && in->regex)
-				printf("  %-28s regex: %s%s\n", "", in->caseless ? "(?i)" : "", in->regex);
+			if (in->topic == t && in->group < 0)
+				list_rule(in, ra.regex);
 		}
 	}
 	return 0;
@@ -623,7 +990,7 @@ static int rules_eval(struct app *a, int argc, char **argv)
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		return EXIT_DATAERR;
 	}
-	rules_eval_print(&ev, stdout);
+	rules_eval_print(a->rules, &ev, stdout);
 	rules_eval_free(&ev);
 	return 0;
 }

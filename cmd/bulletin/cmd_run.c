@@ -58,9 +58,10 @@ out:
 int cmd_run(struct app *a, int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: bulletin run\n\nFetches every source, composes the digest of "
-		"the period and mails it:\nthe entry point for cron. With report = yes "
-		"in [run], the chair then\ngets `bulletin status` by mail.";
+		"usage: bulletin run\n\nReads the mailbox when [mailbox] is set, fetches "
+		"every source, composes the\ndigest of the period and mails it: the entry "
+		"point for cron. With\nreport = yes in [run], the chair then gets "
+		"`bulletin status` by mail.";
 	int na = app_no_args(argc, argv, "run", usage);
 	if (na >= 0)
 		return na;
@@ -69,11 +70,17 @@ int cmd_run(struct app *a, int argc, char **argv)
 	int r;
 	if ((r = app_config(a)) || (r = app_rules(a, NULL, 0)) || (r = app_store(a)))
 		return r;
+	/* The mailbox first (issue 18): bounces, unsubscribe replies and the
+	 * chair's pauses count for this run's fetch and send. Its failure is
+	 * reported and the digest still goes out. */
+	int mr = stage_mailbox(a, 0, 0);
+	if (mr == EXIT_IOERR)
+		return mr;
 	int fr = stage_fetch(a);
 	if (fr && fr != EXIT_FAILURE_)
 		return fr; /* the store or libcurl itself failed */
 	int sr = stage_send(a, NULL);
 	if (a->cfg.run_report)
 		mail_report(a);
-	return sr ? sr : fr;
+	return sr ? sr : fr ? fr : mr ? EXIT_FAILURE_ : 0;
 }

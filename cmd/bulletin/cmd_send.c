@@ -35,7 +35,8 @@ static void print_digest(const struct send_digest *d)
 static int send_run(struct app *a, const char *dry_run_dir, const char *to, int compose)
 {
 	int r;
-	if ((r = app_store(a)) || (r = app_rules(a, NULL, 0)))
+	const struct calendar *cal;
+	if ((r = app_store(a)) || (r = app_rules(a, NULL, 0)) || (r = app_calendar(a, &cal)))
 		return r;
 	const struct config *c = &a->cfg;
 	struct err err;
@@ -48,8 +49,9 @@ static int send_run(struct app *a, const char *dry_run_dir, const char *to, int 
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		return EXIT_CONFIG;
 	}
-	struct send_opts o = {.cfg = c, .rules = a->rules, .password = password, .now = time(NULL),
-			      .compose = compose, .dry_run_dir = dry_run_dir, .to = to};
+	struct send_opts o = {.cfg = c, .rules = a->rules, .calendar = cal, .password = password,
+			      .now = app_now(), .compose = compose, .dry_run_dir = dry_run_dir,
+			      .to = to};
 	struct send_result res;
 	r = send_step(a->store, &o, &res, &err);
 	password_free(password);
@@ -200,7 +202,7 @@ static int resolve(struct app *a, int64_t id, const char *email, enum delivery_s
 	int n = store_delivery_resolve(a->store, id, email, to,
 				       to == DELIVERY_SENT ? "marked sent by the chair (send --mark-sent)"
 							   : NULL,
-				       time(NULL), &err);
+				       app_now(), &err);
 	if (n < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		return EXIT_IOERR;
@@ -219,7 +221,7 @@ static int resolve(struct app *a, int64_t id, const char *email, enum delivery_s
 		size_t k;
 		if (store_digests_open(a->store, &v, &k, &err) == 0) {
 			for (size_t i = 0; i < k; i++)
-				store_digest_complete_if_done(a->store, v[i].id, time(NULL), &err);
+				store_digest_complete_if_done(a->store, v[i].id, app_now(), &err);
 			digest_rows_free(v, k);
 		}
 		printf("%d member%s in doubt marked sent in %s\n", n, n == 1 ? "" : "s", where);

@@ -63,7 +63,7 @@ static int report_preview(struct app *a, FILE *out)
 {
 	struct digest_row row;
 	json_t *model = NULL;
-	int r = app_compose(a, time(NULL), 0, &row, &model);
+	int r = app_compose(a, app_now(), 0, &row, &model);
 	if (r)
 		return r;
 	char t[RFC3339_LEN];
@@ -79,6 +79,20 @@ static int report_preview(struct app *a, FILE *out)
 		if (n)
 			fprintf(out, "  %s: %zu\n",
 				json_string_value(json_object_get(topic, "title")), n);
+	}
+	/* watched pages: each change with its size, each page that looks broken */
+	json_t *w;
+	json_array_foreach(json_object_get(rep, "watch_changed"), i, w) {
+		fputs("  watched page changed: ", out);
+		app_put_clean(out, json_string_value(json_object_get(w, "name")));
+		fprintf(out, ": %s\n", json_string_value(json_object_get(w, "size_text")));
+	}
+	json_array_foreach(json_object_get(rep, "watch_broken"), i, w) {
+		fputs("  watched page looks broken (not sent to members): ", out);
+		app_put_clean(out, json_string_value(json_object_get(w, "name")));
+		fputs(": ", out);
+		app_put_clean(out, json_string_value(json_object_get(w, "why")));
+		fputc('\n', out);
 	}
 	/* With no items every rule is "unused": that says nothing. */
 	if (!json_integer_value(json_object_get(rep, "items_checked"))) {
@@ -98,6 +112,17 @@ static int report_preview(struct app *a, FILE *out)
 	if (more)
 		fprintf(out, "  and %lld more\n", (long long)more);
 done:
+	/* what the mailbox did to members (issue 18) */
+	json_array_foreach(json_object_get(rep, "members"), i, d) {
+		if (i == 0)
+			fputs("Members to look at (bulletin members):\n", out);
+		fprintf(out, "  %s: ", json_string_value(json_object_get(d, "address")));
+		app_put_clean(out, json_string_value(json_object_get(d, "reason")));
+		fputc('\n', out);
+	}
+	more = json_integer_value(json_object_get(rep, "members_unlisted"));
+	if (more)
+		fprintf(out, "  and %lld more\n", (long long)more);
 	json_decref(model);
 	digest_row_free(&row);
 	return 0;

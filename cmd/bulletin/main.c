@@ -32,6 +32,9 @@ static const char usage[] =
 	"  send --status [ID]         the newest digest's delivery: who is not sent, and why\n"
 	"  send --resend-in-doubt [ID] | --mark-sent ADDRESS|--all [ID]\n"
 	"                             the chair's decision on members in doubt\n"
+	"  mailbox [--no-move]        read the association's mailbox: bounces, unsubscribe\n"
+	"                             replies, the chair's commands\n"
+	"  members [list]             every member with status and reason\n"
 	"  members check [FILE]       check the member list: counts and every problem\n"
 	"  members unsubscribe|resubscribe ADDRESS\n"
 	"                             record or remove an unsubscribe in the store\n"
@@ -39,6 +42,12 @@ static const char usage[] =
 	"                             a member's own unsubscribe link (one-click)\n"
 	"  archive [--dir DIR]        rebuild the archive's index.html and feed.atom\n"
 	"  config check|keys          check the configuration; list every setting\n"
+	"  calendar [--weeks N]       what is coming: the association's calendar and\n"
+	"                             the events in selected items\n"
+	"  calendar --check [FILE]    check the calendar file: every problem, file:line\n"
+	"  watch [NAME]               watched pages' state; NAME: the page's current text\n"
+	"  watch --diff|--accept NAME its last change as a unified diff; accept a page\n"
+	"                             that looked broken\n"
 	"  render TEMPLATE [--data FILE.json|-] [--partials DIR] [--no-escape]\n"
 	"                             render one Mustache template with JSON data\n"
 	"\n"
@@ -67,8 +76,10 @@ static int verb_writes(const char *verb, int argc, char **argv)
 	if (!strcmp(verb, "members"))
 		return argc > 2 && (!strcmp(argv[1], "unsubscribe") || !strcmp(argv[1], "resubscribe")) &&
 		       strncmp(argv[2], "--token", 7);
+	if (!strcmp(verb, "watch"))
+		return argc > 1 && !strcmp(argv[1], "--accept");
 	return !strcmp(verb, "run") || !strcmp(verb, "fetch") || !strcmp(verb, "send") ||
-	       !strcmp(verb, "archive");
+	       !strcmp(verb, "archive") || !strcmp(verb, "mailbox");
 }
 
 /* Output nobody checked is output nobody got: a verb that printed into a
@@ -116,6 +127,9 @@ int main(int argc, char **argv)
 		{"rules", cmd_rules},   {"digest", cmd_digest}, {"send", cmd_send},
 		{"sources", cmd_sources}, {"archive", cmd_archive}, {"render", cmd_render},
 		{"members", cmd_members}, {"status", cmd_status}, {"config", cmd_config},
+		{"calendar", cmd_calendar},
+		{"watch", cmd_watch},
+		{"mailbox", cmd_mailbox},
 	};
 	const char *verb = argv[optind];
 	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {

@@ -23,7 +23,7 @@ def rss(name, title, link, items):
         s.append('<title>%s</title>' % html.escape(it['title'], quote=False))
         s.append('<link>%s</link>' % it['link'])
         s.append('<guid isPermaLink="false">%s</guid>' % it['guid'])
-        s.append('<pubDate>%s</pubDate>' % it['date822'])
+        if it.get('date822'): s.append('<pubDate>%s</pubDate>' % it['date822'])
         if it.get('author'): s.append('<dc:creator>%s</dc:creator>' % html.escape(it['author']))
         for c in it.get('cats', []): s.append('<category>%s</category>' % html.escape(c))
         s.append('<description>%s</description>' % html.escape('<p>%s</p>' % html.escape(it['summary'], quote=False), quote=False))
@@ -88,4 +88,16 @@ rss('statsforvalteren-trondelag.xml', 'Statsforvalteren i Trøndelag', 'https://
        date822='Fri, 19 Nov 2021 10:00:00 +0100', lang='no', summary='Vi søker en rådgiver med kompetanse på jordbruk og miljø. Søknadsfrist 10. desember.'),
   dict(title='Ny veileder for skogvern i kommunene', link='https://statsforvalteren.example.no/nb/trondelag/nyheter/2021/11/skogvern/', guid='sf-trl-skogvern',
        date822='Thu, 18 Nov 2021 10:00:00 +0100', lang='no', summary='Statsforvalteren har laget en veileder om frivillig skogvern for kommunene i Trøndelag.'),
+])
+# The association's own meetings, for the digest's "På gång" (issue 21).
+# No pubDate, and days without a year: an event is the next such day after
+# the item is first seen, so the demo shows upcoming meetings whenever it
+# runs (and in February and August under the tests' clock). In a folder of
+# its own: tests that take every site/*.xml count the items above.
+(out / 'moten').mkdir(exist_ok=True)
+rss('moten/dlf-stockholm-moten.xml', 'Distriktsläkarföreningen i Stockholm: möten', 'https://dlf-sthlm.example.se/moten/', [
+  dict(title='Medlemsmöte om primärvårdsstrategin', link='https://dlf-sthlm.example.se/moten/medlemsmote-var/', guid='dlf-sthlm-medlemsmote-var',
+       summary='Välkommen till vårens medlemsmöte den 11 mars kl. 18.00–20.00 i Läkarnas hus. Tjänstemän från Region Stockholm berättar om arbetet med Primärvårdsstrategin, och vi diskuterar vad den betyder för distriktsläkarna.'),
+  dict(title='Höstens medlemsmöte: budgeten och Vårdval Stockholm', link='https://dlf-sthlm.example.se/moten/medlemsmote-host/', guid='dlf-sthlm-medlemsmote-host',
+       summary='Den 9 september kl. 17.30–19.30 går vi igenom regionens budget för primärvården och förfrågningsunderlaget för Vårdval Stockholm inför nästa år. Anmälan till styrelsen.'),
 ])

@@ -5,6 +5,11 @@
 # not part of `make check`, and it says so and stops when Chromium is
 # missing. Chromium runs with a fresh profile and without its background
 # connections, which a machine without a network refuses many at a time.
+#
+# Then what a phone shows of the archive's calendar.ics subscription:
+# ics-view.py reads it with Python's icalendar (python3-icalendar) into an
+# agenda page, shot at the phone's width (calendar-390.png). CALENDAR_ICS
+# names another calendar.ics, CALENDAR_FROM (YYYY-MM-DD) the first day shown.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/build/screenshots
@@ -35,3 +40,17 @@ for w in 390 1280; do
 		echo "$png"
 	done
 done
+ics=${CALENDAR_ICS:-$top/build/demo/archive/calendar.ics}
+if [ ! -s "$ics" ]; then
+	echo "screenshots: no $ics: the calendar view is left out" >&2
+	exit 0
+fi
+view=$out/calendar.html
+/usr/bin/python3 "$top/contrib/screenshots/ics-view.py" "$ics" "$view" ${CALENDAR_FROM:+"$CALENDAR_FROM"} ||
+	{ echo "screenshots: ics-view.py could not read $ics (python3-icalendar?)" >&2; exit 1; }
+png=$out/calendar-390.png
+"$browser" --headless=new --no-sandbox --disable-gpu --hide-scrollbars --disable-quic \
+	--no-first-run --disable-background-networking --disable-component-update --disable-sync \
+	--user-data-dir="$profile" --window-size=390,1400 --screenshot="$png" "file://$view" >/dev/null 2>&1 ||
+	{ echo "screenshots: $browser failed for $png" >&2; exit 1; }
+echo "$png"

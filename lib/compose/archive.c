@@ -54,6 +54,15 @@ int archive_write(const char *dir, const struct digest_row *d, const json_t *mod
 	return r;
 }
 
+int archive_write_calendar(const char *dir, const char *ics, struct err *err)
+{
+	char path[4200];
+	if (fs_mkdir_p(dir, err) < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/%s", dir, ARCHIVE_CALENDAR);
+	return fs_write_atomic(path, ics, strlen(ics), err);
+}
+
 /* --- index.html and feed.atom --- */
 
 #define MODEL_MAX (8u << 20)  /* a model is a few hundred KiB at most */
@@ -183,12 +192,18 @@ static int scan(const char *dir, struct entry **out, size_t *nout, struct err *e
 	return 0;
 }
 
-/* Text for HTML and XML alike: the five specials as entities, and the C0
- * controls XML 1.0 forbids dropped (jansson lets \u0001 through). */
+/* Text for HTML and XML alike: the five specials as entities, and what
+ * XML 1.0 forbids dropped: the C0 controls (jansson lets \u0001 through)
+ * and U+FFFE and U+FFFF (fuzz_archive_json: a "\ufffe" in a model made
+ * feed.atom unreadable to every feed reader). */
 static void put_esc(struct buf *b, const char *s)
 {
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		if (c == 0xEF && (unsigned char)s[1] == 0xBF && ((unsigned char)s[2] & 0xFE) == 0xBE) {
+			s += 2;
+			continue;
+		}
 		switch (c) {
 		case '&': buf_puts(b, "&amp;"); break;
 		case '<': buf_puts(b, "&lt;"); break;
@@ -269,8 +284,13 @@ static const char css[] =
 	".topics{color:#444;font-size:.95em;margin:.3em 0 0}"
 	".feed{font-size:.9em}.feed a{color:#0b5394}";
 
+/* The calendar's address for a subscription: webcal: in place of the
+ * published http(s) folder's scheme (phones subscribe to that), else the
+ * relative name. */
+static void put_calendar_url(struct buf *b, const char *base);
+
 static char *build_index(const struct entry *v, size_t n, const struct archive_site *site,
-			 const struct chrome *c)
+			 const struct chrome *c, int has_calendar)
 {
 	const char *title = site->title && *site->title ? site->title : "bulletin";
 	struct buf b = BUF_INIT;
@@ -290,7 +310,13 @@ static char *build_index(const struct entry *v, size_t n, const struct archive_s
 		buf_puts(&b, " · ");
 		put_esc(&b, site->association);
 	}
-	buf_printf(&b, "</p>\n<p class=\"feed\"><a href=\"feed.atom\">%s</a></p>\n", c->archive_feed);
+	buf_printf(&b, "</p>\n<p class=\"feed\"><a href=\"feed.atom\">%s</a>", c->archive_feed);
+	if (has_calendar) {
+		buf_puts(&b, " · <a href=\"");
+		put_calendar_url(&b, site->base_url);
+		buf_printf(&b, "\">%s</a>", c->archive_calendar);
+	}
+	buf_puts(&b, "</p>\n");
 	if (!n)
 		buf_printf(&b, "<p>%s</p>\n", c->archive_empty);
 	else
@@ -341,6 +367,20 @@ static void put_url(struct buf *b, const char *base, const char *name)
 	} else {
 		put_esc(b, name);
 	}
+}
+
+static void put_calendar_url(struct buf *b, const char *base)
+{
+	const char *rest = !base ? NULL : !strncmp(base, "https://", 8) ? base + 8
+					  : !strncmp(base, "http://", 7) ? base + 7 : NULL;
+	if (!rest) {
+		put_esc(b, ARCHIVE_CALENDAR);
+		return;
+	}
+	struct buf u = BUF_INIT;
+	buf_printf(&u, "webcal://%s", rest);
+	put_url(b, buf_str(&u), ARCHIVE_CALENDAR);
+	buf_free(&u);
 }
 
 /* Ids must never change: the base URL plus the file name, or (no base URL)
@@ -434,7 +474,10 @@ int archive_index(const char *dir, const struct archive_site *site, struct err *
 	char path[4200];
 	int r = 0;
 	/* Out of memory shows as a NULL page (buf appends fail, steal gives ""). */
-	char *page = build_index(v, n, &s, c);
+	snprintf(path, sizeof path, "%s/%s", dir, ARCHIVE_CALENDAR);
+	struct stat st;
+	int has_calendar = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	char *page = build_index(v, n, &s, c, has_calendar);
 	snprintf(path, sizeof path, "%s/index.html", dir);
 	r = page ? fs_write_atomic(path, page, strlen(page), err) : err_set(err, "%s: out of memory", path);
 	free(page);

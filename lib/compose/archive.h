@@ -18,6 +18,12 @@
 int archive_write(const char *dir, const struct digest_row *d, const json_t *model,
 		  char *path_out, size_t path_len, struct err *err);
 
+/* The calendar for subscribers (compose.h compose_calendar_ics), beside
+ * the digests; the index page links to it once it is there. */
+#define ARCHIVE_CALENDAR "calendar.ics"
+/* Writes DIR/calendar.ics atomically, creating DIR when needed. */
+int archive_write_calendar(const char *dir, const char *ics, struct err *err);
+
 /* What the index page and the feed say about the archive. */
 struct archive_site {
 	const char *title;        /* heading and feed title; NULL = "bulletin" */

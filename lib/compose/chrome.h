@@ -18,6 +18,26 @@ struct chrome {
 	const char *days[7];  /* Sunday first */
 	/* the archive's index page and feed */
 	const char *archive_title, *archive_feed, *archive_empty, *item_lc, *items_lc;
+	/* the agenda: the digest's "På gång", `bulletin calendar`, calendar.ics */
+	const char *upcoming;         /* the section's heading */
+	const char *reminder;         /* before a line that is a reminder */
+	const char *archive_calendar; /* the index page's link to calendar.ics */
+	const char *calendar_name;    /* calendar.ics's name: "%s" is the digest's title */
+	const char *calendar_month;   /* an entry without a day: "%s" is "februari 2027" */
+	const char *months[12];       /* an entry with a month but no day */
+	/* watched pages (compose/watch.c); %s a title or a text, %ld counts */
+	struct chrome_watch {
+		const char *section;  /* the digest's section: "Bevakning" */
+		const char *changed;  /* an item's title: "Ändrat: %s" */
+		const char *added, *removed, *edited; /* "Nytt avsnitt: %s" ... */
+		const char *before, *now;             /* "Tidigare: %s", "Nu: %s" */
+		const char *new_text, *gone_text;     /* "Tillagt: %s", "Borttaget: %s" */
+		const char *more;     /* "…och fler ändringar" */
+		const char *compare;  /* the diff page's link: "Jämför versionerna" */
+		const char *size;     /* lines added and removed: "rader: +%ld −%ld" */
+		const char *old_col, *new_col; /* the diff page's columns */
+		const char *chair_changed, *chair_broken; /* the chair's report */
+	} watch;
 };
 
 /* The chrome of lang; the first (Swedish) for an unknown or NULL lang. */
@@ -25,8 +45,11 @@ const struct chrome *chrome_for(const char *lang);
 /* The texts templates use, as the model's "t" object. New reference. */
 json_t *chrome_json(const struct chrome *c);
 
-/* Formats a UTC time as a date the language's readers expect:
+/* Formats a time as a date (in Europe/Stockholm) the language's readers expect:
  * "17 april 2024" (sv), "17. april 2024" (nb), "17 April 2024" (en). */
 void digest_format_date(time_t t, const char *language, char *out, size_t outlen);
+/* The same in zone (DATE_ZONES in parse/date.h; NULL: Europe/Stockholm). */
+void digest_format_date_tz(time_t t, const char *language, const char *zone, char *out,
+			   size_t outlen);
 
 #endif

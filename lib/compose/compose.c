@@ -3,15 +3,82 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose/agenda.h"
+#include "compose/chrome.h"
 #include "compose/digest.h"
 #include "compose/greeting.h"
 #include "compose/render.h"
 #include "compose/ical.h"
+#include "compose/watch.h"
+#include "compose/memberstatus.h"
 #include "core/jsonmem.h"
 #include "core/log.h"
 #include "core/url.h"
+#include "parse/date.h"
+
+/* How far the calendar reaches around now: calendar.ics keeps a month of
+ * the past (a subscriber's calendar does not lose last week's meeting)
+ * and a year ahead. */
+#define ICS_PAST_DAYS 31
+#define ICS_AHEAD_DAYS 400
 
 #define CHAIR_DEAD_LISTED 15
+#define CHAIR_MEMBERS_LISTED 30
+
+static time_t latest(const struct member_state *m)
+{
+	time_t t = m->unsub_time;
+	if (m->bounced > t)
+		t = m->bounced;
+	if (m->last_bounce > t)
+		t = m->last_bounce;
+	return m->added > t ? m->added : t;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	time_t x = latest(a), y = latest(b);
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The members the mailbox (or a command) has something to say about,
+ * newest first, as `bulletin members` says it (issue 18). */
+static void chair_members(struct store *s, const struct config *cfg, json_t *rep)
+{
+	static const struct {
+		const char *lang, *text;
+	} titles[] = {{"sv", "Medlemmar att se över (bulletin members):"},
+		      {"nb", "Medlemmer å se på (bulletin members):"},
+		      {"en", "Members to look at (bulletin members):"}};
+	struct member_state *v = NULL;
+	size_t n = 0, notable = 0;
+	struct err err;
+	if (store_member_states(s, &v, &n, &err) < 0)
+		log_warn("chair's report: %s", err.msg);
+	if (n) /* qsort wants a pointer even for nothing */
+		qsort(v, n, sizeof *v, newest_first);
+	json_t *list = json_array();
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		if (!member_state_notable(&v[i]) || notable++ >= CHAIR_MEMBERS_LISTED)
+			continue;
+		buf_reset(&b);
+		member_state_reason(&v[i], cfg->language, &b);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "address", v[i].address,
+						      "status", member_kind_word(member_kind(&v[i]), cfg->language),
+						      "reason", buf_str(&b)));
+	}
+	buf_free(&b);
+	member_states_free(v, n);
+	const char *title = titles[0].text;
+	for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
+		if (cfg->language && !strcmp(cfg->language, titles[i].lang))
+			title = titles[i].text;
+	json_object_set_new(rep, "members", list);
+	json_object_set_new(rep, "has_members", json_boolean(notable > 0));
+	json_object_set_new(rep, "members_text", json_string(title));
+	json_object_set_new(rep, "members_unlisted", json_integer((json_int_t)(notable > CHAIR_MEMBERS_LISTED ? notable - CHAIR_MEMBERS_LISTED : 0)));
+}
 
 json_t *compose_chair_report(struct store *s, const struct config *cfg, const struct rules *rules,
 			     const struct item_list *items, const struct match *ms)
@@ -47,7 +114,7 @@ json_t *compose_chair_report(struct store *s, const struct config *cfg, const st
 			hit[ms[i].terms[k].rule_index] = 1;
 	for (size_t k = 0; hit && k < n; k++) {
 		const struct rule_info *in = rules_rule(rules, k);
-		if (in->exclude || in->ref >= 0)
+		if (in->exclude || in->ref >= 0 || in->group >= 0)
 			continue;
 		nincl++;
 		if (hit[k])
@@ -59,7 +126,30 @@ json_t *compose_chair_report(struct store *s, const struct config *cfg, const st
 			json_array_append_new(dead, d);
 		}
 	}
+	/* rules that hit PCRE2's backtracking limit: counted as no match */
+	json_t *limited = json_array();
+	size_t *lim = hit ? calloc(n + 1, sizeof *lim) : NULL;
+	for (size_t i = 0; lim && i < items->n; i++)
+		for (size_t k = 0; k < ms[i].nlimited; k++)
+			lim[ms[i].limited[k]]++;
+	for (size_t k = 0; lim && k < n; k++) {
+		if (!lim[k])
+			continue;
+		json_t *d = json_object();
+		json_object_set_new(d, "where", json_string(rules_rule(rules, k)->where));
+		json_object_set_new(d, "rule", json_string(rules_rule(rules, k)->text));
+		json_object_set_new(d, "items", json_integer((json_int_t)lim[k]));
+		json_array_append_new(limited, d);
+	}
+	free(lim);
 	free(hit);
+	json_object_set_new(rep, "limited", limited);
+	json_object_set_new(rep, "has_limited", json_boolean(json_array_size(limited) > 0));
+	const char *lang = cfg->language ? cfg->language : "sv";
+	json_object_set_new(rep, "limited_text",
+			    json_string(!strcmp(lang, "sv") ? "Regler som PCRE2 gav upp på (räknas som ingen träff; förenkla mönstret):"
+					: !strcmp(lang, "nb") ? "Regler som PCRE2 ga opp på (teller som ikke treff; forenkle mønsteret):"
+					: "Rules PCRE2 gave up on (counted as no match; simplify the pattern):"));
 	json_object_set_new(rep, "failing", failing);
 	json_object_set_new(rep, "has_failing", json_boolean(json_array_size(failing) > 0));
 	json_object_set_new(rep, "dead", dead);
@@ -67,6 +157,7 @@ json_t *compose_chair_report(struct store *s, const struct config *cfg, const st
 	json_object_set_new(rep, "include_count", json_integer((json_int_t)nincl));
 	json_object_set_new(rep, "dead_unlisted", json_integer((json_int_t)(ndead > CHAIR_DEAD_LISTED ? ndead - CHAIR_DEAD_LISTED : 0)));
 	json_object_set_new(rep, "items_checked", json_integer((json_int_t)items->n));
+	chair_members(s, cfg, rep);
 	return rep;
 }
 
@@ -149,33 +240,62 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 		err_set(err, "out of memory");
 		goto out;
 	}
+	struct rules_matcher *mt = rules_matcher_new(o->rules);
+	if (!mt) {
+		err_set(err, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < items.n; i++) {
-		if (rules_match(o->rules, &items.v[i], &matches[i], err) < 0) {
+		if (rules_matcher_match(mt, &items.v[i], &matches[i], err) < 0) {
 			err_prefix(err, "%s", items.v[i].key);
+			rules_matcher_free(mt);
 			goto out;
 		}
 	}
+	/* A rule PCRE2 gave up on counts as no match: said once per rule. */
+	for (size_t k = 0; k < rules_rule_count(o->rules); k++)
+		if (rules_matcher_limit_hits(mt, k))
+			log_warn("%s: %s hit PCRE2's backtracking limit on %zu items; counted as no match there",
+				 rules_rule(o->rules, k)->where, rules_rule(o->rules, k)->text,
+				 rules_matcher_limit_hits(mt, k));
+	rules_matcher_free(mt);
 	if (chair_out) {
 		json_decref(*chair_out);
 		*chair_out = compose_chair_report(s, c, o->rules, &items, matches);
 	}
+	struct agenda ag = {0};
+	if (agenda_build(s, &(struct agenda_opts){.cal = o->calendar, .rules = o->rules,
+						  .from = now, .until = now + c->calendar_weeks * 7 * 86400L,
+						  .reminders = now},
+			 &ag, err) < 0)
+		goto out;
 	/* One link in the footer (the setting may name a mailto: and an https:
 	 * URL; joined, they made one broken href). */
 	char *unsub = compose_unsubscribe_url(c->unsubscribe, 0);
 	struct digest_opts d = {
-		.title = c->title, .language = c->language, .association = c->association,
+		.title = c->title, .language = c->language, .timezone = c->timezone, .association = c->association,
 		.unsubscribe = unsub, .summary_length = c->summary_length,
 		.max_items = c->max_items, .max_age_days = c->max_age_days,
 		.max_per_topic = c->max_per_topic, .archive_url = c->archive_url,
-		.sources = c->sources, .nsources = c->nsources,
+		.sources = c->sources, .nsources = c->nsources, .agenda = &ag,
 	};
 	jsonmem_reset();
 	model = digest_model_build(&d, o->rules, &items, matches, start, now + 1);
 	free(unsub);
+	agenda_free(&ag);
 	if (!model || jsonmem_failed()) {
 		err_set(err, "out of memory");
 		goto out;
 	}
+	/* Watched pages: their own section, not filtered by the rules. */
+	json_t *witems = NULL, *wchair = NULL;
+	r = COMPOSE_STORE_FAILED;
+	if (watch_compose(s, c, start, now + 1, &witems, chair_out ? &wchair : NULL, err) < 0)
+		goto out;
+	digest_model_add_watch(model, witems);
+	if (chair_out && *chair_out && wchair)
+		json_object_update(*chair_out, wchair);
+	json_decref(wchair);
 	r = COMPOSE_TEMPLATE_FAILED;
 	if (o->personal) {
 		/* A template error shows now, not once per member. */
@@ -231,5 +351,93 @@ out:
 		match_free(&matches[i]);
 	free(matches);
 	item_list_free(&items);
+	return r;
+}
+
+int compose_mark_reminders(struct store *s, const struct digest_row *row, const json_t *model,
+			   struct err *err)
+{
+	size_t i;
+	const json_t *r;
+	json_array_foreach(json_object_get(json_object_get(model, "upcoming"), "reminders"), i, r) {
+		const char *entry = json_string_value(json_object_get(r, "entry"));
+		if (entry && store_reminder_mark(s, entry, (int)json_integer_value(json_object_get(r, "year")),
+						 row->id, row->created, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int compose_calendar_ics(struct store *s, const struct config *cfg, const struct rules *rules,
+			 const struct calendar *cal, time_t now, char **out, struct err *err)
+{
+	*out = NULL;
+	const struct chrome *c = chrome_for(cfg->language);
+	struct agenda ag;
+	struct agenda_opts ao = {.cal = cal, .rules = rules, .from = now - ICS_PAST_DAYS * 86400L,
+				 .until = now + ICS_AHEAD_DAYS * 86400L};
+	if (agenda_build(s, &ao, &ag, err) < 0)
+		return -1;
+	struct ical_event *v = calloc(ag.n + 1, sizeof *v);
+	char (*notes)[160] = calloc(ag.n + 1, sizeof *notes);
+	int r = -1;
+	if (!v || !notes) {
+		err_set(err, "out of memory");
+		goto out;
+	}
+	if (store_begin(s, err) < 0)
+		goto out;
+	for (size_t i = 0; i < ag.n; i++) {
+		const struct agenda_line *l = &ag.v[i];
+		struct ical_event *e = &v[i];
+		*e = (struct ical_event){.uid = l->uid, .start = l->start, .end = l->end,
+					 .all_day = l->span != CAL_TIMED, .summary = l->title,
+					 .location = l->place, .url = l->url};
+		if (l->span == CAL_MONTH) {
+			/* Some day in the month: on its first, as one day, so that
+			 * a phone does not show a month-long bar. */
+			time_t wall = l->start + date_nordic_offset(l->start);
+			struct tm tm;
+			gmtime_r(&wall, &tm);
+			e->end = date_nordic_local(tm.tm_year + 1900, tm.tm_mon + 1, 2, 0, 0);
+			char month[64];
+			snprintf(month, sizeof month, "%s %d", c->months[tm.tm_mon], tm.tm_year + 1900);
+			snprintf(notes[i], sizeof notes[i], c->calendar_month, month);
+			e->description = notes[i];
+		} else if (l->source) {
+			for (size_t k = 0; k < cfg->nsources; k++)
+				if (!strcmp(cfg->sources[k].name, l->source))
+					e->description = cfg->sources[k].title;
+			if (!e->description)
+				e->description = l->source;
+		}
+		char hash[17];
+		struct ical_state st;
+		agenda_line_hash(l, hash);
+		if (store_ical_sequence(s, l->uid, hash, now, &st, err) < 0) {
+			store_rollback(s);
+			goto out;
+		}
+		e->sequence = st.sequence;
+		e->created = st.created;
+		e->modified = st.modified;
+	}
+	if (store_commit(s, err) < 0) {
+		store_rollback(s);
+		goto out;
+	}
+	char name[256];
+	snprintf(name, sizeof name, c->calendar_name, cfg->title ? cfg->title : "bulletin");
+	struct ical_opts io = {.from_address = cfg->from_address, .dtstamp = now, .name = name,
+			       .empty_ok = 1};
+	if (ical_write(v, ag.n, &io, out) < 0) {
+		err_set(err, "out of memory");
+		goto out;
+	}
+	r = 0;
+out:
+	free(v);
+	free(notes);
+	agenda_free(&ag);
 	return r;
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <time.h>
 
+#include "compose/calendar.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "select/rules.h"
@@ -24,6 +25,10 @@ struct compose_opts {
 	 * DIGEST_UNSUBSCRIBE_SLOT for the member's own unsubscribe link; the
 	 * returned model has the generic ones either way. */
 	int personal;
+	/* The association's calendar (calendar.h; NULL: none): its entries
+	 * and the selected items' events of the next [calendar] weeks go into
+	 * the model's "upcoming", with the reminders due at now. */
+	const struct calendar *calendar;
 };
 
 enum {
@@ -57,5 +62,21 @@ char *compose_unsubscribe_url(const char *configured, int prefer_https);
  * COMPOSE_FAILED with err. */
 int compose_archive_row(const struct config *cfg, const struct digest_row *row,
 			struct digest_row *out, struct err *err);
+
+/* Records the reminders a stored digest's model gave (the model's
+ * upcoming.reminders) under row->id, so a rerun or a resend never gives
+ * them again; called inside the transaction that stores the row (deliver's
+ * send step). A preview that is not stored gives none. Returns 0, or -1
+ * with err. */
+int compose_mark_reminders(struct store *s, const struct digest_row *row, const json_t *model,
+			   struct err *err);
+
+/* calendar.ics for subscribers: every entry of cal (may be NULL) and
+ * every event of an item the rules select, from a month before now to a
+ * year after it, each with its stable UID and a SEQUENCE that the store
+ * bumps when a detail changes. *out is malloc'd. Returns 0, or -1 with
+ * err (the store or a rule failed, out of memory). */
+int compose_calendar_ics(struct store *s, const struct config *cfg, const struct rules *rules,
+			 const struct calendar *cal, time_t now, char **out, struct err *err);
 
 #endif

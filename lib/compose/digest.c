@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <stdint.h>
 
+#include "compose/agenda.h"
 #include "compose/chrome.h"
 #include "core/buf.h"
 #include "core/text.h"
@@ -219,10 +220,9 @@ static json_t *names_text(json_t *names, const struct chrome *c)
 	return r;
 }
 
-/* An event's start in Stockholm/Oslo time, as the language writes it:
- * "onsdag 4 september 2025 kl. 13.00", "onsdag 4. september 2025 kl.
- * 13.00", "Wednesday 4 September 2025 at 13:00". */
-static void event_text(time_t t, const struct chrome *c, char *out, size_t outlen)
+/* The local day of t in Stockholm/Oslo, as the language writes it, and
+ * the clock: "onsdag 4 september 2025", "kl. 13.00" ("at 13:00"). */
+static void day_text(time_t t, const struct chrome *c, char *out, size_t outlen)
 {
 	char day[64];
 	time_t wall = t + date_nordic_offset(t);
@@ -231,42 +231,113 @@ static void event_text(time_t t, const struct chrome *c, char *out, size_t outle
 		snprintf(out, outlen, "?");
 		return;
 	}
-	digest_format_date(wall, c->lang, day, sizeof day);
-	int en = !strcmp(c->lang, "en");
-	snprintf(out, outlen, "%s %s %s %02d%c%02d", c->days[tm.tm_wday], day, c->at, tm.tm_hour,
-		 en ? ':' : '.', tm.tm_min);
+	digest_format_date_tz(wall, c->lang, "UTC", day, sizeof day); /* wall is local already */
+	snprintf(out, outlen, "%s %s", c->days[tm.tm_wday], day);
 }
 
-/* The upcoming event an item announces (its title first, then its
- * summary): {start, end?, start_text, uid}, or NULL. The uid is a hash of
- * the item's key (else link, else title) and the start, so the same event
- * keeps its identity in every digest that carries it. */
+static void clock_text(time_t t, const struct chrome *c, char *out, size_t outlen)
+{
+	time_t wall = t + date_nordic_offset(t);
+	struct tm tm;
+	if (!gmtime_r(&wall, &tm)) {
+		snprintf(out, outlen, "?");
+		return;
+	}
+	snprintf(out, outlen, "%02d%c%02d", tm.tm_hour, strcmp(c->lang, "en") ? '.' : ':', tm.tm_min);
+}
+
+/* An event's start: "onsdag 4 september 2025 kl. 13.00", "onsdag 4.
+ * september 2025 kl. 13.00", "Wednesday 4 September 2025 at 13:00". */
+static void event_text(time_t t, const struct chrome *c, char *out, size_t outlen)
+{
+	char day[96], clock[16];
+	day_text(t, c, day, sizeof day);
+	clock_text(t, c, clock, sizeof clock);
+	snprintf(out, outlen, "%s %s %s", day, c->at, clock);
+}
+
+/* The upcoming event the item announces (found when it was ingested):
+ * {start, end?, start_text, uid}, or NULL when it has none or it has
+ * ended by `after`. The uid derives from the item alone, so the event
+ * keeps its identity in every digest and calendar that carries it. */
 static json_t *event_model(const struct chrome *c, const struct item *it, time_t after)
 {
-	time_t pub = it->published ? it->published : it->first_seen, st = 0, en = 0;
-	if (!date_event_nordic(it->title, pub, after, &st, &en) &&
-	    !date_event_nordic(it->summary, pub, after, &st, &en))
+	time_t st = it->event_start, en = it->event_end;
+	if (!st || (en ? en : st) < after)
 		return NULL;
-	char ts[RFC3339_LEN], text[128], uid[24];
+	char ts[RFC3339_LEN], text[160], uid[AGENDA_UID_MAX];
 	json_t *e = json_object();
-	time_format_rfc3339(st, ts);
-	json_object_set_new(e, "start", json_string(ts));
-	unsigned long long h = 0xcbf29ce484222325ULL;
-	const char *id = it->key && *it->key ? it->key : it->url ? it->url : it->title ? it->title : "";
-	for (const char *p = id;; p++) {
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-		if (!*p)
-			break;
-	}
-	for (const char *p = ts; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	snprintf(uid, sizeof uid, "%016llx", h);
+	json_object_set_new(e, "start", json_string(time_format_rfc3339(st, ts)));
+	agenda_event_uid(it, uid, sizeof uid);
 	json_object_set_new(e, "uid", json_string(uid));
 	if (en)
 		json_object_set_new(e, "end", json_string(time_format_rfc3339(en, ts)));
 	event_text(st, c, text, sizeof text);
 	json_object_set_new(e, "start_text", json_string(text));
 	return e;
+}
+
+/* One line of the agenda: date, time, title, place, link. */
+static json_t *upcoming_line(const struct digest_opts *o, const struct chrome *c,
+			     const struct agenda_line *l)
+{
+	char date[96], a[16], b[16], t[64], ts[RFC3339_LEN];
+	json_t *j = json_object();
+	if (l->span == CAL_MONTH) {
+		time_t wall = l->start + date_nordic_offset(l->start);
+		struct tm tm;
+		gmtime_r(&wall, &tm);
+		snprintf(date, sizeof date, "%s %d", c->months[tm.tm_mon], tm.tm_year + 1900);
+	} else {
+		day_text(l->start, c, date, sizeof date);
+	}
+	json_object_set_new(j, "date_text", json_string(date));
+	if (l->span == CAL_TIMED) {
+		clock_text(l->start, c, a, sizeof a);
+		if (l->end) {
+			clock_text(l->end, c, b, sizeof b);
+			snprintf(t, sizeof t, "%s %s\xE2\x80\x93%s", c->at, a, b);
+		} else {
+			snprintf(t, sizeof t, "%s %s", c->at, a);
+		}
+		json_object_set_new(j, "time_text", json_string(t));
+	}
+	json_object_set_new(j, "title", json_string(l->title));
+	if (l->place && *l->place)
+		json_object_set_new(j, "place", json_string(l->place));
+	if (l->url && (!strncmp(l->url, "https://", 8) || !strncmp(l->url, "http://", 7)))
+		json_object_set_new(j, "url", json_string(l->url));
+	if (l->source)
+		json_object_set_new(j, "source", json_string(source_title(o, l->source)));
+	json_object_set_new(j, "reminder", json_boolean(l->reminder));
+	json_object_set_new(j, "kind", json_string(l->entry ? "entry" : "event"));
+	json_object_set_new(j, "start", json_string(time_format_rfc3339(l->start, ts)));
+	if (l->end)
+		json_object_set_new(j, "end", json_string(time_format_rfc3339(l->end, ts)));
+	json_object_set_new(j, "all_day", json_boolean(l->span != CAL_TIMED));
+	if (l->entry) {
+		json_object_set_new(j, "entry", json_string(l->entry));
+		json_object_set_new(j, "year", json_integer(l->year));
+	}
+	return j;
+}
+
+json_t *digest_upcoming(const struct digest_opts *o, const struct agenda *a)
+{
+	const struct chrome *c = chrome_for(o->language);
+	json_t *u = json_object(), *lines = json_array(), *rem = json_array();
+	for (size_t i = 0; a && i < a->n; i++) {
+		const struct agenda_line *l = &a->v[i];
+		json_array_append_new(lines, upcoming_line(o, c, l));
+		if (l->reminder)
+			json_array_append_new(rem, json_pack("{s:s, s:i}", "entry", l->entry, "year",
+							     l->year));
+	}
+	json_object_set_new(u, "title", json_string(c->upcoming));
+	json_object_set_new(u, "has_lines", json_boolean(json_array_size(lines) > 0));
+	json_object_set_new(u, "lines", lines);
+	json_object_set_new(u, "reminders", rem);
+	return u;
 }
 
 static json_t *item_model(const struct digest_opts *o, const struct chrome *c,
@@ -298,7 +369,7 @@ static json_t *item_model(const struct digest_opts *o, const struct chrome *c,
 	json_object_set_new(j, "sources_text", names_text(names, c));
 	json_object_set_new(j, "sources", names);
 	if (when) {
-		digest_format_date(when, o->language, date, sizeof date);
+		digest_format_date_tz(when, o->language, o->timezone, date, sizeof date);
 		json_object_set_new(j, "date", json_string(time_format_rfc3339(when, ts)));
 		json_object_set_new(j, "date_text", json_string(date));
 	}
@@ -357,9 +428,36 @@ static void add_event(json_t *events, const json_t *item)
 	json_array_insert_new(events, at, e);
 }
 
-/* Numbers the items that have a link (1, 2, ...) and lists the links, for
- * the plain-text part; sets the counts and "more" texts. Called again
- * after the budget takes items out. */
+/* {ref, url} for the plain text's list of links. */
+static json_t *link_entry(json_int_t n, const char *url)
+{
+	json_t *l = json_object();
+	json_object_set_new(l, "ref", json_integer(n));
+	/* plain text ends a URL at a space or '>': encode those */
+	struct buf e = BUF_INIT;
+	for (const unsigned char *q = (const unsigned char *)url; *q; q++) {
+		if (*q <= ' ' || *q == '<' || *q == '>' || *q == '"' || *q == 0x7f)
+			buf_printf(&e, "%%%02X", *q);
+		else
+			buf_putc(&e, (char)*q);
+	}
+	json_object_set_new(l, "url", json_string(buf_str(&e)));
+	buf_free(&e);
+	return l;
+}
+
+/* The item's link numbered n + 1 into links (none: no ref). */
+static void number_link(json_t *links, json_t *item, json_int_t *n)
+{
+	const char *url = json_string_value(json_object_get(item, "url"));
+	if (!url) {
+		json_object_del(item, "ref");
+		return;
+	}
+	json_object_set_new(item, "ref", json_integer(++*n));
+	json_array_append_new(links, link_entry(*n, url));
+}
+
 void digest_model_number_links(json_t *model)
 {
 	const struct chrome *c = chrome_for(json_string_value(json_object_get(model, "language")));
@@ -367,6 +465,11 @@ void digest_model_number_links(json_t *model)
 	json_int_t n = 0, total = 0, more = json_integer_value(json_object_get(model, "more_cap"));
 	size_t i, k;
 	json_t *topic, *item;
+	/* watched pages' changes come first in the digest, so their links too */
+	json_array_foreach(json_object_get(model, "watch"), k, item) {
+		number_link(links, item, &n);
+		total++;
+	}
 	json_array_foreach(json_object_get(model, "topics"), i, topic) {
 		json_t *list = json_object_get(topic, "items");
 		json_int_t tm = json_integer_value(json_object_get(topic, "more"));
@@ -377,27 +480,29 @@ void digest_model_number_links(json_t *model)
 		else
 			json_object_del(topic, "more_text");
 		json_array_foreach(list, k, item) {
-			const char *url = json_string_value(json_object_get(item, "url"));
 			add_event(events, item);
-			if (!url) {
-				json_object_del(item, "ref");
-				continue;
-			}
-			json_object_set_new(item, "ref", json_integer(++n));
-			json_t *l = json_object();
-			json_object_set_new(l, "ref", json_integer(n));
-			/* plain text ends a URL at a space or '>': encode those */
-			struct buf e = BUF_INIT;
-			for (const unsigned char *q = (const unsigned char *)url; *q; q++) {
-				if (*q <= ' ' || *q == '<' || *q == '>' || *q == '"' || *q == 0x7f)
-					buf_printf(&e, "%%%02X", *q);
-				else
-					buf_putc(&e, (char)*q);
-			}
-			json_object_set_new(l, "url", json_string(buf_str(&e)));
-			buf_free(&e);
+			number_link(links, item, &n);
+		}
+	}
+	json_t *line;
+	json_array_foreach(json_object_get(json_object_get(model, "upcoming"), "lines"), k, line) {
+		const char *url = json_string_value(json_object_get(line, "url"));
+		if (!url)
+			continue;
+		/* the meeting an item announces has its link numbered already */
+		json_t *l = link_entry(n + 1, url), *seen;
+		size_t q;
+		json_int_t ref = 0;
+		json_array_foreach(links, q, seen)
+			if (!ref && json_equal(json_object_get(seen, "url"), json_object_get(l, "url")))
+				ref = json_integer_value(json_object_get(seen, "ref"));
+		if (ref) {
+			json_decref(l);
+		} else {
+			ref = ++n;
 			json_array_append_new(links, l);
 		}
+		json_object_set_new(line, "ref", json_integer(ref));
 	}
 	json_object_set_new(model, "has_events", json_boolean(json_array_size(events) > 0));
 	json_object_set_new(model, "events", events);
@@ -479,10 +584,10 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 	json_object_set_new(period, "start", start ? json_string(time_format_rfc3339(start, ts)) : json_null());
 	json_object_set_new(period, "end", json_string(time_format_rfc3339(end, ts)));
 	if (start) {
-		digest_format_date(start, o->language, date, sizeof date);
+		digest_format_date_tz(start, o->language, o->timezone, date, sizeof date);
 		json_object_set_new(period, "start_text", json_string(date));
 	}
-	digest_format_date(end, o->language, date, sizeof date);
+	digest_format_date_tz(end, o->language, o->timezone, date, sizeof date);
 	json_object_set_new(period, "end_text", json_string(date));
 	struct tm tm;
 	gmtime_r(&end, &tm);
@@ -504,6 +609,11 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 		json_object_set_new(model, "unsubscribe", json_string(o->unsubscribe));
 	if (o->archive_url && (!strncmp(o->archive_url, "https://", 8) || !strncmp(o->archive_url, "http://", 7)))
 		json_object_set_new(model, "archive_url", json_string(o->archive_url));
+	if (o->agenda) {
+		json_t *u = digest_upcoming(o, o->agenda);
+		json_object_set(model, "has_upcoming", json_object_get(u, "has_lines"));
+		json_object_set_new(model, "upcoming", u);
+	}
 	digest_model_number_links(model);
 	free(rk);
 	free(dup_of);
@@ -536,6 +646,16 @@ int digest_model_drop_one(json_t *model)
 	json_t *list = json_object_get(best, "items");
 	json_array_remove(list, json_array_size(list) - 1);
 	json_object_set_new(best, "more", json_integer(json_integer_value(json_object_get(best, "more")) + 1));
+	return 0;
+}
+
+int digest_model_add_watch(json_t *model, json_t *items)
+{
+	size_t n = json_array_size(items);
+	if (json_object_set_new(model, "watch", items) < 0)
+		return -1;
+	json_object_set_new(model, "has_watch", json_boolean(n > 0));
+	digest_model_number_links(model);
 	return 0;
 }
 

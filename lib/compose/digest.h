@@ -13,9 +13,12 @@
 #include "parse/item.h"
 #include "select/rules.h"
 
+struct agenda;
+
 struct digest_opts {
 	const char *title;
 	const char *language;     /* sv, nb, en: month names and chrome */
+	const char *timezone;     /* dates shown in it; NULL: Europe/Stockholm */
 	const char *association;  /* footer; may be NULL */
 	const char *unsubscribe;  /* mailto: or https: URL; may be NULL */
 	long summary_length;      /* bytes; 0 = 180 (about two lines) */
@@ -25,6 +28,7 @@ struct digest_opts {
 	long max_age_days;        /* leave out items published longer ago; 0 = off */
 	const struct source *sources; /* for display titles */
 	size_t nsources;
+	const struct agenda *agenda;  /* "På gång" (agenda.h); NULL: no such section */
 };
 
 /* Builds the model from the period's items and their matches (matches[i]
@@ -39,11 +43,24 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 			   const struct item_list *items, const struct match *matches,
 			   time_t period_start, time_t period_end);
 
+/* The agenda as the model's "upcoming": {title, has_lines, lines[],
+ * reminders[]}. A line: date_text, time_text (timed lines), title,
+ * place, url (http/https), source (an event's), reminder, kind ("entry"
+ * or "event"), start, end, all_day, and an entry's name and year;
+ * reminders lists {entry, year} of the lines that are reminders (given
+ * once the digest is stored: compose.h). Texts in o->language. */
+json_t *digest_upcoming(const struct digest_opts *o, const struct agenda *a);
+
 /* The model's cuts for the size budget (render.h): the last item of the
  * topic with the most items moves into its "more" count; -1 when every
  * topic is down to one item. Then the links are numbered again. */
 int digest_model_drop_one(json_t *model);
 void digest_model_number_links(json_t *model);
+
+/* Sets the model's "watch" (the watched pages' changes, compose/watch.h;
+ * the reference is stolen) and "has_watch", and numbers the links again:
+ * the changes come first in the digest and count among its items. 0 or -1. */
+int digest_model_add_watch(json_t *model, json_t *items);
 
 /* Adds the chair's section to a copy of the model (report: failing[] with
  * name, url, failures, error; dead[] with where, rule; dead_count,

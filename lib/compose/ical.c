@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "core/text.h"
 #include "core/timefmt.h"
+#include "parse/date.h"
 
 #ifndef BULLETIN_VERSION
 #define BULLETIN_VERSION "0"
@@ -69,14 +70,16 @@ int ical_text(struct buf *b, const char *s)
 	return rc;
 }
 
-/* "2025-09-04T11:00:00Z" to "20250904T110000Z"; 0 when not a time. */
-static int ical_time(const char *rfc3339, char out[20])
+/* A UTC time as "20250904T110000Z" (or, all_day, the Stockholm/Oslo
+ * day it is midnight of: "20250904"); 0 when it cannot be written. */
+static int ical_time(time_t t, int all_day, char out[20])
 {
-	time_t t = rfc3339 ? time_parse_rfc3339(rfc3339) : 0;
 	struct tm tm;
+	if (all_day)
+		t += date_nordic_offset(t);
 	if (!t || !gmtime_r(&t, &tm))
 		return 0;
-	return strftime(out, 20, "%Y%m%dT%H%M%SZ", &tm) > 0;
+	return strftime(out, 20, all_day ? "%Y%m%d" : "%Y%m%dT%H%M%SZ", &tm) > 0;
 }
 
 /* A URI value: http and https only; bytes that a URI cannot hold raw
@@ -110,69 +113,124 @@ static void uid_domain(const char *from, char *out, size_t outlen)
 		snprintf(out, outlen, "bulletin");
 }
 
-static int vevent(struct buf *b, const json_t *e, const char *dtstamp, const char *domain)
+/* name:value of a TEXT property; nothing when s is empty. */
+static int text_line(struct buf *b, const char *name, const char *s)
 {
-	const char *uid = json_string_value(json_object_get(e, "uid"));
-	const char *title = json_string_value(json_object_get(e, "title"));
-	const char *url = json_string_value(json_object_get(e, "url"));
-	const char *sources = json_string_value(json_object_get(e, "sources_text"));
-	char start[20], end[20];
-	if (!uid || !ical_time(json_string_value(json_object_get(e, "start")), start))
-		return 0; /* not an event we made: left out */
-	int has_end = ical_time(json_string_value(json_object_get(e, "end")), end);
+	if (!s || !*s)
+		return 0;
 	struct buf v = BUF_INIT;
-	int rc = buf_printf(&v, "%s@%s", uid, domain);
-	rc = rc || ical_line(b, "BEGIN", "VEVENT") || ical_line(b, "UID", buf_str(&v)) ||
-	     ical_line(b, "DTSTAMP", dtstamp) || ical_line(b, "DTSTART", start) ||
-	     (has_end && ical_line(b, "DTEND", end));
-	buf_reset(&v);
-	rc = rc || ical_text(&v, title ? title : "") || ical_line(b, "SUMMARY", buf_str(&v));
-	if (!rc && is_http(url)) {
-		buf_reset(&v);
-		rc = ical_url(&v, url) || ical_line(b, "URL", buf_str(&v));
-	}
-	buf_reset(&v);
-	if (!rc && sources && *sources)
-		rc = ical_text(&v, sources) || (is_http(url) && buf_puts(&v, "\\n"));
-	if (!rc && is_http(url))
-		rc = ical_text(&v, url);
-	if (!rc && v.len)
-		rc = ical_line(b, "DESCRIPTION", buf_str(&v));
-	rc = rc || ical_line(b, "TRANSP", "TRANSPARENT") || ical_line(b, "END", "VEVENT");
+	int rc = ical_text(&v, s) || ical_line(b, name, buf_str(&v));
 	buf_free(&v);
+	return rc;
+}
+
+static int time_line(struct buf *b, const char *name, time_t t, int all_day)
+{
+	char v[20];
+	if (!ical_time(t, all_day, v))
+		return -1;
+	return ical_line(b, all_day ? (!strcmp(name, "DTSTART") ? "DTSTART;VALUE=DATE"
+								: "DTEND;VALUE=DATE")
+				    : name, v);
+}
+
+static int vevent(struct buf *b, const struct ical_event *e, const char *dtstamp, const char *domain)
+{
+	char v[20];
+	if (!e->uid || !*e->uid || !ical_time(e->start, e->all_day, v))
+		return 0; /* not an event we can write: left out */
+	struct buf u = BUF_INIT;
+	int rc = buf_printf(&u, "%s@%s", e->uid, domain);
+	rc = rc || ical_line(b, "BEGIN", "VEVENT") || ical_line(b, "UID", buf_str(&u)) ||
+	     ical_line(b, "DTSTAMP", dtstamp) || time_line(b, "DTSTART", e->start, e->all_day) ||
+	     (e->end > e->start && time_line(b, "DTEND", e->end, e->all_day));
+	if (!rc && e->sequence >= 0) {
+		buf_reset(&u);
+		rc = buf_printf(&u, "%d", e->sequence) || ical_line(b, "SEQUENCE", buf_str(&u));
+	}
+	if (!rc && e->created && ical_time(e->created, 0, v))
+		rc = ical_line(b, "CREATED", v);
+	if (!rc && e->modified && ical_time(e->modified, 0, v))
+		rc = ical_line(b, "LAST-MODIFIED", v);
+	rc = rc || text_line(b, "SUMMARY", e->summary) || text_line(b, "LOCATION", e->location);
+	if (!rc && is_http(e->url)) {
+		buf_reset(&u);
+		rc = ical_url(&u, e->url) || ical_line(b, "URL", buf_str(&u));
+	}
+	/* the description ends with the link, for programs that hide URL */
+	buf_reset(&u);
+	if (!rc && e->description && *e->description)
+		rc = ical_text(&u, e->description) || (is_http(e->url) && buf_puts(&u, "\\n"));
+	if (!rc && is_http(e->url))
+		rc = ical_text(&u, e->url);
+	if (!rc && u.len)
+		rc = ical_line(b, "DESCRIPTION", buf_str(&u));
+	rc = rc || ical_line(b, "TRANSP", "TRANSPARENT") || ical_line(b, "END", "VEVENT");
+	buf_free(&u);
 	return rc ? -1 : 0;
+}
+
+int ical_write(const struct ical_event *v, size_t n, const struct ical_opts *o, char **out)
+{
+	*out = NULL;
+	char dtstamp[20], domain[256];
+	if (!ical_time(o->dtstamp ? o->dtstamp : time(NULL), 0, dtstamp))
+		return -1;
+	uid_domain(o->from_address, domain, sizeof domain);
+	struct buf b = BUF_INIT;
+	int rc = ical_line(&b, "BEGIN", "VCALENDAR") || ical_line(&b, "VERSION", "2.0") ||
+		 ical_line(&b, "PRODID", "-//bulletin//bulletin " BULLETIN_VERSION "//EN") ||
+		 ical_line(&b, "CALSCALE", "GREGORIAN") || ical_line(&b, "METHOD", "PUBLISH");
+	if (!rc && o->name && *o->name) {
+		/* the name a subscription shows, and how often to look again */
+		rc = text_line(&b, "NAME", o->name) || text_line(&b, "X-WR-CALNAME", o->name) ||
+		     ical_line(&b, "REFRESH-INTERVAL;VALUE=DURATION", "PT12H") ||
+		     ical_line(&b, "X-PUBLISHED-TTL", "PT12H");
+	}
+	size_t written = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		size_t before = b.len;
+		rc = vevent(&b, &v[i], dtstamp, domain);
+		written += b.len > before;
+	}
+	rc = rc || ical_line(&b, "END", "VCALENDAR");
+	if (rc || (!written && !o->empty_ok)) {
+		buf_free(&b);
+		return rc ? -1 : 0; /* none of the events was usable */
+	}
+	*out = buf_steal(&b);
+	return *out ? 1 : -1;
 }
 
 int ical_from_model(const json_t *model, const char *from_address, char **out)
 {
 	*out = NULL;
 	const json_t *events = json_object_get(model, "events");
-	if (!json_array_size(events))
+	size_t n = json_array_size(events);
+	if (!n)
 		return 0;
-	char dtstamp[20], domain[256];
-	if (!ical_time(json_string_value(json_object_get(model, "generated")), dtstamp)) {
-		char ts[RFC3339_LEN];
-		ical_time(time_format_rfc3339(time(NULL), ts), dtstamp);
+	if (n > ICAL_MAX_EVENTS)
+		n = ICAL_MAX_EVENTS;
+	struct ical_event *v = calloc(n, sizeof *v);
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *e = json_array_get(events, i);
+		const char *end = json_string_value(json_object_get(e, "end"));
+		const char *start = json_string_value(json_object_get(e, "start"));
+		v[i] = (struct ical_event){
+			.uid = json_string_value(json_object_get(e, "uid")),
+			.start = start ? time_parse_rfc3339(start) : 0,
+			.end = end ? time_parse_rfc3339(end) : 0,
+			.summary = json_string_value(json_object_get(e, "title")),
+			.url = json_string_value(json_object_get(e, "url")),
+			.description = json_string_value(json_object_get(e, "sources_text")),
+			.sequence = -1,
+		};
 	}
-	uid_domain(from_address, domain, sizeof domain);
-	struct buf b = BUF_INIT;
-	int rc = ical_line(&b, "BEGIN", "VCALENDAR") || ical_line(&b, "VERSION", "2.0") ||
-		 ical_line(&b, "PRODID", "-//bulletin//bulletin " BULLETIN_VERSION "//EN") ||
-		 ical_line(&b, "CALSCALE", "GREGORIAN") || ical_line(&b, "METHOD", "PUBLISH");
-	size_t i, n = 0;
-	json_t *e;
-	json_array_foreach(events, i, e) {
-		if (rc || n >= ICAL_MAX_EVENTS)
-			break;
-		size_t before = b.len;
-		rc = vevent(&b, e, dtstamp, domain);
-		n += b.len > before;
-	}
-	rc = rc || ical_line(&b, "END", "VCALENDAR");
-	if (rc || n == 0) {
-		buf_free(&b);
-		return rc ? -1 : 0; /* none of the events was usable */
-	}
-	*out = buf_steal(&b);
-	return *out ? 1 : -1;
+	const char *gen = json_string_value(json_object_get(model, "generated"));
+	struct ical_opts o = {.from_address = from_address, .dtstamp = gen ? time_parse_rfc3339(gen) : 0};
+	int r = ical_write(v, n, &o, out);
+	free(v);
+	return r;
 }

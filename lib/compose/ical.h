@@ -4,8 +4,36 @@
 #define BULLETIN_ICAL_H
 
 #include <jansson.h>
+#include <time.h>
 
 #define ICAL_MAX_EVENTS 50
+
+/* One VEVENT. Times are UTC; all_day: start and end are Stockholm/Oslo
+ * midnights, written as VALUE=DATE days (end the day after the last). */
+struct ical_event {
+	const char *uid;          /* without "@domain"; NULL: left out */
+	time_t start, end;        /* end 0 (or not after start): no DTEND */
+	int all_day;
+	const char *summary, *location, *url, *description; /* may be NULL; url http(s) only */
+	int sequence;             /* -1: no SEQUENCE */
+	time_t created, modified; /* 0: no CREATED, LAST-MODIFIED */
+};
+
+struct ical_opts {
+	const char *from_address; /* UIDs end in "@" and its domain ("bulletin" when none) */
+	time_t dtstamp;           /* 0: now */
+	const char *name;         /* the calendar's name for subscribers (NAME,
+				     X-WR-CALNAME, a 12-hour refresh); NULL: none */
+	int empty_ok;             /* write a calendar with no events (a subscription) */
+};
+
+/* A VCALENDAR (METHOD:PUBLISH) with a VEVENT per event: UID, DTSTAMP,
+ * DTSTART, DTEND, SEQUENCE, CREATED, LAST-MODIFIED, SUMMARY, LOCATION,
+ * URL, DESCRIPTION (ending with the URL), TRANSP:TRANSPARENT. TEXT values
+ * escaped, CRLF line ends, lines folded at 75 octets between UTF-8
+ * characters. Returns 1 and *out (malloc'd), 0 when no event could be
+ * written and !empty_ok (*out NULL), -1 when out of memory. */
+int ical_write(const struct ical_event *v, size_t n, const struct ical_opts *o, char **out);
 
 /* A VCALENDAR with METHOD:PUBLISH and one VEVENT per entry of the model's
  * "events" (digest_model_build; at most ICAL_MAX_EVENTS): UID (the event's

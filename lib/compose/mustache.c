@@ -14,6 +14,10 @@
 #include <string.h>
 
 #define MAX_DEPTH 64            /* nested partials/parents: stops self-inclusion */
+#define MAX_SECTIONS 100        /* sections nested in one template: rendering
+				 * recurses once per level, so 85,000 levels
+				 * overflowed the stack */
+#define MAX_NEST 1000           /* levels of render() through partials too */
 #define MAX_EXPANSIONS 100000   /* partials per render: stops {{>a}}{{>a}} doubling */
 #define MAX_DELIM 32
 
@@ -327,6 +331,11 @@ static int pair_sections(struct tmpl *t, struct err *err)
 	for (size_t i = 0; i < t->n; i++) {
 		struct tok *k = &t->t[i];
 		if (k->type == T_SECTION || k->type == T_INVERTED || k->type == T_PARENT || k->type == T_BLOCK) {
+			if (nopen == MAX_SECTIONS) {
+				rc = err_set(err, "%d:%d: sections nested deeper than %d levels (\"%.*s\")",
+					     k->line, k->col, MAX_SECTIONS, (int)(k->len > 64 ? 64 : k->len), k->s);
+				break;
+			}
 			open[nopen++] = i;
 		} else if (k->type == T_CLOSE) {
 			if (!nopen) {
@@ -403,6 +412,7 @@ struct rctx {
 	struct pcache *cache;
 	int pending; /* at a template line start: the indent is due */
 	int depth;
+	int nest; /* render() calls open now */
 	unsigned long expansions;
 	const char *cur_name; /* partial being rendered, NULL at top level */
 	size_t cur_name_len;
@@ -714,7 +724,26 @@ static int block(struct rctx *r, const struct tmpl *t, const struct tok *k, size
 	return rc;
 }
 
+static int render_range(struct rctx *r, const struct tmpl *t, size_t from, size_t to,
+			const struct frame *f);
+
+/* Each template is at most MAX_SECTIONS deep and partials MAX_DEPTH, but
+ * the two multiply: this bounds the recursion whatever they combine to. */
 static int render(struct rctx *r, const struct tmpl *t, size_t from, size_t to, const struct frame *f)
+{
+	if (r->nest >= MAX_NEST) {
+		const struct tok *k = from > 0 ? &t->t[from - 1] : NULL; /* the opening tag */
+		return rerr(r, k ? k->line : 1, k ? k->col : 1,
+			    "sections and partials nested deeper than %d levels", MAX_NEST);
+	}
+	r->nest++;
+	int rc = render_range(r, t, from, to, f);
+	r->nest--;
+	return rc;
+}
+
+static int render_range(struct rctx *r, const struct tmpl *t, size_t from, size_t to,
+			const struct frame *f)
 {
 	for (size_t i = from; i < to;) {
 		const struct tok *k = &t->t[i];

@@ -34,7 +34,8 @@ struct label {
 	int bad;         /* characters outside the charset-name alphabet */
 };
 
-static int is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+/* HTML's whitespace: XML's and form feed. */
+static int is_ws(int c) { return text_is_ws(c) || c == '\f'; }
 
 static int label_char(unsigned char c)
 {
@@ -521,6 +522,36 @@ static int can_convert(const char *name)
 	return 1;
 }
 
+const char *charset_binary(const char *d, size_t n)
+{
+	static const struct {
+		const char *magic;
+		size_t len;
+		const char *what;
+	} magic[] = {
+		{"\x1F\x8B", 2, "gzip data"},           {"PK\x03\x04", 4, "zip data"},
+		{"%PDF-", 5, "a PDF document"},          {"\x89PNG\r\n\x1A\n", 8, "an image"},
+		{"\xFF\xD8\xFF", 3, "an image"},        {"GIF8", 4, "an image"},
+		{"BZh", 3, "bzip2 data"},                {"\xFD" "7zXZ", 5, "xz data"},
+		{"\x28\xB5\x2F\xFD", 4, "zstd data"},
+	};
+	const unsigned char *u = (const unsigned char *)d;
+	for (size_t i = 0; i < sizeof magic / sizeof *magic; i++)
+		if (n >= magic[i].len && !memcmp(d, magic[i].magic, magic[i].len))
+			return magic[i].what;
+	/* UTF-16/32 (BOM, or '<' beside NUL bytes) is text. */
+	if (n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF) ||
+		       (u[0] == '<' && u[1] == 0) || (u[0] == 0 && (u[1] == '<' || u[1] == 0))))
+		return NULL;
+	/* Text has no NUL and hardly any other control byte near its start. */
+	size_t ctl = 0, k = n < 1024 ? n : 1024;
+	for (size_t i = 0; i < k; i++)
+		if (u[i] == 0 || (u[i] < 0x20 && u[i] != '\t' && u[i] != '\n' && u[i] != '\r' &&
+				  u[i] != '\f' && u[i] != 0x1B) || u[i] == 0x7F)
+			ctl += u[i] == 0 ? 8 : 1;
+	return ctl >= 8 ? "binary data" : NULL;
+}
+
 int charset_to_utf8(const char *data, size_t len, const char *content_type, struct buf *out,
 		    char *used, size_t usedlen, struct err *err)
 {
@@ -537,6 +568,10 @@ int charset_to_utf8(const char *data, size_t len, const char *content_type, stru
 		data = "", u = (const unsigned char *)data, len = 0;
 	if (used && usedlen)
 		used[0] = '\0';
+	const char *bin = charset_binary(data, len);
+	if (bin)
+		return err_set(err, "%s, not a feed or page%s", bin,
+			       !strcmp(bin, "gzip data") ? " (compressed without saying so)" : "");
 
 	/* 1. Byte-order mark; failing that, XML's rule for UTF-16 without one
 	 * ('<' and other ASCII interleaved with NULs). */

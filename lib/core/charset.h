@@ -27,8 +27,14 @@
  * (HTML parsers should still be told "UTF-8" explicitly).
  * content_type may be NULL. used (may be NULL) gets the encoding chosen,
  * e.g. "windows-1252 (no label)". Returns 0, or -1 with err (out of memory,
- * or iconv cannot be set up). */
+ * iconv cannot be set up, or binary data: see charset_binary). */
 int charset_to_utf8(const char *data, size_t len, const char *content_type, struct buf *out,
 		    char *used, size_t usedlen, struct err *err);
+
+/* What d[0..n) looks like when it is not text at all, by its first bytes:
+ * "gzip data" (a compressed body served without Content-Encoding), "zip
+ * data", "a PDF document", "an image", or "binary data" (NUL or control
+ * bytes where text would be, and no UTF-16/32 pattern); NULL for text. */
+const char *charset_binary(const char *d, size_t n);
 
 #endif

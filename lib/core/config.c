@@ -4,6 +4,8 @@
 #include <glob.h>
 #include <ini.h>
 #include <limits.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@ struct reader {
 	int nseen;
 	const char *path;
 	int warn_repeats; /* the main file: a repeat merges, so say so */
+	const char *buf;  /* inih's line buffer: values point into it (columns) */
 };
 
 /* A [section] header again in one file: inih merges the two silently, so
@@ -89,6 +92,7 @@ static char *reader_fn(char *str, int num, void *stream)
 	if (n == 0)
 		return NULL;
 	str[n] = '\0';
+	r->buf = str;
 	r->line++;
 	r->max = num;
 	/* inih only reports keys; a repeated [source a] header would silently
@@ -231,7 +235,8 @@ enum key_type {
 	K_WORD,   /* char *: one of choices ("sv|nb|en") */
 	K_CHOICE, /* int: the index of the value in choices ("skip|send") */
 	K_ADDR,   /* char *: a mail address (core/address.h) */
-	K_URL     /* char *: starting with one of choices ("https://|http://") */
+	K_URL,    /* char *: starting with one of choices ("https://|http://") */
+	K_LIST    /* char ** + size_t count (off2): each line with the key appends one */
 };
 
 struct key {
@@ -244,6 +249,9 @@ struct key {
 	const char *def; /* the default, applied before the file is read; NULL: none or computed */
 	/* A further check; returns NULL when v is fine, else why not. */
 	const char *(*check)(const char *v);
+	/* The same for values with a column: 0 when fine, else -1 with why and
+	 * *at, the byte of v the message is about. */
+	int (*check_at)(const char *v, size_t *at, char *why, size_t whylen);
 };
 
 #define OFF(f) offsetof(struct config, f)
@@ -257,6 +265,59 @@ static const char *check_smtp_url(const char *v)
 	if (strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8) &&
 	    !(!strncmp(v, "sendmail:", 9) && (!v[9] || v[9] == '/')))
 		return "must start with smtp://, smtps:// or sendmail:/PATH";
+	return NULL;
+}
+
+/* An ignore pattern of a watched page: PCRE2 as the rules use it (UTF,
+ * UCP), compiled now so a typo is an error at its column, not a page
+ * that silently never changes. */
+static int check_regex(const char *v, size_t *at, char *why, size_t whylen)
+{
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED,
+				       PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
+	if (re) {
+		pcre2_code_free(re);
+		return 0;
+	}
+	char msg[256];
+	if (pcre2_get_error_message(code, (PCRE2_UCHAR *)msg, sizeof msg) < 0)
+		snprintf(msg, sizeof msg, "error %d", code);
+	snprintf(why, whylen, "%s", msg);
+	*at = off;
+	return -1;
+}
+
+/* IMAP folder names as we send them: ASCII without quotes, wildcards or
+ * control bytes (a name with other letters needs modified UTF-7). */
+static const char *check_folder(const char *v)
+{
+	if (!*v || strlen(v) > 200)
+		return "must be 1 to 200 characters";
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '*' || *p == '%')
+			return "must be plain ASCII without \", \\, * or %";
+	return NULL;
+}
+
+/* A list of mail addresses, comma or space separated. */
+static const char *check_addresses(const char *v)
+{
+	char one[256];
+	for (const char *p = v; *p;) {
+		p += strspn(p, ", \t");
+		size_t n = strcspn(p, ", \t");
+		if (!n)
+			break;
+		if (n >= sizeof one)
+			return "has an address longer than 255 bytes";
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (!mail_address_valid(one))
+			return "must be mail addresses separated by commas";
+		p += n;
+	}
 	return NULL;
 }
 
@@ -280,6 +341,7 @@ static const struct key main_keys[] = {
 	{"rules", "files", K_FILES, AT(rules_files), .off2 = OFF(nrules_files)},
 	{"digest", "title", K_STR, AT(title), .def = "Primärvårdsnytt"},
 	{"digest", "language", K_WORD, AT(language), .choices = "sv|nb|en", .def = "sv"},
+	{"digest", "timezone", K_WORD, AT(timezone), .choices = "Europe/Stockholm|Europe/Oslo|Europe/Copenhagen|Europe/Helsinki|Atlantic/Reykjavik|UTC", .def = "Europe/Stockholm"},
 	{"digest", "templates", K_PATH, AT(templates_dir)},
 	{"digest", "archive", K_PATH, AT(archive_dir)},
 	{"digest", "summary_length", K_LONG, AT(summary_length), .min = 40, .max = 4000, .def = "180"},
@@ -316,19 +378,40 @@ static const struct key main_keys[] = {
 	 .hint = "a mailto: or https: URL"},
 	{"members", "file", K_PATH, AT(members_file)},
 	{"members", "unsubscribe_key", K_PATH, AT(unsub_key_path)},
+	{"calendar", "file", K_PATH, AT(calendar_file)},
+	{"calendar", "weeks", K_LONG, AT(calendar_weeks), .min = 1, .max = 52, .def = "6"},
+	{"watch", "keep", K_LONG, AT(watch_keep), .min = 2, .max = 1000, .def = "10"},
+	{"mailbox", "url", K_URL, AT(mb_url), .choices = "imaps://|imap://"},
+	{"mailbox", "tls", K_CHOICE, AT(mb_tls_none), .choices = "auto|none", .def = "auto",
+	 .hint = "auto (imaps://, or STARTTLS on imap://) or none"},
+	{"mailbox", "ca_file", K_PATH, AT(mb_ca_file)},
+	{"mailbox", "user", K_STR, AT(mb_user)},
+	{"mailbox", "password_file", K_PATH, AT(mb_password_file)},
+	{"mailbox", "password_env", K_STR, AT(mb_password_env)},
+	{"mailbox", "folder", K_STR, AT(mb_folder), .def = "INBOX", .check = check_folder},
+	{"mailbox", "handled_folder", K_STR, AT(mb_handled_folder), .def = "bulletin/handled",
+	 .check = check_folder},
+	{"mailbox", "chairs", K_STR, AT(mb_chairs), .check = check_addresses},
+	{"mailbox", "trusted_authserv_id", K_STR, AT(mb_authserv_id)},
+	{"mailbox", "hard_bounces", K_LONG, AT(mb_hard_bounces), .min = 1, .max = 100, .def = "2"},
+	{"mailbox", "timeout", K_LONG, AT(mb_timeout), .min = 1, .max = 3600, .def = "60"},
+	{"mailbox", "max_messages", K_LONG, AT(mb_max_messages), .min = 0, .max = 10000000, .def = "0"},
 };
 
 static const struct key source_keys[] = {
 	{"source", "url", K_URL, SAT(url), .choices = "http://|https://"},
 	{"source", "title", K_STR, SAT(title)},
-	{"source", "type", K_CHOICE, SAT(type), .choices = "feed|html|rss|atom", .def = "feed",
-	 .hint = "feed (RSS or Atom) or html"},
+	{"source", "type", K_CHOICE, SAT(type), .choices = "feed|html|page|rss|atom", .def = "feed",
+	 .hint = "feed (RSS or Atom), html or page"},
 	{"source", "enabled", K_BOOL, SAT(enabled), .def = "yes"},
 	{"source", "item", K_STR, SAT(sel_item)},
 	{"source", "item_title", K_STR, SAT(sel_title)},
 	{"source", "item_link", K_STR, SAT(sel_link)},
 	{"source", "item_date", K_STR, SAT(sel_date)},
 	{"source", "item_summary", K_STR, SAT(sel_summary)},
+	{"source", "allow_downgrade", K_BOOL, SAT(allow_downgrade), .def = "no"},
+	{"source", "selector", K_STR, SAT(selector)},
+	{"source", "ignore", K_LIST, SAT(ignore), .off2 = SOFF(nignore), .check_at = check_regex},
 };
 
 #define NKEYS(t) (sizeof t / sizeof *t)
@@ -385,6 +468,33 @@ static int key_set(struct parse *p, const struct key *k, void *base, const char 
 	case K_FILES:
 		return add_files(p, (char ***)(void *)at, (size_t *)(void *)((char *)base + k->off2),
 				 k->name, v);
+	case K_LIST: {
+		size_t off = 0;
+		char why2[300];
+		if (k->check_at && k->check_at(v, &off, why2, sizeof why2) < 0) {
+			/* file:line:col, the column counted in characters of the line */
+			size_t col = 1;
+			const char *line = p->rd.buf && v >= p->rd.buf ? p->rd.buf : v;
+			/* inih ended the name with a NUL in the same buffer: count it too */
+			for (const char *q = line; q < v + off; q++)
+				col += ((unsigned char)*q & 0xC0) != 0x80;
+			if (!p->failed)
+				err_set(p->err, "%s:%d:%zu: %s: %s", p->path, p->rd.line, col, k->name,
+					why2);
+			p->failed = 1;
+			return 0;
+		}
+		size_t *cnt = (size_t *)(void *)((char *)base + k->off2);
+		char ***vals = (char ***)(void *)at;
+		char **nl = realloc(*vals, (*cnt + 1) * sizeof *nl);
+		if (!nl)
+			return perr(p, "out of memory");
+		*vals = nl;
+		if (!(nl[*cnt] = strdup(v)))
+			return perr(p, "out of memory");
+		(*cnt)++;
+		return 1;
+	}
 	case K_WORD:
 	case K_CHOICE: {
 		int i = choice_index(k->choices, v);
@@ -454,7 +564,8 @@ static void key_free(const struct key *t, size_t n, void *base)
 		case K_BOOL:
 		case K_CHOICE:
 			break;
-		case K_FILES: {
+		case K_FILES:
+		case K_LIST: {
 			char **v = *(char ***)(void *)at;
 			size_t cnt = *(size_t *)(void *)((char *)base + t[i].off2);
 			for (size_t j = 0; j < cnt; j++)
@@ -471,7 +582,7 @@ static void key_free(const struct key *t, size_t n, void *base)
 static void key_print(FILE *out, const struct key *k)
 {
 	static const char *names[] = {"text", "path", "number", "yes/no", "files", "word", "word",
-				      "address", "url"};
+				      "address", "url", "list"};
 	fprintf(out, "%s\t%s\t%s", k->section, k->name, names[k->type]);
 	if (k->type == K_LONG)
 		fprintf(out, " %ld..%ld", k->min, k->max);
@@ -510,6 +621,10 @@ static int source_handler(void *user, const char *section, const char *name, con
 	struct config *c = p->c;
 	if (p->failed)
 		return 0;
+	/* The calendar (feeds/arshjul.ini) sits beside the sources, where
+	 * the feeds folder's glob finds it too: its entries are [calendar] file's. */
+	if (!strncmp(section, "entry ", 6))
+		return 1;
 	if (strncmp(section, "source ", 7) || !section[7])
 		return perr(p, "sections here must be [source NAME], not [%s]", section);
 	const char *sname = section + 7;
@@ -538,7 +653,7 @@ static int source_handler(void *user, const char *section, const char *name, con
 	if (!key_set(p, k, p->cur, v))
 		return 0;
 	/* rss and atom are old spellings of feed */
-	if (k->off == SOFF(type) && p->cur->type > SOURCE_HTML)
+	if (k->off == SOFF(type) && p->cur->type > SOURCE_PAGE)
 		p->cur->type = SOURCE_FEED;
 	return 1;
 }
@@ -586,6 +701,79 @@ static int parse_file(struct parse *p, const char *path, ini_handler h)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- other INI files, read the same way but to the end ---- */
+
+struct ini_each {
+	struct reader rd;
+	const struct config_ini_ops *ops;
+};
+
+static void ini_problem(struct ini_each *e, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void ini_problem(struct ini_each *e, int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	e->ops->problem(e->ops->user, line, msg);
+}
+
+/* reader_fn, and what inih would stop at or pass over in silence said
+ * for every line: a control byte, a line too long, a line that is no
+ * [section], comment or name = value. */
+static char *each_reader(char *str, int num, void *stream)
+{
+	struct ini_each *e = stream;
+	char *r = reader_fn(str, num, &e->rd);
+	if (!r)
+		return NULL;
+	if (e->rd.bad_line) {
+		ini_problem(e, e->rd.bad_line, "column %d: a control byte (0x%02x) in the text",
+			    e->rd.bad_col, e->rd.bad_byte);
+		e->rd.bad_line = 0;
+	}
+	if (e->rd.too_long) {
+		ini_problem(e, e->rd.too_long, "line longer than %d bytes; shorten it", num - 3);
+		e->rd.too_long = 0;
+	}
+	const char *p = str + strspn(str, " \t"), *end = strchr(p, ']');
+	if (*p == '[') {
+		if (!end) {
+			ini_problem(e, e->rd.line, "a [section] header without its ]");
+			if (e->ops->section) /* what follows is not the section before */
+				e->ops->section(e->ops->user, NULL, e->rd.line);
+		} else if (e->ops->section) {
+			const char *a = p + 1 + strspn(p + 1, " \t"), *b = end;
+			while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+				b--;
+			char name[256];
+			snprintf(name, sizeof name, "%.*s", (int)(b - a), a);
+			e->ops->section(e->ops->user, name, e->rd.line);
+		}
+	} else if (*p && !strchr(";#\r\n", *p) && !strpbrk(p, "=:")) {
+		ini_problem(e, e->rd.line, "cannot read this line: expected [section] or name = value");
+	}
+	return r;
+}
+
+static int each_handler(void *user, const char *section, const char *name, const char *v)
+{
+	struct ini_each *e = user;
+	e->ops->key(e->ops->user, section, name, v, e->rd.line);
+	return 1;
+}
+
+void config_ini_read(FILE *f, const struct config_ini_ops *ops)
+{
+	struct ini_each e = {.rd = {.f = f}, .ops = ops};
+	ini_allow_multiline = false;
+	ini_stop_on_first_error = false;
+	ini_parse_stream(each_reader, &e, each_handler, &e);
+	ini_stop_on_first_error = true;
 }
 
 #ifndef BULLETIN_DATADIR
@@ -695,6 +883,11 @@ int config_load(struct config *c, const char *path, struct err *err)
 				s->name);
 			goto fail;
 		}
+		if (s->type != SOURCE_PAGE && (s->selector || s->nignore)) {
+			err_set(err, "%s: source \"%s\" has selector or ignore, which are for "
+				"type = page", s->where, s->name);
+			goto fail;
+		}
 		if (!s->title && !(s->title = strdup(s->name))) {
 			err_set(err, "out of memory");
 			goto fail;
@@ -748,23 +941,29 @@ char *config_find(const char *explicit_path, struct err *err)
 
 int config_smtp_password(const struct config *c, char **out, struct err *err)
 {
+	return config_read_secret(c, c->smtp_password_file, c->smtp_password_env, out, err);
+}
+
+int config_read_secret(const struct config *c, const char *file, const char *env, char **out,
+		       struct err *err)
+{
 	*out = NULL;
-	if (c->smtp_password_env) {
-		const char *v = getenv(c->smtp_password_env);
+	if (env) {
+		const char *v = getenv(env);
 		if (!v)
 			return err_set(err, "%s: password_env names %s, which is not set", c->path,
-				       c->smtp_password_env);
+				       env);
 		return (*out = strdup(v)) ? 0 : err_set(err, "out of memory");
 	}
-	if (!c->smtp_password_file)
+	if (!file)
 		return 0;
-	FILE *f = fopen(c->smtp_password_file, "r");
+	FILE *f = fopen(file, "r");
 	struct stat st;
 	if (!f)
-		return err_set(err, "%s: %s", c->smtp_password_file, strerror(errno));
+		return err_set(err, "%s: %s", file, strerror(errno));
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
 		fclose(f);
-		return err_set(err, "%s: readable by others; chmod 600 it", c->smtp_password_file);
+		return err_set(err, "%s: readable by others; chmod 600 it", file);
 	}
 	char line[1024];
 	if (!fgets(line, sizeof line, f))

@@ -10,7 +10,9 @@
 
 #include "core/err.h"
 
-enum source_type { SOURCE_FEED = 0, SOURCE_HTML };
+/* The values are the indices of type's choices in config.c; the old
+ * spellings rss and atom come after the last one and read as feed. */
+enum source_type { SOURCE_FEED = 0, SOURCE_HTML, SOURCE_PAGE };
 
 struct source {
 	char *name;
@@ -18,8 +20,15 @@ struct source {
 	char *url;
 	enum source_type type;
 	int enabled;
+	int allow_downgrade; /* 1: an https url may be redirected to http */
 	/* type = html: CSS or XPath selectors (see html.h); NULL when unset */
 	char *sel_item, *sel_title, *sel_link, *sel_date, *sel_summary;
+	/* type = page (a watched page or PDF): the part to watch (CSS or
+	 * XPath; NULL: the main content) and PCRE2 patterns of text that is
+	 * never a change (one ignore = line each; checked when loaded) */
+	char *selector;
+	char **ignore;
+	size_t nignore;
 	char *where;  /* "file:line" of its section, for messages */
 };
 
@@ -48,6 +57,7 @@ struct config {
 	/* [digest] */
 	char *title;
 	char *language;       /* sv, nb or en */
+	char *timezone;       /* the digest's dates: Europe/Stockholm (default), Europe/Oslo, ... */
 	char *templates_dir;  /* default templates/ beside the config, else the installed ones */
 	char *archive_dir;    /* default $XDG_STATE_HOME/bulletin/archive */
 	long summary_length;
@@ -78,6 +88,22 @@ struct config {
 	/* [members] */
 	char *members_file;
 	char *unsub_key_path; /* HMAC key of the unsubscribe tokens; default beside the store */
+	/* [calendar] */
+	char *calendar_file;  /* the association's year (compose/calendar.h); NULL: none */
+	long calendar_weeks;  /* how far ahead the digest's "På gång" looks */
+	/* [watch] */
+	long watch_keep;      /* versions of each watched page kept in the store */
+	/* [mailbox] (issue 18): no url, no mailbox step */
+	char *mb_url;         /* imaps://host[:port]/ or imap://host[:port]/ (STARTTLS) */
+	int mb_tls_none;      /* tls = none: plain IMAP allowed to any host */
+	char *mb_ca_file;     /* extra CA bundle; NULL: system CAs */
+	char *mb_user, *mb_password_file, *mb_password_env;
+	char *mb_folder, *mb_handled_folder;
+	char *mb_chairs;      /* addresses, comma or space separated */
+	char *mb_authserv_id; /* trusted_authserv_id */
+	long mb_hard_bounces; /* hard bounces (across at least two digests) before "bounced" */
+	long mb_timeout;      /* seconds per IMAP command */
+	long mb_max_messages; /* messages examined per run; 0 = all */
 
 	struct source *sources;
 	size_t nsources;
@@ -105,5 +131,22 @@ void config_keys_print(FILE *out);
  * or the environment variable the config names; *out = NULL when neither
  * is configured. */
 int config_smtp_password(const struct config *c, char **out, struct err *err);
+/* The same for any secret: from the file (owner-only) or the variable. */
+int config_read_secret(const struct config *c, const char *file, const char *env, char **out,
+		       struct err *err);
+
+/* Another INI file read as the configuration is (inih, line numbers
+ * counted here), but to its end, for files whose reader reports every
+ * problem and not only the first (the calendar). section (may be NULL)
+ * gets each [header]'s name (NULL for a broken header, after its problem), key each name = value, problem each line
+ * inih cannot read or that holds a control byte or is too long. */
+struct config_ini_ops {
+	void (*section)(void *user, const char *name, int line);
+	void (*key)(void *user, const char *section, const char *name, const char *value,
+		    int line);
+	void (*problem)(void *user, int line, const char *msg);
+	void *user;
+};
+void config_ini_read(FILE *f, const struct config_ini_ops *ops);
 
 #endif

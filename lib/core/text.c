@@ -65,7 +65,7 @@ int utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
-static size_t utf8_put(uint32_t cp, char out[4])
+size_t utf8_encode(uint32_t cp, char out[4])
 {
 	if (cp < 0x80) {
 		out[0] = (char)cp;
@@ -114,10 +114,14 @@ static int is_space_byte(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/* Invisible characters: soft hyphen, zero-width ones, C0/C1 controls,
+ * and the bidirectional controls (embeddings, overrides, isolates, marks)
+ * that let a title display as something other than what it says. */
 static int is_dropped_cp(uint32_t cp)
 {
-	return cp == 0xAD || (cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF ||
-	       cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F);
+	return cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) || cp == 0x2060 || cp == 0xFEFF ||
+	       cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||
+	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061C;
 }
 
 static void emit_break(struct emit *e, int n)
@@ -151,7 +155,7 @@ static void emit_cp(struct emit *e, uint32_t cp)
 		e->oom = 1;
 		return;
 	}
-	e->b.len += utf8_put(cp, e->b.data + e->b.len);
+	e->b.len += utf8_encode(cp, e->b.data + e->b.len);
 	e->b.data[e->b.len] = '\0';
 }
 
@@ -482,20 +486,23 @@ static void convert(struct emit *e, const char *s, size_t n, int html)
 				e->oom = 1;
 				return;
 			}
-			char *w = e->b.data + e->b.len;
+			/* Scanned first, then copied whole: the bytes go out as
+			 * they came in. */
+			size_t st = i;
 			while (i < n) {
 				if (is_run_byte(u[i], html))
-					*w++ = (char)u[i++];
+					i++;
 				else if (u[i] == 0xC3 && i + 1 < n && (u[i + 1] & 0xC0) == 0x80)
 					/* U+00C0..U+00FF (å, ä, ö, æ, ø, é...): letters, never
 					 * spaces or dropped characters */
-					*w++ = (char)u[i], *w++ = (char)u[i + 1], i += 2;
+					i += 2;
 				else if (u[i] == ' ' && i + 1 < n && is_run_byte(u[i + 1], html))
-					*w++ = ' ', i++;
+					i++;
 				else
 					break;
 			}
-			e->b.len = (size_t)(w - e->b.data);
+			memcpy(e->b.data + e->b.len, u + st, i - st);
+			e->b.len += i - st;
 			e->b.data[e->b.len] = '\0';
 			continue;
 		}

@@ -131,8 +131,20 @@ static void archive_failed(struct ctx *x, const struct err *err)
 	x->r->archive_failed = 1;
 }
 
-/* Every file of stored digest id (parts, .json, .ics), then the index and
- * feed; the digest counts as archived only when all were written. Files
+/* calendar.ics for subscribers, as of now (not of the digest: an older
+ * digest's archive written again must not turn the calendar back). */
+static int write_calendar(struct ctx *x, struct err *err)
+{
+	char *ics = NULL;
+	if (compose_calendar_ics(x->s, x->c, x->o->rules, x->o->calendar, x->o->now, &ics, err) < 0)
+		return -1;
+	int r = archive_write_calendar(x->c->archive_dir, ics, err);
+	free(ics);
+	return r;
+}
+
+/* Every file of stored digest id (parts, .json, .ics), calendar.ics, then
+ * the index and feed; the digest counts as archived only when all were written. Files
  * have fixed names: writing again is harmless. */
 static void archive_digest(struct ctx *x, int64_t id)
 {
@@ -153,7 +165,8 @@ static void archive_digest(struct ctx *x, int64_t id)
 				       sizeof x->r->archive_html, &err);
 		digest_row_free(&arch);
 		struct archive_site site = {c->title, c->language, c->archive_url, c->association};
-		if (aw < 0 || archive_index(c->archive_dir, &site, &err) < 0) {
+		if (aw < 0 || write_calendar(x, &err) < 0 ||
+		    archive_index(c->archive_dir, &site, &err) < 0) {
 			x->r->archive_html[0] = '\0';
 			archive_failed(x, &err);
 		} else if (store_digest_set_archived(x->s, id, x->o->now, &err) < 0) {
@@ -311,7 +324,7 @@ static int compose_now(struct ctx *x, struct digest_row *row, json_t **model, in
 		       struct err *err)
 {
 	struct compose_opts co = {.cfg = x->c, .rules = x->o->rules, .now = x->o->now,
-				  .personal = 1};
+				  .personal = 1, .calendar = x->o->calendar};
 	int r = compose_digest(x->s, &co, row, model, &x->chair_report, err);
 	if (r != COMPOSE_OK)
 		return compose_status(r);
@@ -326,8 +339,9 @@ static int compose_now(struct ctx *x, struct digest_row *row, json_t **model, in
 	return 0;
 }
 
-/* Stores row with a queued ledger row for each active member, in one
- * transaction: a digest is never stored without knowing its members. */
+/* Stores row with a queued ledger row for each active member and the
+ * reminders its model gives, in one transaction: a digest is never stored
+ * without knowing its members, and a reminder is given once. */
 static int store_with_members(struct ctx *x, struct digest_row *row, const json_t *model,
 			      struct err *err)
 {
@@ -337,6 +351,8 @@ static int store_with_members(struct ctx *x, struct digest_row *row, const json_
 	if (store_begin(x->s, err) < 0)
 		return -1;
 	int rc = store_digest_insert(x->s, row, err);
+	if (rc == 0)
+		rc = compose_mark_reminders(x->s, row, model, err);
 	for (size_t i = 0; i < x->ml.n && rc == 0; i++)
 		rc = store_delivery_set(x->s, row->id, x->ml.v[i].email, DELIVERY_QUEUED, NULL, NULL,
 					x->o->now, err);

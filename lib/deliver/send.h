@@ -13,11 +13,13 @@
 #include "deliver/deliver.h"
 #include "store/store.h"
 
-struct rules; /* select/rules.h: the step hands them to compose */
+struct rules;    /* select/rules.h: the step hands them to compose */
+struct calendar; /* compose/calendar.h: the association's year, or NULL */
 
 struct send_opts {
 	const struct config *cfg;
 	const struct rules *rules;
+	const struct calendar *calendar; /* [calendar] file as read, or NULL */
 	const char *password;     /* the SMTP password, or NULL */
 	time_t now;
 	/* Compose this period's digest when it has news (send, run); 0 only

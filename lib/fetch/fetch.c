@@ -1,6 +1,7 @@
 #include "fetch/fetch.h"
 
 #include <curl/curl.h>
+#include <idn2.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -36,6 +37,12 @@ struct xfer {
 	struct xfer *next_retry;
 	enum { X_NEW, X_ACTIVE, X_WAITING, X_DONE } state;
 	size_t host;        /* index into the per-host counts; n = no limit */
+	const char *url;    /* as configured, for messages and effective_url */
+	char *ascii_url;    /* what libcurl gets: an international host as punycode */
+	int https_only;     /* an https URL: redirects to http are refused */
+	char *location;     /* the latest response's Location, to name a refused
+			     * downgrade */
+	long long announced; /* its Content-Length; -1 when absent */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -167,6 +174,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		free(x->r->etag);
 		free(x->r->last_modified);
 		x->r->etag = x->r->last_modified = NULL;
+		free(x->location);
+		x->location = NULL;
+		x->announced = -1;
 		x->retry_after = -1;
 		/* A 301/308 that is the final answer (not followed) fails the
 		 * fetch, so moved_to is only ever reported for a followed hop. */
@@ -181,6 +191,16 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	} else if (header_is(p, len, "last-modified", &v)) {
 		free(x->r->last_modified);
 		x->r->last_modified = header_value(p + v, len - v);
+	} else if (header_is(p, len, "location", &v)) {
+		free(x->location);
+		x->location = header_value(p + v, len - v);
+	} else if (header_is(p, len, "content-length", &v)) {
+		/* Only to name it when MAXFILESIZE refuses the body. */
+		char *cl = header_value(p + v, len - v), *end;
+		x->announced = cl ? strtoll(cl, &end, 10) : -1;
+		if (!cl || *end || x->announced < 0)
+			x->announced = -1;
+		free(cl);
 	}
 	return len;
 }
@@ -209,13 +229,70 @@ struct limits {
 	size_t max_body;
 	int max_retries;
 	long retry_base_ms, retry_after_max;
+	struct curl_slist *resolve; /* test hook */
+	const char *ca_file;        /* test hook */
 };
+
+static int has_prefix_ci(const char *s, const char *prefix)
+{
+	return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The URL libcurl is given: an international host name converted to
+ * punycode here with libidn2 (IDNA2008 with the UTS #46 mapping, so
+ * upper-case letters fold), because libcurl converts through the locale's
+ * charset and bulletin runs in the C locale, where every non-ASCII host
+ * fails. A URL libcurl cannot parse is returned unchanged, for libcurl to
+ * refuse with its own message. NULL with why set when the host is not a
+ * valid international name, or memory ran out. */
+static char *url_to_ascii(const char *url, char *why, size_t whylen)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *ace = NULL, *s = NULL, *out = NULL;
+	why[0] = '\0';
+	int ascii = 1;
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, CURLU_URLDECODE) == CURLUE_OK && host)
+		for (const char *c = host; *c; c++)
+			ascii &= (unsigned char)*c < 0x80;
+	if (!u) {
+		/* out of memory: said below */
+	} else if (ascii) {
+		out = strdup(url);
+	} else {
+		int rc = idn2_to_ascii_8z(host, &ace, IDN2_NONTRANSITIONAL);
+		if (rc != IDN2_OK) /* a few names only the older IDNA2003 rules allow */
+			rc = idn2_to_ascii_8z(host, &ace, IDN2_TRANSITIONAL);
+		if (rc != IDN2_OK)
+			snprintf(why, whylen, "host name \"%.200s\" is not a valid international "
+				 "domain name (%s)", host, idn2_strerror(rc));
+		else if (curl_url_set(u, CURLUPART_HOST, ace, 0) != CURLUE_OK ||
+			 curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK || !s)
+			snprintf(why, whylen, "host name \"%.200s\" (%s) is not usable", host, ace);
+		else
+			out = strdup(s);
+	}
+	if (!out && !why[0])
+		snprintf(why, whylen, "out of memory");
+	curl_free(s);
+	idn2_free(ace);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return out;
+}
 
 /* Sets up the easy handle; on failure the result says why. */
 static int setup(struct xfer *x, const struct fetch_req *req, const struct limits *lim)
 {
 	if (!req->url)
 		return fail(x->r, "%s", "no URL"), -1;
+	if (!x->ascii_url) {
+		char why[320];
+		if (!(x->ascii_url = url_to_ascii(req->url, why, sizeof why)))
+			return fail(x->r, "%s", why), -1;
+	}
+	x->url = req->url;
+	x->https_only = has_prefix_ci(x->ascii_url, "https:") && !req->allow_downgrade;
 	if (!(x->h = curl_easy_init()))
 		return fail(x->r, "%s", "libcurl: out of memory"), -1;
 	if (add_header(x, "If-None-Match", req->etag) ||
@@ -232,15 +309,19 @@ static int setup(struct xfer *x, const struct fetch_req *req, const struct limit
 		} \
 	} while (0)
 	SET(CURLOPT_PRIVATE, (void *)x);
-	SET(CURLOPT_URL, req->url);
+	SET(CURLOPT_URL, x->ascii_url);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* Leaving https for http would hand the feed to anyone on the path. */
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, x->https_only ? "https" : "http,https");
 	SET(CURLOPT_FOLLOWLOCATION, 1L);
 	SET(CURLOPT_MAXREDIRS, lim->max_redirects);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl decodes */
 	SET(CURLOPT_USERAGENT, lim->ua);
+	/* Refused on the announced Content-Length, before a byte of the body;
+	 * on_body still caps what arrives without one, or decoded. */
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)lim->max_body);
 	SET(CURLOPT_CONNECTTIMEOUT, lim->connect_timeout);
 	SET(CURLOPT_TIMEOUT, lim->timeout);
 	SET(CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_BYTES);
@@ -253,6 +334,10 @@ static int setup(struct xfer *x, const struct fetch_req *req, const struct limit
 	SET(CURLOPT_HEADERDATA, (void *)x);
 	if (x->hdrs)
 		SET(CURLOPT_HTTPHEADER, x->hdrs);
+	if (lim->resolve)
+		SET(CURLOPT_RESOLVE, lim->resolve);
+	if (lim->ca_file)
+		SET(CURLOPT_CAINFO, lim->ca_file);
 #undef SET
 	/* Only a preference: an old libcurl without HTTP/2 still works. */
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
@@ -301,26 +386,70 @@ static void note_attempts(struct fetch_result *r)
 			 r->attempts);
 }
 
+/* What a TLS failure means, for a chair who does not read libcurl's
+ * words; NULL when rc is not one. msg is libcurl's text, which tells the
+ * kinds of CURLE_PEER_FAILED_VERIFICATION apart (GnuTLS and OpenSSL word
+ * them differently, so only stable fragments are looked at). */
+static const char *tls_meaning(CURLcode rc, const char *msg)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		if (strstr(msg, "expir"))
+			return "the site's certificate has expired; the site must renew it";
+		if (strstr(msg, "name") && (strstr(msg, "match") || strstr(msg, "mismatch")))
+			return "the site's certificate is for another name; the address may be "
+			       "wrong, or the site misconfigured";
+		return "the site's certificate is not trusted by this machine; the site may be "
+		       "misconfigured, or something is intercepting the connection";
+	case CURLE_SSL_CONNECT_ERROR:
+		return "no secure connection could be set up with the site; it may use outdated "
+		       "encryption, or something is interfering with the connection";
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CRL_BADFILE:
+		return "this machine's list of trusted certificates could not be read; check "
+		       "that the ca-certificates package is installed";
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return "the site's certificate failed a check; the site may be misconfigured, or "
+		       "something is intercepting the connection";
+	default:
+		return NULL;
+	}
+}
+
 static void finish(struct xfer *x, CURLcode rc)
 {
 	struct fetch_result *r = x->r;
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &r->http_code);
-	r->effective_url = info_str(x->h, CURLINFO_EFFECTIVE_URL);
+	/* Not redirected: the URL as given, so an international host reads
+	 * as its name and not as punycode. */
+	long hops = 0;
+	curl_easy_getinfo(x->h, CURLINFO_REDIRECT_COUNT, &hops);
+	r->effective_url = hops == 0 && x->url ? strdup(x->url)
+					       : info_str(x->h, CURLINFO_EFFECTIVE_URL);
 	char *ct = info_str(x->h, CURLINFO_CONTENT_TYPE);
 	if (ct) {
 		r->content_type = header_value(ct, strlen(ct));
 		free(ct);
 	}
 	r->error[0] = '\0';
+	/* A move to http is never recommended: the source keeps its https URL
+	 * even where allow_downgrade lets this fetch follow it. */
+	int moved = x->permanent && r->effective_url &&
+		    !(has_prefix_ci(x->url, "https:") && has_prefix_ci(r->effective_url, "http:"));
 	if (rc == CURLE_OK && r->http_code >= 200 && r->http_code < 300) {
 		r->status = FETCH_OK;
-		if (x->permanent && r->effective_url)
+		if (moved)
 			r->moved_to = strdup(r->effective_url);
 		return;
 	}
+	const char *curl_msg = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+	const char *meaning = tls_meaning(rc, curl_msg);
 	if (rc == CURLE_OK && r->http_code == 304) {
 		r->status = FETCH_NOT_MODIFIED;
-		if (x->permanent && r->effective_url)
+		if (moved)
 			r->moved_to = strdup(r->effective_url);
 	} else if (rc == CURLE_OK) {
 		r->status = FETCH_FAILED;
@@ -328,8 +457,31 @@ static void finish(struct xfer *x, CURLcode rc)
 	} else if (x->too_big) {
 		r->status = FETCH_FAILED;
 		snprintf(r->error, sizeof r->error, "body larger than %zu bytes", x->max_body);
+	} else if (rc == CURLE_FILESIZE_EXCEEDED) {
+		if (x->announced >= 0)
+			fail(r, "body larger than %zu bytes (the server announced %lld), not "
+				"downloaded", x->max_body, x->announced);
+		else
+			fail(r, "body larger than %zu bytes, not downloaded", x->max_body);
+	} else if (rc == CURLE_UNSUPPORTED_PROTOCOL && x->https_only &&
+		   has_prefix_ci(x->location, "http:")) {
+		/* The server's bytes, ASCII only: the message goes to logs,
+		 * the store and the chair's JSON model. */
+		char loc[301];
+		size_t k = 0;
+		for (const unsigned char *c = (const unsigned char *)x->location;
+		     *c && k + 3 < sizeof loc; c++) {
+			if (*c < 0x80)
+				loc[k++] = (char)*c;
+			else
+				k += (size_t)snprintf(loc + k, sizeof loc - k, "%%%02X", *c);
+		}
+		loc[k] = '\0';
+		fail(r, "refused a redirect from https to unencrypted http (%s)", loc);
+	} else if (meaning) {
+		fail(r, "%.200s (%s)", curl_msg, meaning);
 	} else {
-		fail(r, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+		fail(r, "%s", curl_msg);
 	}
 	note_attempts(r);
 	/* Nothing to parse: do not hold a possibly large error page. */
@@ -346,9 +498,12 @@ static void reset_attempt(struct xfer *x)
 	free(r->last_modified);
 	r->etag = r->last_modified = NULL;
 	r->http_code = 0;
+	free(x->location);
+	x->location = NULL;
 	x->too_big = 0;
 	x->permanent = 0;
 	x->retry_after = -1;
+	x->announced = -1;
 	x->errbuf[0] = '\0';
 }
 
@@ -432,8 +587,10 @@ static void xfer_end(CURLM *m, struct xfer *x)
 		curl_easy_cleanup(x->h);
 	}
 	curl_slist_free_all(x->hdrs);
+	free(x->location);
 	x->h = NULL;
 	x->hdrs = NULL;
+	x->location = NULL;
 }
 
 /* One URL is final: count it and tell the caller, who may take the
@@ -470,7 +627,9 @@ static char *url_host(const char *url)
 }
 
 /* Numbers the hosts: xs[i].host is the same for the same host name, n
- * for a URL without one (setup will refuse it anyway). 0 or -1 on OOM. */
+ * for a URL without one (setup will refuse it anyway). Converts each URL
+ * for libcurl on the way (a failure is left for setup to report). 0 or -1
+ * on OOM. */
 static int number_hosts(struct xfer *xs, const struct fetch_req *reqs, size_t n)
 {
 	char **names = calloc(n, sizeof *names);
@@ -480,7 +639,10 @@ static int number_hosts(struct xfer *xs, const struct fetch_req *reqs, size_t n)
 		xs[i].host = n;
 		if (!reqs[i].url)
 			continue;
-		if (!(names[i] = url_host(reqs[i].url)))
+		char why[320];
+		if (!(xs[i].ascii_url = url_to_ascii(reqs[i].url, why, sizeof why)))
+			continue;
+		if (!(names[i] = url_host(xs[i].ascii_url)))
 			continue;
 		xs[i].host = i;
 		for (size_t k = 0; k < i; k++) {
@@ -558,6 +720,7 @@ int fetch_all(const struct fetch_opts *opts, const struct fetch_req *reqs, size_
 		.max_retries = opts->max_retries < 0 ? 0 : opts->max_retries > 0 ? opts->max_retries : 2,
 		.retry_base_ms = opts->retry_base_ms > 0 ? opts->retry_base_ms : 1000,
 		.retry_after_max = opts->retry_after_max > 0 ? opts->retry_after_max : 120,
+		.ca_file = opts->ca_file,
 	};
 	struct run run = {
 		.opts = opts,
@@ -577,11 +740,21 @@ int fetch_all(const struct fetch_opts *opts, const struct fetch_req *reqs, size_
 	struct xfer *xs = calloc(n, sizeof *xs);
 	run.per_host = calloc(n, sizeof *run.per_host);
 	run.m = curl_multi_init();
-	if (!xs || !run.per_host || !run.m || number_hosts(xs, reqs, n)) {
+	int resolve_ok = 1;
+	for (const char *const *e = opts->resolve; e && *e && resolve_ok; e++) {
+		struct curl_slist *l = curl_slist_append(lim.resolve, *e);
+		resolve_ok = l != NULL;
+		if (l)
+			lim.resolve = l;
+	}
+	if (!xs || !run.per_host || !run.m || !resolve_ok || number_hosts(xs, reqs, n)) {
 		for (size_t i = 0; i < n; i++)
 			fail(&results[i], "%s", "libcurl: could not set up the transfers");
+		for (size_t i = 0; xs && i < n; i++)
+			free(xs[i].ascii_url);
 		free(xs);
 		free(run.per_host);
+		curl_slist_free_all(lim.resolve);
 		if (run.m)
 			curl_multi_cleanup(run.m);
 		return -1;
@@ -629,6 +802,7 @@ int fetch_all(const struct fetch_opts *opts, const struct fetch_req *reqs, size_
 			x->r = &results[i];
 			x->max_body = lim.max_body;
 			x->retry_after = -1;
+			x->announced = -1;
 			if (setup(x, &reqs[i], &lim)) {
 				xfer_end(NULL, x);
 				x->state = X_DONE;
@@ -689,9 +863,12 @@ int fetch_all(const struct fetch_opts *opts, const struct fetch_req *reqs, size_
 		}
 		ret = -1;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		xfer_end(m, &xs[i]);
+		free(xs[i].ascii_url);
+	}
 	curl_multi_cleanup(m);
+	curl_slist_free_all(lim.resolve);
 	free(run.per_host);
 	free(xs);
 	return ret;

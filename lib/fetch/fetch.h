@@ -29,6 +29,11 @@ struct fetch_opts {
 	 * may free the body (fetch_result_free later is still safe). May be NULL. */
 	void (*on_result)(void *ctx, size_t i, struct fetch_result *r);
 	void *result_ctx;
+	/* Test hooks, NULL in the program: "HOST:PORT:ADDRESS" entries that
+	 * replace DNS (CURLOPT_RESOLVE, NULL-terminated), and a CA bundle that
+	 * replaces the system's (a test server's own certificate). */
+	const char *const *resolve;
+	const char *ca_file;
 };
 
 struct fetch_req {
@@ -36,6 +41,7 @@ struct fetch_req {
 	const char *url;
 	const char *etag;          /* sent as If-None-Match when set */
 	const char *last_modified; /* sent as If-Modified-Since when set */
+	int allow_downgrade;       /* 1: an https URL may redirect to http */
 };
 
 enum fetch_status {
@@ -51,17 +57,24 @@ struct fetch_result {
 	char *content_type;     /* NULL when absent */
 	char *etag;             /* from the response; NULL when absent */
 	char *last_modified;
-	char *effective_url;    /* after redirects */
+	char *effective_url;    /* after redirects; the URL as given (an
+				 * international host in Unicode) when none */
 	char *moved_to;         /* set when a 301 or 308 was followed: the URL the
-				 * source now lives at (the chair should update it) */
+				 * source now lives at (the chair should update it);
+				 * never an http URL for an https source */
 	int attempts;           /* 1 + retries made */
-	char error[256];        /* "" unless FETCH_FAILED */
+	char error[512];        /* "" unless FETCH_FAILED; a TLS failure adds
+				 * what it means, in words for the chair */
 };
 
 /* Fetches every request concurrently; results[i] belongs to reqs[i] and
  * must be released with fetch_result_free. Returns 0, or -1 when libcurl
  * itself could not be set up (then every result is FETCH_FAILED).
- * A failing URL never affects the others. Timeouts, connection failures,
+ * A failing URL never affects the others. An international host name
+ * (www.vårdförbundet.se) is sent as its punycode (IDNA2008, libidn2).
+ * An https URL never follows a redirect to http unless the request
+ * allows the downgrade; a body whose announced Content-Length exceeds
+ * max_body is refused before it is downloaded. Timeouts, connection failures,
  * 429 and 5xx are retried with backoff (honouring Retry-After up to
  * retry_after_max) while the other transfers go on; other 4xx are final. */
 int fetch_all(const struct fetch_opts *opts, const struct fetch_req *reqs, size_t n,

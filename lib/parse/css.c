@@ -2,10 +2,12 @@
  * translated to XPath 1.0 for libxml2. */
 #include "parse/css.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/text.h"
 
 #define CSS_MAX 1024 /* longer selectors are no hand-written config */
 
@@ -36,23 +38,44 @@ static void putn(struct css *c, const char *s, size_t n)
 		c->oom = 1;
 }
 
-static int is_ws(int ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f';
-}
+/* CSS's whitespace: XML's and form feed. */
+static int is_ws(int ch) { return text_is_ws(ch) || ch == '\f'; }
 
 static int is_ident(int ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       ch == '-' || ch == '_' || (unsigned char)ch >= 0x80;
+	       ch == '-' || ch == '_';
 }
 
-static size_t ident_len(const char *p)
+/* An element or attribute name at p: ASCII, not starting with a digit or
+ * '-' (HTML's names are ASCII, and libxml2's XPath knows only XML 1.0's
+ * older letter tables); its length, or 0. */
+static size_t name_len(const char *p)
 {
-	size_t n = 0;
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_'))
+		return 0;
+	size_t n = 1;
 	while (is_ident(p[n]))
 		n++;
 	return n;
+}
+
+/* A class, id or unquoted value at p: ASCII name characters and any
+ * non-ASCII character (it becomes an XPath string); stops at anything
+ * else, invalid UTF-8 and U+FFFE/U+FFFF included. */
+static size_t ident_len(const char *p)
+{
+	size_t n = 0, k;
+	uint32_t cp;
+	for (;;) {
+		if (is_ident(p[n]))
+			n++;
+		else if ((unsigned char)p[n] >= 0x80 && (k = utf8_decode(p + n, strnlen(p + n, 4), &cp)) &&
+			 cp != 0xFFFE && cp != 0xFFFF)
+			n += k;
+		else
+			return n;
+	}
 }
 
 /* Element and attribute names: the HTML parser lowercases them. */
@@ -84,7 +107,7 @@ static int attribute(struct css *c)
 	const char *p = c->p + 1;
 	while (is_ws(*p))
 		p++;
-	size_t n = ident_len(p);
+	size_t n = name_len(p);
 	if (!n)
 		return *p == '\0' ? err_set(c->err, "column %d: unclosed [", col(c, open))
 				  : bad(c, p, "attribute name");
@@ -109,6 +132,11 @@ static int attribute(struct css *c)
 			const char *bs = memchr(v, '\\', vn);
 			if (bs)
 				return bad(c, bs, "escape");
+			for (size_t i = 0; i < vn; i++)
+				if ((unsigned char)v[i] < 0x20 && v[i] != '\t' && v[i] != '\n' && v[i] != '\r')
+					return bad(c, v + i, "control character");
+			if (!utf8_valid(v, vn))
+				return bad(c, v, "value that is not UTF-8");
 			p = end + 1;
 		} else {
 			vn = ident_len(p);
@@ -142,7 +170,7 @@ static int compound(struct css *c)
 	if (*p == '*') {
 		put(c, "*");
 		p++;
-	} else if ((n = ident_len(p)) > 0 && !(*p >= '0' && *p <= '9')) {
+	} else if ((n = name_len(p)) > 0) {
 		put_lower(c, p, n);
 		p += n;
 	} else if (*p == '.' || *p == '#' || *p == '[' || *p == ':') {

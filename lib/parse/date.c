@@ -4,10 +4,10 @@
 #include <strings.h>
 
 #include "core/timefmt.h"
+#include "core/text.h"
 
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 static int is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static int is_ws(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
@@ -121,7 +121,7 @@ static time_t parse_iso(const char *s)
 				return 0;
 		}
 	}
-	while (is_ws(*p))
+	while (text_is_ws(*p))
 		p++;
 	if (*p)
 		return 0;
@@ -219,7 +219,7 @@ static int named_zone(const char *w, size_t n, long *off)
 
 static const char *skip_sep(const char *p)
 {
-	while (is_ws(*p) || *p == ',')
+	while (text_is_ws(*p) || *p == ',')
 		p++;
 	return p;
 }
@@ -282,12 +282,12 @@ static time_t parse_rfc822(const char *s)
 	} else { /* "30 Aug 2012" or "30-Aug-2012" */
 		if (!num(&p, 2, &d))
 			return 0;
-		while (is_ws(*p) || *p == '-' || *p == ',')
+		while (text_is_ws(*p) || *p == '-' || *p == ',')
 			p++;
 		if (!(n = word(&p)) || !(mo = month_of(p, n)))
 			return 0;
 		p += n;
-		while (is_ws(*p) || *p == '-' || *p == ',' || *p == '.')
+		while (text_is_ws(*p) || *p == '-' || *p == ',' || *p == '.')
 			p++;
 	}
 	const char *q = p;
@@ -357,7 +357,7 @@ time_t date_parse(const char *s)
 {
 	if (!s)
 		return 0;
-	while (is_ws(*s))
+	while (text_is_ws(*s))
 		s++;
 	if (!*s || strlen(s) > 128)
 		return 0;
@@ -429,7 +429,7 @@ static int is_wordc(int c) { return is_alpha(c) || (unsigned char)c >= 0x80; }
 static int space_len(const char *p)
 {
 	const unsigned char *u = (const unsigned char *)p;
-	if (is_ws(*p))
+	if (text_is_ws(*p))
 		return 1;
 	if (u[0] == 0xC2 && u[1] == 0xA0)
 		return 2;
@@ -703,6 +703,17 @@ time_t date_parse_nordic(const char *text, time_t now)
 /* ---- events: a day and a clock in free text ------------------------------ */
 
 long date_nordic_offset(time_t t) { return eu_summer(t) ? 7200 : 3600; }
+
+long date_zone_offset(const char *zone, time_t t)
+{
+	if (!zone || !strcmp(zone, "Europe/Stockholm") || !strcmp(zone, "Europe/Oslo") ||
+	    !strcmp(zone, "Europe/Copenhagen"))
+		return date_nordic_offset(t);
+	if (!strcmp(zone, "Europe/Helsinki"))
+		return date_nordic_offset(t) + 3600;
+	return 0; /* Atlantic/Reykjavik and UTC: no offset, no summer time */
+}
+time_t date_nordic_local(int y, int mo, int d, int h, int mi) { return local_to_utc(y, mo, d, h, mi); }
 
 /* A dash or "till"/"til" between two clocks at p (spaces around it
  * skipped): where the end clock may start, else NULL. */

@@ -34,5 +34,13 @@ int date_event_nordic(const char *text, time_t published, time_t after, time_t *
 
 /* Seconds east of UTC in Stockholm/Oslo at t: 3600, or 7200 in summer. */
 long date_nordic_offset(time_t t);
+/* The time zones a digest can be shown in (Nordic ones, EU summer time
+ * rules), "|"-separated as config.c's choices, and the offset from UTC in
+ * seconds of zone at instant t (0 for a zone not in the list). */
+#define DATE_ZONES "Europe/Stockholm|Europe/Oslo|Europe/Copenhagen|Europe/Helsinki|Atlantic/Reykjavik|UTC"
+long date_zone_offset(const char *zone, time_t t);
+/* Stockholm/Oslo wall-clock time y-mo-d h:mi as UTC; 0 when there is no
+ * such day or time (31 February, 24:00) or the year is outside 1900-2200. */
+time_t date_nordic_local(int y, int mo, int d, int h, int mi);
 
 #endif

@@ -21,17 +21,7 @@ struct feed_opts {
  * the callback as soon as it ends, so memory stays flat whatever the size
  * of the document. The callback may take the item's fields (set them to
  * NULL); the parser frees what is left after it returns. A non-zero return
- * stops the parse (feed_parser_push then fails with "stopped").
- *
- * After feed_parser_threaded(p) (opt-in, before the first push), the
- * items of an XML feed are built and handed to the callback on one second
- * thread, in document order, while the parser reads on (a worker that
- * cannot be started leaves everything on the caller's thread). feed_parser_push and feed_parser_finish return only once every
- * item ended in what they read has been handed out, so the callback never
- * runs outside those calls and never concurrently with itself: ctx needs
- * no locking, but the callback must not touch state the caller's thread
- * uses during push (nor the parser). A stop is seen a few items late; the
- * items after the one whose callback said stop are dropped, not handed out. */
+ * stops the parse (feed_parser_push then fails with "stopped"). */
 typedef int (*feed_item_fn)(void *ctx, struct item *it);
 struct feed_parser;
 /* NULL when out of memory. The format is detected from the first bytes:
@@ -40,13 +30,16 @@ struct feed_parser *feed_parser_new(const struct feed_opts *opts, feed_item_fn c
 /* Returns 0, or -1 with err at the first fatal error ("line L, column C: ..."). */
 int feed_parser_push(struct feed_parser *p, const char *data, size_t len, struct err *err);
 /* Ends the document. Returns the number of items handed out, or -1 with err
- * (items already handed out stay valid). */
+ * (items already handed out stay valid). Only items whose end tag was seen
+ * are handed out: the last item of a cut-off document is not. */
 int feed_parser_finish(struct feed_parser *p, struct err *err);
 /* "rss2.0", "rss1.0", "rss0.91", "atom1.0", "atom0.3", "jsonfeed1.1", ...
  * once known; NULL before. */
 const char *feed_parser_format(const struct feed_parser *p);
-/* Opts in to the second thread described above; call before the first push. */
-void feed_parser_threaded(struct feed_parser *p);
+/* Items dropped so far because they held nothing (no id, link, title,
+ * text, author, category, enclosure or date); each document's count is
+ * also logged as a warning. */
+int feed_parser_dropped(const struct feed_parser *p);
 void feed_parser_free(struct feed_parser *p);
 
 /* Appends the document's items to out, each with a key (item_ensure_key).

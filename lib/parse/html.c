@@ -4,7 +4,6 @@
 #include "parse/css.h"
 #include "parse/html.h"
 
-#include <curl/curl.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/xpath.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "parse/date.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "core/url.h"
 
 #define HTML_MAX_BYTES (64u << 20)
 #define HTML_MAX_ITEMS 1000
@@ -30,7 +30,14 @@ struct xerr {
 /* libxml2 would print XPath errors to stderr; keep the first instead. The
  * structured handler (not the XPath context's own) is the one that gets
  * libxml2's message text. */
-static void xpath_error(void *data, xmlErrorPtr e)
+/* libxml2 2.12 made the error passed to handlers const. */
+#if LIBXML_VERSION >= 21200
+#define XERR const xmlError *
+#else
+#define XERR xmlErrorPtr
+#endif
+
+static void xpath_error(void *data, XERR e)
 {
 	struct xerr *x = data;
 	if (x->set || !e || !e->message)
@@ -64,6 +71,7 @@ struct page {
 	const char *base;
 	time_t now;
 	size_t summary_max;
+	struct url_resolver *ur; /* one libcurl handle for the page's links */
 };
 
 static int is_xpath(const char *s)
@@ -95,7 +103,7 @@ static xmlXPathCompExprPtr compile(struct page *pg, const char *what, const char
 		/* libxml2 compiles some broken expressions and fails them only
 		 * when run: try once on the document so the error names the
 		 * selector now, not on the first item. */
-		pg->xp->node = (xmlNodePtr)pg->doc;
+		xmlXPathSetContextNode((xmlNodePtr)pg->doc, pg->xp);
 		xmlXPathObjectPtr r = xmlXPathCompiledEval(c, pg->xp);
 		xmlXPathFreeObject(r);
 		if (!r && pg->xe.set) {
@@ -334,42 +342,17 @@ static char *node_text(const xmlNode *n, int inline_only, int (*skip)(const xmlN
 /* ---- URLs and dates ------------------------------------------------------- */
 
 /* href resolved against the page URL: absolute http(s) or NULL. Never
- * javascript:, mailto: or a bare fragment. */
-static char *resolve(const char *base, const char *href)
+ * javascript:, mailto: or a bare fragment (a link to the page itself). */
+static char *resolve(const struct page *pg, const char *href)
 {
 	if (!href)
 		return NULL;
-	while (*href == ' ' || *href == '\t' || *href == '\n' || *href == '\r')
-		href++;
-	size_t n = strlen(href);
-	while (n && (href[n - 1] == ' ' || href[n - 1] == '\t' || href[n - 1] == '\n' ||
-		     href[n - 1] == '\r'))
-		n--;
-	if (n == 0 || n > 4096 || href[0] == '#')
+	size_t n = strlen(href), i = 0;
+	while (i < n && (href[i] == ' ' || href[i] == '\t' || href[i] == '\n' || href[i] == '\r'))
+		i++;
+	if (i == n || href[i] == '#')
 		return NULL;
-	char *h = strndup(href, n);
-	CURLU *u = curl_url();
-	char *out = NULL, *scheme = NULL, *res = NULL;
-	if (!h || !u)
-		goto done;
-	if (base && curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK) {
-		curl_url_cleanup(u);
-		if (!(u = curl_url()))
-			goto done;
-	}
-	if (curl_url_set(u, CURLUPART_URL, h, CURLU_URLENCODE | CURLU_NON_SUPPORT_SCHEME) !=
-		    CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
-	    curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK)
-		goto done;
-	res = strdup(out);
-done:
-	curl_free(out);
-	curl_free(scheme);
-	curl_url_cleanup(u);
-	free(h);
-	return res;
+	return url_resolve(pg->ur, pg->base, href, n, URL_HTTP_ONLY);
 }
 
 /* Text with a zone after its clock ("...09:00:00 GMT", "...T11:00+02:00")
@@ -444,7 +427,7 @@ static const xmlNode *first_link(const struct page *pg, const xmlNode *n, char *
 			continue;
 		if (name_is(c, "a")) {
 			char *href = attr(c, "href");
-			*url = resolve(pg->base, href);
+			*url = resolve(pg, href);
 			xmlFree(href);
 			if (*url)
 				return c;
@@ -477,7 +460,7 @@ static const xmlNode *first_anchor(const xmlNode *n, int depth)
 static char *link_of(const struct page *pg, const xmlNode *n)
 {
 	char *href = attr(n, "href");
-	char *u = resolve(pg->base, href);
+	char *u = resolve(pg, href);
 	xmlFree(href);
 	return u;
 }
@@ -489,7 +472,7 @@ static char *link_near(const struct page *pg, const xmlNode *n, const xmlNode *i
 	char *u = NULL;
 	if (n->type == XML_ATTRIBUTE_NODE || n->type == XML_TEXT_NODE) {
 		xmlChar *v = xmlNodeGetContent(n);
-		u = resolve(pg->base, (const char *)v);
+		u = resolve(pg, (const char *)v);
 		xmlFree(v);
 		return u;
 	}
@@ -567,7 +550,7 @@ static const xmlNode *first_time(const xmlNode *n, int depth)
 static int eval_field(struct page *pg, const struct field *f, xmlNodePtr item,
 		      xmlXPathObjectPtr *res, struct err *err)
 {
-	pg->xp->node = item;
+	xmlXPathSetContextNode(item, pg->xp);
 	pg->xe.set = 0;
 	*res = xmlXPathCompiledEval(f->comp, pg->xp);
 	if (!*res)
@@ -592,19 +575,6 @@ static char *result_string(xmlXPathObjectPtr r)
 	char *t = s ? text_clean((const char *)s, strlen((const char *)s)) : NULL;
 	xmlFree(s);
 	return t;
-}
-
-static void one_line(char *s)
-{
-	for (char *p = s; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-	/* text_from_html already folded runs; a paragraph break leaves two. */
-	char *w = s;
-	for (char *p = s; *p; p++)
-		if (!(*p == ' ' && w > s && w[-1] == ' '))
-			*w++ = *p;
-	*w = '\0';
 }
 
 struct fields {
@@ -644,7 +614,7 @@ static int extract_item(struct page *pg, struct fields *fs, xmlNodePtr node, str
 			it->url = link_near(pg, n, node);
 		} else {
 			char *s = result_string(r);
-			it->url = resolve(pg->base, s);
+			it->url = resolve(pg, s);
 			free(s);
 		}
 		xmlXPathFreeObject(r);
@@ -711,7 +681,7 @@ static int extract_item(struct page *pg, struct fields *fs, xmlNodePtr node, str
 	}
 
 	if (it->title) {
-		one_line(it->title);
+		text_one_line(it->title);
 		text_truncate(it->title, TITLE_MAX);
 		if (!*it->title) {
 			free(it->title);
@@ -765,6 +735,8 @@ int html_extract(const char *data, size_t len, const struct html_selectors *sel,
 		return err_set(err, "page of %zu bytes is larger than the %u MiB limit", len,
 			       HTML_MAX_BYTES >> 20);
 	struct page pg = {0};
+	struct url_resolver ur = {0};
+	pg.ur = &ur;
 	pg.base = opts ? opts->base_url : NULL;
 	pg.now = opts && opts->now ? opts->now : time(NULL);
 	pg.summary_max = opts && opts->summary_max ? opts->summary_max : 600;
@@ -798,7 +770,7 @@ int html_extract(const char *data, size_t len, const struct html_selectors *sel,
 	    compile_field(&pg, &fs.summary, "summary", sel->summary, err) < 0)
 		goto done;
 
-	pg.xp->node = xmlDocGetRootElement(pg.doc);
+	xmlXPathSetContextNode(xmlDocGetRootElement(pg.doc), pg.xp);
 	pg.xe.set = 0;
 	items = xmlXPathCompiledEval(icomp, pg.xp);
 	if (!items) {
@@ -886,7 +858,16 @@ done:
 	free_fields(&fs);
 	xmlXPathFreeContext(pg.xp);
 	xmlFreeDoc(pg.doc);
+	url_resolver_free(&ur);
 	xmlSetStructuredErrorFunc(old_ctx, old_handler);
 	xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
 	return rc;
+}
+
+/* For watched pages (page.c): 2 for navigation-like chrome (menus,
+ * breadcrumbs, cookie banners, hidden and code), 1 for the rest a summary
+ * leaves out (header, footer, aside, forms), 0 for content. */
+int html_node_chrome(const struct _xmlNode *n)
+{
+	return is_nav(n) ? 2 : is_chrome(n) ? 1 : 0;
 }

@@ -34,4 +34,10 @@ struct html_opts {
 int html_extract(const char *data, size_t len, const struct html_selectors *sel,
 		 const struct html_opts *opts, struct item_list *out, struct err *err);
 
+/* How a libxml2 element counts for text: 2 navigation-like chrome (menus,
+ * breadcrumbs, cookie banners, hidden elements, scripts), 1 other chrome
+ * (header, footer, aside, forms, dialogs), 0 content. */
+struct _xmlNode;
+int html_node_chrome(const struct _xmlNode *n);
+
 #endif

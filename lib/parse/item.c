@@ -97,6 +97,8 @@ int item_copy(struct item *d, const struct item *s)
 	d->published = s->published;
 	d->updated = s->updated;
 	d->first_seen = s->first_seen;
+	d->event_start = s->event_start;
+	d->event_end = s->event_end;
 	if (dup_field(&d->source, s->source) || dup_field(&d->key, s->key) ||
 	    dup_field(&d->url, s->url) || dup_field(&d->title, s->title) ||
 	    dup_field(&d->summary, s->summary) || dup_field(&d->content, s->content) ||
@@ -138,6 +140,21 @@ int item_ensure_key(struct item *it)
 		h = fnv1a(h, it->published ? time_format_rfc3339(it->published, ts) : "");
 		h = fnv1a(h, "\x1f");
 		h = fnv1a(h, it->summary);
+		if (!(it->title && *it->title) && !(it->summary && *it->summary)) {
+			/* Nothing a reader would name it by: what else it holds
+			 * tells it from the others (these keys are new, so keys
+			 * made before for titled items stay the same). */
+			h = fnv1a(h, "\x1f");
+			h = fnv1a(h, it->content);
+			h = fnv1a(h, "\x1f");
+			h = fnv1a(h, it->author);
+			for (size_t i = 0; i < it->ncategories; i++)
+				h = fnv1a(fnv1a(h, "\x1f"), it->categories[i]);
+			for (size_t i = 0; i < it->nenclosures; i++)
+				h = fnv1a(fnv1a(h, "\x1f"), it->enclosures[i].url);
+			h = fnv1a(h, "\x1f");
+			h = fnv1a(h, it->updated ? time_format_rfc3339(it->updated, ts) : "");
+		}
 		snprintf(out, sizeof out, "hash:%016llx", h);
 		it->key = strdup(out);
 	}

@@ -34,6 +34,9 @@ struct item {
 	time_t published;
 	time_t updated;
 	time_t first_seen; /* set by the store */
+	/* The upcoming event the item announces (date.h date_event_nordic),
+	 * found when it is ingested and kept with it: UTC, 0 when none. */
+	time_t event_start, event_end;
 };
 
 struct item_list {
@@ -53,7 +56,9 @@ int item_add_enclosure(struct item *it, const char *url, const char *type, long 
 /* Deep copy; returns 0 or -1. */
 int item_copy(struct item *dst, const struct item *src);
 
-/* Fills a missing key from url, else a hash of title and published date. */
+/* Fills a missing key from url, else a hash of title, published date and
+ * summary; an item with neither title nor summary hashes what else it has
+ * (content, author, categories, enclosures, updated date). */
 int item_ensure_key(struct item *it);
 
 /* The JSON Lines inspection contract of `bulletin parse`: appends one line

@@ -1,6 +1,10 @@
-/* Keyword rules (the feeds/ .rules files): topics of weighted PCRE2 include patterns
- * and exclude patterns that veto. See feeds/primarvard.rules for the
- * format; every error names file:line:column. */
+/* Keyword rules (the feeds/ .rules files): topics of weighted PCRE2 include
+ * patterns, exclude patterns that veto, and groups of context words. See
+ * bulletin-rules(5) for the language; every error names file:line:column.
+ *
+ * A loaded set is read-only: matching goes through a struct rules_matcher,
+ * which owns its PCRE2 match data and scratch buffers. One matcher per
+ * thread; any number of them may share one set. */
 #ifndef BULLETIN_RULES_H
 #define BULLETIN_RULES_H
 
@@ -15,8 +19,9 @@ struct rules *rules_new(void);
 void rules_free(struct rules *r);
 /* Adds the topics and patterns of one file. Several files may be loaded
  * into one set; topics keep the order they first appear in. Returns 0, or
- * -1 with err as "path:line:col: message" (PCRE2's own message for a bad
- * pattern). */
+ * -1 with err holding every error of the file, one "path:line:col: message"
+ * per line (PCRE2's own message for a bad pattern); the set is then as it
+ * was before the call. */
 int rules_load_file(struct rules *r, const char *path, struct err *err);
 /* Same from memory; name is used in messages in place of a path. */
 int rules_load_string(struct rules *r, const char *name, const char *text, struct err *err);
@@ -65,7 +70,12 @@ struct rule_info {
 	unsigned fields;     /* bit set of 1 << enum match_field */
 	const char *const *from; /* [from a, b]: only items of these sources; NULL = all */
 	size_t nfrom;
+	long group;          /* a group's word (scores nothing): the group's index; else -1 */
+	const char *const *with; /* [with a, b]: counts only beside a word of these; NULL = always */
+	size_t nwith;
 };
+size_t rules_group_count(const struct rules *r);
+const char *rules_group_id(const struct rules *r, size_t i);
 size_t rules_rule_count(const struct rules *r);
 const struct rule_info *rules_rule(const struct rules *r, size_t i);
 
@@ -79,17 +89,47 @@ struct match_term {
 	const char *rule;   /* the pattern as written in the file */
 	const char *where;  /* "file:line" of the rule */
 	size_t rule_index;  /* for rules_rule() */
+	int repeat;         /* the same word again in this field: listed, not scored */
+	int no_context;     /* its [with] context was missing: listed, not scored */
 };
 
+/* Why the topic won, for --explain. */
+enum topic_why {
+	WHY_NONE = 0,   /* nothing qualified */
+	WHY_ONLY,       /* the only topic that reached its threshold */
+	WHY_OWN,        /* the most of its own words among those that qualified */
+	WHY_SPECIFIC,   /* it borrows from the others that qualified: the more specific */
+	WHY_TIE         /* a tie on its own words: the earlier in the file */
+};
+
+/* Selection: the item is selected when some topic reaches its threshold
+ * and is not vetoed (by its own exclude or a global one). More text can
+ * only add words, so it never deselects an item unless it brings an
+ * exclude. Which qualifying topic the item goes under is a separate
+ * choice (see enum topic_why). */
 struct match {
 	int selected;       /* 1 when the item goes into the digest */
-	int vetoed;         /* 1 when a global exclude or the best topic's exclude fired */
-	long topic;         /* best-scoring topic index; -1 when none scored */
+	int vetoed;         /* 1 when a topic reached its threshold but excludes threw the item out */
+	int global_veto;    /* a global exclude matched */
+	long topic;         /* the chosen topic; when not selected, the best-scoring one; -1 when none scored */
 	double score;       /* that topic's score */
 	double threshold;   /* the score that topic needs (the global one when none scored) */
+	enum topic_why why;
 	struct match_term *terms;
 	size_t nterms;
+	/* per topic (ntopics entries): total score, own words' score, vetoed */
+	double *scores, *own;
+	char *topic_vetoed;
+	size_t ntopics;
+	/* rules whose pattern hit PCRE2's backtracking limit on this item:
+	 * counted as no match (rule indexes) */
+	size_t *limited;
+	size_t nlimited;
 };
+/* 1 when topic t qualifies: its score reaches its threshold, not vetoed. */
+int match_qualifies(const struct rules *r, const struct match *m, size_t t);
+/* A score as the rules' weights write it: 3.75, 6, 4.5 (into b). */
+const char *rules_score_str(double v, char *b, size_t n);
 
 /* Word, stem and *stem rules are found through an index of their
  * literals and confirmed by PCRE2 (see rules.c); off, every rule runs as
@@ -97,8 +137,40 @@ struct match {
  * For tests and benchmarks. */
 void rules_use_index(struct rules *r, int on);
 
-/* Scores the item against every topic. Returns 0, or -1 with err (a PCRE2
- * runtime error, out of memory). Free the result with match_free. */
+struct rules_matcher;
+/* A matcher for r (which must outlive it); NULL when out of memory. */
+struct rules_matcher *rules_matcher_new(const struct rules *r);
+void rules_matcher_free(struct rules_matcher *m);
+/* Scores the item against every topic. Returns 0, or -1 with err (out of
+ * memory, a PCRE2 error other than its limits). A rule that hits PCRE2's
+ * match or depth limit on the item counts as not matching: it is listed
+ * in out->limited and counted in the matcher. Free out with match_free. */
+int rules_matcher_match(struct rules_matcher *m, const struct item *it, struct match *out,
+			struct err *err);
+/* How many items rule k hit PCRE2's limit on, over this matcher's life. */
+size_t rules_matcher_limit_hits(const struct rules_matcher *m, size_t k);
+/* Several threads, each with its own matcher, over batches of items: the
+ * same results as one matcher, in order. */
+struct rules_pool;
+/* nthreads is capped at 16; NULL when out of memory. */
+struct rules_pool *rules_pool_new(const struct rules *r, unsigned nthreads);
+/* Waits for a running batch, then frees. */
+void rules_pool_free(struct rules_pool *p);
+/* Called on a pool thread for item i before it is matched (to parse it,
+ * say); returns 0, or -1 with err to stop the batch there. */
+typedef int (*rules_prepare_fn)(void *ctx, size_t i, struct item *it, struct err *err);
+/* Starts matching items[0..n) into out[0..n) (zeroed first), after
+ * prepare (may be NULL) on each, and returns; items and out must stay
+ * until rules_pool_wait. Returns 0, or -1 with err from the batch before. */
+int rules_pool_start(struct rules_pool *p, struct item *items, size_t n, struct match *out,
+		     rules_prepare_fn prepare, void *ctx, struct err *err);
+/* Waits for the batch. Returns 0, or -1 with err and *failed_at of the
+ * first item (in order) that failed; the items before it are all done.
+ * Free every out[i] with match_free either way. */
+int rules_pool_wait(struct rules_pool *p, size_t *failed_at, struct err *err);
+/* As rules_matcher_limit_hits, over every thread. */
+size_t rules_pool_limit_hits(const struct rules_pool *p, size_t k);
+/* One item with a matcher of its own (for callers that match a few). */
 int rules_match(const struct rules *r, const struct item *it, struct match *out,
 		struct err *err);
 void match_free(struct match *m);
@@ -111,15 +183,35 @@ void match_free(struct match *m);
  * depends on the items checked (an exclude that never fired on them). */
 enum lint_level { LINT_WARNING, LINT_NOTE };
 typedef void (*rules_lint_fn)(void *ctx, enum lint_level level, const char *where, const char *msg);
+/* What rules_lint checks against besides the rules themselves. */
+struct rules_lint_opts {
+	const struct item_list *items; /* excludes that never fire (notes) */
+	const char *const *sources;    /* [from NAME] must name one of these */
+	size_t nsources;
+	/* Word lists (one word a line, UTF-8 or Latin-1; missing files are
+	 * skipped): a word pattern that matches many of their words outside
+	 * the field is a false friend. NULL: rules_lint_wordlists(). */
+	const char *const *wordlists;
+	size_t nwordlists;
+	int no_wordlists;              /* 1: skip that check */
+};
+/* Debian's word lists (wswedish, wnorwegian, wdanish) where installed. */
+extern const char *const rules_lint_wordlists[];
+extern const size_t rules_lint_nwordlists;
+
 /* Checks the loaded set: patterns that match nearly any text (tried on a
  * built-in list of everyday Swedish, Norwegian and Danish words, and on
- * the items when given), duplicates within a topic, topics without an
- * include, topics whose words together can never reach the threshold,
- * rules scoped to a field weighted 0 or to an unknown source (when
- * sources is not NULL), and excludes that never fire on the items (when
- * items is not NULL and not empty; these are notes). Returns the number
- * of warnings, or -1 with err (matching failed). */
-int rules_lint(const struct rules *r, const struct item_list *items, const char *const *sources,
-	       size_t nsources, rules_lint_fn cb, void *ctx, struct err *err);
+ * the items when given), false friends (tried on the word lists),
+ * regexes with nested quantifiers over overlapping classes (catastrophic
+ * backtracking) or that match only an empty place (a lookaround alone),
+ * duplicates within a topic, topics without an include, topics whose
+ * words together can never reach the threshold, [with NAME] naming a
+ * group without words, rules scoped to a field weighted 0 or to an
+ * unknown source (when sources is not NULL), and excludes that never fire
+ * on the items (notes). Pattern findings name file:line:col. The word
+ * lists found are counted in *nlists_used when not NULL. Returns the
+ * number of warnings, or -1 with err (matching failed). */
+int rules_lint(const struct rules *r, const struct rules_lint_opts *o, rules_lint_fn cb,
+	       void *ctx, size_t *nlists_used, struct err *err);
 
 #endif

@@ -9,8 +9,81 @@
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "parse/feed.h"
+#include "parse/date.h"
 #include "parse/html.h"
+#include "parse/page.h"
+#include "parse/pdf.h"
 #include "store/identity.h"
+#include "store/watch.h"
+
+/* Periods end one second after their digest was composed: an item
+ * found in that same second (a second run right after the first) would
+ * fall inside a period already composed and never be mailed. It is
+ * stamped with the period's end instead, so the next digest has it. */
+static int stamp_time(struct store *s, time_t *now, struct err *err)
+{
+	time_t end = 0;
+	struct digest_row open = {0};
+	int have = store_digest_last_end(s, &end, err) < 0
+			   ? -1 : store_digest_unfinished(s, &open, err);
+	if (have < 0)
+		return -1;
+	if (have && open.period_end > end)
+		end = open.period_end;
+	digest_row_free(&open);
+	if (end > *now)
+		*now = end;
+	return 0;
+}
+
+/* A watched page (type = page): its extract (HTML, or a PDF whatever the
+ * Content-Type says) recorded as a version; a change becomes the next
+ * digest's news (compose/watch.c). Returns 1 for a change, 0 for none,
+ * -1 with err. */
+static int ingest_page(struct store *s, const struct source *src, const struct fetch_result *res,
+		       time_t now, long keep, const char *language, struct err *err)
+{
+	struct page_text pt = {0};
+	const char *data = res->body.data ? res->body.data : "";
+	const char *kind = pdf_detect(data, res->body.len) ? "pdf" : "html";
+	struct page_opts o = {.selector = src->selector};
+	if (page_extract_document(data, res->body.len, res->content_type, &o, language, &pt, err) < 0)
+		return -1;
+	struct page_version v = {.source = strdup(src->name), .url = strdup(res->effective_url ? res->effective_url : src->url),
+				 .kind = strdup(kind), .title = pt.title, .text = pt.text,
+				 .size = strlen(pt.text)};
+	pt.title = pt.text = NULL;
+	struct watch_outcome wo;
+	int ret = -1;
+	if (!v.source || !v.url || !v.kind)
+		err_set(err, "out of memory");
+	else if (stamp_time(s, &now, err) == 0 && (v.fetched = now, 1) &&
+		 watch_record(s, src, &v, keep, &wo, err) == 0)
+		ret = wo.what == WATCH_CHANGED;
+	if (ret >= 0 && (wo.what == WATCH_FIRST || wo.what == WATCH_SAME))
+		log_info("source %s: %s", src->name,
+			 wo.what == WATCH_FIRST ? "first version of the page kept" : "the page has not changed");
+	else if (ret >= 0 && wo.what == WATCH_CHANGED)
+		log_info("source %s: the page changed: %ld lines added, %ld removed", src->name,
+			 wo.added, wo.removed);
+	else if (ret >= 0 && wo.what == WATCH_BROKEN)
+		log_warn("source %s (%s): the page looks broken: %s; not reported as a change "
+			 "(bulletin watch --accept %s if it is right)", src->name, src->url, wo.why,
+			 src->name);
+	page_version_free(&v);
+	return ret;
+}
+
+void ingest_item_event(struct item *it, time_t now)
+{
+	/* After the publication, not after now: the same text gives the same
+	 * event at every fetch, and one that has passed is left out when a
+	 * digest or calendar is made. */
+	time_t after = it->published ? it->published : now;
+	it->event_start = it->event_end = 0;
+	if (!date_event_nordic(it->title, after, after, &it->event_start, &it->event_end))
+		date_event_nordic(it->summary, after, after, &it->event_start, &it->event_end);
+}
 
 /* Parses one fetched document and stores its items; returns the number of
  * new items, or -1 with err. */
@@ -62,25 +135,13 @@ int ingest_document(struct store *s, const struct source *src, const struct fetc
 	}
 	if (idr.switched)
 		log_warn("source %s (%s): %s", src->name, src->url, idr.note);
-	/* Periods end one second after their digest was composed: an item
-	 * found in that same second (a second run right after the first) would
-	 * fall inside a period already composed and never be mailed. It is
-	 * stamped with the period's end instead, so the next digest has it. */
-	time_t end = 0;
-	struct digest_row open = {0};
-	int have = store_digest_last_end(s, &end, err) < 0
-			   ? -1 : store_digest_unfinished(s, &open, err);
-	if (have < 0) {
+	if (stamp_time(s, &now, err) < 0) {
 		item_list_free(&items);
 		return -1;
 	}
-	if (have && open.period_end > end)
-		end = open.period_end;
-	digest_row_free(&open);
-	if (end > now)
-		now = end;
 	for (size_t i = 0; i < items.n; i++) {
 		int is_new = 0;
+		ingest_item_event(&items.v[i], now);
 		if (store_item_upsert(s, &items.v[i], now, &is_new, err) < 0) {
 			item_list_free(&items);
 			return -1;
@@ -147,14 +208,19 @@ static void process_result(struct fetch_run *run, size_t i)
 		why = fr->error;
 	} else if (fr->status == FETCH_OK) {
 		int nitems = 0;
-		int k = ingest_document(run->store, s, fr, time(NULL), &nitems, &err);
+		time_t now = run->o->now ? run->o->now : time(NULL);
+		int k = s->type == SOURCE_PAGE
+				? ingest_page(run->store, s, fr, now, run->cfg->watch_keep,
+					      run->cfg->language, &err)
+				: ingest_document(run->store, s, fr, now, &nitems, &err);
 		if (k < 0) {
 			snprintf(whybuf, sizeof whybuf, "%s", err.msg);
 			why = whybuf;
 		} else {
 			run->fresh += k;
 			run->total += nitems;
-			log_info("source %s: %d items, %d new", s->name, nitems, k);
+			if (s->type != SOURCE_PAGE) /* ingest_page says what it found */
+				log_info("source %s: %d items, %d new", s->name, nitems, k);
 		}
 	} else {
 		log_info("source %s: not modified", s->name);
@@ -236,12 +302,25 @@ int ingest_run(struct store *s, const struct config *c, const struct ingest_opts
 		const struct source *src = &c->sources[i];
 		if (!src->enabled)
 			continue;
+		/* paused by the chair's mail (issue 18) */
+		int paused = store_source_paused(s, src->name, err);
+		if (paused < 0)
+			goto out;
+		if (paused) {
+			log_info("%s: paused by the chair; not fetched", src->name);
+			continue;
+		}
 		if (store_source_get(s, src->name, &states[n], err) < 0)
 			goto out;
 		srcs[n] = src;
+		/* Validators answered by another URL (the config's url changed)
+		 * would make the new URL answer 304 to a feed never stored. */
+		int mine = states[n].validators_url && src->url &&
+			   !strcmp(states[n].validators_url, src->url);
 		reqs[n] = (struct fetch_req){.name = src->name, .url = src->url,
-					     .etag = states[n].etag,
-					     .last_modified = states[n].last_modified};
+					     .etag = mine ? states[n].etag : NULL,
+					     .last_modified = mine ? states[n].last_modified : NULL,
+					     .allow_downgrade = src->allow_downgrade};
 		n++;
 	}
 	struct fetch_opts fo = {.user_agent = o->user_agent, .max_parallel = c->max_parallel,

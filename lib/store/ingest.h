@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "fetch/fetch.h"
+#include "parse/item.h"
 #include "store/store.h"
 
 struct ingest_opts {
@@ -22,6 +23,8 @@ struct ingest_opts {
 	 * line can be cleared first (may be NULL). */
 	void (*before_message)(void *ctx);
 	void *ctx;
+	/* The time items are first seen and events found after; 0: time(NULL). */
+	time_t now;
 };
 
 struct ingest_report {
@@ -44,5 +47,11 @@ int ingest_run(struct store *s, const struct config *cfg, const struct ingest_op
  * with err (the document could not be read, or the store failed). */
 int ingest_document(struct store *s, const struct source *src, const struct fetch_result *res,
 		    time_t now, int *nitems, struct err *err);
+
+/* The upcoming event the item announces (date_event_nordic: its title
+ * first, then its summary; the first date with a clock after its
+ * publication, or after now when it has none) into it->event_start and
+ * event_end, 0 when none. ingest_document calls it for every item. */
+void ingest_item_event(struct item *it, time_t now);
 
 #endif

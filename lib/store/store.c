@@ -73,7 +73,93 @@ static const char *const migrations[] = {
 	/* 4: the digest's events as iCalendar, its mails' text/calendar part
 	 * (issue 7); NULL when it has none. */
 	"ALTER TABLE digests ADD COLUMN calendar TEXT;",
-	/* 5: state per member and per digest (issue 13). A deferred member
+	/* 5: the URL a source's etag and last_modified were answered for
+	 * (issue 15): a URL changed in the config starts without them. NULL
+	 * for rows from before, as it cannot be known whether the URL changed
+	 * since: each source is fetched once unconditionally. */
+	"ALTER TABLE sources ADD COLUMN validators_url TEXT;",
+	/* 6: the upcoming event an item announces, found when it is ingested
+	 * (issue 21; NULL: none), the calendar's reminders given (once per
+	 * entry and year, with the digest that gave it), and calendar.ics's
+	 * SEQUENCE per UID (bumped when the hash of its details changes). */
+	"ALTER TABLE items ADD COLUMN event_start INTEGER;"
+	"ALTER TABLE items ADD COLUMN event_end INTEGER;"
+	"CREATE INDEX items_event ON items(event_start) WHERE event_start IS NOT NULL;"
+	"CREATE TABLE reminders ("
+	" entry TEXT NOT NULL,"
+	" year INTEGER NOT NULL,"
+	" digest_id INTEGER,"
+	" time INTEGER NOT NULL,"
+	" PRIMARY KEY(entry, year));"
+	"CREATE TABLE ical_events ("
+	" uid TEXT PRIMARY KEY,"
+	" hash TEXT NOT NULL,"
+	" sequence INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL,"
+	" modified INTEGER NOT NULL);",
+	/* 7: watched pages (issue 19): each page's extract as versions (zlib;
+	 * broken: why a version looks broken, NULL when good) and the changes
+	 * found between them (lines added and removed). No foreign keys: old
+	 * versions are pruned to [watch] keep. */
+	"CREATE TABLE page_versions ("
+	" id INTEGER PRIMARY KEY,"
+	" source TEXT NOT NULL,"
+	" fetched INTEGER NOT NULL,"
+	" url TEXT,"
+	" title TEXT,"
+	" kind TEXT NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" body BLOB NOT NULL,"
+	" broken TEXT);"
+	"CREATE INDEX page_versions_source ON page_versions(source, id);"
+	"CREATE TABLE page_changes ("
+	" id INTEGER PRIMARY KEY,"
+	" source TEXT NOT NULL,"
+	" old_version INTEGER NOT NULL,"
+	" new_version INTEGER NOT NULL,"
+	" detected INTEGER NOT NULL,"
+	" added INTEGER NOT NULL,"
+	" removed INTEGER NOT NULL);"
+	"CREATE INDEX page_changes_detected ON page_changes(detected);",
+	/* 8: the association's mailbox (issue 18). mailbox_messages: each
+	 * message examined, by its Message-ID (else a hash of its header),
+	 * recorded before anything is done about it; state 'left' (not ours)
+	 * or 'done' (acted on, to be moved); answer: the reply it is owed
+	 * (pending, sending, sent, failed, doubt). bounces: one row per bounce
+	 * message. member_state: marked bounced, or added by the chair.
+	 * sources.paused: when the chair paused it. */
+	"CREATE TABLE mailbox_messages ("
+	" msgkey TEXT PRIMARY KEY,"
+	" folder TEXT NOT NULL,"
+	" uidvalidity INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" class TEXT NOT NULL,"
+	" address TEXT,"
+	" detail TEXT,"
+	" state TEXT NOT NULL,"
+	" answer TEXT,"
+	" answer_to TEXT,"
+	" seen INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"CREATE INDEX mailbox_messages_uid ON mailbox_messages(folder, uidvalidity, uid);"
+	"CREATE TABLE bounces ("
+	" msgkey TEXT PRIMARY KEY,"
+	" address TEXT NOT NULL,"
+	" digest_id INTEGER,"
+	" time INTEGER NOT NULL,"
+	" hard INTEGER NOT NULL,"
+	" status TEXT,"
+	" diagnostic TEXT);"
+	"CREATE INDEX bounces_address ON bounces(address);"
+	"CREATE TABLE member_state ("
+	" address TEXT PRIMARY KEY,"
+	" bounced INTEGER,"
+	" added INTEGER,"
+	" name TEXT,"
+	" language TEXT);"
+	"ALTER TABLE sources ADD COLUMN paused INTEGER;"
+	"CREATE INDEX deliveries_message_id ON deliveries(message_id);",
+	/* 9: state per member and per digest (issue 13). A deferred member
 	 * waits for next_attempt (backoff over later runs, deferrals so far);
 	 * a digest keeps its model (the archive is rebuilt from it until
 	 * archived is set) and, with members_recorded, a ledger row for each
@@ -131,15 +217,21 @@ enum stmt_id {
 	ST_DELIVERY_RECOVER,
 	ST_DELIVERY_RESOLVE,
 	ST_DIGEST_REOPEN,
+	ST_ITEMS_EVENTS,
+	ST_REMINDER_GET,
+	ST_REMINDER_MARK,
+	ST_ICAL_GET,
+	ST_ICAL_SET,
 	ST_COUNT_
 };
 
 static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_SOURCE_GET] = "SELECT etag, last_modified, last_attempt, last_success,"
-			  " consecutive_failures, last_error FROM sources WHERE name = ?1",
+			  " consecutive_failures, last_error, validators_url FROM sources"
+			  " WHERE name = ?1",
 	[ST_SOURCES_ALL] = "SELECT etag, last_modified, last_attempt, last_success,"
-			   " consecutive_failures, last_error, name, url, key_mode FROM sources"
-			   " ORDER BY name",
+			   " consecutive_failures, last_error, validators_url, name, url, key_mode"
+			   " FROM sources ORDER BY name",
 	[ST_KEY_MODE_GET] = "SELECT key_mode FROM sources WHERE name = ?1",
 	[ST_KEY_MODE_SET] = "INSERT INTO sources(name, key_mode) VALUES(?1, ?2)"
 			    " ON CONFLICT(name) DO UPDATE SET key_mode = excluded.key_mode",
@@ -147,12 +239,18 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_KEY_BY_TITLE] = "SELECT key FROM items WHERE source = ?1 AND title = ?2"
 			    " ORDER BY id LIMIT 1",
 	[ST_KEY_EXISTS] = "SELECT 1 FROM items WHERE source = ?1 AND key = ?2",
+	/* Validators belong to the URL that answered them: a response from
+	 * another URL replaces both, even with none. */
 	[ST_SOURCE_OK] = "INSERT INTO sources(name, url, etag, last_modified, last_attempt,"
-			 " last_success, consecutive_failures, last_error)"
-			 " VALUES(?1, ?2, ?3, ?4, ?5, ?5, 0, NULL)"
+			 " last_success, consecutive_failures, last_error, validators_url)"
+			 " VALUES(?1, ?2, ?3, ?4, ?5, ?5, 0, NULL, ?2)"
 			 " ON CONFLICT(name) DO UPDATE SET url = excluded.url,"
-			 " etag = COALESCE(excluded.etag, etag),"
-			 " last_modified = COALESCE(excluded.last_modified, last_modified),"
+			 " etag = CASE WHEN validators_url IS excluded.url"
+			 " THEN COALESCE(excluded.etag, etag) ELSE excluded.etag END,"
+			 " last_modified = CASE WHEN validators_url IS excluded.url"
+			 " THEN COALESCE(excluded.last_modified, last_modified)"
+			 " ELSE excluded.last_modified END,"
+			 " validators_url = excluded.url,"
 			 " last_attempt = excluded.last_attempt,"
 			 " last_success = excluded.last_success,"
 			 " consecutive_failures = 0, last_error = NULL",
@@ -163,15 +261,17 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			   " consecutive_failures = consecutive_failures + 1,"
 			   " last_error = excluded.last_error",
 	[ST_ITEM_INSERT] = "INSERT INTO items(source, key, url, title, summary, content, author,"
-			   " categories, published, updated, enclosures, first_seen)"
-			   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?11)"
+			   " categories, published, updated, enclosures, first_seen, event_start,"
+			   " event_end)"
+			   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?11, ?13, ?14)"
 			   " ON CONFLICT(source, key) DO NOTHING",
 	[ST_ITEM_UPDATE] = "UPDATE items SET url = ?3, title = ?4, summary = ?5, content = ?6,"
 			   " author = ?7, categories = ?8, published = ?9, updated = ?10,"
-			   " enclosures = ?12"
+			   " enclosures = ?12, event_start = ?13, event_end = ?14"
 			   " WHERE source = ?1 AND key = ?2 RETURNING id, first_seen",
 	[ST_ITEMS_BETWEEN] = "SELECT id, source, key, url, title, summary, content, author,"
-			     " categories, published, updated, first_seen, enclosures FROM items"
+			     " categories, published, updated, first_seen, enclosures, event_start,"
+			     " event_end FROM items"
 			     " WHERE first_seen >= ?1 AND first_seen < ?2"
 			     " ORDER BY first_seen, id",
 	/* Every digest counts, delivered to everyone or not: the next period
@@ -245,6 +345,44 @@ static const char *const stmt_sql[ST_COUNT_] = {
 				" AND (?2 IS NULL OR email = ?2 COLLATE NOCASE)",
 	[ST_DIGEST_REOPEN] = "UPDATE digests SET completed = NULL WHERE completed IS NOT NULL"
 			     " AND id IN (SELECT digest_id FROM deliveries WHERE state = 'queued')",
+	[ST_ITEMS_EVENTS] = "SELECT id, source, key, url, title, summary, content, author,"
+			    " categories, published, updated, first_seen, enclosures, event_start,"
+			    " event_end FROM items"
+			    " WHERE event_start IS NOT NULL AND event_start < ?2"
+			    " AND COALESCE(event_end, event_start) >= ?1"
+			    " ORDER BY event_start, id",
+	[ST_REMINDER_GET] = "SELECT 1 FROM reminders WHERE entry = ?1 AND year = ?2",
+	[ST_REMINDER_MARK] = "INSERT INTO reminders(entry, year, digest_id, time) VALUES(?1, ?2, ?3, ?4)"
+			     " ON CONFLICT(entry, year) DO NOTHING",
+	[ST_ICAL_GET] = "SELECT hash, sequence, created, modified FROM ical_events WHERE uid = ?1",
+	[ST_ICAL_SET] = "INSERT INTO ical_events(uid, hash, sequence, created, modified)"
+			" VALUES(?1, ?2, 0, ?3, ?3)"
+			" ON CONFLICT(uid) DO UPDATE SET hash = excluded.hash,"
+			" sequence = sequence + 1, modified = excluded.modified",
+};
+
+/* The mailbox's statements (issue 18), kept apart from the list above. */
+enum mst_id {
+	MST_MB_GET,
+	MST_MB_PUT,
+	MST_MB_ANSWER,
+	MST_MB_LEFT_UIDS,
+	MST_MB_ANSWERS,
+	MST_MB_STATE_UID,
+	MST_BOUNCE_ADD,
+	MST_BOUNCED_SET,
+	MST_BOUNCED_GET,
+	MST_MEMBER_ADD,
+	MST_MEMBERS_ADDED,
+	MST_MEMBER_RESET,
+	MST_BOUNCES_FORGET,
+	MST_STATES_ALL,
+	MST_STATE_ONE,
+	MST_BY_MESSAGE_ID,
+	MST_DIGEST_BEFORE,
+	MST_PAUSE,
+	MST_PAUSED,
+	MST_COUNT_
 };
 
 struct store {
@@ -254,6 +392,7 @@ struct store {
 	int full;      /* synchronous = FULL: the ledger has been written */
 	int readonly;
 	sqlite3_stmt *st[ST_COUNT_];
+	sqlite3_stmt *mst[MST_COUNT_]; /* the mailbox's (below) */
 };
 
 static int db_err(struct store *s, struct err *err, const char *what)
@@ -261,17 +400,21 @@ static int db_err(struct store *s, struct err *err, const char *what)
 	return err_set(err, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
+/* *slot prepared from sql once, then reused; NULL on error. */
+static sqlite3_stmt *cached(struct store *s, sqlite3_stmt **slot, const char *sql, struct err *err)
+{
+	if (!*slot && sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
+			      SQLITE_OK) {
+		db_err(s, err, "preparing a statement");
+		return NULL;
+	}
+	return *slot;
+}
+
 /* The cached statement, reset and with no bindings; NULL on error. */
 static sqlite3_stmt *stmt(struct store *s, enum stmt_id id, struct err *err)
 {
-	if (!s->st[id]) {
-		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-				       &s->st[id], NULL) != SQLITE_OK) {
-			db_err(s, err, "preparing a statement");
-			return NULL;
-		}
-	}
-	return s->st[id];
+	return cached(s, &s->st[id], stmt_sql[id], err);
 }
 
 /* Releases the statement for the next use (keeps the cached prepare). */
@@ -490,9 +633,16 @@ void store_close(struct store *s)
 		return;
 	for (int i = 0; i < ST_COUNT_; i++)
 		sqlite3_finalize(s->st[i]);
+	for (int i = 0; i < MST_COUNT_; i++)
+		sqlite3_finalize(s->mst[i]);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);
+}
+
+struct sqlite3 *store_sqlite(struct store *s)
+{
+	return s->db;
 }
 
 int store_schema_version(struct store *s)
@@ -529,6 +679,7 @@ void source_state_free(struct source_state *st)
 	free(st->etag);
 	free(st->last_modified);
 	free(st->last_error);
+	free(st->validators_url);
 	memset(st, 0, sizeof *st);
 }
 
@@ -541,14 +692,14 @@ static void health_clear(struct source_health *h)
 	memset(h, 0, sizeof *h);
 }
 
-/* Columns 0-5 of ST_SOURCE_GET and ST_SOURCES_ALL. */
+/* Columns 0-6 of ST_SOURCE_GET and ST_SOURCES_ALL. */
 static int read_source_state(sqlite3_stmt *q, struct source_state *out)
 {
 	out->last_attempt = col_time(q, 2);
 	out->last_success = col_time(q, 3);
 	out->consecutive_failures = sqlite3_column_int(q, 4);
 	if (col_dup(q, 0, &out->etag) || col_dup(q, 1, &out->last_modified) ||
-	    col_dup(q, 5, &out->last_error)) {
+	    col_dup(q, 5, &out->last_error) || col_dup(q, 6, &out->validators_url)) {
 		source_state_free(out);
 		return -1;
 	}
@@ -620,8 +771,8 @@ static int list_rows(struct store *s, sqlite3_stmt *q, size_t elem, row_reader r
 static int read_health(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
 {
 	struct source_health *h = row;
-	if (read_source_state(q, &h->st) < 0 || col_dup(q, 6, &h->name) ||
-	    col_dup(q, 7, &h->url) || col_dup(q, 8, &h->key_mode))
+	if (read_source_state(q, &h->st) < 0 || col_dup(q, 7, &h->name) ||
+	    col_dup(q, 8, &h->url) || col_dup(q, 9, &h->key_mode))
 		return err_set(err, "%s: out of memory", s->path);
 	return 0;
 }
@@ -794,6 +945,8 @@ int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
 	bind_item(q, it, cats);
 	sqlite3_bind_int64(q, 11, (sqlite3_int64)now);
 	bind_text(q, 12, encl);
+	bind_time(q, 13, it->event_start);
+	bind_time(q, 14, it->event_end);
 	int rc = sqlite3_step(q);
 	if (rc != SQLITE_DONE) {
 		db_err(s, err, "inserting an item");
@@ -813,6 +966,8 @@ int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
 		goto out;
 	bind_item(q, it, cats);
 	bind_text(q, 12, encl);
+	bind_time(q, 13, it->event_start);
+	bind_time(q, 14, it->event_end);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		it->id = sqlite3_column_int64(q, 0);
@@ -831,14 +986,9 @@ out:
 	return ret;
 }
 
-int store_items_between(struct store *s, time_t since, time_t until, struct item_list *out,
-			struct err *err)
+/* Every row of q (the columns of ST_ITEMS_BETWEEN) appended to out. */
+static int read_items(struct store *s, sqlite3_stmt *q, struct item_list *out, struct err *err)
 {
-	sqlite3_stmt *q = stmt(s, ST_ITEMS_BETWEEN, err);
-	if (!q)
-		return -1;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)since);
-	sqlite3_bind_int64(q, 2, (sqlite3_int64)until);
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct item *it = item_list_push(out);
@@ -850,6 +1000,8 @@ int store_items_between(struct store *s, time_t since, time_t until, struct item
 		it->published = col_time(q, 9);
 		it->updated = col_time(q, 10);
 		it->first_seen = col_time(q, 11);
+		it->event_start = col_time(q, 13);
+		it->event_end = col_time(q, 14);
 		if (col_dup(q, 1, &it->source) || col_dup(q, 2, &it->key) ||
 		    col_dup(q, 3, &it->url) || col_dup(q, 4, &it->title) ||
 		    col_dup(q, 5, &it->summary) || col_dup(q, 6, &it->content) ||
@@ -864,6 +1016,30 @@ int store_items_between(struct store *s, time_t since, time_t until, struct item
 		ret = db_err(s, err, "reading items");
 	done(q);
 	return ret;
+}
+
+/* The items of statement id for the times ?1 and ?2. */
+static int items_for(struct store *s, enum stmt_id id, time_t a, time_t b, struct item_list *out,
+		     struct err *err)
+{
+	sqlite3_stmt *q = stmt(s, id, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)a);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)b);
+	return read_items(s, q, out, err);
+}
+
+int store_items_between(struct store *s, time_t since, time_t until, struct item_list *out,
+			struct err *err)
+{
+	return items_for(s, ST_ITEMS_BETWEEN, since, until, out, err);
+}
+
+int store_items_with_events(struct store *s, time_t from, time_t until, struct item_list *out,
+			    struct err *err)
+{
+	return items_for(s, ST_ITEMS_EVENTS, from, until, out, err);
 }
 
 /* --- digests --- */
@@ -1585,4 +1761,539 @@ int store_unsubscribes_all(struct store *s, struct unsubscribe **out, size_t *n,
 		return -1;
 	return list_rows(s, q, sizeof **out, read_unsub, free_unsubs, "listing unsubscribes",
 			 (void **)out, n, err);
+}
+
+/* --- the calendar: reminders given, calendar.ics sequences --- */
+
+int store_reminder_given(struct store *s, const char *entry, int year, struct err *err)
+{
+	sqlite3_stmt *q = stmt(s, ST_REMINDER_GET, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, entry);
+	sqlite3_bind_int(q, 2, year);
+	int rc = sqlite3_step(q), ret = rc == SQLITE_ROW ? 1 : 0;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_err(s, err, "reading a reminder");
+	done(q);
+	return ret;
+}
+
+int store_reminder_mark(struct store *s, const char *entry, int year, int64_t digest_id,
+			time_t now, struct err *err)
+{
+	sqlite3_stmt *q = stmt(s, ST_REMINDER_MARK, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, entry);
+	sqlite3_bind_int(q, 2, year);
+	if (digest_id)
+		sqlite3_bind_int64(q, 3, digest_id);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)now);
+	int ret = 0;
+	if (sqlite3_step(q) != SQLITE_DONE)
+		ret = db_err(s, err, "recording a reminder");
+	else
+		ret = sqlite3_changes(s->db) == 1;
+	done(q);
+	return ret;
+}
+
+int store_ical_sequence(struct store *s, const char *uid, const char *hash, time_t now,
+			struct ical_state *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *q = stmt(s, ST_ICAL_GET, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, uid);
+	int rc = sqlite3_step(q), same = 0;
+	if (rc == SQLITE_ROW) {
+		const unsigned char *h = sqlite3_column_text(q, 0);
+		same = h && !strcmp((const char *)h, hash);
+		out->sequence = sqlite3_column_int(q, 1);
+		out->created = col_time(q, 2);
+		out->modified = col_time(q, 3);
+	} else if (rc != SQLITE_DONE) {
+		db_err(s, err, "reading a calendar event");
+		done(q);
+		return -1;
+	}
+	done(q);
+	if (same)
+		return 0;
+	/* new, or a detail changed: the next sequence, modified now */
+	if (!(q = stmt(s, ST_ICAL_SET, err)))
+		return -1;
+	bind_text(q, 1, uid);
+	bind_text(q, 2, hash);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)now);
+	int ret = 0;
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		ret = db_err(s, err, "recording a calendar event");
+	} else if (rc == SQLITE_ROW) {
+		out->sequence++;
+		out->modified = now;
+	} else {
+		out->created = out->modified = now;
+	}
+	done(q);
+	return ret;
+}
+
+/* --- the association's mailbox (issue 18) --- */
+
+#define MB_COLS "msgkey, folder, uidvalidity, uid, class, address, detail, state, answer," \
+		" answer_to, seen, updated"
+/* One row per address the mailbox or a command ever touched, with what
+ * is known about it; the WHERE of the first CTE picks all or one. */
+#define STATES_SQL(addresses)                                                                  \
+	"WITH a(address) AS (" addresses ")"                                                   \
+	" SELECT a.address, u.time, u.how, m.bounced, m.added, m.name, m.language,"            \
+	" (SELECT COUNT(*) FROM bounces b WHERE b.address = a.address AND b.hard = 1),"         \
+	" (SELECT COUNT(*) FROM bounces b WHERE b.address = a.address AND b.hard = 0),"         \
+	" (SELECT COUNT(DISTINCT COALESCE(b.digest_id, -b.rowid)) FROM bounces b"               \
+	"  WHERE b.address = a.address AND b.hard = 1),"                                       \
+	" l.status, l.diagnostic, l.time, l.hard"                                              \
+	" FROM a LEFT JOIN unsubscribes u ON u.address = a.address"                            \
+	" LEFT JOIN member_state m ON m.address = a.address"                                   \
+	" LEFT JOIN bounces l ON l.rowid = (SELECT b.rowid FROM bounces b"                     \
+	"  WHERE b.address = a.address ORDER BY b.time DESC, b.rowid DESC LIMIT 1)"             \
+	" ORDER BY a.address"
+
+static const char *const mst_sql[MST_COUNT_] = {
+	[MST_MB_GET] = "SELECT " MB_COLS " FROM mailbox_messages WHERE msgkey = ?1",
+	[MST_MB_PUT] = "INSERT INTO mailbox_messages(" MB_COLS ")"
+		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)"
+		       " ON CONFLICT(msgkey) DO UPDATE SET folder = excluded.folder,"
+		       " uidvalidity = excluded.uidvalidity, uid = excluded.uid,"
+		       " class = excluded.class, address = excluded.address,"
+		       " detail = excluded.detail, state = excluded.state,"
+		       " answer = excluded.answer, answer_to = excluded.answer_to,"
+		       " updated = excluded.updated",
+	[MST_MB_ANSWER] = "UPDATE mailbox_messages SET answer = ?2, updated = ?3 WHERE msgkey = ?1",
+	[MST_MB_STATE_UID] = "UPDATE mailbox_messages SET state = ?4"
+			     " WHERE folder = ?1 AND uidvalidity = ?2 AND uid = ?3 AND state != 'left'",
+	[MST_MB_LEFT_UIDS] = "SELECT uid, CASE state WHEN 'left' THEN 1 WHEN 'copying' THEN 2"
+			     " ELSE 0 END, msgkey FROM mailbox_messages"
+			     " WHERE folder = ?1 AND uidvalidity = ?2 ORDER BY uid",
+	[MST_MB_ANSWERS] = "SELECT " MB_COLS " FROM mailbox_messages"
+			   " WHERE answer IN ('pending', 'sending') ORDER BY seen, msgkey",
+	[MST_BOUNCE_ADD] = "INSERT INTO bounces(msgkey, address, digest_id, time, hard, status,"
+			   " diagnostic) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+			   " ON CONFLICT(msgkey) DO NOTHING",
+	[MST_BOUNCED_SET] = "INSERT INTO member_state(address, bounced) VALUES(?1, ?2)"
+			    " ON CONFLICT(address) DO UPDATE SET"
+			    " bounced = COALESCE(bounced, excluded.bounced)",
+	[MST_BOUNCED_GET] = "SELECT 1 FROM member_state WHERE address = ?1 AND bounced IS NOT NULL",
+	[MST_MEMBER_ADD] = "INSERT INTO member_state(address, added, name, language)"
+			   " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(address) DO UPDATE SET"
+			   " added = COALESCE(added, excluded.added), name = excluded.name,"
+			   " language = COALESCE(excluded.language, language)",
+	[MST_MEMBERS_ADDED] = "SELECT address, name, language, added FROM member_state"
+			      " WHERE added IS NOT NULL ORDER BY address",
+	[MST_MEMBER_RESET] = "UPDATE member_state SET bounced = NULL WHERE address = ?1",
+	[MST_BOUNCES_FORGET] = "DELETE FROM bounces WHERE address = ?1",
+	[MST_STATES_ALL] = STATES_SQL("SELECT address FROM unsubscribes UNION SELECT address FROM"
+				      " member_state UNION SELECT address FROM bounces"),
+	[MST_STATE_ONE] = STATES_SQL("SELECT ?1"),
+	[MST_BY_MESSAGE_ID] = "SELECT digest_id, email FROM deliveries WHERE message_id = ?1"
+			      " ORDER BY digest_id LIMIT 1",
+	[MST_DIGEST_BEFORE] = "SELECT MAX(id) FROM digests WHERE created <= ?1",
+	[MST_PAUSE] = "INSERT INTO sources(name, paused) VALUES(?1, ?2)"
+		      " ON CONFLICT(name) DO UPDATE SET paused = excluded.paused",
+	[MST_PAUSED] = "SELECT 1 FROM sources WHERE name = ?1 AND paused IS NOT NULL",
+};
+
+static sqlite3_stmt *mstmt(struct store *s, enum mst_id id, struct err *err)
+{
+	return cached(s, &s->mst[id], mst_sql[id], err);
+}
+
+/* Steps a write (bindings done); the change count, or -1 with err. */
+static int step_write(struct store *s, sqlite3_stmt *q, const char *what, struct err *err)
+{
+	int ret = sqlite3_step(q) == SQLITE_DONE ? sqlite3_changes(s->db) : db_err(s, err, what);
+	done(q);
+	return ret;
+}
+
+/* Steps a query for "is there a row": 1, 0, or -1 with err. */
+static int step_exists(struct store *s, sqlite3_stmt *q, const char *what, struct err *err)
+{
+	int rc = sqlite3_step(q), ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_err(s, err, what);
+	done(q);
+	return ret;
+}
+
+void mb_record_free(struct mb_record *r)
+{
+	free(r->msgkey);
+	free(r->folder);
+	free(r->cls);
+	free(r->address);
+	free(r->detail);
+	free(r->state);
+	free(r->answer);
+	free(r->answer_to);
+	memset(r, 0, sizeof *r);
+}
+
+void mb_records_free(struct mb_record *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		mb_record_free(&v[i]);
+	free(v);
+}
+
+static int read_mb(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct mb_record *r = row;
+	r->uidvalidity = sqlite3_column_int64(q, 2);
+	r->uid = sqlite3_column_int64(q, 3);
+	r->seen = col_time(q, 10);
+	r->updated = col_time(q, 11);
+	if (col_dup(q, 0, &r->msgkey) || col_dup(q, 1, &r->folder) || col_dup(q, 4, &r->cls) ||
+	    col_dup(q, 5, &r->address) || col_dup(q, 6, &r->detail) || col_dup(q, 7, &r->state) ||
+	    col_dup(q, 8, &r->answer) || col_dup(q, 9, &r->answer_to))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
+static void free_mbs(void *v, size_t n) { mb_records_free(v, n); }
+
+int store_mb_get(struct store *s, const char *msgkey, struct mb_record *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *q = mstmt(s, MST_MB_GET, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, msgkey);
+	int rc = sqlite3_step(q), ret = 0;
+	if (rc == SQLITE_ROW)
+		ret = read_mb(s, q, out, err) < 0 ? -1 : 1;
+	else if (rc != SQLITE_DONE)
+		ret = db_err(s, err, "reading a mailbox message");
+	done(q);
+	if (ret < 0)
+		mb_record_free(out);
+	return ret;
+}
+
+int store_mb_put(struct store *s, const struct mb_record *r, time_t now, struct err *err)
+{
+	sqlite3_stmt *q = mstmt(s, MST_MB_PUT, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, r->msgkey);
+	bind_text(q, 2, r->folder);
+	sqlite3_bind_int64(q, 3, r->uidvalidity);
+	sqlite3_bind_int64(q, 4, r->uid);
+	bind_text(q, 5, r->cls);
+	bind_text(q, 6, r->address);
+	bind_text(q, 7, r->detail);
+	bind_text(q, 8, r->state);
+	bind_text(q, 9, r->answer);
+	bind_text(q, 10, r->answer_to);
+	sqlite3_bind_int64(q, 11, (sqlite3_int64)now);
+	return step_write(s, q, "recording a mailbox message", err) < 0 ? -1 : 0;
+}
+
+int store_mb_answer(struct store *s, const char *msgkey, const char *answer, time_t now,
+		    struct err *err)
+{
+	sqlite3_stmt *q = mstmt(s, MST_MB_ANSWER, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, msgkey);
+	bind_text(q, 2, answer);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)now);
+	return step_write(s, q, "recording an answer", err) < 0 ? -1 : 0;
+}
+
+static int read_uid(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct mb_uid *u = row;
+	u->uid = (uint32_t)sqlite3_column_int64(q, 0);
+	u->left = sqlite3_column_int(q, 1) == 1;
+	u->copying = sqlite3_column_int(q, 1) == 2;
+	if (u->copying && col_dup(q, 2, &u->msgkey))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
+void mb_uids_free(struct mb_uid *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].msgkey);
+	free(v);
+}
+
+static void free_uids(void *v, size_t n) { mb_uids_free(v, n); }
+
+int store_mb_set_state(struct store *s, const char *folder, int64_t uidvalidity,
+		       const uint32_t *uids, size_t n, const char *state, struct err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *q = mstmt(s, MST_MB_STATE_UID, err);
+		if (!q)
+			return -1;
+		bind_text(q, 1, folder);
+		sqlite3_bind_int64(q, 2, uidvalidity);
+		sqlite3_bind_int64(q, 3, uids[i]);
+		bind_text(q, 4, state);
+		if (step_write(s, q, "marking mailbox messages", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int store_mb_known_uids(struct store *s, const char *folder, int64_t uidvalidity,
+			struct mb_uid **out, size_t *n, struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = mstmt(s, MST_MB_LEFT_UIDS, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, folder);
+	sqlite3_bind_int64(q, 2, uidvalidity);
+	return list_rows(s, q, sizeof **out, read_uid, free_uids, "listing known mailbox messages",
+			 (void **)out, n, err);
+}
+
+int store_mb_answers(struct store *s, struct mb_record **out, size_t *n, struct err *err)
+{
+	sqlite3_stmt *q = mstmt(s, MST_MB_ANSWERS, err);
+	if (!q)
+		return -1;
+	return list_rows(s, q, sizeof **out, read_mb, free_mbs, "listing answers", (void **)out,
+			 n, err);
+}
+
+int store_bounce_add(struct store *s, const char *msgkey, const char *address, int64_t digest_id,
+		     time_t t, int hard, const char *status, const char *diagnostic,
+		     struct err *err)
+{
+	char *addr = lower_dup(address);
+	sqlite3_stmt *q = addr ? mstmt(s, MST_BOUNCE_ADD, err) : NULL;
+	if (!q) {
+		free(addr);
+		return addr ? -1 : err_set(err, "%s: out of memory", s->path);
+	}
+	bind_text(q, 1, msgkey);
+	bind_text(q, 2, addr);
+	if (digest_id)
+		sqlite3_bind_int64(q, 3, digest_id);
+	else
+		sqlite3_bind_null(q, 3);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)t);
+	sqlite3_bind_int(q, 5, hard != 0);
+	bind_text(q, 6, status && *status ? status : NULL);
+	bind_text(q, 7, diagnostic && *diagnostic ? diagnostic : NULL);
+	int r = step_write(s, q, "recording a bounce", err);
+	free(addr);
+	return r < 0 ? -1 : r > 0;
+}
+
+/* One-address statement with an optional time (bind 2): the change count
+ * (writes) or whether a row exists (reads), or -1. */
+static int addr_op(struct store *s, enum mst_id id, const char *address, time_t t, int write,
+		   const char *what, struct err *err)
+{
+	char *addr = lower_dup(address);
+	sqlite3_stmt *q = addr ? mstmt(s, id, err) : NULL;
+	if (!q) {
+		free(addr);
+		return addr ? -1 : err_set(err, "%s: out of memory", s->path);
+	}
+	bind_text(q, 1, addr);
+	if (t)
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)t);
+	int r = write ? step_write(s, q, what, err) : step_exists(s, q, what, err);
+	free(addr);
+	return r;
+}
+
+int store_member_bounced_set(struct store *s, const char *address, time_t now, struct err *err)
+{
+	return addr_op(s, MST_BOUNCED_SET, address, now, 1, "marking a member bounced", err) < 0 ? -1 : 0;
+}
+
+int store_member_bounced(struct store *s, const char *address, struct err *err)
+{
+	return addr_op(s, MST_BOUNCED_GET, address, 0, 0, "reading a member's state", err);
+}
+
+int store_member_reset(struct store *s, const char *address, struct err *err)
+{
+	int a = addr_op(s, MST_MEMBER_RESET, address, 0, 1, "resetting a member", err);
+	int b = a < 0 ? -1 : addr_op(s, MST_BOUNCES_FORGET, address, 0, 1, "forgetting bounces", err);
+	return b < 0 ? -1 : (a > 0 || b > 0);
+}
+
+int store_member_add(struct store *s, const char *address, const char *name,
+		     const char *language, time_t now, struct err *err)
+{
+	char *addr = lower_dup(address);
+	sqlite3_stmt *q = addr ? mstmt(s, MST_MEMBER_ADD, err) : NULL;
+	if (!q) {
+		free(addr);
+		return addr ? -1 : err_set(err, "%s: out of memory", s->path);
+	}
+	bind_text(q, 1, addr);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)now);
+	bind_text(q, 3, name ? name : "");
+	bind_text(q, 4, language && *language ? language : NULL);
+	int r = step_write(s, q, "adding a member", err);
+	free(addr);
+	return r < 0 ? -1 : 0;
+}
+
+void member_state_free(struct member_state *m)
+{
+	free(m->address);
+	free(m->unsub_how);
+	free(m->name);
+	free(m->language);
+	free(m->last_status);
+	free(m->last_diagnostic);
+	memset(m, 0, sizeof *m);
+}
+
+void member_states_free(struct member_state *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		member_state_free(&v[i]);
+	free(v);
+}
+
+static int read_state(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct member_state *m = row;
+	m->unsub_time = col_time(q, 1);
+	m->bounced = col_time(q, 3);
+	m->added = col_time(q, 4);
+	m->hard = sqlite3_column_int(q, 7);
+	m->soft = sqlite3_column_int(q, 8);
+	m->hard_digests = sqlite3_column_int(q, 9);
+	m->last_bounce = col_time(q, 12);
+	m->last_hard = sqlite3_column_int(q, 13);
+	if (col_dup(q, 0, &m->address) || col_dup(q, 2, &m->unsub_how) || col_dup(q, 5, &m->name) ||
+	    col_dup(q, 6, &m->language) || col_dup(q, 10, &m->last_status) ||
+	    col_dup(q, 11, &m->last_diagnostic))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
+static void free_states(void *v, size_t n) { member_states_free(v, n); }
+
+int store_member_states(struct store *s, struct member_state **out, size_t *n, struct err *err)
+{
+	sqlite3_stmt *q = mstmt(s, MST_STATES_ALL, err);
+	if (!q)
+		return -1;
+	return list_rows(s, q, sizeof **out, read_state, free_states, "listing member states",
+			 (void **)out, n, err);
+}
+
+int store_member_state_get(struct store *s, const char *address, struct member_state *out,
+			   struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	char *addr = lower_dup(address);
+	sqlite3_stmt *q = addr ? mstmt(s, MST_STATE_ONE, err) : NULL;
+	if (!q) {
+		free(addr);
+		return addr ? -1 : err_set(err, "%s: out of memory", s->path);
+	}
+	bind_text(q, 1, addr);
+	free(addr);
+	int rc = sqlite3_step(q), ret = 0;
+	if (rc != SQLITE_ROW || read_state(s, q, out, err) < 0) {
+		if (rc != SQLITE_ROW)
+			db_err(s, err, "reading a member's state");
+		member_state_free(out);
+		ret = -1;
+	}
+	done(q);
+	return ret;
+}
+
+static int read_added(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct member_state *m = row;
+	m->added = col_time(q, 3);
+	if (col_dup(q, 0, &m->address) || col_dup(q, 1, &m->name) || col_dup(q, 2, &m->language))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
+int store_members_added(struct store *s, struct member_state **out, size_t *n, struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = mstmt(s, MST_MEMBERS_ADDED, err);
+	if (!q)
+		return -1;
+	return list_rows(s, q, sizeof **out, read_added, free_states, "listing added members",
+			 (void **)out, n, err);
+}
+
+int store_delivery_by_message_id(struct store *s, const char *message_id, int64_t *digest_id,
+				 char **email, struct err *err)
+{
+	*digest_id = 0;
+	*email = NULL;
+	sqlite3_stmt *q = mstmt(s, MST_BY_MESSAGE_ID, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, message_id);
+	int rc = sqlite3_step(q), ret = 0;
+	if (rc == SQLITE_ROW) {
+		*digest_id = sqlite3_column_int64(q, 0);
+		ret = col_dup(q, 1, email) ? err_set(err, "%s: out of memory", s->path) : 1;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_err(s, err, "looking up a Message-ID");
+	}
+	done(q);
+	return ret;
+}
+
+int store_digest_before(struct store *s, time_t t, int64_t *id, struct err *err)
+{
+	*id = 0;
+	sqlite3_stmt *q = mstmt(s, MST_DIGEST_BEFORE, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)t);
+	int ret = 0;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0); /* NULL (none) reads as 0 */
+	else
+		ret = db_err(s, err, "looking up a digest by time");
+	done(q);
+	return ret;
+}
+
+int store_source_pause(struct store *s, const char *name, int paused, time_t now, struct err *err)
+{
+	sqlite3_stmt *q = mstmt(s, MST_PAUSE, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, name);
+	if (paused)
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)now);
+	else
+		sqlite3_bind_null(q, 2);
+	return step_write(s, q, "pausing a source", err) < 0 ? -1 : 0;
+}
+
+int store_source_paused(struct store *s, const char *name, struct err *err)
+{
+	sqlite3_stmt *q = mstmt(s, MST_PAUSED, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, name);
+	return step_exists(s, q, "reading a source's pause", err);
 }

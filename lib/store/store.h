@@ -20,6 +20,10 @@ int store_open(const char *path, struct store **out, struct err *err);
 int store_open_readonly(const char *path, struct store **out, struct err *err);
 void store_close(struct store *s);
 int store_schema_version(struct store *s); /* the version now in the file */
+/* The connection, for the store's other modules (versions.c): not for
+ * outside lib/store/. */
+struct sqlite3;
+struct sqlite3 *store_sqlite(struct store *s);
 
 int store_begin(struct store *s, struct err *err);
 int store_commit(struct store *s, struct err *err);
@@ -33,13 +37,16 @@ struct source_state {
 	time_t last_success;
 	int consecutive_failures;
 	char *last_error;
+	char *validators_url;  /* the URL etag and last_modified belong to; NULL:
+				* unknown (send them to no URL) */
 };
 void source_state_free(struct source_state *st);
 /* Zeroed state (not an error) when the source was never fetched. */
 int store_source_get(struct store *s, const char *name, struct source_state *out,
 		     struct err *err);
-/* Records one fetch attempt. ok=1: success (error ignored; etag and
- * last_modified replace the stored ones when non-NULL). ok=0: failure. */
+/* Records one fetch attempt of url. ok=1: success (error ignored; etag
+ * and last_modified replace the stored ones when non-NULL, and always
+ * when the stored ones belong to another URL). ok=0: failure. */
 int store_source_record(struct store *s, const char *name, const char *url, int ok,
 			const char *error, const char *etag, const char *last_modified,
 			time_t now, struct err *err);
@@ -64,6 +71,12 @@ int store_item_upsert(struct store *s, struct item *it, time_t now, int *is_new,
 /* Items with since <= first_seen < until, oldest first. */
 int store_items_between(struct store *s, time_t since, time_t until, struct item_list *out,
 			struct err *err);
+
+/* Items announcing an event (item.h event_start) that has not ended
+ * before from (an event without an end: its start) and starts before
+ * until, by start. */
+int store_items_with_events(struct store *s, time_t from, time_t until, struct item_list *out,
+			    struct err *err);
 
 /* Identity (see identity.h): how a source's items are keyed ("auto",
  * "link", "title"; "auto" when unknown), and the key of a stored item of
@@ -212,5 +225,122 @@ int store_unsubscribe_get(struct store *s, const char *address, struct unsubscri
 int store_unsubscribes_all(struct store *s, struct unsubscribe **out, size_t *n,
 			   struct err *err);
 void unsubscribes_free(struct unsubscribe *v, size_t n);
+
+/* --- the association's calendar --- */
+/* 1 when the reminder of the calendar's entry for year was given, 0 when
+ * not, -1 with err. */
+int store_reminder_given(struct store *s, const char *entry, int year, struct err *err);
+/* Records it as given by digest_id (0: none) at now. Returns 1 when
+ * recorded, 0 when it already was, -1 with err. */
+int store_reminder_mark(struct store *s, const char *entry, int year, int64_t digest_id,
+			time_t now, struct err *err);
+
+/* An event of calendar.ics as last published: SEQUENCE, and when it was
+ * first published and last changed. */
+struct ical_state {
+	int sequence;
+	time_t created, modified;
+};
+/* The state of uid whose details hash to hash: a new uid starts at
+ * sequence 0 as of now; a changed hash takes the next sequence, modified
+ * now; an unchanged one is as it was. Returns 0, or -1 with err. */
+int store_ical_sequence(struct store *s, const char *uid, const char *hash, time_t now,
+			struct ical_state *out, struct err *err);
+/* --- the association's mailbox (issue 18) --- */
+
+/* One message examined in the mailbox, recorded before anything is done
+ * about it, so a crash in the middle never acts twice. */
+struct mb_record {
+	char *msgkey;          /* its Message-ID, else "noid:" and a hash of its header */
+	char *folder;
+	int64_t uidvalidity, uid;
+	char *cls;             /* the classifier's class name */
+	char *address;         /* the member it concerned; NULL: none */
+	char *detail;          /* why; for an answer due, its text */
+	char *state;           /* "left" (not ours to act on), "done" (acted on, to be moved)
+				* or "copying" (being copied to the handled folder) */
+	char *answer;          /* NULL (none owed), "pending", "sending", "sent", "failed", "doubt" */
+	char *answer_to;       /* the answer's recipient */
+	time_t seen, updated;
+};
+void mb_record_free(struct mb_record *r);
+void mb_records_free(struct mb_record *v, size_t n);
+/* 1 and out filled when msgkey is recorded, 0 when not, -1 with err. */
+int store_mb_get(struct store *s, const char *msgkey, struct mb_record *out, struct err *err);
+/* Inserts or replaces the record (seen is kept from the first time). */
+int store_mb_put(struct store *s, const struct mb_record *r, time_t now, struct err *err);
+int store_mb_answer(struct store *s, const char *msgkey, const char *answer, time_t now,
+		    struct err *err);
+/* The UIDs recorded in folder under uidvalidity, ascending: left alone,
+ * or being copied to the handled folder (a server without MOVE: the copy
+ * may or may not have happened; msgkey set), else done. *out NULL when
+ * none; free with mb_uids_free. */
+struct mb_uid {
+	uint32_t uid;
+	int left, copying;
+	char *msgkey; /* for copying ones */
+	int in_folder; /* the caller's: seen in the folder now */
+};
+int store_mb_known_uids(struct store *s, const char *folder, int64_t uidvalidity,
+			struct mb_uid **out, size_t *n, struct err *err);
+void mb_uids_free(struct mb_uid *v, size_t n);
+/* Sets the state ("copying", "done") of the messages recorded with these
+ * UIDs (never of those left alone). */
+int store_mb_set_state(struct store *s, const char *folder, int64_t uidvalidity,
+		       const uint32_t *uids, size_t n, const char *state, struct err *err);
+/* Records whose answer is "pending" or "sending", oldest first. */
+int store_mb_answers(struct store *s, struct mb_record **out, size_t *n, struct err *err);
+
+/* A bounce message (msgkey) for address, in digest_id (0: unknown).
+ * Returns 1 when added, 0 when that message was already counted, -1. */
+int store_bounce_add(struct store *s, const char *msgkey, const char *address, int64_t digest_id,
+		     time_t t, int hard, const char *status, const char *diagnostic,
+		     struct err *err);
+int store_member_bounced_set(struct store *s, const char *address, time_t now, struct err *err);
+/* 1 when address is marked bounced, 0 when not, -1 with err. */
+int store_member_bounced(struct store *s, const char *address, struct err *err);
+/* Forgets the bounced mark and the bounces counted (a resubscribe): 1 when
+ * there was something to forget, 0 when not, -1. */
+int store_member_reset(struct store *s, const char *address, struct err *err);
+/* A member the chair added (an override of the member list). */
+int store_member_add(struct store *s, const char *address, const char *name,
+		     const char *language, time_t now, struct err *err);
+
+/* What the store knows of one address: unsubscribed, bounced, added,
+ * bounces counted. Times are 0 when not. */
+struct member_state {
+	char *address;
+	time_t unsub_time;
+	char *unsub_how;       /* "reply", "chair", "command", "csv"; NULL: not unsubscribed */
+	time_t bounced;        /* marked bounced */
+	time_t added;          /* added by the chair */
+	char *name, *language; /* the chair's; NULL for others */
+	int hard, soft;        /* bounces counted */
+	int hard_digests;      /* distinct digests with a hard bounce */
+	char *last_status, *last_diagnostic; /* of the newest bounce; NULL: none */
+	time_t last_bounce;
+	int last_hard;
+};
+void member_state_free(struct member_state *m);
+void member_states_free(struct member_state *v, size_t n);
+/* Every address with any state, by address. */
+int store_member_states(struct store *s, struct member_state **out, size_t *n, struct err *err);
+/* One address (a zeroed state but the address when nothing is known). */
+int store_member_state_get(struct store *s, const char *address, struct member_state *out,
+			   struct err *err);
+/* The members the chair added (address, name, language, added only). */
+int store_members_added(struct store *s, struct member_state **out, size_t *n, struct err *err);
+
+/* The ledger row that sent message_id: 1 with its digest and member, 0
+ * when no row has it, -1 with err. *email is the caller's to free. */
+int store_delivery_by_message_id(struct store *s, const char *message_id, int64_t *digest_id,
+				 char **email, struct err *err);
+/* The newest digest composed at or before t; *id 0 when none. */
+int store_digest_before(struct store *s, time_t t, int64_t *id, struct err *err);
+
+/* The chair's pause of a source (read by ingest): paused 1 or 0. */
+int store_source_pause(struct store *s, const char *name, int paused, time_t now, struct err *err);
+/* 1 when paused, 0 when not, -1 with err. */
+int store_source_paused(struct store *s, const char *name, struct err *err);
 
 #endif

@@ -19,6 +19,9 @@ ids_feed() {
 	printf '</channel></rss>\n'
 }
 ids_feed run1 > "$work/site/ids.xml"
+# Bodies that are not text: gzip served without Content-Encoding, and junk.
+gzip -c "$top"/tests/fixtures/http/feed1.xml > "$work/site/undeclared-gzip.xml"
+/usr/bin/python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 8)' > "$work/site/junk.xml"
 start_http "$work/site" || { echo "Bail out! no HTTP server"; exit 1; }
 REFUSED=$(free_port)
 base="http://127.0.0.1:$HTTP_PORT"
@@ -42,6 +45,8 @@ file-redirect|/_/file-redirect|fail:
 hang|/_/hang|fail:too slow\|timed out
 trickle|/_/trickle/feed2.xml|fail:
 too-big|/_/big/3000000|fail:larger than
+announced-10g|/_/announce/10737418240|fail:announced 10737418240), not downloaded
+url-changed|/_/fixed-etag/build-7/feed1.xml|ok
 gzip-bomb|/_/gzip-bomb/64|fail:larger than
 refused|REFUSED|fail:onnect
 latin1-header|/_/charset/iso-8859-1/latin1-nodecl.xml|ok
@@ -50,6 +55,8 @@ latin1-decl|/_/charset/none/latin1-decl.xml|ok
 cp1252|/_/charset/none/cp1252-nodecl.xml|ok
 utf8-mislabelled|/_/charset/iso-8859-1/utf8-nodecl.xml|ok
 changing-ids|/ids.xml|ok
+gzip-undeclared|/undeclared-gzip.xml|fail:gzip data, not a feed or page (compressed without saying so)
+binary-junk|/junk.xml|fail:binary data, not a feed or page
 EOF2
 {
 	printf '[store]\npath = state.db\n[fetch]\ntimeout = 4\nconnect_timeout = 2\n'
@@ -134,10 +141,17 @@ bad=$(q "SELECT count(*) FROM items WHERE title <> CAST(CAST(title AS BLOB) AS T
 # and sources failing twice in a row are flagged for the chair.
 before=$(q "SELECT count(*) FROM items")
 ids_feed run2 > "$work/site/ids.xml"
+# The chair points url-changed at another feed of a server that gives all
+# its feeds one ETag: the old URL's validator must not be sent to the new.
+sed -i 's|/_/fixed-etag/build-7/feed1.xml|/_/fixed-etag/build-7/feed2.xml|' "$work/cfg/sources.ini"
+feed2_items=$(grep -c '<entry>' "$work/site/feed2.xml")
 "$BULLETIN" -v -c "$work/cfg/bulletin.ini" fetch > "$work/out2" 2> "$work/err2"
 grep -q "source etag: not modified" "$work/err2" && ok "second run: ETag answered with 304, not parsed" || not_ok "second run: 304" "$(grep etag "$work/err2")"
 after=$(q "SELECT count(*) FROM items")
-[ "$before" = "$after" ] && ok "second run: no item is new again" || not_ok "second run: no item is new again" "$before then $after"
+[ "$after" = $((before + feed2_items)) ] && ok "second run: no item is new again, but the changed URL's ($after)" || not_ok "second run: no item is new again" "$before then $after (+$feed2_items expected)"
+grep -q "source url-changed: $feed2_items items, $feed2_items new" "$work/err2" && ok "changed URL: the old URL's ETag not sent, the new feed stored" || not_ok "changed URL: new feed stored" "$(grep url-changed "$work/err2")"
+r=$(q "SELECT validators_url FROM sources WHERE name = 'url-changed'")
+case $r in */feed2.xml) ok "changed URL: the validators now belong to it" ;; *) not_ok "changed URL: validators' URL" "$r" ;; esac
 grep -q "source changing-ids (.*): 3 of 3 items came back with new ids but links already seen" "$work/err2" && ok "second run: guids that changed are detected and the source re-keyed by link" || not_ok "changing guids detected" "$(grep changing-ids "$work/err2")"
 grep -q "source changing-ids: 3 items, 0 new" "$work/err2" && ok "second run: the re-ided items are not new again" || not_ok "re-ided items not new" "$(grep changing-ids "$work/err2")"
 grep -q "source not-found (.*) has failed 2 runs in a row (last success: never)" "$work/err2" && ok "second run: a source failing twice is flagged" || not_ok "flagged" "$(grep not-found "$work/err2")"

@@ -67,6 +67,29 @@ check "check: no email column is 78, with file:line" sh -c "[ $rc -eq 78 ] && gr
 "$BULLETIN" -c "$cfg" members check "$work/missing.csv" > /dev/null 2> "$work/err"
 check "check: a missing file is 78" [ $? -eq 78 ]
 
+# A damaged export: an unclosed quote on line 3 costs that row only; Åsa in
+# two cases is one member; a row with 300 fields is named.
+{
+	printf 'email;name\n'
+	printf 'Åsa.Berg@example.se;"Berg, Åsa"\n'
+	printf 'bo@example.se;"Ek, Bo\n'
+	printf 'cilla@example.se;"Ahl, Cilla"\n'
+	printf 'åsa.berg@EXAMPLE.SE;Åsa igen\n'
+	printf 'dan@example.se;Dan'; i=0; while [ $i -lt 300 ]; do printf ';x'; i=$((i + 1)); done; printf '\n'
+	printf 'eva@example.se;Eva\n'
+} > "$work/damaged.csv"
+"$BULLETIN" -c "$cfg" members check "$work/damaged.csv" > "$work/out" 2> "$work/err"
+rc=$?
+check "damaged: exit 1, 6 rows, 4 valid, 1 invalid, 1 duplicate" sh -c "[ $rc -eq 1 ] &&
+	[ '$(count rows)' = 6 ] && [ '$(count valid)' = 4 ] && [ '$(count 'invalid, skipped')' = 1 ] &&
+	[ '$(count 'duplicates merged')' = 1 ]" || sed 's/^/#   /' "$work/out" "$work/err"
+check "damaged: the unclosed quote with file:line, the rows after it kept" \
+	grep -q "damaged.csv:3: a quoted field opened on this line is not closed; row skipped, reading on from line 4" "$work/err"
+check "damaged: Åsa and åsa are one member" \
+	grep -q "damaged.csv:5: åsa.berg@EXAMPLE.SE is listed more than once (first on line 2)" "$work/err"
+check "damaged: the row with 301 fields with file:line" \
+	grep -q "damaged.csv:6: more than 256 fields" "$work/err"
+
 # 2. unsubscribe / resubscribe round trip.
 "$BULLETIN" -c "$cfg" members unsubscribe CMD@Example.se > "$work/out" 2> "$work/err"
 rc=$?

@@ -68,6 +68,19 @@ check "ill-formed: one message with file, line and item count" \
 	sh -c "[ \$(wc -l < '$work/err') -eq 1 ] && grep -q 'truncated.xml: line [0-9]*, column [0-9]*: .*items printed' '$work/err'"
 "$BULLETIN" parse "$fx/feeds/not_xml.txt" > /dev/null 2> "$work/err"
 check "not a feed: exit 65, named" sh -c "[ $? -eq 65 ] && grep -q not_xml.txt '$work/err'"
+# A compressed file under a feed's name (a server that gzips without
+# saying so) and binary junk are named for what they are.
+gzip -c "$fx/feeds/sv_rss2.xml" > "$work/gz-feed.xml"
+"$BULLETIN" parse "$work/gz-feed.xml" > "$work/gz.jsonl" 2> "$work/err"
+check "gzip data: exit 65, said so" sh -c "[ $? -eq 65 ] && grep -q 'gz-feed.xml: gzip data, not a feed' '$work/err' && [ ! -s '$work/gz.jsonl' ]"
+printf '\000\001\002\003\004junk\000\000' > "$work/junk.xml"
+"$BULLETIN" parse "$work/junk.xml" > /dev/null 2> "$work/err"
+check "binary junk: exit 65, said so" sh -c "[ $? -eq 65 ] && grep -q 'junk.xml: binary data, not a feed' '$work/err'"
+# JSON Feed: a \u0000 or a lone surrogate costs that character, not the feed.
+printf '{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"a","title":"x\\u0000y \\ud800z"}]}' > "$work/nul.json"
+"$BULLETIN" parse "$work/nul.json" > "$work/nul.jsonl" 2> "$work/err"
+check "JSON Feed with \\u0000 and a lone surrogate: kept, U+FFFD in their place" jsonl_check "$work/nul.jsonl" \
+	'len(items) == 1 and items[0]["title"] == "x\ufffdy \ufffdz"'
 "$BULLETIN" parse "$work/nonexistent.xml" > /dev/null 2> "$work/err"
 check "missing file: exit 66" [ $? -eq 66 ]
 "$BULLETIN" parse "$work" > /dev/null 2> "$work/err"

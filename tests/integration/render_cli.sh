@@ -63,6 +63,15 @@ printf '{{x}' > "$t/bad2.mustache"
 "$BULLETIN" render "$t/bad2.mustache" > "$work/out" 2> "$work/err"
 check "unclosed tag: exit 65, file:1:1" sh -c "[ $? -eq 65 ] && grep -q '^$t/bad2.mustache:1:1: ' '$work/err'"
 
+# 85,000 nested sections crashed render with a stack overflow (issue 15).
+/usr/bin/python3 -c 'import sys; n = 85000; sys.stdout.write("{{#a}}" * n + "x" + "{{/a}}" * n)' > "$t/deep.mustache"
+printf '{"a": true}' > "$work/deep.json"
+"$BULLETIN" render "$t/deep.mustache" --data "$work/deep.json" > "$work/out" 2> "$work/err"
+rc=$?
+check "85,000 nested sections: exit 65, not a crash" [ $rc -eq 65 ]
+check "85,000 nested sections: FILE:LINE:COL of the 101st" \
+	grep -q "^$t/deep.mustache:1:601: sections nested deeper than 100 levels" "$work/err"
+
 "$BULLETIN" render "$t/nope.mustache" > "$work/out" 2> "$work/err"
 check "missing template: exit 66" [ $? -eq 66 ]
 check "missing template: names the file" grep -q "nope.mustache: No such file" "$work/err"

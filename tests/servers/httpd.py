@@ -38,6 +38,18 @@ listens. Routes under /_/ misbehave on purpose:
   /_/moved/CODE/NAME    CODE (301, 302, 307 or 308) with Location: /NAME
   /_/requests/KEY       text/plain count of requests seen for KEY so far;
                         /_/status/CODE counts under "status-CODE"
+  /_/to-http/CODE/PORT/NAME
+                        CODE (301, 302, 307 or 308) with Location:
+                        http://127.0.0.1:PORT/NAME (from https: a downgrade)
+  /_/fixed-etag/TAG/NAME
+                        NAME with ETag "TAG" (one tag for many files, as a
+                        CMS's build number), 304 when If-None-Match has it
+  /_/announce/BYTES     200 with Content-Length: BYTES (any size), then a
+                        few bytes and silence until the client hangs up
+
+--tls-cert PEM --tls-key PEM serve https instead of http (the handshake in
+the request's thread, so a client that refuses the certificate only ends
+its own connection).
 
 The server exits by itself after --lifetime seconds, so a crashed test
 cannot leave it running for long.
@@ -50,6 +62,7 @@ import hashlib
 import http.server
 import os
 import select
+import ssl
 import sys
 import threading
 import time
@@ -122,6 +135,12 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def log_message(self, format, *args):  # quiet: tests read stdout
         pass
+
+    def setup(self):
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(30)
+            self.request.do_handshake()
+        super().setup()
 
     def reply(self, code, body=b"", ctype="text/plain; charset=utf-8", headers=()):
         self.send_response(code)
@@ -260,6 +279,36 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         target = "/" + header_safe(name).lstrip("/")
         self.reply(int(code), b"moved\n", headers=(("Location", target),))
 
+    def route_to_http(self, arg):
+        code, port, name = (arg.split("/", 2) + ["", ""])[:3]
+        if int(code) not in (301, 302, 307, 308) or not 0 < int(port) < 65536:
+            raise ValueError(arg)
+        target = "http://127.0.0.1:%d/%s" % (int(port), header_safe(name).lstrip("/"))
+        self.reply(int(code), b"moved\n", headers=(("Location", target),))
+
+    def route_fixed_etag(self, arg):
+        tag, sep, name = arg.partition("/")
+        if not tag or not sep:
+            raise ValueError(arg)
+        tag = '"%s"' % header_safe(urllib.parse.unquote(tag)).replace('"', "")
+        inm = self.headers.get("If-None-Match")
+        if inm is not None and tag in [t.strip() for t in inm.split(",")]:
+            return self.reply(304, headers=(("ETag", tag),))
+        self.serve_file(name, headers=(("ETag", tag),))
+
+    def route_announce(self, arg):
+        n = int(arg)
+        if n < 16:
+            raise ValueError(arg)
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        self.wfile.write(b"<?xml version=")
+        self.wfile.flush()
+        self.route_hang("")
+
     def route_requests(self, arg):
         if not arg:
             raise ValueError(arg)
@@ -368,6 +417,8 @@ def main():
     ap.add_argument("--root", default=".", help="directory of files to serve")
     ap.add_argument("--lifetime", type=float, default=600.0,
                     help="exit after this many seconds")
+    ap.add_argument("--tls-cert", help="serve https with this certificate (PEM)")
+    ap.add_argument("--tls-key", help="and this key (PEM)")
     a = ap.parse_args()
     root = os.path.abspath(a.root)
     if not os.path.isdir(root):
@@ -378,6 +429,11 @@ def main():
             super().__init__(*args, directory=root, **kw)
 
     srv = Server(("127.0.0.1", a.port), H)
+    if a.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
+                                     do_handshake_on_connect=False)
     srv.root = root
     srv.state = State()
     print("port %d" % srv.server_address[1], flush=True)

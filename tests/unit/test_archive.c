@@ -252,6 +252,39 @@ static void test_no_base_url_nb_and_en(void **state)
 	free(s);
 }
 
+/* Found by fuzz_archive_json: U+FFFE and U+FFFF (as JSON escapes or as
+ * UTF-8) are not XML characters, and a model carrying one made feed.atom
+ * unreadable; they are dropped like the C0 controls. */
+static void test_fuzz_noncharacters(void **state)
+{
+	(void)state;
+	char own[] = "/tmp/test_archive_fuzzXXXXXX";
+	assert_non_null(mkdtemp(own));
+	char path[256];
+	snprintf(path, sizeof path, "%s/digest-2024-04-17-2.json", own);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"subject\":\"a\\ufffeb\xef\xbf\xbf\",\"count\":1,"
+	      "\"topics\":[{\"title\":\"\\uffff\\u0001\xef\xbf\xbd\",\"count\":1}]}", f);
+	fclose(f);
+	struct archive_site site = {"Primärvårdsnytt", "sv", NULL, NULL};
+	struct err err = {""};
+	assert_int_equal(archive_index(own, &site, &err), 1);
+	snprintf(path, sizeof path, "%s/feed.atom", own);
+	char *feed = test_read_file(path, NULL);
+	assert_non_null(feed);
+	assert_int_equal(xml_errors(feed), 0);
+	assert_non_null(strstr(feed, "<title type=\"text\">ab</title>"));
+	assert_non_null(strstr(feed, "\xef\xbf\xbd (1)")); /* U+FFFD is a character */
+	free(feed);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/index.html", own);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/digest-2024-04-17-2.json", own);
+	unlink(path);
+	assert_int_equal(rmdir(own), 0);
+}
+
 static void test_bad_base_url_is_refused(void **state)
 {
 	(void)state;
@@ -311,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_feed_parses_with_our_parser),
 		cmocka_unit_test(test_no_base_url_nb_and_en),
 		cmocka_unit_test(test_bad_base_url_is_refused),
+		cmocka_unit_test(test_fuzz_noncharacters),
 		cmocka_unit_test(test_feed_keeps_the_newest_fifty),
 	};
 	int r = cmocka_run_group_tests(tests, setup, teardown);

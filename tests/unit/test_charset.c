@@ -487,6 +487,28 @@ static void test_meta_unclosed_quote(void **state)
 	free(p);
 }
 
+/* A compressed body served without Content-Encoding, or other binary
+ * data, is named for what it looks like (it used to reach libxml2 and
+ * come back as "Document is empty"). */
+static void test_binary_named(void **state)
+{
+	(void)state;
+	static const char gz[] = "\x1F\x8B\x08\x00\x00\x00\x00\x00\x00\x03\xB3\xB1\xAF\xC8\xCD";
+	struct buf out = BUF_INIT;
+	struct err err;
+	assert_int_equal(charset_to_utf8(gz, sizeof gz - 1, "text/xml", &out, NULL, 0, &err), -1);
+	assert_string_equal(err.msg, "gzip data, not a feed or page (compressed without saying so)");
+	static const char bin[] = "\x7F" "ELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00>\x00";
+	assert_int_equal(charset_to_utf8(bin, sizeof bin - 1, NULL, &out, NULL, 0, &err), -1);
+	assert_string_equal(err.msg, "binary data, not a feed or page");
+	assert_string_equal(charset_binary("%PDF-1.7\n", 9), "a PDF document");
+	/* text, UTF-16 and a single stray control byte are not binary */
+	assert_null(charset_binary("<rss>\x01</rss>", 12));
+	assert_null(charset_binary("<\0r\0s\0s\0", 8));
+	assert_null(charset_binary("\xFF\xFE<\0", 4));
+	buf_free(&out);
+}
+
 static void test_random_bytes(void **state)
 {
 	(void)state;
@@ -504,6 +526,18 @@ static void test_random_bytes(void **state)
 			random_bytes(p, N, 0x9E3779B9u + (uint32_t)(s * 31 + k));
 			memcpy(p, prefixes[s], pl);
 			struct conv c;
+			if (charset_binary((const char *)p, N)) {
+				/* random bytes are binary, not text: said so */
+				struct buf out = BUF_INIT;
+				struct err err;
+				assert_int_equal(charset_to_utf8((const char *)p, N, cts[k], &out, NULL, 0, &err), -1);
+				assert_non_null(strstr(err.msg, "binary data, not a feed or page"));
+				buf_free(&out);
+				/* without control bytes up front they pass as text */
+				for (size_t i = pl; i < 1024; i++)
+					if (p[i] < 0x20 || p[i] == 0x7F)
+						p[i] = (unsigned char)('a' + (p[i] & 15));
+			}
 			conv_mem(&c, (const char *)p, N, cts[k]); /* asserts valid UTF-8 */
 			assert_true(c.out.len >= N / 4);
 			done(&c);
@@ -513,7 +547,7 @@ static void test_random_bytes(void **state)
 	 * is close here, and either way the output must be valid. */
 	random_bytes(p, N, 42);
 	for (size_t i = 0; i < N; i++)
-		if (p[i] & 0x40)
+		if ((p[i] & 0x40) || p[i] < 0x20)
 			p[i] = 'a' + (p[i] & 15);
 	struct conv c;
 	conv_mem(&c, (const char *)p, N, NULL);
@@ -543,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_stateful_label),
 		cmocka_unit_test(test_meta_unclosed_quote),
 		cmocka_unit_test(test_random_bytes),
+		cmocka_unit_test(test_binary_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

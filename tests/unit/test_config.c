@@ -167,6 +167,9 @@ static void test_shipped_sources_load(void **state)
 	if (config_load(&c, main, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_true(c.nsources >= 10);
+	/* feeds/ also holds the calendar (arshjul.ini): its entries are no sources */
+	for (size_t i = 0; i < c.nsources; i++)
+		assert_null(strstr(c.sources[i].where, "arshjul.ini"));
 	config_free(&c);
 }
 
@@ -303,6 +306,37 @@ static void test_password_file_must_be_private(void **state)
 	config_free(&c);
 }
 
+/* type = page: selector, ignore once per line, [watch] keep; a pattern
+ * that does not compile is an error at its file:line:col. */
+static void test_watched_pages(void **state)
+{
+	(void)state;
+	put("pages.ini", "[source strategi]\nurl = https://example.se/s\ntype = page\nselector = main\n"
+			 "ignore = ^Senast uppdaterad:.*$\nignore = (?i)kakor\n\n"
+			 "[source gammal]\nurl = https://example.se/f\ntype = rss\n");
+	const char *main = put("main.conf", "[sources]\nfiles = pages.ini\n");
+	struct config c;
+	struct err err;
+	assert_int_equal(config_load(&c, main, &err), 0);
+	assert_int_equal(c.sources[0].type, SOURCE_PAGE);
+	assert_string_equal(c.sources[0].selector, "main");
+	assert_int_equal(c.sources[0].nignore, 2);
+	assert_string_equal(c.sources[0].ignore[1], "(?i)kakor");
+	assert_int_equal(c.sources[1].type, SOURCE_FEED); /* rss: still feed */
+	assert_int_equal(c.watch_keep, 10);
+	config_free(&c);
+	put("badre.ini", "[source s]\nurl = https://example.se/s\ntype = page\nignore = ok\n"
+			 "ignore  =  Datum: (\\d+\n");
+	main = put("main.conf", "[sources]\nfiles = badre.ini\n");
+	assert_int_equal(config_load(&c, main, &err), -1);
+	assert_non_null(strstr(err.msg, "badre.ini:5:23: ignore: missing closing parenthesis"));
+	put("wrong.ini", "[source s]\nurl = https://example.se/s\nignore = x\n");
+	main = put("main.conf", "[sources]\nfiles = wrong.ini\n");
+	assert_int_equal(config_load(&c, main, &err), -1);
+	assert_non_null(strstr(err.msg, "selector or ignore, which are for type = page"));
+	expect_error("[watch]\nkeep = 1\n", "keep must be a whole number from 2 to 1000");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +353,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_addresses_checked_at_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_bytes_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directory_is_not_a_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watched_pages, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

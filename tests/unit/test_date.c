@@ -1,5 +1,6 @@
 #include "testutil.h"
 
+#include "compose/chrome.h"
 #include "parse/date.h"
 #include "core/timefmt.h"
 
@@ -449,10 +450,35 @@ static void test_event_not_events(void **state)
 	assert_int_equal(fails, 0);
 }
 
+/* The digest's dates are local: "Mon 01 Jul 00:30 +0200" is 1 July in
+ * Stockholm (it used to show as 30 June, the UTC day). */
+static void test_zones(void **state)
+{
+	(void)state;
+	time_t t = date_parse("Mon, 01 Jul 2024 00:30:00 +0200");
+	assert_int_equal(t, 1719786600); /* 2024-06-30T22:30:00Z */
+	assert_int_equal(date_zone_offset("Europe/Stockholm", t), 7200);
+	assert_int_equal(date_zone_offset("Europe/Oslo", t), 7200);
+	assert_int_equal(date_zone_offset("Europe/Helsinki", t), 10800);
+	assert_int_equal(date_zone_offset("UTC", t), 0);
+	assert_int_equal(date_zone_offset(NULL, 1704067200), 3600); /* January: CET */
+	char b[64];
+	digest_format_date_tz(t, "sv", "Europe/Stockholm", b, sizeof b);
+	assert_string_equal(b, "1 juli 2024");
+	digest_format_date(t, "nb", b, sizeof b); /* default zone */
+	assert_string_equal(b, "1. juli 2024");
+	digest_format_date_tz(t, "en", "UTC", b, sizeof b);
+	assert_string_equal(b, "30 June 2024");
+	/* the switch to winter time: 2024-10-27 01:00 UTC */
+	assert_int_equal(date_zone_offset("Europe/Copenhagen", 1729990799), 7200);
+	assert_int_equal(date_zone_offset("Europe/Copenhagen", 1729990800), 3600);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc822),
+		cmocka_unit_test(test_zones),
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_shared_conformance),

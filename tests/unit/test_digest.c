@@ -6,6 +6,7 @@
 
 #include "compose/chrome.h"
 #include "compose/digest.h"
+#include "store/ingest.h"
 #include "compose/greeting.h"
 #include "compose/render.h"
 #include "select/rules.h"
@@ -546,8 +547,11 @@ static json_t *event_model(const char *lang, struct rules **rp, struct item_list
 	    "https://rs.example/past", 1713344400);
 	add(items, "rs", "Ny vårdcentral", "Beslut 30 april 2024 om primärvård.", NULL, 1713344400);
 	*mp = calloc(items->n, sizeof **mp);
-	for (size_t i = 0; i < items->n; i++)
+	for (size_t i = 0; i < items->n; i++) {
+		/* as the ingest step finds them */
+		ingest_item_event(&items->v[i], 1713600000);
 		assert_int_equal(rules_match(*rp, &items->v[i], &(*mp)[i], &err), 0);
+	}
 	struct digest_opts o = {.title = "Primärvårdsnytt", .language = lang, .sources = sources,
 				.nsources = 1};
 	json_t *m = digest_model_build(&o, *rp, items, *mp, 1713000000, 1713600000);
@@ -588,7 +592,9 @@ static void test_events_in_model(void **state)
 	assert_string_equal(jstr(e0, "url"), "https://rs.example/oh");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(e0, "sources"), 0)),
 			    "Region Stockholm");
-	assert_int_equal(strlen(jstr(e0, "uid")), 16);
+	/* the uid derives from the item: "item-" and 16 hex digits */
+	assert_int_equal(strlen(jstr(e0, "uid")), 21);
+	assert_int_equal(strncmp(jstr(e0, "uid"), "item-", 5), 0);
 	assert_string_equal(jstr(e1, "start"), "2024-05-02T08:00:00Z");
 	assert_null(json_object_get(e1, "end"));
 	assert_string_equal(jstr(e1, "title"), "Legevakt-møte i Tromsø");

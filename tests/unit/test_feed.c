@@ -136,7 +136,8 @@ static void test_atom_base_and_types(void **state)
 	assert_string_equal(it->summary, "Lægemangel på Ærø. Flere mellemrum.");
 	assert_string_equal(it->content, "Indhold med æ og ø.");
 	assert_string_equal(it->author, "Legeforeningen"); /* inherited from the feed */
-	time_is(it->published, "null");                   /* not taken from updated */
+	/* dated only by updated: that dates it (so max_age_days applies) */
+	time_is(it->published, "2024-04-19T12:00:00Z");
 	time_is(it->updated, "2024-04-19T12:00:00Z");
 
 	it = &p.items.v[2];
@@ -204,10 +205,11 @@ static void test_truncated(void **state)
 	(void)state;
 	struct parsed p;
 	parse_file(&p, FIX "truncated.xml", NULL);
-	/* -1 with the place, but what could be read is kept. */
+	/* -1 with the place; the items whose end tag was seen are kept, the
+	 * cut-off third one is not. */
 	assert_int_equal(p.rc, -1);
 	assert_true(strncmp(p.err.msg, "line 15, column 1: ", 19) == 0);
-	assert_true(p.items.n >= 2);
+	assert_int_equal(p.items.n, 2);
 	assert_string_equal(p.items.v[0].title, "Första nyheten om vårdval");
 	assert_string_equal(p.items.v[1].title, "Andra nyheten om sjöläkare");
 	assert_string_equal(p.items.v[1].url, "https://example.se/2");
@@ -334,19 +336,17 @@ struct jsonl {
 static int to_jsonl(void *ctx, struct item *it)
 {
 	struct jsonl *j = ctx;
-	assert_int_equal(item_to_jsonl(it, &j->b), 0);
+	if (item_to_jsonl(it, &j->b) < 0)
+		return -1;
 	return j->stop_after && --j->stop_after == 0;
 }
 
 /* Pushes d in chunks of `chunk` bytes; the push or finish result. */
-static int push_chunks(const char *d, size_t len, size_t chunk, int threaded, struct jsonl *j,
-		       struct err *err)
+static int push_chunks(const char *d, size_t len, size_t chunk, struct jsonl *j, struct err *err)
 {
 	struct feed_opts o = {"https://example.se/feed/", 0};
 	struct feed_parser *p = feed_parser_new(&o, to_jsonl, j);
 	assert_non_null(p);
-	if (threaded)
-		feed_parser_threaded(p);
 	int rc = 0;
 	for (size_t off = 0; off < len && rc == 0; off += chunk)
 		rc = feed_parser_push(p, d + off, len - off < chunk ? len - off : chunk, err);
@@ -356,10 +356,10 @@ static int push_chunks(const char *d, size_t len, size_t chunk, int threaded, st
 	return rc;
 }
 
-/* The worker thread changes nothing: the same items, in order, handed out
- * within the calls (the buffer is complete when push/finish return), and a
- * stop still ends the parse after exactly the item that said so. */
-static void test_threaded_same_items(void **state)
+/* Chunk boundaries change nothing: the same items, in order, however the
+ * document is pushed, and a stop ends the parse after exactly the item
+ * that said so. */
+static void test_chunks_same_items(void **state)
 {
 	(void)state;
 	size_t len = 0;
@@ -377,16 +377,16 @@ static void test_threaded_same_items(void **state)
 	struct err err;
 	size_t chunks[] = {7, 4096, many.len};
 	struct jsonl one = {BUF_INIT, 0};
-	assert_int_equal(push_chunks(many.data, many.len, many.len, 0, &one, &err), 1500);
+	assert_int_equal(push_chunks(many.data, many.len, many.len, &one, &err), 1500);
 	for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
 		struct jsonl two = {BUF_INIT, 0};
-		assert_int_equal(push_chunks(many.data, many.len, chunks[c], 1, &two, &err), 1500);
+		assert_int_equal(push_chunks(many.data, many.len, chunks[c], &two, &err), 1500);
 		assert_int_equal(two.b.len, one.b.len);
 		assert_memory_equal(two.b.data, one.b.data, one.b.len);
 		buf_free(&two.b);
 	}
 	struct jsonl stop = {BUF_INIT, 3};
-	assert_int_equal(push_chunks(many.data, many.len, 4096, 1, &stop, &err), -1);
+	assert_int_equal(push_chunks(many.data, many.len, 4096, &stop, &err), -1);
 	assert_string_equal(err.msg, "stopped");
 	const char *nl = stop.b.data;
 	for (int i = 0; i < 3; i++) {
@@ -421,19 +421,17 @@ static void test_filter_any_split(void **state)
 	size_t len = sizeof doc - 1;
 	struct err err;
 	struct jsonl whole = {BUF_INIT, 0};
-	assert_int_equal(push_chunks(doc, len, len, 0, &whole, &err), 1);
+	assert_int_equal(push_chunks(doc, len, len, &whole, &err), 1);
 	assert_non_null(strstr(whole.b.data, "\"title\":\"Hej! Vad? Ångest & AT&T\""));
 	assert_non_null(strstr(whole.b.data, "\"url\":\"https://example.se/s?a=1&b=2!\""));
 	assert_non_null(strstr(whole.b.data, "\"categories\":[\"AT&T &amp; &okand; ]]\",\"Kö!?!<<!x\"]"));
 	assert_non_null(strstr(whole.b.data, "\"summary\":\"Blå!\\n\\nä\""));
 	for (size_t chunk = 1; chunk <= len; chunk++) {
-		for (int threaded = 0; threaded < 2; threaded++) {
-			struct jsonl part = {BUF_INIT, 0};
-			assert_int_equal(push_chunks(doc, len, chunk, threaded, &part, &err), 1);
-			if (part.b.len != whole.b.len || memcmp(part.b.data, whole.b.data, part.b.len))
-				fail_msg("chunks of %zu: %s", chunk, part.b.data);
-			buf_free(&part.b);
-		}
+		struct jsonl part = {BUF_INIT, 0};
+		assert_int_equal(push_chunks(doc, len, chunk, &part, &err), 1);
+		if (part.b.len != whole.b.len || memcmp(part.b.data, whole.b.data, part.b.len))
+			fail_msg("chunks of %zu: %s", chunk, part.b.data);
+		buf_free(&part.b);
 	}
 	buf_free(&whole.b);
 }
@@ -519,10 +517,210 @@ static void test_other_roots(void **state)
 	assert_string_equal(p.err.msg, "not an RSS, Atom or JSON feed (root element <rdf:RDF>)");
 	done(&p);
 
-	/* <feed> without the Atom 1.0 namespace is not Atom 1.0. */
-	static const char feed[] = "<feed><entry><title>x</title></entry></feed>";
+	/* <feed> without the Atom namespace is read as Atom: real feeds do it. */
+	static const char feed[] = "<feed><title>F</title><entry><title>x</title>"
+				   "<link href=\"https://example.se/x\"/><updated>2024-05-01T10:00:00Z</updated>"
+				   "</entry></feed>";
 	parse_mem(&p, feed, sizeof feed - 1, NULL, 0);
+	assert_int_equal(p.rc, 1);
+	assert_string_equal(p.items.v[0].title, "x");
+	assert_string_equal(p.items.v[0].url, "https://example.se/x");
+	time_is(p.items.v[0].published, "2024-05-01T10:00:00Z");
+	done(&p);
+}
+
+/* The 1 MiB cap on the categories and enclosures: an entry is kept whole
+ * or not at all (a cut entry used to lose its separator and the walk
+ * read past the buffer into uninitialised heap), and the count is what
+ * fits. */
+static void test_cap_categories_enclosures(void **state)
+{
+	(void)state;
+	enum { CAT = 100 * 1024 };
+	struct buf d = BUF_INIT;
+	char *cat = malloc(CAT + 1);
+	assert_non_null(cat);
+	assert_int_equal(buf_puts(&d, "<rss version=\"2.0\"><channel><item><title>t</title>"), 0);
+	for (int i = 0; i < 12; i++) {
+		memset(cat, 'a' + i, CAT);
+		cat[CAT] = '\0';
+		assert_int_equal(buf_printf(&d, "<category>%s</category>", cat), 0);
+	}
+	/* a type attribute of 300 KiB: three fit, the fourth does not */
+	char *type = malloc(300 * 1024 + 1);
+	assert_non_null(type);
+	memset(type, 't', 300 * 1024);
+	type[300 * 1024] = '\0';
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(buf_printf(&d, "<enclosure url=\"https://example.se/%d.mp3\" type=\"%s\" length=\"%d\"/>", i, type, i + 1), 0);
+	assert_int_equal(buf_puts(&d, "</item></channel></rss>"), 0);
+	struct parsed p;
+	parse_mem(&p, d.data, d.len, NULL, 0);
+	assert_int_equal(p.rc, 1);
+	struct item *it = &p.items.v[0];
+	assert_int_equal(it->ncategories, 10); /* 10 x (100 KiB + 1) fit in 1 MiB */
+	for (size_t i = 0; i < it->ncategories; i++) {
+		assert_int_equal(strlen(it->categories[i]), CAT);
+		assert_int_equal(it->categories[i][0], 'a' + (int)i);
+		assert_int_equal(it->categories[i][CAT - 1], 'a' + (int)i);
+	}
+	assert_int_equal(it->nenclosures, 3);
+	for (size_t i = 0; i < it->nenclosures; i++) {
+		assert_int_equal(strlen(it->enclosures[i].type), 300 * 1024);
+		assert_int_equal(it->enclosures[i].length, (long long)i + 1);
+	}
+	done(&p);
+	free(type);
+	free(cat);
+	buf_free(&d);
+}
+
+/* A field over the 1 MiB cap is cut between characters, not inside one
+ * (which left a U+FFFD at the end). */
+static void test_cap_utf8_boundary(void **state)
+{
+	(void)state;
+	struct buf d = BUF_INIT;
+	assert_int_equal(buf_puts(&d, "<rss version=\"2.0\"><channel><item><title>t</title><description>x"), 0);
+	for (int i = 0; i < 300 * 1024; i++)
+		assert_int_equal(buf_puts(&d, "\xC3\xA5\xE2\x80\x93"), 0); /* å– : 5 bytes */
+	assert_int_equal(buf_puts(&d, "</description></item></channel></rss>"), 0);
+	struct feed_opts o = {NULL, 2 * 1024 * 1024};
+	struct parsed p;
+	memset(&p, 0, sizeof p);
+	p.rc = feed_parse(d.data, d.len, &o, &p.items, &p.err);
+	assert_int_equal(p.rc, 1);
+	const char *sum = p.items.v[0].summary;
+	assert_true(strlen(sum) <= 1024 * 1024);
+	assert_true(strlen(sum) > 1024 * 1024 - 8);
+	assert_true(utf8_valid(sum, strlen(sum)));
+	assert_null(strstr(sum, "\xEF\xBF\xBD")); /* no replacement character */
+	done(&p);
+	buf_free(&d);
+}
+
+/* One NUL or lone surrogate in a JSON Feed string no longer rejects the
+ * feed: U+FFFD in its place, and a valid pair stays. */
+static void test_json_nul_and_surrogates(void **state)
+{
+	(void)state;
+	static const char doc[] =
+		"{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"F\",\"items\":["
+		"{\"id\":\"1\",\"title\":\"a\\u0000b\",\"content_text\":\"lone \\ud800 high\"},"
+		"{\"id\":\"2\",\"title\":\"low \\uDC01 x \\\\u0000 kept\",\"summary\":\"pair \\ud83d\\ude00 ok\"},"
+		"{\"id\":\"3\",\"title\":\"raw\x01" "ctl\",\"summary\":\"end \\ud800\"}]}";
+	struct parsed p;
+	parse_mem(&p, doc, sizeof doc - 1, NULL, 0);
+	assert_int_equal(p.rc, 3);
+	assert_string_equal(p.items.v[0].title, "a\xEF\xBF\xBD" "b");
+	assert_string_equal(p.items.v[0].content, "lone \xEF\xBF\xBD high");
+	assert_string_equal(p.items.v[1].title, "low \xEF\xBF\xBD x \\u0000 kept");
+	assert_string_equal(p.items.v[1].summary, "pair \xF0\x9F\x98\x80 ok");
+	assert_string_equal(p.items.v[2].title, "raw ctl");
+	assert_string_equal(p.items.v[2].summary, "end \xEF\xBF\xBD");
+	done(&p);
+}
+
+/* iTunes/podcast fields stand in when the standard ones are missing, and
+ * never replace them. */
+static void test_itunes_fallbacks(void **state)
+{
+	(void)state;
+	static const char doc[] =
+		"<rss version=\"2.0\" xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\"><channel>"
+		"<item><title>Avsnitt 1</title><guid>ep1</guid>"
+		"<itunes:summary>Om vårdval &amp; fastläkare</itunes:summary>"
+		"<itunes:author>Podden Primärvård</itunes:author>"
+		"<itunes:image href=\"/bild/ep1.jpg\"/></item>"
+		"<item><title>Avsnitt 2</title><guid>ep2</guid>"
+		"<itunes:summary>ersatt</itunes:summary><description>Standard</description>"
+		"<itunes:author>ersatt</itunes:author><author>red@example.se (Redaktionen)</author>"
+		"<itunes:image href=\"https://example.se/ep2.jpg\"/>"
+		"<enclosure url=\"https://example.se/ep2.mp3\" type=\"audio/mpeg\" length=\"9\"/></item>"
+		"</channel></rss>";
+	struct parsed p;
+	parse_mem(&p, doc, sizeof doc - 1, "https://example.se/podd/", 0);
+	assert_int_equal(p.rc, 2);
+	struct item *it = &p.items.v[0];
+	assert_string_equal(it->summary, "Om vårdval & fastläkare");
+	assert_string_equal(it->author, "Podden Primärvård");
+	assert_int_equal(it->nenclosures, 1);
+	assert_string_equal(it->enclosures[0].url, "https://example.se/bild/ep1.jpg");
+	it = &p.items.v[1];
+	assert_string_equal(it->summary, "Standard");
+	assert_string_equal(it->author, "Redaktionen (red@example.se)");
+	assert_int_equal(it->nenclosures, 1);
+	assert_string_equal(it->enclosures[0].url, "https://example.se/ep2.mp3");
+	done(&p);
+}
+
+/* Bidirectional controls (U+202E turns "fdp.exe" around) never reach a
+ * title or summary. */
+static void test_bidi_stripped(void **state)
+{
+	(void)state;
+	static const char doc[] =
+		"<rss version=\"2.0\"><channel><item><title>Faktura \xE2\x80\xAE" "fdp.exe\xE2\x80\xAC</title>"
+		"<description>a\xE2\x81\xA6" "b\xE2\x81\xA9" "c\xE2\x80\x8F" "d\xD8\x9C" "e&#x202D;f</description>"
+		"</item></channel></rss>";
+	struct parsed p;
+	parse_mem(&p, doc, sizeof doc - 1, NULL, 0);
+	assert_int_equal(p.rc, 1);
+	assert_string_equal(p.items.v[0].title, "Faktura fdp.exe");
+	assert_string_equal(p.items.v[0].summary, "abcdef");
+	done(&p);
+}
+
+/* An empty <item/> is dropped and counted; items without id, link, title
+ * or summary still get keys of their own from what they hold. */
+static void test_items_without_identity(void **state)
+{
+	(void)state;
+	static const char doc[] =
+		"<rss version=\"2.0\"><channel><item></item>"
+		"<item><content:encoded xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">"
+		"Första</content:encoded></item>"
+		"<item><category>Andra</category></item>"
+		"<item><enclosure url=\"https://example.se/a.pdf\"/></item>"
+		"<item><pubDate>Mon, 01 Jul 2024 00:30:00 +0200</pubDate></item>"
+		"<item><pubDate>Tue, 02 Jul 2024 00:30:00 +0200</pubDate></item>"
+		"</channel></rss>";
+	struct feed_opts o = {NULL, 0};
+	struct item_list l = {0};
+	struct err err;
+	assert_int_equal(feed_parse(doc, sizeof doc - 1, &o, &l, &err), 5);
+	for (size_t i = 0; i < l.n; i++) {
+		assert_non_null(l.v[i].key);
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(l.v[i].key, l.v[j].key);
+	}
+	item_list_free(&l);
+	/* the streaming parser counts what it dropped */
+	struct jsonl j = {BUF_INIT, 0};
+	struct feed_parser *fp = feed_parser_new(&o, to_jsonl, &j);
+	assert_non_null(fp);
+	assert_int_equal(feed_parser_push(fp, doc, sizeof doc - 1, &err), 0);
+	assert_int_equal(feed_parser_finish(fp, &err), 5);
+	assert_int_equal(feed_parser_dropped(fp), 1);
+	feed_parser_free(fp);
+	buf_free(&j.b);
+}
+
+/* A gzip body that nobody declared, or other binary data, says what it
+ * looks like instead of libxml2's "Document is empty". */
+static void test_binary_named(void **state)
+{
+	(void)state;
+	static const char gz[] = "\x1F\x8B\x08\x00\x00\x00\x00\x00\x00\x03\xB3\xB1\xAF\xC8\xCD\x00";
+	struct parsed p;
+	parse_mem(&p, gz, sizeof gz - 1, NULL, 0);
 	assert_int_equal(p.rc, -1);
+	assert_string_equal(p.err.msg, "gzip data, not a feed (compressed without saying so)");
+	done(&p);
+	static const char bin[] = "\x00\x01\x02\x03junk\x00\x00\x10\x11\x12\x13\x14";
+	parse_mem(&p, bin, sizeof bin - 1, NULL, 0);
+	assert_int_equal(p.rc, -1);
+	assert_string_equal(p.err.msg, "binary data, not a feed");
 	done(&p);
 }
 
@@ -539,12 +737,19 @@ int main(void)
 		cmocka_unit_test(test_billion_laughs),
 		cmocka_unit_test(test_external_entity_not_loaded),
 		cmocka_unit_test(test_entity_value_split_no_leak),
-		cmocka_unit_test(test_threaded_same_items),
+		cmocka_unit_test(test_chunks_same_items),
 		cmocka_unit_test(test_filter_any_split),
 		cmocka_unit_test(test_url_not_utf8),
 		cmocka_unit_test(test_summary_truncation_and_content_cap),
 		cmocka_unit_test(test_latin1_declared),
 		cmocka_unit_test(test_other_roots),
+		cmocka_unit_test(test_cap_categories_enclosures),
+		cmocka_unit_test(test_cap_utf8_boundary),
+		cmocka_unit_test(test_json_nul_and_surrogates),
+		cmocka_unit_test(test_itunes_fallbacks),
+		cmocka_unit_test(test_bidi_stripped),
+		cmocka_unit_test(test_items_without_identity),
+		cmocka_unit_test(test_binary_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,9 +24,6 @@ static const struct {
 	const char *field;
 	const char *reason;
 } not_applicable[] = {
-	{"wellformed/atom10/entry_id_with_attributes.xml", "key",
-	 "root <feed> in no namespace: not identifiable as Atom, and bulletin rejects it "
-	 "(test_feed.c test_other_roots)"},
 	{"wellformed/namespace/atomsvgtitle.xml", "summary",
 	 "SVG <title> is a tooltip, not rendered text; text.c drops <title> content and the "
 	 "digest shows what a reader sees"},

@@ -18,8 +18,9 @@
 
 #define FIXTURES "tests/fixtures/http"
 
-static pid_t server_pid = -1;
-static int server_port;
+static pid_t server_pid = -1, tls_pid = -1;
+static int server_port, tls_port = -1;
+static char tls_dir[64], tls_cert[128];
 static char *feed1, *feed2;
 static size_t feed1_len, feed2_len;
 
@@ -47,6 +48,86 @@ static int read_port(int fd)
 	return sscanf(line, "port %d", &port) == 1 && port > 0 ? port : -1;
 }
 
+/* Starts tests/servers/httpd.py with argv's extra arguments (NULL-ended);
+ * returns its port, or -1 (then *pid is -1). */
+static int spawn_httpd(const char *const *extra, pid_t *pid)
+{
+	char *argv[16] = {"python3", "tests/servers/httpd.py", "--port", "0", "--root",
+			  FIXTURES, "--lifetime", "300"};
+	size_t k = 8;
+	for (; extra && *extra && k < 15; extra++)
+		argv[k++] = (char *)*extra;
+	argv[k] = NULL;
+	int fds[2];
+	if (pipe(fds))
+		return -1;
+	*pid = fork();
+	if (*pid < 0)
+		return -1;
+	if (*pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execv("/usr/bin/python3", argv);
+		execvp("python3", argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	int port = read_port(fds[0]);
+	close(fds[0]);
+	if (port < 0) {
+		kill(*pid, SIGTERM);
+		waitpid(*pid, NULL, 0);
+		*pid = -1;
+	}
+	return port;
+}
+
+/* Runs argv (no shell), its output discarded; its exit status, or -1. */
+static int run_quiet(char *const argv[])
+{
+	pid_t p = fork();
+	if (p < 0)
+		return -1;
+	if (p == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	if (waitpid(p, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* An https instance of the server with a certificate made now for
+ * 127.0.0.1 (and localhost); without openssl the TLS tests skip. */
+static void start_tls_server(void)
+{
+	snprintf(tls_dir, sizeof tls_dir, "/tmp/bulletin-fetch-XXXXXX");
+	if (!mkdtemp(tls_dir)) {
+		tls_dir[0] = '\0';
+		return;
+	}
+	char key[128];
+	snprintf(tls_cert, sizeof tls_cert, "%s/cert.pem", tls_dir);
+	snprintf(key, sizeof key, "%s/key.pem", tls_dir);
+	char *const req[] = {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+			     "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+			     "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key,
+			     "-out", tls_cert, NULL};
+	if (run_quiet(req) != 0) {
+		fprintf(stderr, "# openssl could not make a certificate: TLS tests skip\n");
+		return;
+	}
+	const char *extra[] = {"--tls-cert", tls_cert, "--tls-key", key, NULL};
+	tls_port = spawn_httpd(extra, &tls_pid);
+}
+
 static int start_server(void **state)
 {
 	(void)state;
@@ -57,42 +138,36 @@ static int start_server(void **state)
 	}
 	if (fetch_global_init())
 		return -1;
-	int fds[2];
-	if (pipe(fds))
-		return -1;
-	char *const argv[] = {"python3",  "tests/servers/httpd.py", "--port", "0",
-			      "--root",   FIXTURES, "--lifetime", "300", NULL};
-	server_pid = fork();
-	if (server_pid < 0)
-		return -1;
-	if (server_pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execv("/usr/bin/python3", argv);
-		execvp("python3", argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	server_port = read_port(fds[0]);
-	close(fds[0]);
+	server_port = spawn_httpd(NULL, &server_pid);
 	if (server_port < 0) {
 		fprintf(stderr, "# tests/servers/httpd.py did not start\n");
-		kill(server_pid, SIGTERM);
-		waitpid(server_pid, NULL, 0);
-		server_pid = -1;
 		return -1;
 	}
+	start_tls_server();
 	return 0;
+}
+
+static void stop_pid(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGTERM);
+		waitpid(*pid, NULL, 0);
+		*pid = -1;
+	}
 }
 
 static int stop_server(void **state)
 {
 	(void)state;
-	if (server_pid > 0) {
-		kill(server_pid, SIGTERM);
-		waitpid(server_pid, NULL, 0);
-		server_pid = -1;
+	stop_pid(&server_pid);
+	stop_pid(&tls_pid);
+	if (tls_dir[0]) {
+		char path[160];
+		snprintf(path, sizeof path, "%s/cert.pem", tls_dir);
+		unlink(path);
+		snprintf(path, sizeof path, "%s/key.pem", tls_dir);
+		unlink(path);
+		rmdir(tls_dir);
 	}
 	fetch_global_cleanup();
 	free(feed1);
@@ -119,6 +194,14 @@ static char *url(const char *path)
 	char *u = malloc(256);
 	assert_non_null(u);
 	snprintf(u, 256, "http://127.0.0.1:%d%s", server_port, path);
+	return u;
+}
+
+static char *tls_url(const char *host, const char *path)
+{
+	char *u = malloc(256);
+	assert_non_null(u);
+	snprintf(u, 256, "https://%s:%d%s", host, tls_port, path);
 	return u;
 }
 
@@ -218,8 +301,10 @@ static void test_mixed_batch(void **state)
 	assert_int_equal(res[FTP_REDIR].status, FETCH_FAILED);
 	assert_non_null(strstr(res[FTP_REDIR].error, "\"ftp\" not supported"));
 
+	/* Refused on its Content-Length, before the body. */
 	assert_int_equal(res[BIG].status, FETCH_FAILED);
-	assert_string_equal(res[BIG].error, "body larger than 1048576 bytes");
+	assert_string_equal(res[BIG].error, "body larger than 1048576 bytes (the server "
+					    "announced 3000000), not downloaded");
 	assert_int_equal(res[BIG].body.len, 0);
 
 	assert_body(&res[GZIP], feed2, feed2_len);
@@ -323,7 +408,8 @@ static void test_sequential_and_cap_edge(void **state)
 	assert_int_equal(r[0].status, FETCH_OK);
 	assert_int_equal(r[0].body.len, 1000);
 	assert_int_equal(r[1].status, FETCH_FAILED);
-	assert_string_equal(r[1].error, "body larger than 1000 bytes");
+	assert_string_equal(r[1].error, "body larger than 1000 bytes (the server announced "
+					"1001), not downloaded");
 	for (int i = 2; i < N; i++)
 		assert_body(&r[i], feed1, feed1_len);
 	for (int i = 0; i < N; i++) {
@@ -691,6 +777,163 @@ static void test_per_host_queue(void **state)
 	}
 }
 
+/* An international host name reaches the server: converted to punycode
+ * by us (the C locale would make libcurl fail), upper case folded, the
+ * name as written kept for messages. The test resolver maps the punycode
+ * name to 127.0.0.1, so a wrong conversion fails to resolve. */
+static void test_idn(void **state)
+{
+	(void)state;
+	char resolve[128];
+	snprintf(resolve, sizeof resolve, "www.xn--vrdfrbundet-x8a8t.se:%d:127.0.0.1", server_port);
+	const char *const rl[] = {resolve, NULL};
+	enum { I_LOWER, I_UPPER, I_ENCODED, I_BAD, I_N };
+	char u[I_N][160];
+	snprintf(u[I_LOWER], sizeof u[I_LOWER], "http://www.vårdförbundet.se:%d/feed1.xml",
+		 server_port);
+	snprintf(u[I_UPPER], sizeof u[I_UPPER], "http://WWW.VÅRDFÖRBUNDET.SE:%d/feed2.xml",
+		 server_port);
+	snprintf(u[I_ENCODED], sizeof u[I_ENCODED],
+		 "http://www.v%%C3%%A5rdf%%C3%%B6rbundet.se:%d/feed1.xml", server_port);
+	/* A combining mark cannot start a label. */
+	snprintf(u[I_BAD], sizeof u[I_BAD], "http://\xcc\x81vard.se:%d/feed1.xml", server_port);
+	struct fetch_req reqs[I_N];
+	for (int i = 0; i < I_N; i++)
+		reqs[i] = (struct fetch_req){.name = "idn", .url = u[i]};
+	struct fetch_opts o = {.timeout = 20, .max_retries = -1, .resolve = rl};
+	struct fetch_result r[I_N];
+	assert_int_equal(fetch_all(&o, reqs, I_N, r), 0);
+	for (int i = 0; i < I_N; i++)
+		if (r[i].status == FETCH_FAILED)
+			printf("# %d: %s\n", i, r[i].error);
+	assert_body(&r[I_LOWER], feed1, feed1_len);
+	assert_string_equal(r[I_LOWER].effective_url, u[I_LOWER]);
+	assert_body(&r[I_UPPER], feed2, feed2_len);
+	assert_body(&r[I_ENCODED], feed1, feed1_len);
+	assert_int_equal(r[I_BAD].status, FETCH_FAILED);
+	assert_non_null(strstr(r[I_BAD].error, "is not a valid international domain name"));
+	assert_int_equal(r[I_BAD].attempts, 0);
+	for (int i = 0; i < I_N; i++)
+		fetch_result_free(&r[i]);
+}
+
+/* https never silently becomes http: the redirect is refused (301 and
+ * 302 alike) unless the source allows the downgrade, and even then a 301
+ * to http is not reported as the source's new address. https to https
+ * still follows and reports. */
+static void test_https_downgrade(void **state)
+{
+	(void)state;
+	if (tls_port < 0)
+		skip();
+	enum { D301, D302, D301_ALLOWED, D302_ALLOWED, D_HTTPS_301, D_N };
+	char path[D_N][96];
+	snprintf(path[D301], sizeof path[D301], "/_/to-http/301/%d/feed1.xml", server_port);
+	snprintf(path[D302], sizeof path[D302], "/_/to-http/302/%d/feed2.xml", server_port);
+	snprintf(path[D301_ALLOWED], sizeof path[D301_ALLOWED], "/_/to-http/301/%d/feed1.xml",
+		 server_port);
+	snprintf(path[D302_ALLOWED], sizeof path[D302_ALLOWED], "/_/to-http/302/%d/feed2.xml",
+		 server_port);
+	snprintf(path[D_HTTPS_301], sizeof path[D_HTTPS_301], "/_/moved/301/feed2.xml");
+	char *u[D_N];
+	struct fetch_req reqs[D_N];
+	for (int i = 0; i < D_N; i++) {
+		u[i] = tls_url("127.0.0.1", path[i]);
+		reqs[i] = (struct fetch_req){.name = "tls", .url = u[i],
+					     .allow_downgrade = i == D301_ALLOWED || i == D302_ALLOWED};
+	}
+	struct fetch_opts o = {.timeout = 20, .max_retries = -1, .ca_file = tls_cert};
+	struct fetch_result r[D_N];
+	assert_int_equal(fetch_all(&o, reqs, D_N, r), 0);
+	dump_failures(r, u, D_N);
+	char want[160];
+	snprintf(want, sizeof want,
+		 "refused a redirect from https to unencrypted http (http://127.0.0.1:%d/feed1.xml)",
+		 server_port);
+	assert_int_equal(r[D301].status, FETCH_FAILED);
+	assert_string_equal(r[D301].error, want);
+	assert_null(r[D301].moved_to);
+	assert_int_equal(r[D302].status, FETCH_FAILED);
+	assert_non_null(strstr(r[D302].error, "refused a redirect from https to unencrypted http"));
+	assert_body(&r[D301_ALLOWED], feed1, feed1_len);
+	assert_null(r[D301_ALLOWED].moved_to);
+	assert_true(ends_with(r[D301_ALLOWED].effective_url, "/feed1.xml"));
+	assert_body(&r[D302_ALLOWED], feed2, feed2_len);
+	assert_body(&r[D_HTTPS_301], feed2, feed2_len);
+	assert_non_null(r[D_HTTPS_301].moved_to);
+	assert_int_equal(strncmp(r[D_HTTPS_301].moved_to, "https://", 8), 0);
+	for (int i = 0; i < D_N; i++) {
+		fetch_result_free(&r[i]);
+		free(u[i]);
+	}
+}
+
+/* A TLS failure keeps libcurl's words and adds one line for the chair;
+ * verification stays on (a certificate nobody vouches for fails). */
+static void test_tls_meaning(void **state)
+{
+	(void)state;
+	if (tls_port < 0)
+		skip();
+	char resolve[96];
+	snprintf(resolve, sizeof resolve, "nyheter.example.se:%d:127.0.0.1", tls_port);
+	const char *const rl[] = {resolve, NULL};
+	char *u[3] = {tls_url("127.0.0.1", "/feed1.xml"), tls_url("nyheter.example.se", "/feed1.xml"),
+		      tls_url("localhost", "/feed2.xml")};
+	/* No CA: the system's list does not know our certificate. */
+	struct fetch_req untrusted = {.name = "tls", .url = u[0]};
+	struct fetch_opts o = {.timeout = 20, .max_retries = -1, .resolve = rl};
+	struct fetch_result r;
+	assert_int_equal(fetch_all(&o, &untrusted, 1, &r), 0);
+	printf("# untrusted: %s\n", r.error);
+	assert_int_equal(r.status, FETCH_FAILED);
+	assert_int_equal(r.http_code, 0);
+	assert_true(ends_with(r.error, "(the site's certificate is not trusted by this machine; "
+				       "the site may be misconfigured, or something is "
+				       "intercepting the connection)"));
+	assert_true(strlen(r.error) > 120); /* libcurl's own text comes first */
+	fetch_result_free(&r);
+
+	/* Trusted, but for another name. */
+	o.ca_file = tls_cert;
+	struct fetch_req two[] = {{.name = "wrong name", .url = u[1]}, {.name = "ok", .url = u[2]}};
+	struct fetch_result r2[2];
+	assert_int_equal(fetch_all(&o, two, 2, r2), 0);
+	printf("# wrong name: %s\n", r2[0].error);
+	assert_int_equal(r2[0].status, FETCH_FAILED);
+	assert_true(ends_with(r2[0].error, "(the site's certificate is for another name; the "
+					   "address may be wrong, or the site misconfigured)"));
+	assert_body(&r2[1], feed2, feed2_len);
+	for (int i = 0; i < 2; i++)
+		fetch_result_free(&r2[i]);
+	for (int i = 0; i < 3; i++)
+		free(u[i]);
+}
+
+/* A Content-Length beyond max_body is refused when the headers arrive:
+ * the server then sends nothing more, so waiting for the body would end in
+ * the timeout instead. Both too big for the cap and for memory. */
+static void test_announced_size(void **state)
+{
+	(void)state;
+	char *u[2] = {url("/_/announce/10737418240"), url("/_/announce/1048577")};
+	struct fetch_req reqs[2] = {{.name = "10 GB", .url = u[0]}, {.name = "1 MiB + 1", .url = u[1]}};
+	struct fetch_opts o = {.timeout = 30, .max_retries = 2, .max_body = 1 << 20};
+	struct fetch_result r[2];
+	assert_int_equal(fetch_all(&o, reqs, 2, r), 0);
+	assert_int_equal(r[0].status, FETCH_FAILED);
+	assert_string_equal(r[0].error, "body larger than 1048576 bytes (the server announced "
+					"10737418240), not downloaded");
+	assert_int_equal(r[0].attempts, 1); /* not retried */
+	assert_int_equal(r[0].body.len, 0);
+	assert_int_equal(r[1].status, FETCH_FAILED);
+	assert_non_null(strstr(r[1].error, "(the server announced 1048577)"));
+	for (int i = 0; i < 2; i++) {
+		fetch_result_free(&r[i]);
+		free(u[i]);
+	}
+}
+
 int main(void)
 {
 	/* A server killed mid-answer must not kill us. */
@@ -705,6 +948,10 @@ int main(void)
 		cmocka_unit_test(test_slow_and_encodings),
 		cmocka_unit_test(test_moved),
 		cmocka_unit_test(test_per_host_queue),
+		cmocka_unit_test(test_idn),
+		cmocka_unit_test(test_https_downgrade),
+		cmocka_unit_test(test_tls_meaning),
+		cmocka_unit_test(test_announced_size),
 	};
 	return cmocka_run_group_tests_name("fetch", tests, start_server, stop_server);
 }

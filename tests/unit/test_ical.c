@@ -215,6 +215,51 @@ static void test_at_most_50_events(void **state)
 	json_decref(m);
 }
 
+/* calendar.ics's events: days as VALUE=DATE (the Stockholm day, the end
+ * the day after), SEQUENCE, CREATED, LAST-MODIFIED, LOCATION, the name a
+ * subscription shows; an empty calendar is still a calendar. */
+static void test_write_days_sequence_name(void **state)
+{
+	(void)state;
+	struct ical_event v[] = {
+		{.uid = "cal-arsmote-2027", .start = 1801436400 /* 2027-01-31T23:00Z */,
+		 .end = 1801522800, .all_day = 1, .summary = "Årsmöte DLF Sthlm", .sequence = 0,
+		 .created = 1800000000, .modified = 1800000000,
+		 .description = "Någon gång i februari 2027"},
+		{.uid = "cal-natt-2027", .start = 1819396800 /* 2027-08-27T20:00Z */,
+		 .end = 1819411200, .summary = "Nattmöte", .location = "Läkarnas hus, plan 2; sal B",
+		 .url = "https://example.se/natt", .sequence = 3, .created = 1800000000,
+		 .modified = 1810000000},
+		{.uid = NULL, .start = 1818964800, .summary = "no uid: left out", .sequence = -1},
+	};
+	struct ical_opts o = {.from_address = "nyhetsbrev@dlf.example.se", .dtstamp = 1802000000,
+			      .name = "Primärvårdsnytt: på gång"};
+	char *cal;
+	assert_int_equal(ical_write(v, 3, &o, &cal), 1);
+	char *u = check_and_unfold(cal);
+	assert_non_null(strstr(u, "\nNAME:Primärvårdsnytt: på gång\nX-WR-CALNAME:Primärvårdsnytt: på gång\n"));
+	assert_non_null(strstr(u, "\nREFRESH-INTERVAL;VALUE=DURATION:PT12H\n"));
+	assert_int_equal(count(u, "BEGIN:VEVENT"), 2);
+	assert_non_null(strstr(u, "\nUID:cal-arsmote-2027@dlf.example.se\nDTSTAMP:20270207T113320Z\n"
+				  "DTSTART;VALUE=DATE:20270201\nDTEND;VALUE=DATE:20270202\nSEQUENCE:0\n"
+				  "CREATED:20270115T080000Z\nLAST-MODIFIED:20270115T080000Z\n"));
+	assert_non_null(strstr(u, "\nDTSTART:20270827T200000Z\nDTEND:20270828T000000Z\nSEQUENCE:3\n"));
+	assert_non_null(strstr(u, "\nLAST-MODIFIED:20270511T014640Z\n"));
+	assert_non_null(strstr(u, "\nLOCATION:Läkarnas hus\\, plan 2\\; sal B\n"));
+	assert_non_null(strstr(u, "\nDESCRIPTION:Någon gång i februari 2027\n"));
+	assert_null(strstr(u, "no uid"));
+	free(u);
+	free(cal);
+	/* nothing to show: 0 for a mail part, a calendar for a subscription */
+	assert_int_equal(ical_write(v + 2, 1, &o, &cal), 0);
+	assert_null(cal);
+	o.empty_ok = 1;
+	assert_int_equal(ical_write(NULL, 0, &o, &cal), 1);
+	assert_non_null(strstr(cal, "X-WR-CALNAME"));
+	assert_null(strstr(cal, "VEVENT"));
+	free(cal);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_text_escaping),
 		cmocka_unit_test(test_folding_long_swedish_title),
 		cmocka_unit_test(test_at_most_50_events),
+		cmocka_unit_test(test_write_days_sequence_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

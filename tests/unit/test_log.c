@@ -101,6 +101,12 @@ static void test_outside_text_escaped(void **state)
 	assert_string_equal(e.msg, "smtp://nyhetsbrev:***@mail.example.se:587: 535 no\\nsecond line");
 	err_prefix(&e, "m1@example.se\r");
 	assert_string_equal(e.msg, "m1@example.se\\r: smtp://nyhetsbrev:***@mail.example.se:587: 535 no\\nsecond line");
+	/* A list of errors (a rules file's) keeps its lines, each cleaned;
+	 * a prefix added later does not undo them. */
+	err_set_lines(&e, "a.rules:1:2: bad\rword\na.rules:3:1: https://u:pw@x/\x01");
+	assert_string_equal(e.msg, "a.rules:1:2: bad\\rword\na.rules:3:1: https://u:***@x/\\x01");
+	err_prefix(&e, "rules");
+	assert_string_equal(e.msg, "rules: a.rules:1:2: bad\\rword\na.rules:3:1: https://u:***@x/\\x01");
 }
 
 int main(void)

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "deliver/members.h"
 #include "store/store.h"
@@ -254,6 +255,147 @@ static void test_language_status(void **state)
 	assert_string_equal(member_status_name(MEMBER_PAUSED), "paused");
 }
 
+/* text into a new temporary file; its path in path (a mkstemp template). */
+static void write_tmp(char *path, const char *text, size_t len)
+{
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* text as a temporary CSV (its name in path), read with the log captured:
+ * the log (caller frees). The read must succeed. */
+static char *load_text(char *path, const char *text, size_t len, struct member_list *l)
+{
+	write_tmp(path, text, len);
+	int rc;
+	char *log = load_logged(path, l, &rc);
+	assert_int_equal(rc, 0);
+	return log;
+}
+
+/* An unclosed quote costs its own row only: reported at its line, and
+ * reading goes on at the next line, whether the quote runs to the end of
+ * the file or a later field's quote closes it. */
+static void test_unclosed_quote(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/test_members.XXXXXX";
+	const char *csv = "email;name\n"
+			  "anna@example.se;Anna\n"
+			  "bo@example.se;\"Berg, Bo\n"           /* 3: never closed */
+			  "cecilia@example.se;Cecilia\n"
+			  "dag@example.se;\"Dahl, Dag\"\n"        /* a quote after the stray one */
+			  "eva@example.se;\"Ek\nEva\" \n"         /* a real two-line field */
+			  "fia@example.se;\"Fors, Fia\n"         /* 8: never closed, to the end */
+			  "gun@example.se;Gun\n";
+	struct member_list l;
+	char *log = load_text(path, csv, strlen(csv), &l);
+	const char *want[] = {"anna@example.se", "cecilia@example.se", "dag@example.se",
+			      "eva@example.se", "gun@example.se"};
+	assert_int_equal(l.n, 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(l.v[i].email, want[i]);
+	assert_string_equal(l.v[2].name, "Dahl, Dag");
+	assert_string_equal(l.v[3].name, "Ek\nEva");
+	assert_int_equal(l.v[4].line, 9);
+	assert_int_equal(l.skipped, 2);
+	assert_int_equal(l.invalid, 2);
+	char want_log[160];
+	snprintf(want_log, sizeof want_log, "%s:3: a quoted field opened on this line is not "
+					    "closed; row skipped, reading on from line 4", path);
+	HAS(log, want_log);
+	snprintf(want_log, sizeof want_log, "%s:8: a quoted field opened", path);
+	HAS(log, want_log);
+	free(log);
+	member_list_free(&l);
+	unlink(path);
+
+	/* In the header it is an error, not a guess at the columns. */
+	char hpath[] = "/tmp/test_members.XXXXXX";
+	write_tmp(hpath, "\"email;name\nanna@example.se;Anna\n", 33);
+	struct err err = {{0}};
+	assert_int_equal(members_load(hpath, &l, &err), -1);
+	assert_non_null(strstr(err.msg, ":1: the header row has a quoted field that is not closed"));
+	unlink(hpath);
+}
+
+/* Fields past the 256th are not kept: a row whose dropped fields carry
+ * text is reported with file:line (its address still counts); trailing
+ * empty columns, as spreadsheets export them, lose nothing and say
+ * nothing. */
+static void test_too_many_fields(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT;
+	assert_int_equal(buf_puts(&b, "email,name\nanna@example.se,Anna"), 0);
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(buf_puts(&b, ","), 0);
+	assert_int_equal(buf_puts(&b, "\nbo@example.se,Bo"), 0);
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(buf_puts(&b, ",x"), 0);
+	assert_int_equal(buf_puts(&b, "\ncecilia@example.se,Cecilia\n"), 0);
+	char path[] = "/tmp/test_members.XXXXXX";
+	struct member_list l;
+	char *log = load_text(path, b.data, b.len, &l);
+	buf_free(&b);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.skipped, 0);
+	assert_int_equal(l.problems, 1);
+	char want[160];
+	snprintf(want, sizeof want, "%s:3: more than 256 fields; the text after field 256 is ignored",
+		 path);
+	HAS(log, want);
+	snprintf(want, sizeof want, "%s:2:", path);
+	assert_null(strstr(log, want));
+	free(log);
+	member_list_free(&l);
+	unlink(path);
+}
+
+/* One member whatever the case: the domain folded as IDNA folds it (so a
+ * punycode domain equals its Unicode form), the local part without regard
+ * to case for Nordic, other Latin, Greek and Cyrillic letters too. A
+ * different letter is a different member. */
+static void test_duplicates_any_case(void **state)
+{
+	(void)state;
+	const char *csv = "email,name\n"
+			  "Åsa@example.se,Åsa\n"                  /* 2 */
+			  "åsa@example.se,åsa\n"                  /* 2 again */
+			  "ÅSA@EXAMPLE.SE,ÅSA\n"                  /* 2 again */
+			  "asa@example.se,Asa\n"                  /* 5: another member */
+			  "øystein@vård.example.no,Øystein\n"     /* 6 */
+			  "ØYSTEIN@xn--vrd-ula.EXAMPLE.NO,Ö\n"    /* 6 again */
+			  "Ελένη@example.gr,Eleni\n"              /* 8 */
+			  "ΕΛΈΝΗ@example.gr,ELENI\n"              /* 8 again */
+			  "ŁUKASZ@example.pl,Łukasz\n"            /* 10 */
+			  "łukasz@example.pl,łukasz\n"            /* 10 again */
+			  "Ølstykke@Example.DK,Ø\n";              /* 12 */
+	char path[] = "/tmp/test_members.XXXXXX";
+	struct member_list l;
+	char *log = load_text(path, csv, strlen(csv), &l);
+	assert_int_equal(l.duplicates, 5);
+	assert_int_equal(l.n, 6);
+	const char *want[] = {"Åsa@example.se", "asa@example.se", "øystein@vård.example.no",
+			      "Ελένη@example.gr", "ŁUKASZ@example.pl", "Ølstykke@Example.DK"};
+	for (size_t i = 0; i < 6; i++)
+		assert_string_equal(l.v[i].email, want[i]);
+	char w[200];
+	snprintf(w, sizeof w, "%s:3: åsa@example.se is listed more than once (first on line 2)", path);
+	HAS(log, w);
+	snprintf(w, sizeof w, "%s:7: ØYSTEIN@xn--vrd-ula.EXAMPLE.NO is listed more than once "
+			      "(first on line 6)", path);
+	HAS(log, w);
+	snprintf(w, sizeof w, "%s:9: ΕΛΈΝΗ@example.gr is listed more than once (first on line 8)",
+		 path);
+	HAS(log, w);
+	free(log);
+	member_list_free(&l);
+	unlink(path);
+}
+
 /* Without the optional columns every valid member is active. */
 static void test_defaults_without_columns(void **state)
 {
@@ -355,6 +497,9 @@ int main(void)
 		cmocka_unit_test(test_language_status),
 		cmocka_unit_test(test_defaults_without_columns),
 		cmocka_unit_test(test_filter_active),
+		cmocka_unit_test(test_unclosed_quote),
+		cmocka_unit_test(test_too_many_fields),
+		cmocka_unit_test(test_duplicates_any_case),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -189,6 +189,61 @@ static void test_recursive_partial_stops(void **state)
 	free(got);
 }
 
+/* "{{#a}}" n times, x, "{{/a}}" n times (caller frees). */
+static char *nested(size_t n, const char *open, const char *close)
+{
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(buf_puts(&b, open), 0);
+	assert_int_equal(buf_puts(&b, "x"), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(buf_puts(&b, close), 0);
+	return buf_steal(&b);
+}
+
+/* 85,000 nested sections overflowed the stack (SIGSEGV in bulletin
+ * render): one template nests at most 100 deep, and the error names the
+ * tag that went past it. Through partials the levels multiply, so the
+ * renderer's own depth is bounded too. */
+static void test_deep_sections(void **state)
+{
+	(void)state;
+	struct err err = {{0}};
+	char *t = nested(85000, "{{#a}}", "{{/a}}");
+	assert_null(render(t, "{\"a\":true}", NULL, 0, &err));
+	assert_string_equal(err.msg, "1:601: sections nested deeper than 100 levels (\"a\")");
+	free(t);
+	t = nested(85000, "{{^b}}", "{{/b}}");
+	assert_null(render(t, "{}", NULL, 0, &err));
+	assert_string_equal(err.msg, "1:601: sections nested deeper than 100 levels (\"b\")");
+	free(t);
+	t = nested(3000, "{{$b}}\n", "{{/b}}\n");
+	assert_null(render(t, "{}", NULL, 0, &err));
+	assert_string_equal(err.msg, "101:1: sections nested deeper than 100 levels (\"b\")");
+	free(t);
+
+	t = nested(100, "{{#a}}", "{{/a}}");
+	char *got = render(t, "{\"a\":true}", NULL, 0, &err);
+	assert_non_null(got);
+	assert_string_equal(got, "x");
+	free(got);
+	free(t);
+
+	/* A partial 20 sections deep that includes itself: the render depth
+	 * passes 1000 before the partials pass 64. */
+	char *p = nested(20, "{{#a}}", "{{/a}}");
+	char *deeper = malloc(strlen(p) + 16);
+	assert_non_null(deeper);
+	char *x = strchr(p, 'x');
+	snprintf(deeper, strlen(p) + 16, "%.*s{{>p}}%s", (int)(x - p), p, x + 1);
+	struct kv parts[] = {{"p", deeper}, {NULL, NULL}};
+	assert_null(render("{{>p}}", "{\"a\":{\"a\":true}}", parts, 0, &err));
+	assert_non_null(strstr(err.msg, "nested deeper than"));
+	assert_int_equal(strncmp(err.msg, "1:1: in partial \"p\" at ", 23), 0);
+	free(deeper);
+	free(p);
+}
+
 static void test_utf8_passes_through(void **state)
 {
 	(void)state;
@@ -256,6 +311,7 @@ int main(void)
 		{"spec_dynamic_names", test_spec, NULL, NULL, &mod_dynamic},
 		cmocka_unit_test(test_error_positions),
 		cmocka_unit_test(test_recursive_partial_stops),
+		cmocka_unit_test(test_deep_sections),
 		cmocka_unit_test(test_utf8_passes_through),
 		cmocka_unit_test(test_html_escaping),
 		cmocka_unit_test(test_values),

@@ -6,13 +6,25 @@
 
 #include "store/store.h"
 
-#define DROP_V5 \
-	"DROP INDEX deliveries_state;" \
+/* The schema this program writes, and the SQL that takes a file of it
+ * back to version 4 (before the calendar's columns and tables), for the
+ * tests that make older files. */
+#define SCHEMA_NOW 9
+/* What each migration above 4 added, dropped again to make an older file
+ * (newest first). */
+#define UNDO_5 "ALTER TABLE sources DROP COLUMN validators_url;"
+#define UNDO_6 "DROP INDEX items_event; ALTER TABLE items DROP COLUMN event_start;" \
+	"ALTER TABLE items DROP COLUMN event_end; DROP TABLE reminders; DROP TABLE ical_events;"
+#define UNDO_7 "DROP TABLE page_versions; DROP TABLE page_changes;"
+#define UNDO_8 "DROP TABLE mailbox_messages; DROP TABLE bounces; DROP TABLE member_state;" \
+	"DROP INDEX deliveries_message_id; ALTER TABLE sources DROP COLUMN paused;"
+#define UNDO_9 "DROP INDEX deliveries_state;" \
 	"ALTER TABLE deliveries DROP COLUMN next_attempt;" \
 	"ALTER TABLE deliveries DROP COLUMN deferrals;" \
 	"ALTER TABLE digests DROP COLUMN model;" \
 	"ALTER TABLE digests DROP COLUMN archived;" \
 	"ALTER TABLE digests DROP COLUMN members_recorded;"
+#define UNDO_ABOVE_4 UNDO_9 UNDO_8 UNDO_7 UNDO_6 UNDO_5
 
 /* A fresh temporary directory per test; the store file lives inside. */
 struct fx {
@@ -61,11 +73,11 @@ static void test_open_twice_is_idempotent(void **state)
 {
 	struct fx *f = *state;
 	struct err e = {{0}};
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
 
 	/* The pragmas and tables really are in the file. */
 	sqlite3 *db;
@@ -87,6 +99,8 @@ static void test_open_twice_is_idempotent(void **state)
 	sqlite3_close(db);
 }
 
+/* What migration 5 (the mailbox, issue 18) added, undone: a file as
+ * version 4 left it. */
 /* A store written by version 1 of the schema is migrated in place and
  * keeps its items. */
 static void test_migrates_version_1(void **state)
@@ -106,7 +120,7 @@ static void test_migrates_version_1(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
-				      DROP_V5 "ALTER TABLE digests DROP COLUMN calendar;"
+				      UNDO_ABOVE_4 "ALTER TABLE digests DROP COLUMN calendar;"
 				      "DROP TABLE unsubscribes;"
 				      "DROP INDEX items_source_url; DROP INDEX items_source_title;"
 				      "ALTER TABLE items DROP COLUMN enclosures;"
@@ -116,7 +130,7 @@ static void test_migrates_version_1(void **state)
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
 	assert_int_equal(store_unsubscribe_get(f->s, "a@example.se", NULL, &e), 0);
 	char *key;
 	assert_int_equal(store_item_key_by_url(f->s, "s", "https://e.se/1", &key, &e), 0);
@@ -384,6 +398,34 @@ static void test_source_record(void **state)
 	assert_int_equal(st.last_success, 0);
 	assert_string_equal(st.last_error, "refused");
 	source_state_free(&st);
+
+	/* Validators belong to their URL: a changed URL's first success
+	 * replaces them, even with none, and says whose they are. */
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_string_equal(st.validators_url, url);
+	source_state_free(&st);
+	const char *moved = "https://example.org/ny-feed";
+	assert_int_equal(store_source_record(f->s, "src", moved, 0, "HTTP 503", NULL, NULL, 550,
+					     &e), 0);
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_string_equal(st.validators_url, url); /* a failure answered nothing */
+	assert_string_equal(st.etag, "\"v2\"");
+	source_state_free(&st);
+	assert_int_equal(store_source_record(f->s, "src", moved, 1, NULL, NULL, NULL, 600, &e), 0);
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_string_equal(st.validators_url, moved);
+	assert_null(st.etag);
+	assert_null(st.last_modified);
+	source_state_free(&st);
+	assert_int_equal(store_source_record(f->s, "src", moved, 1, NULL, "\"n1\"", NULL, 700, &e),
+			 0);
+	assert_int_equal(store_source_record(f->s, "src", url, 1, NULL, NULL,
+					     "Thu, 18 Apr 2024 09:00:00 GMT", 800, &e), 0);
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_string_equal(st.validators_url, url);
+	assert_null(st.etag);
+	assert_string_equal(st.last_modified, "Thu, 18 Apr 2024 09:00:00 GMT");
+	source_state_free(&st);
 }
 
 static void test_sources_all(void **state)
@@ -569,13 +611,13 @@ static void test_migrates_version_2(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, DROP_V5 "ALTER TABLE digests DROP COLUMN calendar;"
+	assert_int_equal(sqlite3_exec(db, UNDO_ABOVE_4 "ALTER TABLE digests DROP COLUMN calendar;"
 				      "DROP TABLE unsubscribes; PRAGMA user_version = 2;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
 	assert_int_equal(store_unsubscribe_add(f->s, "x@example.se", "command", 9, &e), 1);
 	enum delivery_state st;
 	assert_int_equal(store_delivery_get(f->s, d.id, "x@example.se", &st, &e), 0);
@@ -595,12 +637,12 @@ static void test_migrates_version_3(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, DROP_V5 "ALTER TABLE digests DROP COLUMN calendar;"
+	assert_int_equal(sqlite3_exec(db, UNDO_ABOVE_4 "ALTER TABLE digests DROP COLUMN calendar;"
 				      "PRAGMA user_version = 3;", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
 	struct digest_row got;
 	assert_int_equal(store_digest_unfinished(f->s, &got, &e), 1);
 	assert_string_equal(got.subject, "Gammal");
@@ -613,6 +655,36 @@ static void test_migrates_version_3(void **state)
 	assert_int_equal(store_digest_unfinished(f->s, &got, &e), 1);
 	assert_string_equal(got.calendar, n.calendar);
 	digest_row_free(&got);
+}
+
+/* A version 4 file (validators without their URL) keeps them, but as
+ * nobody's: whether the URL changed since cannot be known, so the next
+ * fetch is unconditional and its success says whose they are. */
+static void test_migrates_version_4(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	const char *url = "https://example.org/feed";
+	assert_int_equal(store_source_record(f->s, "src", url, 1, NULL, "\"v1\"", NULL, 100, &e), 0);
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, UNDO_ABOVE_4 "PRAGMA user_version = 4;", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &f->s, &e), 0);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
+	struct source_state st;
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_string_equal(st.etag, "\"v1\"");
+	assert_null(st.validators_url);
+	source_state_free(&st);
+	assert_int_equal(store_source_record(f->s, "src", url, 1, NULL, "\"v2\"", NULL, 200, &e), 0);
+	assert_int_equal(store_source_get(f->s, "src", &st, &e), 0);
+	assert_string_equal(st.etag, "\"v2\"");
+	assert_string_equal(st.validators_url, url);
+	source_state_free(&st);
 }
 
 static void test_unsubscribes(void **state)
@@ -743,9 +815,10 @@ static void test_delivery_list(void **state)
 	assert_non_null(strstr(e.msg, "lost"));
 }
 
-/* A version 4 file: its digests count as archived and as of members not
- * recorded, its ledger rows keep their state. */
-static void test_migrates_version_4(void **state)
+/* A version 8 file (before state per member): its digests count as
+ * archived and as of members not recorded, its ledger rows keep their
+ * state. */
+static void test_migrates_version_8(void **state)
 {
 	struct fx *f = *state;
 	struct err e = {{0}};
@@ -757,14 +830,14 @@ static void test_migrates_version_4(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, DROP_V5 "PRAGMA user_version = 4;", NULL, NULL, NULL),
+	assert_int_equal(sqlite3_exec(db, UNDO_9 "PRAGMA user_version = 8;", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	/* Read-only, an old file is refused with what to do. */
 	assert_int_equal(store_open_readonly(f->path, &f->s, &e), -1);
-	assert_non_null(strstr(e.msg, "schema version 4"));
+	assert_non_null(strstr(e.msg, "schema version 8"));
 	assert_int_equal(store_open(f->path, &f->s, &e), 0);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
 	struct digest_row got;
 	assert_int_equal(store_digest_load(f->s, d.id, &got, &e), 1);
 	assert_int_equal(got.archived, 3);
@@ -972,6 +1045,123 @@ static void test_store_file_private(void **state)
 	chmod(f->path, 0600);
 }
 
+/* An item's event is kept with it (issue 21): stored, refreshed when the
+ * item is, read back with the period's items and by its dates. */
+static void test_item_events(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	int is_new;
+	const char *keys[] = {"a", "b", "c"};
+	time_t starts[] = {1000, 2000, 0}, ends[] = {1500, 0, 0};
+	for (int i = 0; i < 3; i++) {
+		struct item it = {0};
+		it.source = strdup("s");
+		it.key = strdup(keys[i]);
+		it.title = strdup(keys[i]);
+		it.event_start = starts[i];
+		it.event_end = ends[i];
+		assert_int_equal(store_item_upsert(f->s, &it, 100, &is_new, &e), 0);
+		item_free(&it);
+	}
+	struct item_list l = {0};
+	assert_int_equal(store_items_between(f->s, 0, 200, &l, &e), 0);
+	assert_int_equal(l.n, 3);
+	assert_int_equal((long)l.v[0].event_start, 1000);
+	assert_int_equal((long)l.v[0].event_end, 1500);
+	assert_int_equal((long)l.v[1].event_end, 0);
+	assert_int_equal((long)l.v[2].event_start, 0);
+	item_list_free(&l);
+	/* not ended at 1200, starting before 3000: a (ends 1500), b (starts 2000) */
+	assert_int_equal(store_items_with_events(f->s, 1200, 3000, &l, &e), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].key, "a");
+	assert_string_equal(l.v[1].key, "b");
+	item_list_free(&l);
+	/* b without an end is over once started; starting after until is out */
+	assert_int_equal(store_items_with_events(f->s, 2001, 3000, &l, &e), 0);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(store_items_with_events(f->s, 0, 1000, &l, &e), 0);
+	assert_int_equal(l.n, 0);
+	/* the text changed: the event goes with it */
+	struct item it = {0};
+	it.source = strdup("s");
+	it.key = strdup("a");
+	it.title = strdup("a");
+	assert_int_equal(store_item_upsert(f->s, &it, 300, &is_new, &e), 0);
+	assert_int_equal(is_new, 0);
+	item_free(&it);
+	assert_int_equal(store_items_with_events(f->s, 0, 3000, &l, &e), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].key, "b");
+	item_list_free(&l);
+}
+
+/* Reminders once per entry and year; calendar.ics's SEQUENCE per UID. */
+static void test_reminders_and_sequences(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	assert_int_equal(store_reminder_given(f->s, "arsmote", 2027, &e), 0);
+	assert_int_equal(store_reminder_mark(f->s, "arsmote", 2027, 0, 50, &e), 1);
+	assert_int_equal(store_reminder_mark(f->s, "arsmote", 2027, 0, 60, &e), 0);
+	assert_int_equal(store_reminder_given(f->s, "arsmote", 2027, &e), 1);
+	assert_int_equal(store_reminder_given(f->s, "arsmote", 2028, &e), 0);
+	struct ical_state st;
+	assert_int_equal(store_ical_sequence(f->s, "cal-a-2027", "h1", 100, &st, &e), 0);
+	assert_int_equal(st.sequence, 0);
+	assert_int_equal((long)st.created, 100);
+	assert_int_equal((long)st.modified, 100);
+	assert_int_equal(store_ical_sequence(f->s, "cal-a-2027", "h1", 200, &st, &e), 0);
+	assert_int_equal(st.sequence, 0);
+	assert_int_equal((long)st.modified, 100);
+	assert_int_equal(store_ical_sequence(f->s, "cal-a-2027", "h2", 300, &st, &e), 0);
+	assert_int_equal(st.sequence, 1);
+	assert_int_equal((long)st.created, 100);
+	assert_int_equal((long)st.modified, 300);
+	assert_int_equal(store_ical_sequence(f->s, "cal-a-2027", "h1", 400, &st, &e), 0);
+	assert_int_equal(st.sequence, 2); /* back to the old details is a change too */
+	assert_int_equal(store_ical_sequence(f->s, "cal-b-2027", "h1", 500, &st, &e), 0);
+	assert_int_equal(st.sequence, 0);
+}
+
+/* A version 4 file (before the mailbox) keeps its ledger and sources, and
+ * the ledger can be searched by Message-ID from then on. */
+static void test_migrates_version_4_ledger(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+	struct digest_row d = {.period_start = 1, .period_end = 2, .created = 3};
+	assert_int_equal(store_digest_insert(f->s, &d, &e), 0);
+	assert_int_equal(store_delivery_set(f->s, d.id, "anna@example.se", DELIVERY_SENT,
+					    "bulletin.1.3.abc@example.se", "250 ok", 5, &e), 0);
+	assert_int_equal(store_source_record(f->s, "lt", "https://lt.se/feed", 1, NULL, NULL, NULL, 7,
+					     &e), 0);
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, UNDO_ABOVE_4 "PRAGMA user_version = 4;", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &f->s, &e), 0);
+	assert_int_equal(store_schema_version(f->s), SCHEMA_NOW);
+	int64_t id;
+	char *email;
+	assert_int_equal(store_delivery_by_message_id(f->s, "bulletin.1.3.abc@example.se", &id,
+						      &email, &e), 1);
+	assert_int_equal(id, d.id);
+	assert_string_equal(email, "anna@example.se");
+	free(email);
+	assert_int_equal(store_source_paused(f->s, "lt", &e), 0);
+	assert_int_equal(store_source_pause(f->s, "lt", 1, 8, &e), 0);
+	assert_int_equal(store_source_paused(f->s, "lt", &e), 1);
+	struct source_state st;
+	assert_int_equal(store_source_get(f->s, "lt", &st, &e), 0);
+	assert_int_equal(st.last_success, 7); /* the pause kept the health */
+	source_state_free(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -990,12 +1180,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_version_2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_version_3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_version_4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsubscribes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrates_version_4, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_version_8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_durable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_file_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_item_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reminders_and_sequences, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_version_4_ledger, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -1,0 +1,39 @@
+/* libFuzzer target for the mailbox's classifier (issue 18): any bytes, as
+ * a fetch may deliver them (cut anywhere, any charset, any structure), must
+ * classify without a crash, within bounds, and never into an action that
+ * lacks what it needs: an unsubscribe names one valid sender, the chair's
+ * commands come from a chair, every text is valid UTF-8. `make fuzz`. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/address.h"
+#include "core/text.h"
+#include "mailbox/classify.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const chairs[] = {"ordforande@dlf-test.se"};
+	static const struct mb_classify_opts o = {chairs, 1, "mx.dlf-test.se",
+						  "nyhetsbrev@dlf-test.se", "avregistrera@dlf-test.se"};
+	static struct mb_result r;
+	if (mb_classify((const char *)data, size, &o, &r) < 0)
+		return 0; /* out of memory */
+	if ((int)r.cls < 0 || r.cls >= MB_CLASS_COUNT_)
+		abort();
+	if (r.cls == MB_UNSUBSCRIBE && !mail_address_valid(r.from))
+		abort();
+	if ((r.cls == MB_CHAIR || r.cls == MB_CHAIR_UNVERIFIED) &&
+	    (strcmp(r.from, chairs[0]) || !r.ncmds))
+		abort();
+	if (r.ncmds > MB_MAX_CMDS || r.nother > MB_MAX_LINES || r.norig_ids > MB_MAX_IDS)
+		abort();
+	for (size_t i = 0; i < r.ncmds; i++)
+		if ((r.cmds[i].op == MB_ADD || r.cmds[i].op == MB_REMOVE) &&
+		    !mail_address_valid(r.cmds[i].address))
+			abort();
+	if (!utf8_valid(r.subject, strlen(r.subject)) || !utf8_valid(r.why, strlen(r.why)) ||
+	    !utf8_valid(r.diagnostic, strlen(r.diagnostic)))
+		abort();
+	return 0;
+}
