@@ -2,6 +2,8 @@
 # Installs the Debian packages bulletin builds and tests with, when some are
 # missing and we are root. libcurl4-gnutls-dev, not -openssl-dev: Debian's
 # libetpan-dev depends on the GnuTLS flavour and the two cannot coexist.
+# nettle-dev: HMAC-SHA256 for the members' unsubscribe tokens (libcurl's
+# GnuTLS already pulls in the library itself).
 # postfix: tests/integration/mta.sh runs a private instance of it. It is
 # left out where another MTA (exim4, ...) provides /usr/sbin/sendmail, as
 # installing it would replace that one; the test then skips.
@@ -21,7 +23,7 @@ libsasl2-modules python3 python3-aiosmtpd python3-brotli sqlite3 curl libxml2-ut
 openssl groff-base util-linux libidn2-dev
 wswedish wnorwegian wdanish
 python3-icalendar python3-vobject
-zlib1g-dev poppler-utils"
+zlib1g-dev poppler-utils nettle-dev"
 if [ ! -e /usr/sbin/sendmail ] || dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q 'ok installed'; then
 	PKGS="$PKGS postfix"
 fi

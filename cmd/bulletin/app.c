@@ -39,7 +39,7 @@ static int app_lock(struct app *a)
 	const char *path = a->cfg.lock_path;
 	pid_t holder = 0;
 	int r = -1;
-	if (fs_mkdir_parent(path, &err) == 0) {
+	if (fs_mkdir_parent_mode(path, 0700, &err) == 0) {
 		r = lock_acquire(path, 0, &a->lock_fd, &holder, &err);
 		if (r == 1 && a->cfg.lock_wait > 0) {
 			log_info("%s is held by pid %ld; waiting up to %ld s", path, (long)holder,
@@ -73,10 +73,26 @@ int app_store(struct app *a)
 	if (a->writes && !a->locked && (r = app_lock(a)))
 		return r;
 	struct err err;
-	if (fs_mkdir_parent(a->cfg.store_path, &err) < 0 ||
+	/* The store's folder holds the ledger and the unsubscribe key: private. */
+	if (fs_mkdir_parent_mode(a->cfg.store_path, 0700, &err) < 0 ||
 	    store_open(a->cfg.store_path, &a->store, &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		return EXIT_CANTCREAT;
+	}
+	return 0;
+}
+
+int app_store_readonly(struct app *a)
+{
+	if (a->store)
+		return 0;
+	int r = app_config(a);
+	if (r)
+		return r;
+	struct err err;
+	if (store_open_readonly(a->cfg.store_path, &a->store, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_NOINPUT;
 	}
 	return 0;
 }
@@ -122,7 +138,6 @@ void app_free(struct app *a)
 	if (a->rules)
 		rules_free(a->rules);
 	json_decref(a->chair_report);
-	digest_greeter_free(a->greeter);
 	calendar_free(&a->cal);
 	if (a->cfg_loaded)
 		config_free(&a->cfg);
@@ -208,8 +223,7 @@ static int compose_status(int r, const struct err *err)
 	       : r == COMPOSE_TEMPLATE_FAILED ? EXIT_CONFIG : EXIT_SOFTWARE;
 }
 
-static int compose(struct app *a, time_t now, time_t since, int personal, struct digest_row *row,
-		   json_t **model_out)
+int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row, json_t **model_out)
 {
 	int r;
 	if ((r = app_store(a)) || (r = app_rules(a, NULL, 0)))
@@ -218,41 +232,10 @@ static int compose(struct app *a, time_t now, time_t since, int personal, struct
 	if ((r = app_calendar(a, &cal)))
 		return r;
 	struct compose_opts o = {.cfg = &a->cfg, .rules = a->rules, .now = now, .since = since,
-				 .personal = personal, .calendar = cal};
+				 .calendar = cal};
 	struct err err;
 	return compose_status(compose_digest(a->store, &o, row, model_out, &a->chair_report, &err),
 			      &err);
-}
-
-int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row, json_t **model_out)
-{
-	return compose(a, now, since, 0, row, model_out);
-}
-
-int app_compose_personal(struct app *a, time_t now, struct digest_row *row, json_t **model_out)
-{
-	return compose(a, now, 0, 1, row, model_out);
-}
-
-char *app_greeting(void *ctx, const struct member *m)
-{
-	struct app *a = ctx;
-	struct err err;
-	if (!a->greeter &&
-	    !(a->greeter = digest_greeter_new(a->cfg.templates_dir, a->cfg.language, &err))) {
-		log_error("%s", err.msg);
-		return NULL;
-	}
-	char *g = digest_greeter_greet(a->greeter, m ? m->name : NULL, &err);
-	if (!g)
-		log_error("%s", err.msg);
-	return g;
-}
-
-int app_archive_row(struct app *a, const struct digest_row *row, struct digest_row *out)
-{
-	struct err err;
-	return compose_status(compose_archive_row(&a->cfg, row, out, &err), &err);
 }
 
 const char *app_when(time_t t, char *buf, size_t len)

@@ -30,8 +30,6 @@ struct app {
 	/* Set by app_compose for the chair's copy only (never archived):
 	 * failing sources and rules that matched nothing in the period. */
 	json_t *chair_report;
-	/* app_greeting's, made on first use: greeting.mustache read once. */
-	struct digest_greeter *greeter;
 	/* [calendar] file, read once by app_calendar */
 	struct calendar cal;
 	int cal_loaded;
@@ -42,6 +40,10 @@ int app_config(struct app *a);
 /* Opens the store, after taking the run lock when a->writes is set (exit
  * 75 when another run still holds it after [store] lock_wait seconds). */
 int app_store(struct app *a);
+/* The store for verbs that only read it (send --status, status, sources):
+ * no lock, no write, works on a read-only file; exit 66 when it is not
+ * there or cannot be opened. */
+int app_store_readonly(struct app *a);
 /* Rules from the -r files when given, else from the config. */
 int app_rules(struct app *a, char **files, size_t nfiles);
 void app_free(struct app *a);
@@ -64,15 +66,6 @@ time_t app_now(void);
  * to now. Fills row (id 0: not yet stored) and, when model is non-NULL,
  * the JSON model. Returns 0 or an exit status. */
 int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row, json_t **model);
-/* app_compose for sending: the row's parts carry DIGEST_GREETING_SLOT for
- * each member's greeting (the model returned has the generic one), after
- * checking that greeting.mustache renders. */
-int app_compose_personal(struct app *a, time_t now, struct digest_row *row, json_t **model);
-/* deliver_opts.greeting: ctx is the struct app. */
-char *app_greeting(void *ctx, const struct member *m);
-/* A copy of a stored row as the archive shows it: the generic greeting in
- * place of the slot. Returns 0 or an exit status. */
-int app_archive_row(struct app *a, const struct digest_row *row, struct digest_row *out);
 
 /* A stored time for the chair's lists: "2026-11-23 08:00Z", or "never"
  * for 0. Returns buf. */

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "core/log.h"
 #include "deliver/members.h"
+#include "deliver/unsubscribe.h"
 #include "core/timefmt.h"
 #include "mailbox/roster.h"
 
@@ -16,6 +17,7 @@ static const char usage[] =
 	"usage: bulletin members [list]\n"
 	"       bulletin members check [FILE]\n"
 	"       bulletin members unsubscribe ADDRESS\n"
+	"       bulletin members unsubscribe --token TOKEN\n"
 	"       bulletin members resubscribe ADDRESS\n"
 	"\n"
 	"check reads the member list (FILE, else [members] file) and the store's\n"
@@ -30,7 +32,13 @@ static const char usage[] =
 	"\n"
 	"unsubscribe records ADDRESS in the store: it gets no digest from then on,\n"
 	"whatever the member list says. resubscribe removes that record, and a\n"
-	"bounced mark with the bounces counted.\n";
+	"bounced mark with the bounces counted.\n"
+	"\n"
+	"unsubscribe --token takes the token of a member's own unsubscribe link\n"
+	"(the https link in [mail] unsubscribe, as each member's mail carries it;\n"
+	"contrib/cgi/bulletin-unsubscribe calls this for the one-click POST),\n"
+	"checks it against the key ([members] unsubscribe_key) and records that\n"
+	"member's unsubscribe. Exit 65 when the token is not valid.\n";
 
 /* Warnings name the rows; check exists to show them, even under -q. */
 static void show_warnings(void)
@@ -134,13 +142,13 @@ static int check_address(const char *addr)
 	return EXIT_DATAERR;
 }
 
-static int members_unsubscribe(struct app *a, const char *addr)
+static int members_unsubscribe(struct app *a, const char *addr, const char *how)
 {
 	int r;
 	struct err err;
 	if ((r = check_address(addr)) || (r = app_store(a)))
 		return r;
-	int added = store_unsubscribe_add(a->store, addr, "command", time(NULL), &err);
+	int added = store_unsubscribe_add(a->store, addr, how, time(NULL), &err);
 	struct unsubscribe u = {0};
 	if (added == 0 && store_unsubscribe_get(a->store, addr, &u, &err) < 0)
 		added = -1;
@@ -154,10 +162,38 @@ static int members_unsubscribe(struct app *a, const char *addr)
 		char ts[RFC3339_LEN];
 		printf("%s: already unsubscribed since %s (%s)\n", addr,
 		       time_format_rfc3339(u.time, ts),
-		       u.how && !strcmp(u.how, "csv") ? "from the member list" : "by command");
+		       u.how && !strcmp(u.how, "csv")    ? "from the member list"
+		       : u.how && !strcmp(u.how, "link") ? "by the member's link"
+							 : "by command");
 	}
 	unsubscribe_free(&u);
 	return 0;
+}
+
+/* The member's own link: the token names the member and proves the link
+ * is ours (an HMAC under the key beside the store). */
+static int members_unsubscribe_token(struct app *a, const char *token)
+{
+	int r = app_config(a);
+	if (r)
+		return r;
+	const struct config *c = &a->cfg;
+	struct unsub_key key;
+	struct err err;
+	if (unsub_key_load(c->unsub_key_path, 0, &key, &err) < 0) {
+		fprintf(stderr, "bulletin: %s (no link with a token was ever sent?)\n", err.msg);
+		return EXIT_CONFIG;
+	}
+	char *addr = unsub_token_verify(&key, c->list_id ? c->list_id : c->from_address, token);
+	explicit_bzero(&key, sizeof key);
+	if (!addr) {
+		fprintf(stderr, "bulletin: the unsubscribe token is not valid (damaged, or made "
+				"for another list or key)\n");
+		return EXIT_DATAERR;
+	}
+	r = members_unsubscribe(a, addr, "link");
+	free(addr);
+	return r;
 }
 
 /* After a resubscribe: the CSV may still keep the member out. */
@@ -259,8 +295,12 @@ int cmd_members(struct app *a, int argc, char **argv)
 		return members_check(a, NULL);
 	if (argc == 3 && !strcmp(argv[1], "check"))
 		return members_check(a, argv[2]);
-	if (argc == 3 && !strcmp(argv[1], "unsubscribe"))
-		return members_unsubscribe(a, argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "unsubscribe") && !strcmp(argv[2], "--token"))
+		return members_unsubscribe_token(a, argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "unsubscribe") && !strncmp(argv[2], "--token=", 8))
+		return members_unsubscribe_token(a, argv[2] + 8);
+	if (argc == 3 && !strcmp(argv[1], "unsubscribe") && argv[2][0] != '-')
+		return members_unsubscribe(a, argv[2], "command");
 	if (argc == 3 && !strcmp(argv[1], "resubscribe"))
 		return members_resubscribe(a, argv[2]);
 	fputs(usage, stderr);

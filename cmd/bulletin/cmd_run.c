@@ -48,7 +48,7 @@ static void mail_report(struct app *a)
 		log_error("the run report to %s: %s", c->chair, reply);
 out:
 	if (password) {
-		memset(password, 0, strlen(password));
+		explicit_bzero(password, strlen(password));
 		free(password);
 	}
 	buf_free(&msg);

@@ -1,286 +1,140 @@
+/* bulletin send: parses the arguments, runs lib/deliver's send step (or
+ * reads and resolves the ledger) and prints what happened. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "compose/archive.h"
-#include "compose/compose.h"
 #include "cli.h"
-#include "deliver/deliver.h"
 #include "core/log.h"
-#include "deliver/members.h"
 #include "core/timefmt.h"
+#include "deliver/send.h"
 
-static int send_to_one(struct app *a, const char *to)
+/* The SMTP password, kept no longer than the step needs it. */
+static void password_free(char *p)
 {
-	const struct config *c = &a->cfg;
-	struct err err;
-	if (!mail_address_valid(to)) {
-		fprintf(stderr, "bulletin: --to: not a valid address\n");
-		return EXIT_USAGE;
+	if (p) {
+		explicit_bzero(p, strlen(p));
+		free(p);
 	}
-	struct member one = {.email = (char *)to, .name = (char *)""};
-	struct member_list ml = {.v = &one, .n = 1, .cap = 1};
-	char *password = NULL;
-	if (config_smtp_password(c, &password, &err) < 0) {
-		fprintf(stderr, "bulletin: %s\n", err.msg);
-		return EXIT_CONFIG;
-	}
-	/* The digest members would get now: an unfinished one as stored,
-	 * else this period's, composed and not kept. */
-	struct digest_row row = {0};
-	json_t *model = NULL;
-	int r = 0, have = store_digest_unfinished(a->store, &row, &err);
-	if (have < 0) {
-		fprintf(stderr, "bulletin: %s\n", err.msg);
-		r = EXIT_IOERR;
-	} else if (!have) {
-		r = app_compose_personal(a, app_now(), &row, &model);
-	}
-	if (!r) {
-		struct smtp_opts so;
-		app_smtp_opts(c, password, &so);
-		struct deliver_opts o = {.from_name = c->from_name, .from_address = c->from_address,
-					 .reply_to = c->reply_to, .list_id = c->list_id,
-					 .unsubscribe = c->unsubscribe, .smtp = &so,
-					 .outside_ledger = 1, .retries = (int)c->mail_retries,
-					 .retry_wait_ms = c->mail_retry_wait * 1000,
-					 .greeting = app_greeting, .greeting_ctx = a};
-		struct deliver_stats st;
-		if (deliver_digest(a->store, &row, &ml, &o, &st, &err) < 0) {
-			fprintf(stderr, "bulletin: %s\n", err.msg);
-			r = st.setup_error ? EXIT_CONFIG : EXIT_TEMPFAIL;
-		} else if (st.sent != 1) {
-			r = EXIT_FAILURE_; /* the reason was logged */
-		} else {
-			fprintf(stderr, "bulletin: \"%s\" sent to %s (outside the ledger)\n", row.subject, to);
-		}
-	}
-	if (password) {
-		memset(password, 0, strlen(password));
-		free(password);
-	}
-	json_decref(model);
-	digest_row_free(&row);
-	return r;
+}
+
+static void print_digest(const struct send_digest *d)
+{
+	const struct deliver_stats *st = &d->st;
+	fprintf(stderr, "bulletin: \"%s\"%s: %d sent, %d failed, %d deferred, %d in doubt\n",
+		d->subject ? d->subject : "", d->composed ? "" : " (an earlier digest)", st->sent,
+		st->failed + st->gone, st->deferred, st->in_doubt);
 }
 
 /* `to` (send --to): the digest as it stands goes to that one address,
  * outside the ledger: nothing is stored, archived or marked done. */
-static int send_digest(struct app *a, const char *dry_run_dir, const char *to)
+static int send_run(struct app *a, const char *dry_run_dir, const char *to, int compose)
 {
 	int r;
-	struct err err;
-	if ((r = app_store(a)) || (r = app_rules(a, NULL, 0)))
+	const struct calendar *cal;
+	if ((r = app_store(a)) || (r = app_rules(a, NULL, 0)) || (r = app_calendar(a, &cal)))
 		return r;
 	const struct config *c = &a->cfg;
-	if (to) {
-		if (!c->from_address) {
-			fprintf(stderr, "bulletin: %s: set from_address in [mail]\n", c->path);
-			return EXIT_CONFIG;
-		}
-		return send_to_one(a, to);
-	}
-	if (!c->members_file || !c->from_address) {
-		fprintf(stderr, "bulletin: %s: set file in [members] and from_address in [mail]\n",
-			c->path);
-		return EXIT_CONFIG;
-	}
-	struct member_list ml = {0};
-	if (members_load(c->members_file, &ml, &err) < 0) {
-		fprintf(stderr, "bulletin: %s\n", err.msg);
-		return EXIT_CONFIG;
-	}
-	if (!ml.n) {
-		fprintf(stderr, "bulletin: %s: no members with a valid address\n", c->members_file);
-		member_list_free(&ml);
-		return EXIT_CONFIG;
-	}
-	/* Paused and unsubscribed members get nothing; a real send also
-	 * records the CSV's unsubscribes so an older copy cannot undo them. */
-	struct member_filter_counts fc;
-	if (members_filter_active(&ml, a->store, !dry_run_dir, &fc, &err) < 0) {
-		fprintf(stderr, "bulletin: %s\n", err.msg);
-		member_list_free(&ml);
-		return EXIT_IOERR;
-	}
-	if (!ml.n) {
-		/* Nothing is composed or marked done: the items wait for them. */
-		fprintf(stderr, "bulletin: %s: every member is paused or unsubscribed; "
-			"nothing sent\n", c->members_file);
-		member_list_free(&ml);
-		return 0;
-	}
-	if (fc.paused || fc.unsub_csv || fc.unsub_store)
-		log_info("%zu member%s left out: %zu paused, %zu unsubscribed in %s, "
-			 "%zu unsubscribed in the store",
-			 fc.paused + fc.unsub_csv + fc.unsub_store,
-			 fc.paused + fc.unsub_csv + fc.unsub_store == 1 ? "" : "s", fc.paused,
-			 fc.unsub_csv, c->members_file, fc.unsub_store);
-	if (dry_run_dir && mkdir(dry_run_dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "bulletin: %s: %s\n", dry_run_dir, strerror(errno));
-		member_list_free(&ml);
-		return EXIT_CANTCREAT;
+	struct err err;
+	if (to && !mail_address_valid(to)) {
+		fprintf(stderr, "bulletin: --to: not a valid address\n");
+		return EXIT_USAGE;
 	}
 	char *password = NULL;
 	if (!dry_run_dir && config_smtp_password(c, &password, &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
-		member_list_free(&ml);
 		return EXIT_CONFIG;
 	}
-	struct digest_row row = {0};
-	json_t *model = NULL;
-	int have = store_digest_unfinished(a->store, &row, &err);
-	if (have < 0) {
+	struct send_opts o = {.cfg = c, .rules = a->rules, .calendar = cal, .password = password,
+			      .now = app_now(), .compose = compose, .dry_run_dir = dry_run_dir,
+			      .to = to};
+	struct send_result res;
+	r = send_step(a->store, &o, &res, &err);
+	password_free(password);
+	if (r && r != EXIT_FAILURE_)
 		fprintf(stderr, "bulletin: %s\n", err.msg);
-		r = EXIT_IOERR;
-		goto out;
-	}
-	if (have) {
+	if (res.nobody)
+		fprintf(stderr, "bulletin: %s: every member is paused or unsubscribed; nothing sent\n",
+			c->members_file);
+	if (res.nothing_new) {
 		char ts[RFC3339_LEN];
-		log_info("resuming digest %lld composed %s", (long long)row.id,
-			 time_format_rfc3339(row.created, ts));
+		fprintf(stderr, "bulletin: no new items selected since %s; nothing %s "
+			"(set empty = send in [digest] to send a short note instead)\n",
+			res.period_start ? time_format_rfc3339(res.period_start, ts) : "the start",
+			res.n ? "more sent" : "sent");
+	}
+	if (to) {
+		if (res.n == 1 && res.v[0].st.sent == 1)
+			fprintf(stderr, "bulletin: \"%s\" sent to %s (outside the ledger)\n",
+				res.v[0].subject ? res.v[0].subject : "", to);
+		else if (!r)
+			r = EXIT_FAILURE_; /* the reason was logged */
+	} else if (dry_run_dir) {
+		if (res.n)
+			fprintf(stderr, "bulletin: wrote %d messages to %s\n", res.v[0].st.sent,
+				dry_run_dir);
 	} else {
-		if ((r = app_compose_personal(a, app_now(), &row, &model)))
-			goto out;
-		if (json_integer_value(json_object_get(model, "count")) == 0 && !c->empty_send) {
-			char ts[RFC3339_LEN];
-			fprintf(stderr, "bulletin: no new items selected since %s; nothing sent "
-				"(set empty = send in [digest] to send a short note instead)\n",
-				row.period_start ? time_format_rfc3339(row.period_start, ts)
-						 : "the start");
-			r = 0;
-			goto out;
-		}
-		if (!dry_run_dir) {
-			char html[4096];
-			/* with the reminders it gives, in one transaction */
-			if (compose_store_digest(a->store, &row, model, &err) < 0) {
-				fprintf(stderr, "bulletin: %s\n", err.msg);
-				r = EXIT_IOERR;
-				goto out;
-			}
-			struct digest_row arch;
-			if ((r = app_archive_row(a, &row, &arch)))
-				goto out;
-			int aw = archive_write(c->archive_dir, &arch, model, html, sizeof html, &err);
-			digest_row_free(&arch);
-			if (aw < 0) {
-				/* The digest is stored; members still get it. */
-				log_error("archive: %s", err.msg);
-			} else {
-				log_info("digest written to %s", html);
-				/* calendar.ics for subscribers; a failure is said and the
-				 * members still get the digest */
-				app_write_calendar(a, c->archive_dir, row.created);
-				/* the archive's index.html and feed.atom list it now */
-				struct archive_site site = {c->title, c->language, c->archive_url,
-							    c->association};
-				if (archive_index(c->archive_dir, &site, &err) < 0)
-					log_error("archive: %s", err.msg);
-			}
+		for (size_t i = 0; i < res.n; i++) {
+			const struct deliver_stats *st = &res.v[i].st;
+			if (isatty(STDERR_FILENO) || log_get_level() >= LOG_LVL_INFO || st->failed ||
+			    st->deferred || st->in_doubt || st->gone)
+				print_digest(&res.v[i]);
 		}
 	}
-	/* The chair's copy, when she is named and this run composed the digest
-	 * (a resumed delivery has only the members' version). */
-	struct digest_parts chair = {0};
-	if (c->chair && model && a->chair_report) {
-		json_t *cm = json_deep_copy(model);
-		struct err cerr = {{0}};
-		if (cm)
-			json_object_set_new(cm, "greeting", json_string(DIGEST_GREETING_SLOT));
-		if (!cm || digest_add_chair(cm, a->chair_report) < 0 ||
-		    digest_compose(cm, c->templates_dir, &chair, &cerr) < 0)
-			log_warn("the chair's copy: %s; she gets the members' version",
-				 cm ? cerr.msg : "out of memory");
-		json_decref(cm);
-	}
-	struct smtp_opts so;
-	app_smtp_opts(c, password, &so);
-	struct deliver_opts o = {.from_name = c->from_name, .from_address = c->from_address,
-				 .reply_to = c->reply_to, .list_id = c->list_id,
-				 .unsubscribe = c->unsubscribe, .smtp = &so,
-				 .dry_run_dir = dry_run_dir, .chair_email = c->chair,
-				 .retries = (int)c->mail_retries,
-				 .retry_wait_ms = c->mail_retry_wait * 1000, .rate = c->mail_rate,
-				 .chair_text = chair.text, .chair_html = chair.html,
-				 .greeting = app_greeting, .greeting_ctx = a};
-	struct deliver_stats st;
-	int dr = deliver_digest(a->store, &row, &ml, &o, &st, &err);
-	digest_parts_free(&chair);
-	if (dr < 0) {
-		fprintf(stderr, "bulletin: %s\n", err.msg);
-		/* 78 says "fix the setup" to cron and the chair; 75 "try later". */
-		r = st.setup_error ? EXIT_CONFIG : EXIT_TEMPFAIL;
-		goto out;
-	}
-	if (dry_run_dir)
-		fprintf(stderr, "bulletin: wrote %d messages to %s\n", st.sent, dry_run_dir);
-	else if (isatty(STDERR_FILENO) || log_get_level() >= LOG_LVL_INFO ||
-		 st.failed || st.deferred || st.in_doubt)
-		fprintf(stderr,
-			"bulletin: \"%s\": %d sent, %d failed, %d deferred, %d in doubt, "
-			"%d already done\n",
-			row.subject, st.sent, st.failed, st.deferred, st.in_doubt, st.skipped_done);
-	r = st.failed || st.deferred || st.in_doubt ? EXIT_FAILURE_ : 0;
-out:
-	if (password) {
-		memset(password, 0, strlen(password));
-		free(password);
-	}
-	json_decref(model);
-	digest_row_free(&row);
-	member_list_free(&ml);
+	send_result_free(&res);
 	return r;
 }
 
-/* ---- send --status: the chair's view of one digest's ledger ---- */
+/* ---- send --status: the chair's view of the ledger ---- */
 
-/* Active members of the current list with no ledger row yet: for an
- * unfinished digest they are still to be mailed (a run stopped before
- * them). NULL list on any problem: the ledger alone is then shown. */
-static void unstarted(struct app *a, const struct delivery_row *v, size_t n,
-		      struct member_list *out)
+static const char *state_label(enum delivery_state st)
 {
-	memset(out, 0, sizeof *out);
-	if (!a->cfg.members_file)
-		return;
-	enum log_level lv = log_get_level();
-	log_set_level(LOG_LVL_ERROR); /* the list's own problems are members check's */
+	return st == DELIVERY_SENDING || st == DELIVERY_IN_DOUBT ? "in doubt"
+	       : st == DELIVERY_QUEUED ? "to send" : delivery_state_name(st);
+}
+
+static void member_line(const struct delivery_row *v)
+{
+	char t1[32], t2[32];
+	printf("%-32s %-9s %8d  %-17s  ", v->email, state_label(v->state), v->attempts,
+	       app_when(v->updated, t1, sizeof t1));
+	if (v->state == DELIVERY_DEFERRED)
+		printf("next try from %s: ", app_when(v->next_attempt, t2, sizeof t2));
+	app_put_clean(stdout, v->last_reply);
+	putchar('\n');
+}
+
+/* Members of other digests that still need someone: in doubt, deferred,
+ * to send. */
+static size_t others(struct app *a, int64_t shown)
+{
+	struct delivery_row *v;
+	size_t n, k = 0;
 	struct err err;
-	struct member_filter_counts fc;
-	int rc = members_load(a->cfg.members_file, out, &err);
-	if (rc == 0 && members_filter_active(out, a->store, 0, &fc, &err) < 0) {
-		member_list_free(out);
-		rc = -1;
-	}
-	log_set_level(lv);
-	if (rc < 0) {
+	if (store_delivery_unresolved(a->store, &v, &n, &err) < 0) {
 		log_warn("%s", err.msg);
-		return;
+		return 0;
 	}
-	size_t k = 0;
-	for (size_t i = 0; i < out->n; i++) {
-		int found = 0;
-		for (size_t j = 0; j < n && !found; j++)
-			found = !strcasecmp(v[j].email, out->v[i].email);
-		if (found) {
-			free(out->v[i].email);
-			free(out->v[i].name);
-		} else {
-			out->v[k++] = out->v[i];
-		}
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].digest_id == shown)
+			continue;
+		if (!k++)
+			printf("\nEarlier digests, members still open:\n%-8s %-32s %-9s %8s  %-17s  %s\n",
+			       "DIGEST", "MEMBER", "STATE", "ATTEMPTS", "LAST ATTEMPT", "LAST REPLY");
+		printf("%-8lld ", (long long)v[i].digest_id);
+		member_line(&v[i]);
 	}
-	out->n = k;
+	delivery_rows_free(v, n);
+	return k;
 }
 
 static int send_status(struct app *a, int64_t id)
 {
-	int r = app_store(a);
+	int r = app_store_readonly(a);
 	if (r)
 		return r;
 	struct err err;
@@ -304,10 +158,7 @@ static int send_status(struct app *a, int64_t id)
 		digest_row_free(&d);
 		return EXIT_IOERR;
 	}
-	struct member_list todo = {0};
-	if (!d.completed)
-		unstarted(a, v, n, &todo);
-	size_t counts[5] = {0};
+	size_t counts[DELIVERY_NSTATES] = {0};
 	for (size_t i = 0; i < n; i++)
 		counts[v[i].state]++;
 	char t1[32], t2[32];
@@ -315,38 +166,88 @@ static int send_status(struct app *a, int64_t id)
 	       d.subject ? d.subject : "", app_when(d.created, t1, sizeof t1),
 	       d.completed ? "delivery completed" : "delivery unfinished",
 	       d.completed ? app_when(d.completed, t2, sizeof t2) : "");
-	printf("  %-26s %zu\n", "queued (to retry)", counts[DELIVERY_QUEUED]);
-	printf("  %-26s %zu\n", "sending (in doubt)", counts[DELIVERY_SENDING]);
+	printf("  %-26s %zu\n", "to send", counts[DELIVERY_QUEUED]);
+	printf("  %-26s %zu\n", "deferred (to retry)", counts[DELIVERY_DEFERRED]);
+	printf("  %-26s %zu\n", "in doubt", counts[DELIVERY_SENDING] + counts[DELIVERY_IN_DOUBT]);
 	printf("  %-26s %zu\n", "sent", counts[DELIVERY_SENT]);
 	printf("  %-26s %zu\n", "failed", counts[DELIVERY_FAILED]);
-	if (!d.completed)
-		printf("  %-26s %zu\n", "not started", todo.n);
-	size_t bad = n - counts[DELIVERY_SENT] + todo.n;
+	size_t bad = n - counts[DELIVERY_SENT];
 	if (bad) {
 		printf("\n%-32s %-9s %8s  %-17s  %s\n", "MEMBER", "STATE", "ATTEMPTS",
 		       "LAST ATTEMPT", "LAST REPLY");
-		for (size_t i = 0; i < n; i++) {
-			if (v[i].state == DELIVERY_SENT)
-				continue;
-			printf("%-32s %-9s %8d  %-17s  ", v[i].email,
-			       v[i].state == DELIVERY_SENDING ? "in doubt"
-							      : delivery_state_name(v[i].state),
-			       v[i].attempts, app_when(v[i].updated, t1, sizeof t1));
-			app_put_clean(stdout, v[i].last_reply);
-			putchar('\n');
-		}
-		for (size_t i = 0; i < todo.n; i++)
-			printf("%-32s %-9s %8d  %-17s  -\n", todo.v[i].email, "unsent", 0, "never");
+		for (size_t i = 0; i < n; i++)
+			if (v[i].state != DELIVERY_SENT)
+				member_line(&v[i]);
 	}
-	member_list_free(&todo);
+	if (counts[DELIVERY_SENDING] + counts[DELIVERY_IN_DOUBT])
+		printf("\nIn doubt: the message may have arrived. Ask the member, then\n"
+		       "  bulletin send --mark-sent ADDRESS %lld   (it arrived), or\n"
+		       "  bulletin send --resend-in-doubt %lld     (mail them again)\n",
+		       (long long)d.id, (long long)d.id);
+	if (!id)
+		others(a, d.id);
 	delivery_rows_free(v, n);
 	digest_row_free(&d);
 	return bad ? EXIT_FAILURE_ : 0;
 }
 
+/* ---- the chair's decision on members in doubt ---- */
+
+static int resolve(struct app *a, int64_t id, const char *email, enum delivery_state to)
+{
+	int r = app_store(a);
+	if (r)
+		return r;
+	struct err err;
+	int n = store_delivery_resolve(a->store, id, email, to,
+				       to == DELIVERY_SENT ? "marked sent by the chair (send --mark-sent)"
+							   : NULL,
+				       app_now(), &err);
+	if (n < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_IOERR;
+	}
+	char where[48] = "any digest";
+	if (id)
+		snprintf(where, sizeof where, "digest %lld", (long long)id);
+	if (!n) {
+		fprintf(stderr, "bulletin: no member in doubt%s%s in %s (see send --status)\n",
+			email ? " with the address " : "", email ? email : "", where);
+		return EXIT_FAILURE_;
+	}
+	if (to == DELIVERY_SENT) {
+		/* Digests with nobody left to mail are complete now. */
+		struct digest_row *v;
+		size_t k;
+		if (store_digests_open(a->store, &v, &k, &err) == 0) {
+			for (size_t i = 0; i < k; i++)
+				store_digest_complete_if_done(a->store, v[i].id, app_now(), &err);
+			digest_rows_free(v, k);
+		}
+		printf("%d member%s in doubt marked sent in %s\n", n, n == 1 ? "" : "s", where);
+		return 0;
+	}
+	printf("%d member%s in doubt queued again in %s; sending now\n", n, n == 1 ? "" : "s",
+	       where);
+	return send_run(a, NULL, NULL, 0);
+}
+
 int stage_send(struct app *a, const char *dry_run_dir)
 {
-	return send_digest(a, dry_run_dir, NULL);
+	return send_run(a, dry_run_dir, NULL, 1);
+}
+
+/* A digest id argument: > 0, or 0 after printing the problem. */
+static int64_t parse_id(const char *what, const char *s)
+{
+	char *end;
+	errno = 0;
+	long long id = strtoll(s, &end, 10);
+	if (errno || *end || end == s || id <= 0) {
+		fprintf(stderr, "bulletin send: %s wants a digest id, not \"%.40s\"\n", what, s);
+		return 0;
+	}
+	return (int64_t)id;
 }
 
 int cmd_send(struct app *a, int argc, char **argv)
@@ -354,33 +255,59 @@ int cmd_send(struct app *a, int argc, char **argv)
 	static const char usage[] =
 		"usage: bulletin send [--dry-run DIR]\n"
 		"       bulletin send --to ADDRESS\n"
-		"       bulletin send --status [ID]\n"
-		"\nMails the current digest to every member not yet mailed it. A digest\n"
-		"whose delivery was interrupted is resumed, never composed again.\n"
-		"Paused and unsubscribed members get nothing.\n"
+		"       bulletin send --status [DIGEST]\n"
+		"       bulletin send --resend-in-doubt [DIGEST]\n"
+		"       bulletin send --mark-sent ADDRESS|--all [DIGEST]\n"
+		"\nMails what is due: members of earlier digests still to mail or to\n"
+		"retry, then the current digest to every member. A digest is composed\n"
+		"once, stored with its members and never composed again; a member who\n"
+		"cannot be reached never holds up the others or the next digest.\n"
+		"A deferred member (4xx) is tried again on later runs, with growing\n"
+		"waits ([mail] defer_retry), until [mail] defer_window closes (by\n"
+		"default: the next digest, at most 7 days), then fails with the last\n"
+		"reply. Paused and unsubscribed members get nothing.\n"
 		"--dry-run DIR writes one .eml per member into DIR instead.\n"
 		"--to ADDRESS mails the digest as members would get it now to that one\n"
 		"address only (the chair's test), outside the ledger: nothing is\n"
 		"stored, archived or marked done.\n"
-		"--status shows the newest digest's delivery (or digest ID's): counts\n"
-		"per state and every member not sent, with attempts, the last attempt\n"
-		"and the server's last reply. Exit 0 when every member is sent.\n";
+		"--status shows the newest digest's delivery (or DIGEST's): counts per\n"
+		"state and every member not sent, with attempts, the last attempt and\n"
+		"the server's last reply; then open members of earlier digests. Exit 0\n"
+		"when every member is sent. Reads only.\n"
+		"A member is in doubt when the message went out and no reply came (a\n"
+		"run killed while sending, a server silent past [mail] data_timeout):\n"
+		"it may have arrived, and is never resent on its own.\n"
+		"--resend-in-doubt mails the members in doubt again (of DIGEST, else\n"
+		"of every digest); --mark-sent ADDRESS records that one as sent,\n"
+		"--mark-sent --all every member in doubt (of DIGEST, else of all).\n";
 	static const struct option opts[] = {
 		{"dry-run", required_argument, NULL, 'n'},
 		{"status", optional_argument, NULL, 's'},
 		{"to", required_argument, NULL, 't'},
+		{"resend-in-doubt", no_argument, NULL, 'R'},
+		{"mark-sent", required_argument, NULL, 'M'},
+		{"all", no_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = NULL, *status_id = NULL, *to = NULL;
-	int status = 0;
+	const char *dir = NULL, *status_id = NULL, *to = NULL, *mark = NULL;
+	int status = 0, resend = 0, all = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
 		if (c == 'n')
 			dir = optarg;
 		else if (c == 't')
 			to = optarg;
-		else if (c == 's') {
+		else if (c == 'R')
+			resend = 1;
+		else if (c == 'A')
+			all = 1;
+		else if (c == 'M') {
+			if (!strcmp(optarg, "--all"))
+				all = 1;
+			else
+				mark = optarg;
+		} else if (c == 's') {
 			status = 1;
 			/* "--status ID" as well as "--status=ID" */
 			if (optarg)
@@ -395,22 +322,23 @@ int cmd_send(struct app *a, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || (status + !!dir + !!to) > 1) {
+	int marking = mark || all;
+	/* Only --resend-in-doubt and --mark-sent take a DIGEST operand. */
+	const char *digest = (resend || marking) && optind < argc ? argv[optind++] : NULL;
+	if (optind != argc || (status + !!dir + !!to + resend + marking) > 1 ||
+	    (mark && all) || (all && !marking)) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (status) {
-		long long id = 0;
-		if (status_id) {
-			char *end;
-			id = strtoll(status_id, &end, 10);
-			if (*end || end == status_id || id <= 0) {
-				fprintf(stderr, "bulletin send: --status wants a digest id, "
-						"not \"%.40s\"\n", status_id);
-				return EXIT_USAGE;
-			}
-		}
-		return send_status(a, (int64_t)id);
-	}
-	return send_digest(a, dir, to);
+	int64_t id = 0;
+	if ((status_id && !(id = parse_id("--status", status_id))) ||
+	    (digest && !(id = parse_id(resend ? "--resend-in-doubt" : "--mark-sent", digest))))
+		return EXIT_USAGE;
+	if (status)
+		return send_status(a, id);
+	if (resend)
+		return resolve(a, id, NULL, DELIVERY_QUEUED);
+	if (marking)
+		return resolve(a, id, mark, DELIVERY_SENT);
+	return send_run(a, dir, to, 1);
 }

@@ -1,8 +1,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "core/url.h"
 
 static const struct source_health *find(const struct source_health *v, size_t n, const char *name)
 {
@@ -15,11 +17,14 @@ static const struct source_health *find(const struct source_health *v, size_t n,
 static void row(const char *name, const char *state, const struct source_state *st,
 		const char *url)
 {
-	char a[32], b[32];
-	printf("%-28s %-8s %-18s %-18s %5d  %s\n", name, state,
+	char a[32], b[32], shown[1024];
+	printf("%-28s %-8s %-18s %-18s %5d  ", name, state,
 	       app_when(st ? st->last_success : 0, a, sizeof a),
-	       app_when(st ? st->last_attempt : 0, b, sizeof b), st ? st->consecutive_failures : 0,
-	       st && st->consecutive_failures && st->last_error ? st->last_error : url);
+	       app_when(st ? st->last_attempt : 0, b, sizeof b), st ? st->consecutive_failures : 0);
+	/* A URL's password never shows; a server's text never moves the line. */
+	app_put_clean(stdout, url_redact(st && st->consecutive_failures && st->last_error
+					 ? st->last_error : url, shown, sizeof shown));
+	putchar('\n');
 }
 
 int cmd_sources(struct app *a, int argc, char **argv)
@@ -32,13 +37,16 @@ int cmd_sources(struct app *a, int argc, char **argv)
 	int na = app_no_args(argc, argv, "sources", usage);
 	if (na >= 0)
 		return na;
-	int r = app_store(a);
+	int r = app_config(a);
 	if (r)
 		return r;
-	struct source_health *v;
-	size_t n;
+	/* Nothing fetched yet: no store to read, every source is new. */
+	struct source_health *v = NULL;
+	size_t n = 0;
 	struct err err;
-	if (store_sources_all(a->store, &v, &n, &err) < 0) {
+	if (access(a->cfg.store_path, F_OK) == 0 && (r = app_store_readonly(a)))
+		return r;
+	if (a->store && store_sources_all(a->store, &v, &n, &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		return EXIT_IOERR;
 	}

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "core/timefmt.h"
+#include "core/url.h"
 
 static int report_sources(struct app *a, FILE *out)
 {
@@ -37,8 +38,9 @@ static int report_sources(struct app *a, FILE *out)
 				if (st && st->last_attempt > last)
 					last = st->last_attempt;
 			} else if (st && st->consecutive_failures) {
+				char url[1024];
 				fprintf(out, "  failing: %s (%s), %d run%s in a row: ", src->name,
-					src->url, st->consecutive_failures,
+					url_redact(src->url, url, sizeof url), st->consecutive_failures,
 					st->consecutive_failures == 1 ? "" : "s");
 				app_put_clean(out, st->last_error);
 				fputc('\n', out);
@@ -126,6 +128,8 @@ done:
 	return 0;
 }
 
+/* The newest digest's delivery, then every member of any digest someone
+ * still has to look at: in doubt, deferred, to send, with the reason. */
 static int report_delivery(struct app *a, FILE *out)
 {
 	struct err err;
@@ -139,10 +143,12 @@ static int report_delivery(struct app *a, FILE *out)
 		fputs("Last digest: none sent yet\n", out);
 		return 0;
 	}
-	struct delivery_row *v = NULL;
-	size_t n = 0, counts[5] = {0};
-	if (store_delivery_list(a->store, d.id, &v, &n, &err) < 0) {
+	struct delivery_row *v = NULL, *u = NULL;
+	size_t n = 0, nu = 0, counts[DELIVERY_NSTATES] = {0};
+	if (store_delivery_list(a->store, d.id, &v, &n, &err) < 0 ||
+	    store_delivery_unresolved(a->store, &u, &nu, &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
+		delivery_rows_free(v, n);
 		digest_row_free(&d);
 		return EXIT_IOERR;
 	}
@@ -155,17 +161,27 @@ static int report_delivery(struct app *a, FILE *out)
 		d.completed ? "completed" : "unfinished",
 		d.completed ? app_when(d.completed, t2, sizeof t2) : "(see send --status)");
 	fprintf(out, "  %zu sent, %zu failed, %zu to retry, %zu in doubt\n",
-		counts[DELIVERY_SENT], counts[DELIVERY_FAILED], counts[DELIVERY_QUEUED],
-		counts[DELIVERY_SENDING]);
+		counts[DELIVERY_SENT], counts[DELIVERY_FAILED],
+		counts[DELIVERY_DEFERRED] + counts[DELIVERY_QUEUED],
+		counts[DELIVERY_SENDING] + counts[DELIVERY_IN_DOUBT]);
 	for (size_t i = 0; i < n; i++) {
-		if (v[i].state == DELIVERY_SENT)
+		if (v[i].state != DELIVERY_FAILED)
 			continue;
-		fprintf(out, "  %s: %s: ", v[i].state == DELIVERY_SENDING ? "in doubt"
-						: delivery_state_name(v[i].state), v[i].email);
+		fprintf(out, "  failed: %s: ", v[i].email);
 		app_put_clean(out, v[i].last_reply);
 		fputc('\n', out);
 	}
+	for (size_t i = 0; i < nu; i++) {
+		enum delivery_state st = u[i].state;
+		fprintf(out, "  %s: %s (digest %lld): ",
+			st == DELIVERY_SENDING || st == DELIVERY_IN_DOUBT ? "in doubt"
+			: st == DELIVERY_QUEUED ? "to send" : "deferred",
+			u[i].email, (long long)u[i].digest_id);
+		app_put_clean(out, u[i].last_reply);
+		fputc('\n', out);
+	}
 	delivery_rows_free(v, n);
+	delivery_rows_free(u, nu);
 	digest_row_free(&d);
 	return 0;
 }
@@ -173,7 +189,7 @@ static int report_delivery(struct app *a, FILE *out)
 int app_status_report(struct app *a, FILE *out)
 {
 	int r;
-	if ((r = app_store(a)) || (r = app_rules(a, NULL, 0)))
+	if ((r = app_store_readonly(a)) || (r = app_rules(a, NULL, 0)))
 		return r;
 	if ((r = report_sources(a, out)) || (r = report_preview(a, out)) ||
 	    (r = report_delivery(a, out)))

@@ -30,12 +30,16 @@ static const char usage[] =
 	"                             compose the current period's digest; print it\n"
 	"  send [--dry-run DIR]       mail the digest to every member (or write .eml files)\n"
 	"  send --status [ID]         the newest digest's delivery: who is not sent, and why\n"
+	"  send --resend-in-doubt [ID] | --mark-sent ADDRESS|--all [ID]\n"
+	"                             the chair's decision on members in doubt\n"
 	"  mailbox [--no-move]        read the association's mailbox: bounces, unsubscribe\n"
 	"                             replies, the chair's commands\n"
 	"  members [list]             every member with status and reason\n"
 	"  members check [FILE]       check the member list: counts and every problem\n"
 	"  members unsubscribe|resubscribe ADDRESS\n"
 	"                             record or remove an unsubscribe in the store\n"
+	"  members unsubscribe --token TOKEN\n"
+	"                             a member's own unsubscribe link (one-click)\n"
 	"  archive [--dir DIR]        rebuild the archive's index.html and feed.atom\n"
 	"  config check|keys          check the configuration; list every setting\n"
 	"  calendar [--weeks N]       what is coming: the association's calendar and\n"
@@ -66,8 +70,12 @@ static int verb_writes(const char *verb, int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") ||
 		    !strncmp(argv[i], "--status", 8))
 			return 0;
+	/* A member's one-click unsubscribe (--token, from a web server) must
+	 * not wait minutes for a running send: it is one row, and SQLite
+	 * serialises it with the run's writes. */
 	if (!strcmp(verb, "members"))
-		return argc > 1 && (!strcmp(argv[1], "unsubscribe") || !strcmp(argv[1], "resubscribe"));
+		return argc > 2 && (!strcmp(argv[1], "unsubscribe") || !strcmp(argv[1], "resubscribe")) &&
+		       strncmp(argv[2], "--token", 7);
 	if (!strcmp(verb, "watch"))
 		return argc > 1 && !strcmp(argv[1], "--accept");
 	return !strcmp(verb, "run") || !strcmp(verb, "fetch") || !strcmp(verb, "send") ||

@@ -13,6 +13,7 @@
 #include "compose/memberstatus.h"
 #include "core/jsonmem.h"
 #include "core/log.h"
+#include "core/url.h"
 #include "parse/date.h"
 
 /* How far the calendar reaches around now: calendar.ics keeps a month of
@@ -94,11 +95,14 @@ json_t *compose_chair_report(struct store *s, const struct config *cfg, const st
 			if (strcmp(hv[k].name, src->name) || !hv[k].st.consecutive_failures)
 				continue;
 			json_t *f = json_object();
+			char shown[1024];
 			json_object_set_new(f, "name", json_string(src->title ? src->title : src->name));
-			json_object_set_new(f, "url", json_string(src->url));
+			/* A password in a source's URL never reaches the chair's mail. */
+			json_object_set_new(f, "url", json_string(url_redact(src->url, shown, sizeof shown)));
 			json_object_set_new(f, "failures", json_integer(hv[k].st.consecutive_failures));
 			if (hv[k].st.last_error)
-				json_object_set_new(f, "error", json_string(hv[k].st.last_error));
+				json_object_set_new(f, "error", json_string(url_redact(hv[k].st.last_error,
+										shown, sizeof shown)));
 			json_array_append_new(failing, f);
 		}
 	}
@@ -157,19 +161,49 @@ json_t *compose_chair_report(struct store *s, const struct config *cfg, const st
 	return rep;
 }
 
+char *compose_unsubscribe_url(const char *configured, int prefer_https)
+{
+	char *copy = configured ? strdup(configured) : NULL, *save = NULL, *pick = NULL;
+	const char *want = prefer_https ? "https://" : "mailto:";
+	const char *other = prefer_https ? "mailto:" : "https://";
+	for (char *u = copy ? strtok_r(copy, ", \t", &save) : NULL; u;
+	     u = strtok_r(NULL, ", \t", &save)) {
+		if (!strncmp(u, want, strlen(want))) {
+			pick = u;
+			break;
+		}
+		if (!pick && !strncmp(u, other, strlen(other)))
+			pick = u;
+	}
+	char *r = pick ? strdup(pick) : NULL;
+	free(copy);
+	return r;
+}
+
+/* A part of row with the generic greeting and unsubscribe link. */
+static char *archive_part(const char *part, const char *greeting, const char *unsub, int html)
+{
+	char *g = digest_personalize(part, greeting, html);
+	char *u = digest_fill_url(g, unsub, html);
+	free(g);
+	return u;
+}
+
 int compose_archive_row(const struct config *cfg, const struct digest_row *row,
 			struct digest_row *out, struct err *err)
 {
 	*out = *row;
-	out->subject = out->markdown = out->html = out->text = out->calendar = NULL;
+	out->subject = out->markdown = out->html = out->text = out->calendar = out->model = NULL;
 	char *g = digest_greeting(cfg->templates_dir, cfg->language, NULL, err);
 	if (!g)
 		return COMPOSE_TEMPLATE_FAILED;
+	char *unsub = compose_unsubscribe_url(cfg->unsubscribe, 0);
 	out->subject = row->subject ? strdup(row->subject) : NULL;
-	out->markdown = digest_personalize(row->markdown, g, 0);
-	out->html = digest_personalize(row->html, g, 1);
-	out->text = digest_personalize(row->text, g, 0);
+	out->markdown = archive_part(row->markdown, g, unsub, 0);
+	out->html = archive_part(row->html, g, unsub, 1);
+	out->text = archive_part(row->text, g, unsub, 0);
 	out->calendar = row->calendar ? strdup(row->calendar) : NULL;
+	free(unsub);
 	free(g);
 	if ((row->subject && !out->subject) || (row->markdown && !out->markdown) ||
 	    (row->html && !out->html) || (row->text && !out->text) ||
@@ -235,15 +269,19 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 						  .reminders = now},
 			 &ag, err) < 0)
 		goto out;
+	/* One link in the footer (the setting may name a mailto: and an https:
+	 * URL; joined, they made one broken href). */
+	char *unsub = compose_unsubscribe_url(c->unsubscribe, 0);
 	struct digest_opts d = {
 		.title = c->title, .language = c->language, .timezone = c->timezone, .association = c->association,
-		.unsubscribe = c->unsubscribe, .summary_length = c->summary_length,
+		.unsubscribe = unsub, .summary_length = c->summary_length,
 		.max_items = c->max_items, .max_age_days = c->max_age_days,
 		.max_per_topic = c->max_per_topic, .archive_url = c->archive_url,
 		.sources = c->sources, .nsources = c->nsources, .agenda = &ag,
 	};
 	jsonmem_reset();
 	model = digest_model_build(&d, o->rules, &items, matches, start, now + 1);
+	free(unsub);
 	agenda_free(&ag);
 	if (!model || jsonmem_failed()) {
 		err_set(err, "out of memory");
@@ -267,15 +305,23 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 		free(g);
 		json_object_set_new(model, "greeting", json_string(DIGEST_GREETING_SLOT));
 	}
-	if (digest_compose_budget(model, c->templates_dir, (size_t)c->html_budget, &parts, err) < 0)
+	json_t *generic_unsub = json_incref(json_object_get(model, "unsubscribe"));
+	if (o->personal && generic_unsub)
+		json_object_set_new(model, "unsubscribe", json_string(DIGEST_UNSUBSCRIBE_SLOT));
+	int budget = digest_compose_budget(model, c->templates_dir, (size_t)c->html_budget, &parts,
+					   err);
+	/* The model goes to the archive's .json: the generic greeting and
+	 * link there. */
+	json_object_del(model, "greeting");
+	if (generic_unsub)
+		json_object_set_new(model, "unsubscribe", generic_unsub);
+	if (budget < 0)
 		goto out;
 	if (jsonmem_failed() || (chair_out && !*chair_out)) {
 		err_set(err, "out of memory");
 		r = COMPOSE_FAILED;
 		goto out;
 	}
-	/* The model goes to the archive's .json: the generic greeting there. */
-	json_object_del(model, "greeting");
 	/* The events as the mails' text/calendar part, from the model as the
 	 * budget left it (only events of items that were kept). */
 	r = COMPOSE_FAILED;
@@ -308,28 +354,18 @@ out:
 	return r;
 }
 
-int compose_store_digest(struct store *s, struct digest_row *row, const json_t *model,
-			 struct err *err)
+int compose_mark_reminders(struct store *s, const struct digest_row *row, const json_t *model,
+			   struct err *err)
 {
-	if (store_begin(s, err) < 0)
-		return -1;
-	if (store_digest_insert(s, row, err) < 0)
-		goto fail;
 	size_t i;
 	const json_t *r;
 	json_array_foreach(json_object_get(json_object_get(model, "upcoming"), "reminders"), i, r) {
 		const char *entry = json_string_value(json_object_get(r, "entry"));
 		if (entry && store_reminder_mark(s, entry, (int)json_integer_value(json_object_get(r, "year")),
 						 row->id, row->created, err) < 0)
-			goto fail;
+			return -1;
 	}
-	if (store_commit(s, err) < 0)
-		goto fail;
 	return 0;
-fail:
-	store_rollback(s);
-	row->id = 0;
-	return -1;
 }
 
 int compose_calendar_ics(struct store *s, const struct config *cfg, const struct rules *rules,

@@ -21,8 +21,9 @@ struct compose_opts {
 	time_t now;   /* the period ends one second after now */
 	time_t since; /* 0: the period starts where the last completed digest ended */
 	/* 1: the parts carry DIGEST_GREETING_SLOT for each member's greeting
-	 * (after checking that greeting.mustache renders); the returned model
-	 * has the generic greeting either way. */
+	 * (after checking that greeting.mustache renders) and
+	 * DIGEST_UNSUBSCRIBE_SLOT for the member's own unsubscribe link; the
+	 * returned model has the generic ones either way. */
 	int personal;
 	/* The association's calendar (calendar.h; NULL: none): its entries
 	 * and the selected items' events of the next [calendar] weeks go into
@@ -49,18 +50,26 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 json_t *compose_chair_report(struct store *s, const struct config *cfg, const struct rules *rules,
 			     const struct item_list *items, const struct match *matches);
 
+/* The one unsubscribe link of a footer, from [mail] unsubscribe (one or
+ * more mailto: and https: URLs, separated by commas or spaces): the first
+ * https one when prefer_https, else the first mailto one, else the first
+ * of the other kind. NULL when there is none; malloc'd. */
+char *compose_unsubscribe_url(const char *configured, int prefer_https);
+
 /* A copy of a stored row as the archive shows it: the generic greeting in
- * place of the slot. Returns COMPOSE_OK, COMPOSE_TEMPLATE_FAILED or
+ * place of the slot, the list's generic unsubscribe link (a mailto: when
+ * there is one: the archive is public, a member's link is not). Returns COMPOSE_OK, COMPOSE_TEMPLATE_FAILED or
  * COMPOSE_FAILED with err. */
 int compose_archive_row(const struct config *cfg, const struct digest_row *row,
 			struct digest_row *out, struct err *err);
 
-/* Stores a composed digest row (sets row->id) and, in the same
- * transaction, records the reminders its model gave (the model's
- * upcoming.reminders), so a rerun or a resend never gives them again. A
- * preview that is not stored gives none. Returns 0, or -1 with err. */
-int compose_store_digest(struct store *s, struct digest_row *row, const json_t *model,
-			 struct err *err);
+/* Records the reminders a stored digest's model gave (the model's
+ * upcoming.reminders) under row->id, so a rerun or a resend never gives
+ * them again; called inside the transaction that stores the row (deliver's
+ * send step). A preview that is not stored gives none. Returns 0, or -1
+ * with err. */
+int compose_mark_reminders(struct store *s, const struct digest_row *row, const json_t *model,
+			   struct err *err);
 
 /* calendar.ics for subscribers: every entry of cal (may be NULL) and
  * every event of an item the rules select, from a month before now to a

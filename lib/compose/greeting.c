@@ -167,3 +167,23 @@ char *digest_personalize(const char *part, const char *greeting, int html)
 	return buf_steal(&b);
 }
 
+char *digest_fill_url(const char *part, const char *url, int html)
+{
+	if (!part)
+		return NULL;
+	struct buf b = BUF_INIT;
+	const char *p = part, *slot;
+	size_t sl = strlen(DIGEST_UNSUBSCRIBE_SLOT);
+	while ((slot = strstr(p, DIGEST_UNSUBSCRIBE_SLOT))) {
+		buf_append(&b, p, (size_t)(slot - p));
+		for (const char *u = url ? url : ""; *u; u++) {
+			if (html && strchr("&<>\"'", *u))
+				buf_printf(&b, "&#%d;", *u);
+			else if ((unsigned char)*u > 0x20 && *u != 0x7f)
+				buf_putc(&b, *u);
+		}
+		p = slot + sl;
+	}
+	buf_puts(&b, p);
+	return *part ? buf_steal(&b) : strdup("");
+}

@@ -14,6 +14,16 @@
  * generic one from greeting.mustache. */
 #define DIGEST_GREETING_SLOT "BULLETINGREETINGSLOT"
 
+/* The same for the footer's unsubscribe link: a model whose
+ * "unsubscribe" is this slot gives parts that carry it where the link goes
+ * (href and text); each member's copy gets the member's own link. */
+#define DIGEST_UNSUBSCRIBE_SLOT "BULLETINUNSUBSCRIBESLOT"
+/* A copy of part with every DIGEST_UNSUBSCRIBE_SLOT replaced by url
+ * (escaped for an attribute when html; control bytes dropped); NULL url
+ * leaves "" there. A plain copy when part has none; NULL for NULL or out
+ * of memory. */
+char *digest_fill_url(const char *part, const char *url, int html);
+
 /* templates_dir/greeting.mustache rendered with t (the chrome in language
  * lang) and member {name, first_name} (absent when name is NULL or ""):
  * one line, malloc'd. Without that template: t.greeting. NULL with err. */

@@ -364,6 +364,9 @@ static const struct key main_keys[] = {
 	{"mail", "password_file", K_PATH, AT(smtp_password_file)},
 	{"mail", "password_env", K_STR, AT(smtp_password_env)},
 	{"mail", "timeout", K_LONG, AT(smtp_timeout), .min = 1, .max = 3600},
+	{"mail", "data_timeout", K_LONG, AT(smtp_data_timeout), .min = 1, .max = 3600, .def = "600"},
+	{"mail", "defer_retry", K_LONG, AT(defer_retry), .min = 0, .max = 86400, .def = "900"},
+	{"mail", "defer_window", K_LONG, AT(defer_window), .min = 0, .max = 168, .def = "0"},
 	{"mail", "ca_file", K_PATH, AT(smtp_ca_file)},
 	{"mail", "rate", K_LONG, AT(mail_rate), .min = 0, .max = 1000000},
 	{"mail", "per_connection", K_LONG, AT(mail_per_connection), .min = 0, .max = 1000000},
@@ -374,6 +377,7 @@ static const struct key main_keys[] = {
 	{"mail", "unsubscribe", K_URL, AT(unsubscribe), .choices = "mailto:|https://",
 	 .hint = "a mailto: or https: URL"},
 	{"members", "file", K_PATH, AT(members_file)},
+	{"members", "unsubscribe_key", K_PATH, AT(unsub_key_path)},
 	{"calendar", "file", K_PATH, AT(calendar_file)},
 	{"calendar", "weeks", K_LONG, AT(calendar_weeks), .min = 1, .max = 52, .def = "6"},
 	{"watch", "keep", K_LONG, AT(watch_keep), .min = 2, .max = 1000, .def = "10"},
@@ -832,6 +836,13 @@ static int default_paths(struct config *c, struct err *err)
 	}
 	if (c->store_path && asprintf(&c->lock_path, "%s.lock", c->store_path) < 0)
 		c->lock_path = NULL;
+	if (!c->unsub_key_path && c->store_path) {
+		char *sd = dir_of(c->store_path);
+		c->unsub_key_path = sd ? resolve(sd, "unsubscribe.key") : NULL;
+		free(sd);
+		if (!c->unsub_key_path)
+			return err_set(err, "out of memory");
+	}
 	if (!c->store_path || !c->archive_dir || !c->templates_dir || !c->lock_path)
 		return err_set(err, "out of memory");
 	return 0;
@@ -959,5 +970,7 @@ int config_read_secret(const struct config *c, const char *file, const char *env
 		line[0] = '\0';
 	fclose(f);
 	line[strcspn(line, "\r\n")] = '\0';
-	return (*out = strdup(line)) ? 0 : err_set(err, "out of memory");
+	*out = strdup(line);
+	explicit_bzero(line, sizeof line);
+	return *out ? 0 : err_set(err, "out of memory");
 }

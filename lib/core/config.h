@@ -75,6 +75,9 @@ struct config {
 	int starttls, verify_tls;
 	char *smtp_user, *smtp_password_file, *smtp_password_env;
 	long smtp_timeout;
+	long smtp_data_timeout; /* seconds for the reply to the final "." (RFC 5321: 600) */
+	long defer_retry;     /* seconds before a deferred member's first try on a later run */
+	long defer_window;    /* hours a deferred member is tried; 0 = until the next digest (at most 7 days) */
 	char *smtp_ca_file;   /* extra CA bundle (a private relay's certificate); NULL: system CAs */
 	long mail_rate;       /* messages per minute; 0 = unlimited */
 	long mail_per_connection; /* messages before reconnecting; 0 = unlimited */
@@ -84,6 +87,7 @@ struct config {
 	int mail_calendar;    /* a text/calendar part when the digest carries events (default 1) */
 	/* [members] */
 	char *members_file;
+	char *unsub_key_path; /* HMAC key of the unsubscribe tokens; default beside the store */
 	/* [calendar] */
 	char *calendar_file;  /* the association's year (compose/calendar.h); NULL: none */
 	long calendar_weeks;  /* how far ahead the digest's "På gång" looks */

@@ -17,6 +17,9 @@ struct err {
  * `return err_set(err, ...);`. err may be NULL. */
 int err_set(struct err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int err_vset(struct err *err, const char *fmt, va_list ap);
+/* A message of several lines (a rules file's every error): each line of
+ * text cleaned as any message is, the line breaks between them kept. */
+int err_set_lines(struct err *err, const char *text);
 /* Prepends context, e.g. err_prefix(err, "%s", path) gives "path: <old msg>". */
 int err_prefix(struct err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void err_clear(struct err *err);

@@ -11,6 +11,11 @@
 
 int fs_mkdir_p(const char *dir, struct err *err)
 {
+	return fs_mkdir_p_mode(dir, 0755, err);
+}
+
+int fs_mkdir_p_mode(const char *dir, mode_t mode, struct err *err)
+{
 	char path[4096];
 	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
 		return err_set(err, "%s: path too long", dir);
@@ -18,23 +23,28 @@ int fs_mkdir_p(const char *dir, struct err *err)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		if (mkdir(path, mode) < 0 && errno != EEXIST)
 			return err_set(err, "%s: %s", path, strerror(errno));
 		*p = '/';
 	}
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return err_set(err, "%s: %s", path, strerror(errno));
 	return 0;
 }
 
 int fs_mkdir_parent(const char *path, struct err *err)
 {
+	return fs_mkdir_parent_mode(path, 0755, err);
+}
+
+int fs_mkdir_parent_mode(const char *path, mode_t mode, struct err *err)
+{
 	const char *slash = strrchr(path, '/');
 	if (!slash || slash == path)
 		return 0;
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-	return fs_mkdir_p(dir, err);
+	return fs_mkdir_p_mode(dir, mode, err);
 }
 
 char *fs_read_file(const char *path, size_t max, size_t *len, struct err *err)
@@ -82,28 +92,75 @@ char *fs_read_file(const char *path, size_t max, size_t *len, struct err *err)
 	return data;
 }
 
-int fs_write_atomic(const char *path, const char *data, size_t len, struct err *err)
+int fs_sync_parent(const char *path, struct err *err)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, "%s: %s", dir, strerror(errno));
+	int r = fsync(fd);
+	int e = errno;
+	close(fd);
+	/* Some file systems cannot sync a directory; nothing is lost there. */
+	if (r < 0 && e != EINVAL && e != EROFS)
+		return err_set(err, "%s: %s", dir, strerror(e));
+	return 0;
+}
+
+/* mode < 0: public (0644 when new, else the file's own mode). */
+static int write_atomic(const char *path, const char *data, size_t len, long mode,
+			struct err *err)
 {
 	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+		return err_set(err, "%s: path too long", path);
+	mode_t m = mode < 0 ? 0644 : (mode_t)mode;
+	struct stat st;
+	int keep = mode < 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, m);
 	if (fd < 0)
 		return err_set(err, "%s: %s", tmp, strerror(errno));
+	int e = 0;
+	if (keep || mode >= 0)
+		e = fchmod(fd, keep ? st.st_mode & 07777 : m) < 0 ? errno : 0;
 	size_t off = 0;
-	while (off < len) {
+	while (!e && off < len) {
 		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			unlink(tmp);
-			return err_set(err, "%s: %s", tmp, strerror(errno));
-		}
-		off += (size_t)w;
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			e = w < 0 ? errno : EIO;
+		else
+			off += (size_t)w;
 	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
+	/* The data must be on the disk before the name points at it. */
+	if (!e && fsync(fd) < 0)
+		e = errno;
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, path) < 0)
+		e = errno;
+	if (e) {
 		unlink(tmp);
-		return err_set(err, "%s: %s", path, strerror(errno));
+		return err_set(err, "%s: %s", path, strerror(e));
 	}
-	return 0;
+	return fs_sync_parent(path, err);
+}
+
+int fs_write_atomic(const char *path, const char *data, size_t len, struct err *err)
+{
+	return write_atomic(path, data, len, -1, err);
+}
+
+int fs_write_atomic_mode(const char *path, const char *data, size_t len, mode_t mode,
+			 struct err *err)
+{
+	return write_atomic(path, data, len, (long)mode, err);
 }

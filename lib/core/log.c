@@ -1,7 +1,10 @@
 #include "core/log.h"
 
+#include "core/url.h"
+
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +41,35 @@ static void send_syslog(enum log_level l, const char *msg)
 	(syslog_hook ? syslog_hook : real_syslog)(prio[l], msg);
 }
 
+void log_clean(const char *in, char *out, size_t outlen)
+{
+	if (!outlen)
+		return;
+	char red[2048];
+	url_redact(in, red, sizeof red);
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)red; *p; p++) {
+		char esc[5] = "";
+		if (*p == '\n')
+			memcpy(esc, "\\n", 3);
+		else if (*p == '\r')
+			memcpy(esc, "\\r", 3);
+		else if (*p == '\t')
+			memcpy(esc, "\\t", 3);
+		else if (*p < 0x20 || *p == 0x7f)
+			snprintf(esc, sizeof esc, "\\x%02x", *p);
+		size_t n = esc[0] ? strlen(esc) : 1;
+		if (o + n >= outlen)
+			break;
+		if (esc[0])
+			memcpy(out + o, esc, n);
+		else
+			out[o] = (char)*p;
+		o += n;
+	}
+	out[o] = '\0';
+}
+
 static void log_v(enum log_level l, const char *fmt, va_list ap)
 {
 	static const char *names[] = {"error", "warning", "info", "debug"};
@@ -47,8 +79,9 @@ static void log_v(enum log_level l, const char *fmt, va_list ap)
 		nwarnings++;
 	if (l > level)
 		return;
-	char msg[2048];
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	char raw[2048], msg[2048];
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	log_clean(raw, msg, sizeof msg);
 	/* cron mails whatever we print: stamp lines there so the chair can
 	 * tell when it happened; a terminal user knows. */
 	if (!isatty(STDERR_FILENO)) {
@@ -68,11 +101,12 @@ void log_syslog_only(enum log_level l, const char *fmt, ...)
 {
 	if (!to_syslog || l > level)
 		return;
-	char msg[2048];
+	char raw[2048], msg[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	log_clean(raw, msg, sizeof msg);
 	send_syslog(l, msg);
 }
 

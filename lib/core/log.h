@@ -3,6 +3,8 @@
 #ifndef BULLETIN_LOG_H
 #define BULLETIN_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN = 1, LOG_LVL_INFO = 2, LOG_LVL_DEBUG = 3 };
 
 /* Default LOG_LVL_WARN. Messages above the level are dropped. */
@@ -22,6 +24,13 @@ void log_set_syslog_hook(log_syslog_fn fn);
 /* Syslog only, when enabled: for a line already printed to stderr in
  * another form (a fatal error the caller printed itself). */
 void log_syslog_only(enum log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Outside text made safe for one log line, once for every message (log
+ * lines and struct err alike): URL passwords become "***" (core/url.h) and
+ * control bytes are escaped ("\r", "\n", "\t", "\x1b"), so a CR/LF in an
+ * address a server rejected never starts a line of its own in syslog or on
+ * stderr. out gets at most outlen - 1 bytes and a NUL. */
+void log_clean(const char *in, char *out, size_t outlen);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,5 +1,7 @@
 /* URLs: links resolved against a document's address (feeds and pages
- * share one resolver, built on libcurl's URL API). */
+ * share one resolver, built on libcurl's URL API), and URLs as people get
+ * to see them: a password written into a URL (an smtp_url's or a source's
+ * userinfo) never reaches output or logs. */
 #ifndef BULLETIN_URL_H
 #define BULLETIN_URL_H
 
@@ -33,5 +35,13 @@ int url_resolve_buf(struct url_resolver *r, struct buf *out, const char *base,
 /* The same as a new string, or NULL (unresolvable, refused or ENOMEM). */
 char *url_resolve(struct url_resolver *r, const char *base, const char *ref, size_t n,
 		  unsigned flags);
+
+/* ---- redaction -----------------------------------------------------------
+ * Copies text into out (outlen > 0; always NUL-terminated, cut when too
+ * long) with the password of every URL in it replaced by "***":
+ * "https://user:secret@host/x" becomes "https://user:***@host/x". A URL
+ * without a password, and any other text, is copied as it is. text may be
+ * a bare URL or a message that quotes URLs. Returns out. */
+const char *url_redact(const char *text, char *out, size_t outlen);
 
 #endif

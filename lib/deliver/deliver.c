@@ -13,6 +13,7 @@
 #include "compose/digest.h"
 #include "compose/greeting.h"
 #include "compose/render.h"
+#include "core/fsutil.h"
 #include "core/log.h"
 #include "deliver/sendmail.h"
 #include "deliver/mail.h"
@@ -77,23 +78,18 @@ static int write_eml(const char *dir, size_t n, const char *email, const struct 
 				    : '_';
 	safe[k] = '\0';
 	snprintf(path, sizeof path, "%s/%04zu-%s.eml", dir, n, safe);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return err_set(err, "%s: %s", path, strerror(errno));
-	ssize_t w = write(fd, msg->data, msg->len);
-	if (close(fd) < 0 || w != (ssize_t)msg->len)
-		return err_set(err, "%s: write failed", path);
-	return 0;
+	/* A member's copy: the name and the address are theirs alone. */
+	return fs_write_atomic_mode(path, msg->data, msg->len, 0600, err);
 }
 
 /* The ledger row, unless this send is outside the ledger (send --to). */
-static int ledger_set(struct store *s, const struct deliver_opts *o, const struct digest_row *d,
-		      const char *email, enum delivery_state st, const char *mid, const char *reply,
-		      struct err *err)
+static int ledger(struct store *s, const struct deliver_opts *o, const struct digest_row *d,
+		  const char *email, enum delivery_state st, const char *mid, const char *reply,
+		  int tries, time_t next, struct err *err)
 {
-	if (o->outside_ledger)
+	if (o->outside_ledger || o->dry_run_dir)
 		return 0;
-	return store_delivery_set(s, d->id, email, st, mid, reply, time(NULL), err);
+	return store_delivery_update(s, d->id, email, st, mid, reply, tries, next, time(NULL), err);
 }
 
 /* "sendmail:PATH" as the URL: the local MTA takes the messages; NULL for SMTP. */
@@ -109,7 +105,7 @@ enum smtp_result deliver_one(const struct smtp_opts *o, const char *from, const 
 {
 	const char *sm = sendmail_path(o);
 	if (sm)
-		return sendmail_send(sm, msg, len, reply, replylen);
+		return sendmail_send(sm, from, to, msg, len, reply, replylen);
 	struct smtp_session *sess;
 	struct err err;
 	if (smtp_open(o, &sess, &err) < 0) {
@@ -121,6 +117,173 @@ enum smtp_result deliver_one(const struct smtp_opts *o, const char *from, const 
 	return r;
 }
 
+long deliver_defer_wait(long first, int deferrals)
+{
+	long w = first > 0 ? first : 0;
+	for (int i = 0; i < deferrals && w < 86400; i++)
+		w *= 2;
+	return w < 86400 ? w : 86400;
+}
+
+/* The member as the list has it, by address (ASCII case ignored). */
+static int cmp_member_ptr(const void *a, const void *b)
+{
+	return strcasecmp((*(const struct member *const *)a)->email,
+			  (*(const struct member *const *)b)->email);
+}
+
+static const struct member *find_member(const struct member *const *idx, size_t n,
+					const char *email)
+{
+	struct member key = {.email = (char *)email};
+	const struct member *kp = &key;
+	const struct member *const *hit = bsearch(&kp, idx, n, sizeof *idx, cmp_member_ptr);
+	return hit ? *hit : NULL;
+}
+
+/* One member's message: the digest's parts with the member's greeting
+ * and unsubscribe link (or the chair's copy), as MIME. */
+static int compose_for(const struct digest_row *d, const struct member *m, const char *mid,
+		       const struct deliver_opts *o, struct buf *msg, struct err *err)
+{
+	int chair = o->chair_email && o->chair_html && o->chair_text &&
+		    !strcasecmp(m->email, o->chair_email);
+	const char *text = chair ? o->chair_text : d->text;
+	const char *html = chair ? o->chair_html : d->html;
+	char *ptext = NULL, *phtml = NULL, *utext = NULL, *uhtml = NULL;
+	char *token = NULL, *header = NULL, *footer = NULL;
+	int rc = -1;
+	if (o->unsub_key && !(token = unsub_token(o->unsub_key, o->unsub_list, m->email)))
+		goto oom;
+	if (unsub_links(o->unsubscribe, token, &header, &footer) < 0)
+		goto oom;
+	if (text && strstr(text, DIGEST_GREETING_SLOT)) {
+		char *g = o->greeting ? o->greeting(o->greeting_ctx, m) : NULL;
+		ptext = digest_personalize(text, g, 0);
+		phtml = digest_personalize(html, g, 1);
+		free(g);
+		if (!ptext || (html && !phtml))
+			goto oom;
+		text = ptext;
+		html = phtml;
+	}
+	utext = digest_fill_url(text, footer, 0);
+	uhtml = digest_fill_url(html, footer, 1);
+	if ((text && !utext) || (html && !uhtml))
+		goto oom;
+	struct mail_msg mm = {
+		.from_name = o->from_name, .from_addr = o->from_address,
+		.reply_to = o->reply_to, .to_name = m->name, .to_addr = m->email,
+		.subject = d->subject, .message_id = mid, .list_id = o->list_id,
+		.list_unsubscribe = header, .date = time(NULL),
+		.text = utext, .html = uhtml, .calendar = d->calendar,
+	};
+	buf_reset(msg);
+	rc = mail_compose(&mm, msg, err);
+	if (rc < 0)
+		err_prefix(err, "%s", m->email);
+	goto out;
+oom:
+	err_set(err, "out of memory");
+out:
+	free(ptext);
+	free(phtml);
+	free(utext);
+	free(uhtml);
+	free(token);
+	free(header);
+	free(footer);
+	return rc;
+}
+
+/* The data hook: "sending" is in the ledger, durably, before the first
+ * byte of the message leaves. */
+struct hook_ctx {
+	struct store *s;
+	const struct deliver_opts *o;
+	const struct digest_row *d;
+	const char *email, *mid;
+	int *tries, fired;
+	struct err *err;
+	int failed;
+};
+
+static int mark_sending(void *ud)
+{
+	struct hook_ctx *h = ud;
+	h->fired = 1;
+	if (ledger(h->s, h->o, h->d, h->email, DELIVERY_SENDING, h->mid, NULL, *h->tries, 0, h->err) < 0) {
+		h->failed = 1;
+		return -1;
+	}
+	*h->tries = 0;
+	return 0;
+}
+
+/* The members to mail: the ledger's due rows, matched to the list (ml
+ * keeps the names), or all of ml outside the ledger. */
+struct todo {
+	const struct member **m;
+	int *deferrals;  /* so far, for the backoff */
+	size_t n;
+};
+
+static int build_todo(struct store *s, const struct digest_row *d, const struct member_list *ml,
+		      const struct deliver_opts *o, struct todo *t, struct deliver_stats *st,
+		      struct err *err)
+{
+	t->n = 0;
+	t->m = calloc(ml->n + 1, sizeof *t->m);
+	t->deferrals = calloc(ml->n + 1, sizeof *t->deferrals);
+	if (!t->m || !t->deferrals)
+		return err_set(err, "out of memory");
+	if (o->dry_run_dir || o->outside_ledger) {
+		for (size_t i = 0; i < ml->n; i++)
+			t->m[t->n++] = &ml->v[i];
+		return 0;
+	}
+	const struct member **idx = calloc(ml->n + 1, sizeof *idx);
+	if (!idx)
+		return err_set(err, "out of memory");
+	for (size_t i = 0; i < ml->n; i++)
+		idx[i] = &ml->v[i];
+	qsort(idx, ml->n, sizeof *idx, cmp_member_ptr);
+	time_t now = time(NULL);
+	int rc = 0;
+	if (!d->members_recorded) {
+		/* A digest from before the ledger named its members: those of
+		 * the list without a row are its members still to mail. */
+		enum delivery_state ds;
+		for (size_t i = 0; i < ml->n && rc == 0; i++)
+			if ((rc = store_delivery_get(s, d->id, ml->v[i].email, &ds, err)) == 0 &&
+			    ds == DELIVERY_NONE)
+				rc = store_delivery_set(s, d->id, ml->v[i].email, DELIVERY_QUEUED, NULL,
+							NULL, now, err);
+		if (rc == 0)
+			rc = store_digest_set_members_recorded(s, d->id, err);
+	}
+	struct delivery_row *v = NULL;
+	size_t n = 0;
+	if (rc == 0)
+		rc = store_delivery_pending(s, d->id, now, &v, &n, err);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct member *m = find_member(idx, ml->n, v[i].email);
+		if (m) {
+			t->deferrals[t->n] = v[i].deferrals;
+			t->m[t->n++] = m;
+			continue;
+		}
+		st->gone++;
+		log_info("%s: not sent: no longer an active member (unsubscribed, paused or "
+			 "removed from the list since the digest was composed)", v[i].email);
+		rc = store_delivery_set(s, d->id, v[i].email, DELIVERY_FAILED, NULL,
+					"not sent: no longer an active member", now, err);
+	}
+	delivery_rows_free(v, n);
+	free(idx);
+	return rc;
+}
+
 int deliver_digest(struct store *s, const struct digest_row *d, const struct member_list *ml,
 		   const struct deliver_opts *o, struct deliver_stats *st, struct err *err)
 {
@@ -129,64 +292,13 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 	struct smtp_session *sess = NULL;
 	struct buf msg = BUF_INIT;
 	struct deliver_pace pace = {o->rate, 0};
-	int rc = 0;
-	for (size_t i = 0; i < ml->n; i++) {
-		const struct member *m = &ml->v[i];
+	struct todo todo = {0};
+	int rc = build_todo(s, d, ml, o, &todo, st, err);
+	for (size_t i = 0; i < todo.n && rc == 0; i++) {
+		const struct member *m = todo.m[i];
 		char mid[256], reply[512] = "";
 		deliver_message_id(d, m->email, o->from_address, mid, sizeof mid);
-		if (!o->dry_run_dir && !o->outside_ledger) {
-			enum delivery_state ds;
-			if (store_delivery_get(s, d->id, m->email, &ds, err) < 0) {
-				rc = -1;
-				break;
-			}
-			if (ds == DELIVERY_SENT || ds == DELIVERY_FAILED) {
-				st->skipped_done++;
-				continue;
-			}
-			if (ds == DELIVERY_SENDING && !o->resend_in_doubt) {
-				/* A crash left this one between "sending" and "sent":
-				 * it may have arrived. Mailing it again could mean a
-				 * double send, so it waits for the chair's decision. */
-				log_warn("%s: in doubt (a previous run stopped while sending "
-					 "Message-ID <%s>); not resent",
-					 m->email, mid);
-				st->in_doubt++;
-				continue;
-			}
-		}
-		int chair = o->chair_email && o->chair_html && o->chair_text &&
-			    !strcasecmp(m->email, o->chair_email);
-		const char *text = chair ? o->chair_text : d->text;
-		const char *html = chair ? o->chair_html : d->html;
-		char *ptext = NULL, *phtml = NULL;
-		if (text && strstr(text, DIGEST_GREETING_SLOT)) {
-			char *g = o->greeting ? o->greeting(o->greeting_ctx, m) : NULL;
-			ptext = digest_personalize(text, g, 0);
-			phtml = digest_personalize(html, g, 1);
-			free(g);
-			if (!ptext || (html && !phtml)) {
-				free(ptext);
-				free(phtml);
-				rc = err_set(err, "out of memory");
-				break;
-			}
-			text = ptext;
-			html = phtml;
-		}
-		struct mail_msg mm = {
-			.from_name = o->from_name, .from_addr = o->from_address,
-			.reply_to = o->reply_to, .to_name = m->name, .to_addr = m->email,
-			.subject = d->subject, .message_id = mid, .list_id = o->list_id,
-			.list_unsubscribe = o->unsubscribe, .date = time(NULL),
-			.text = text, .html = html, .calendar = d->calendar,
-		};
-		buf_reset(&msg);
-		int composed = mail_compose(&mm, &msg, err);
-		free(ptext);
-		free(phtml);
-		if (composed < 0) {
-			err_prefix(err, "%s", m->email);
+		if (compose_for(d, m, mid, o, &msg, err) < 0) {
 			rc = -1;
 			break;
 		}
@@ -203,6 +315,10 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 			rc = -1;
 			break;
 		}
+		int tries = 0;
+		struct hook_ctx hook = {s, o, d, m->email, mid, &tries, 0, err, 0};
+		if (sess)
+			smtp_set_data_hook(sess, mark_sending, &hook);
 		enum smtp_result r = SMTP_TEMPFAIL;
 		for (int t = 0; t <= o->retries || t == 0; t++) {
 			if (t > 0) {
@@ -216,31 +332,48 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 				log_debug("rate %ld a minute: waiting %.0f ms", o->rate, w * 1000);
 				sleep_s(w);
 			}
-			/* The ledger row goes to "sending" before the first byte
-			 * leaves, so a crash can never make a sent message look
-			 * unsent. */
-			if (ledger_set(s, o, d, m->email, DELIVERY_SENDING, mid, NULL, err) < 0) {
+			tries++;
+			hook.fired = 0;
+			/* sendmail: "sending" before the program starts. */
+			if (sm && mark_sending(&hook) < 0) {
 				rc = -1;
 				break;
 			}
-			r = sm ? sendmail_send(sm, msg.data, msg.len, reply, sizeof reply)
+			r = sm ? sendmail_send(sm, o->from_address, m->email, msg.data, msg.len, reply,
+					       sizeof reply)
 			       : smtp_send(sess, o->from_address, m->email, msg.data, msg.len, reply,
 					   sizeof reply);
+			if (hook.failed) {
+				rc = -1;
+				break;
+			}
 			if (r != SMTP_TEMPFAIL || t >= o->retries)
 				break;
 			/* Known not delivered: back to queued while we wait, so
 			 * that a crash now leaves nothing in doubt. */
-			if (ledger_set(s, o, d, m->email, DELIVERY_QUEUED, mid, reply, err) < 0) {
+			if (hook.fired &&
+			    ledger(s, o, d, m->email, DELIVERY_QUEUED, mid, reply, tries, 0, err) < 0) {
 				rc = -1;
 				break;
 			}
+			if (hook.fired)
+				tries = 0;
 		}
+		if (sess)
+			smtp_set_data_hook(sess, NULL, NULL);
 		if (rc < 0)
 			break;
+		const char *cmd = sess ? smtp_last_command(sess) : "DATA";
+		int member_temp = r == SMTP_TEMPFAIL && (!strcmp(cmd, "RCPT") || !strcmp(cmd, "DATA"));
 		enum delivery_state ns = r == SMTP_SENT       ? DELIVERY_SENT
 					 : r == SMTP_PERMFAIL ? DELIVERY_FAILED
+					 : r == SMTP_IN_DOUBT ? DELIVERY_IN_DOUBT
+					 : member_temp        ? DELIVERY_DEFERRED
 							      : DELIVERY_QUEUED;
-		if (ledger_set(s, o, d, m->email, ns, mid, reply, err) < 0) {
+		time_t next = 0;
+		if (ns == DELIVERY_DEFERRED)
+			next = time(NULL) + deliver_defer_wait(o->defer_retry, todo.deferrals[i]);
+		if (ledger(s, o, d, m->email, ns, mid, reply, tries, next, err) < 0) {
 			rc = -1;
 			break;
 		}
@@ -249,23 +382,24 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 		} else if (r == SMTP_PERMFAIL) {
 			st->failed++;
 			log_error("%s: refused by the mail server: %s", m->email, reply);
-		} else if (r == SMTP_TEMPFAIL) {
+		} else if (r == SMTP_IN_DOUBT) {
+			st->in_doubt++;
+			log_warn("%s: in doubt: %s; not resent (see send --status; the chair decides "
+				 "with send --resend-in-doubt or --mark-sent)", m->email, reply);
+		} else if (member_temp) {
 			st->deferred++;
-			const char *cmd = sess ? smtp_last_command(sess) : "DATA";
-			if (strcmp(cmd, "RCPT") && strcmp(cmd, "DATA")) {
-				/* Not this member's problem: the server is down or
-				 * refusing sessions. The rest wait for the next run. */
-				rc = err_set(err, "mail server %s: %s; %s and the members after "
-						  "it stay queued for the next run",
-					     o->smtp->url, reply, m->email);
-				break;
-			}
-			log_warn("%s: deferred, will retry on the next run: %s", m->email, reply);
+			log_warn("%s: deferred, tried again on a later run: %s", m->email, reply);
+		} else if (r == SMTP_TEMPFAIL) {
+			/* Not this member's problem: the server is down or
+			 * refusing sessions. The rest wait for the next run. */
+			st->deferred++;
+			rc = err_set(err, "mail server %s: %s; %s and the members after it stay "
+					  "queued for the next run",
+				     o->smtp->url, reply, m->email);
 		} else {
 			st->deferred++;
 			st->setup_error = 1;
 			rc = err_set(err, "mail server %s: %s", o->smtp->url, reply);
-			break;
 		}
 	}
 	if (sess)
@@ -273,7 +407,10 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 	if (sess)
 		smtp_close(sess);
 	buf_free(&msg);
-	if (rc == 0 && !o->dry_run_dir && !o->outside_ledger && st->deferred == 0 && st->in_doubt == 0)
-		rc = store_digest_complete(s, d->id, time(NULL), err);
+	free(todo.m);
+	free(todo.deferrals);
+	if (rc == 0 && !o->dry_run_dir && !o->outside_ledger &&
+	    store_digest_complete_if_done(s, d->id, time(NULL), err) < 0)
+		rc = -1;
 	return rc;
 }

@@ -7,9 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <stdlib.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "core/address.h"
 
 /* Writes all of d, turning CRLF into LF; 0 or -1 (EPIPE and the like). */
 static int write_lf(int fd, const char *d, size_t n)
@@ -35,9 +36,39 @@ static int write_lf(int fd, const char *d, size_t n)
 	return 0;
 }
 
-enum smtp_result sendmail_send(const char *path, const char *msg, size_t len, char *reply,
-			       size_t replylen)
+/* "NAME=value" for the child when NAME is set here, else NULL (or dflt). */
+static char *env_pass(const char *name, const char *dflt, char *buf, size_t len)
 {
+	const char *v = getenv(name);
+	if (!v)
+		v = dflt;
+	if (!v || (size_t)snprintf(buf, len, "%s=%s", name, v) >= len)
+		return NULL;
+	return buf;
+}
+
+enum smtp_result sendmail_send(const char *path, const char *from, const char *to,
+			       const char *msg, size_t len, char *reply, size_t replylen)
+{
+	/* Both reach the program's argv: nothing but a plain mailbox. */
+	if (!from || !mail_address_valid(from)) {
+		snprintf(reply, replylen, "invalid sender address");
+		return SMTP_FATAL;
+	}
+	if (!to || !mail_address_valid(to)) {
+		snprintf(reply, replylen, "invalid recipient address");
+		return SMTP_PERMFAIL;
+	}
+	char e_path[1024], e_lang[128], e_tz[128];
+	char *envp[4];
+	size_t ne = 0;
+	if ((envp[ne] = env_pass("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", e_path, sizeof e_path)))
+		ne++;
+	if ((envp[ne] = env_pass("LANG", NULL, e_lang, sizeof e_lang)))
+		ne++;
+	if ((envp[ne] = env_pass("TZ", NULL, e_tz, sizeof e_tz)))
+		ne++;
+	envp[ne] = NULL;
 	int in[2], errp[2];
 	if (pipe2(in, O_CLOEXEC) < 0)
 		goto nospawn;
@@ -50,9 +81,9 @@ enum smtp_result sendmail_send(const char *path, const char *msg, size_t len, ch
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);
-	char *argv[] = {(char *)path, "-oi", "-t", NULL};
+	char *argv[] = {(char *)path, "-i", "-f", (char *)from, "--", (char *)to, NULL};
 	pid_t pid;
-	int se = posix_spawn(&pid, path, &fa, NULL, argv, environ);
+	int se = posix_spawn(&pid, path, &fa, NULL, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	close(in[0]);
 	close(errp[1]);

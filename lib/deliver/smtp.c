@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -18,6 +19,7 @@ struct smtp_session {
 	char *url, *username, *password, *ca_file;
 	int use_ssl, verify_tls;
 	long timeout, per_connection;
+	long data_timeout;    /* seconds for the reply to the final "." */
 	long on_conn;         /* transactions on the current connection */
 	long connections;     /* connections opened so far */
 	int reconnect;        /* the server closed (or will close) the connection */
@@ -33,16 +35,61 @@ struct smtp_session {
 	long fail_code;
 	const char *msg;      /* the message being uploaded */
 	size_t len, off;
+	int (*data_hook)(void *);
+	void *hook_ctx;
+	/* This transaction: the body started (after 354), all of it handed
+	 * over (the final "." follows), replies read by then, the hook
+	 * refused, our own clock ran out. */
+	int body_started, body_done, replies_at_dot, hook_failed, timed_out;
+	double t_start, t_dot;
 };
+
+static double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ud)
 {
 	struct smtp_session *s = ud;
+	if (!s->body_started) {
+		s->body_started = 1;
+		if (s->data_hook && s->data_hook(s->hook_ctx) < 0) {
+			s->hook_failed = 1;
+			return CURL_READFUNC_ABORT;
+		}
+	}
 	size_t room = size * nmemb, left = s->len - s->off;
 	size_t n = left < room ? left : room;
 	memcpy(dst, s->msg + s->off, n);
 	s->off += n;
+	if (s->off == s->len && !s->body_done) {
+		/* The last bytes are libcurl's now (it knows the size and may
+		 * not ask again), then the final ".": from here on, silence is
+		 * not a failure but an unknown. */
+		s->body_done = 1;
+		s->replies_at_dot = s->replies;
+		s->t_dot = now_mono();
+	}
 	return n;
+}
+
+/* Our two clocks: timeout up to the last byte of the message, then
+ * data_timeout for the reply to the final "." (libcurl has one total). */
+static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	struct smtp_session *s = ud;
+	double now = now_mono();
+	if (s->body_done ? now - s->t_dot > (double)s->data_timeout
+			 : now - s->t_start > (double)s->timeout) {
+		s->timed_out = 1;
+		return 1;
+	}
+	return 0;
 }
 
 /* Keeps the server's last reply line and the verb of our last command:
@@ -140,7 +187,12 @@ static CURLcode new_handle(struct smtp_session *s)
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_ERRORBUFFER, s->errbuf);
 	SET(CURLOPT_CONNECTTIMEOUT, s->timeout < 30 ? s->timeout : 30L);
-	SET(CURLOPT_TIMEOUT, s->timeout);
+	/* A backstop only: progress_cb keeps the two real limits. */
+	SET(CURLOPT_TIMEOUT, s->timeout + s->data_timeout + 60);
+	SET(CURLOPT_SERVER_RESPONSE_TIMEOUT, (s->timeout > s->data_timeout ? s->timeout : s->data_timeout) + 30);
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, progress_cb);
+	SET(CURLOPT_XFERINFODATA, s);
 	SET(CURLOPT_UPLOAD, 1L);
 	SET(CURLOPT_READFUNCTION, read_cb);
 	SET(CURLOPT_READDATA, s);
@@ -200,6 +252,7 @@ int smtp_open(const struct smtp_opts *o, struct smtp_session **out, struct err *
 	s->use_ssl = o->starttls || smtps;
 	s->verify_tls = o->verify_tls;
 	s->timeout = o->timeout > 0 ? o->timeout : 60;
+	s->data_timeout = o->data_timeout > 0 ? o->data_timeout : 600;
 	s->per_connection = o->per_connection > 0 ? o->per_connection : 0;
 	CURLcode rc = new_handle(s);
 	if (rc != CURLE_OK) {
@@ -217,6 +270,12 @@ const char *smtp_last_command(const struct smtp_session *s)
 }
 
 long smtp_connections(const struct smtp_session *s) { return s->connections; }
+
+void smtp_set_data_hook(struct smtp_session *s, int (*fn)(void *ctx), void *ctx)
+{
+	s->data_hook = fn;
+	s->hook_ctx = ctx;
+}
 
 /* reply = a, or "a (b)" when b is given. */
 static void put_reply(char *reply, size_t replylen, const char *a, const char *b)
@@ -249,6 +308,8 @@ static CURLcode perform(struct smtp_session *s, const char *mfrom, struct curl_s
 	s->fail_cmd[0] = '\0';
 	s->fail_code = 0;
 	s->replies = 0;
+	s->body_started = s->body_done = s->replies_at_dot = s->hook_failed = s->timed_out = 0;
+	s->t_start = now_mono();
 	curl_easy_setopt(s->h, CURLOPT_MAIL_FROM, mfrom);
 	curl_easy_setopt(s->h, CURLOPT_MAIL_RCPT, rl);
 	curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
@@ -292,7 +353,8 @@ enum smtp_result smtp_send(struct smtp_session *s, const char *from, const char 
 	}
 	long fresh = 0;
 	CURLcode rc = perform(s, mfrom, rl, msg, len, &fresh);
-	if (rc != CURLE_OK && rc != CURLE_OUT_OF_MEMORY && !fresh && s->replies == 0) {
+	if (rc != CURLE_OK && rc != CURLE_OUT_OF_MEMORY && !fresh && s->replies == 0 &&
+	    !s->body_started) {
 		/* A kept connection the server had closed: not one command was
 		 * answered, so nothing was delivered; go again on a new one. */
 		s->reconnect = 1;
@@ -311,6 +373,28 @@ enum smtp_result smtp_send(struct smtp_session *s, const char *from, const char 
 		put_reply(reply, replylen, why, NULL);
 		return SMTP_SENT;
 	}
+	if (s->hook_failed) {
+		s->reconnect = 1; /* the server waits for a message that never comes */
+		put_reply(reply, replylen, "stopped before sending: the ledger could not be written",
+			  NULL);
+		return SMTP_FATAL;
+	}
+	if (s->body_done && s->replies == s->replies_at_dot) {
+		/* The message and its final "." went out; no reply came. The
+		 * connection's state is unknown: the next message gets a new one. */
+		s->reconnect = 1;
+		char why2[300];
+		if (s->timed_out)
+			snprintf(why2, sizeof why2, "no reply to the end of the message within %ld s",
+				 s->data_timeout);
+		else
+			snprintf(why2, sizeof why2, "the connection ended before the reply to the end "
+				 "of the message (%s)", s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
+		put_reply(reply, replylen, why2, "it may have been delivered");
+		return SMTP_IN_DOUBT;
+	}
+	if (s->timed_out)
+		snprintf(s->errbuf, sizeof s->errbuf, "no reply within %ld s", s->timeout);
 	if (srv[0] && s->errbuf[0])
 		put_reply(reply, replylen, srv, s->errbuf);
 	else

@@ -15,7 +15,12 @@ struct smtp_opts {
 	const char *username;  /* NULL: no AUTH */
 	const char *password;
 	const char *helo_name; /* may be NULL */
-	long timeout;          /* seconds per message; 0 = 60 */
+	long timeout;          /* seconds per message up to its last byte; 0 = 60 */
+	/* Seconds to wait for the reply to the final "." once the whole
+	 * message is sent: RFC 5321 4.5.3.2.6 gives the server 10 minutes, and
+	 * giving up sooner cannot tell "not delivered" from "delivered, reply
+	 * late". 0 = 600. */
+	long data_timeout;
 	const char *ca_file;   /* CA bundle to trust instead of the system's; NULL: system */
 	long per_connection;   /* messages per connection, then QUIT and reconnect; 0 = no limit */
 };
@@ -26,7 +31,11 @@ enum smtp_result {
 	SMTP_SENT = 0,   /* 2xx */
 	SMTP_TEMPFAIL,   /* 4xx or a lost connection: try later */
 	SMTP_PERMFAIL,   /* 5xx for this recipient or message */
-	SMTP_FATAL       /* the session cannot go on (AUTH, MAIL FROM refused, setup) */
+	SMTP_FATAL,      /* the session cannot go on (AUTH, MAIL FROM refused, setup) */
+	/* The whole message went out and no reply came (data_timeout passed,
+	 * or the connection ended): it may have been delivered. Never retry
+	 * it; a person decides. */
+	SMTP_IN_DOUBT
 };
 
 int smtp_open(const struct smtp_opts *o, struct smtp_session **out, struct err *err);
@@ -37,6 +46,12 @@ int smtp_open(const struct smtp_opts *o, struct smtp_session **out, struct err *
  * next call starts a new one. */
 enum smtp_result smtp_send(struct smtp_session *s, const char *from, const char *to,
 			   const char *msg, size_t len, char *reply, size_t replylen);
+/* fn(ctx) runs once per message, after the server said 354 to DATA and
+ * before the first byte of the message leaves: the moment from which the
+ * message may arrive. The ledger records "sending" there. When fn returns
+ * -1 nothing of the message is sent and smtp_send returns SMTP_FATAL with
+ * reply "stopped before sending: ...". NULL: none. */
+void smtp_set_data_hook(struct smtp_session *s, int (*fn)(void *ctx), void *ctx);
 /* The verb whose reply decided the last smtp_send ("RCPT", "DATA", "MAIL",
  * "AUTH", "EHLO", ...), or "" when the server never answered (refused,
  * lost, timed out): tells a recipient's problem from the server's. */

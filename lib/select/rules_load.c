@@ -1068,7 +1068,7 @@ int rules_load_string(struct rules *r, const char *name, const char *text, struc
 	} else {
 		if (c.nerrs > LOAD_MAX_ERRORS)
 			buf_printf(&c.errs, "\n%s: %u more errors not shown", name, c.nerrs - LOAD_MAX_ERRORS);
-		err_set(err, "%s", c.errs.len ? c.errs.data : "out of memory");
+		err_set_lines(err, c.errs.len ? c.errs.data : "out of memory");
 		for (size_t i = old_rules; i < r->nrules; i++)
 			rules_rule_clear(&r->rv[i]);
 		r->nrules = old_rules;

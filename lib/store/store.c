@@ -1,10 +1,15 @@
 #include "store/store.h"
 
+#include "core/buf.h"
+
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Versioned schema: migrations[i] takes the file from user_version i to
  * i + 1. Append only; never edit a migration that has shipped. */
@@ -154,6 +159,19 @@ static const char *const migrations[] = {
 	" language TEXT);"
 	"ALTER TABLE sources ADD COLUMN paused INTEGER;"
 	"CREATE INDEX deliveries_message_id ON deliveries(message_id);",
+	/* 9: state per member and per digest (issue 13). A deferred member
+	 * waits for next_attempt (backoff over later runs, deferrals so far);
+	 * a digest keeps its model (the archive is rebuilt from it until
+	 * archived is set) and, with members_recorded, a ledger row for each
+	 * of its members from the start. Older digests were archived when
+	 * sent, and their members are the list's at the time of sending. */
+	"ALTER TABLE deliveries ADD COLUMN next_attempt INTEGER;"
+	"ALTER TABLE deliveries ADD COLUMN deferrals INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE digests ADD COLUMN model TEXT;"
+	"ALTER TABLE digests ADD COLUMN archived INTEGER;"
+	"ALTER TABLE digests ADD COLUMN members_recorded INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE digests SET archived = created;"
+	"CREATE INDEX deliveries_state ON deliveries(state);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -185,6 +203,20 @@ enum stmt_id {
 	ST_UNSUB_REMOVE,
 	ST_UNSUB_GET,
 	ST_UNSUB_ALL,
+	ST_DIGEST_FULL,
+	ST_DIGESTS_OPEN,
+	ST_DIGESTS_UNARCHIVED,
+	ST_DIGEST_ARCHIVED,
+	ST_DIGEST_RECORDED,
+	ST_DIGEST_NEXT_CREATED,
+	ST_DIGEST_COMPLETE_IF_DONE,
+	ST_DELIVERY_PENDING,
+	ST_DELIVERY_STUCK,
+	ST_DELIVERY_UNRESOLVED,
+	ST_DELIVERY_EXPIRE,
+	ST_DELIVERY_RECOVER,
+	ST_DELIVERY_RESOLVE,
+	ST_DIGEST_REOPEN,
 	ST_ITEMS_EVENTS,
 	ST_REMINDER_GET,
 	ST_REMINDER_MARK,
@@ -242,26 +274,31 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			     " event_end FROM items"
 			     " WHERE first_seen >= ?1 AND first_seen < ?2"
 			     " ORDER BY first_seen, id",
-	[ST_DIGEST_LAST_END] = "SELECT MAX(period_end) FROM digests WHERE completed IS NOT NULL",
+	/* Every digest counts, delivered to everyone or not: the next period
+	 * starts where the last one composed ended (issue 13). */
+	[ST_DIGEST_LAST_END] = "SELECT MAX(period_end) FROM digests",
 	[ST_DIGEST_UNFINISHED] = "SELECT id, period_start, period_end, created, completed,"
-				 " subject, markdown, html, text, calendar FROM digests"
+				 " subject, markdown, html, text, calendar, model, archived,"
+			   " members_recorded FROM digests"
 				 " WHERE completed IS NULL ORDER BY id DESC LIMIT 1",
 	[ST_DIGEST_INSERT] = "INSERT INTO digests(period_start, period_end, created, completed,"
-			     " subject, markdown, html, text, calendar)"
-			     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			     " subject, markdown, html, text, calendar, model, archived,"
+			     " members_recorded) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1)",
 	[ST_DIGEST_COMPLETE] = "UPDATE digests SET completed = ?2 WHERE id = ?1",
 	[ST_DELIVERY_GET] = "SELECT state FROM deliveries WHERE digest_id = ?1 AND email = ?2",
 	[ST_DELIVERY_SET] = "INSERT INTO deliveries(digest_id, email, state, attempts, message_id,"
-			    " last_reply, updated) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+			    " last_reply, updated, next_attempt, deferrals)"
+			    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 			    " ON CONFLICT(digest_id, email) DO UPDATE SET state = excluded.state,"
 			    " attempts = attempts + excluded.attempts,"
 			    " message_id = COALESCE(excluded.message_id, message_id),"
 			    " last_reply = COALESCE(excluded.last_reply, last_reply),"
-			    " updated = excluded.updated",
+			    " updated = excluded.updated, next_attempt = excluded.next_attempt,"
+			    " deferrals = deferrals + excluded.deferrals",
 	[ST_DELIVERY_COUNTS] = "SELECT state, COUNT(*) FROM deliveries WHERE digest_id = ?1"
 			       " GROUP BY state",
-	[ST_DELIVERY_LIST] = "SELECT email, state, attempts, message_id, last_reply, updated"
-			     " FROM deliveries WHERE digest_id = ?1 ORDER BY email",
+	[ST_DELIVERY_LIST] = "SELECT email, state, attempts, message_id, last_reply, updated, next_attempt, deferrals, digest_id FROM deliveries"
+			     " WHERE digest_id = ?1 ORDER BY email",
 	[ST_DIGEST_GET] = "SELECT id, period_start, period_end, created, completed, subject"
 			  " FROM digests WHERE id = ?1",
 	[ST_DIGEST_NEWEST] = "SELECT id, period_start, period_end, created, completed, subject"
@@ -271,6 +308,43 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_UNSUB_REMOVE] = "DELETE FROM unsubscribes WHERE address = ?1",
 	[ST_UNSUB_GET] = "SELECT address, time, how FROM unsubscribes WHERE address = ?1",
 	[ST_UNSUB_ALL] = "SELECT address, time, how FROM unsubscribes ORDER BY address",
+	[ST_DIGEST_FULL] = "SELECT id, period_start, period_end, created, completed,"
+			   " subject, markdown, html, text, calendar, model, archived,"
+			   " members_recorded FROM digests"
+			   " WHERE id = ?1",
+	[ST_DIGESTS_OPEN] = "SELECT id, period_start, period_end, created, completed, subject"
+			    " FROM digests"
+			    " WHERE completed IS NULL ORDER BY id",
+	[ST_DIGESTS_UNARCHIVED] = "SELECT id, period_start, period_end, created, completed, subject"
+			    " FROM digests"
+				  " WHERE archived IS NULL ORDER BY id",
+	[ST_DIGEST_ARCHIVED] = "UPDATE digests SET archived = ?2 WHERE id = ?1",
+	[ST_DIGEST_RECORDED] = "UPDATE digests SET members_recorded = 1 WHERE id = ?1",
+	[ST_DIGEST_NEXT_CREATED] = "SELECT MIN(created) FROM digests WHERE id > ?1",
+	[ST_DIGEST_COMPLETE_IF_DONE] = "UPDATE digests SET completed = ?2 WHERE id = ?1"
+				       " AND completed IS NULL AND NOT EXISTS (SELECT 1 FROM"
+				       " deliveries WHERE digest_id = ?1 AND state IN"
+				       " ('queued', 'sending', 'deferred'))",
+	/* In the member list's order (rows are inserted in it). */
+	[ST_DELIVERY_PENDING] = "SELECT email, state, attempts, message_id, last_reply, updated, next_attempt, deferrals, digest_id FROM deliveries"
+				" WHERE digest_id = ?1 AND (state = 'queued' OR (state = 'deferred'"
+				" AND COALESCE(next_attempt, 0) <= ?2)) ORDER BY rowid",
+	[ST_DELIVERY_STUCK] = "SELECT email, state, attempts, message_id, last_reply, updated, next_attempt, deferrals, digest_id FROM deliveries"
+			      " WHERE state = ?1 AND (?2 = 0 OR digest_id = ?2)"
+			      " ORDER BY digest_id, rowid",
+	[ST_DELIVERY_UNRESOLVED] = "SELECT email, state, attempts, message_id, last_reply, updated, next_attempt, deferrals, digest_id FROM deliveries"
+				   " WHERE state IN ('queued', 'sending', 'deferred', 'in_doubt')"
+				   " ORDER BY digest_id, rowid",
+	[ST_DELIVERY_EXPIRE] = "UPDATE deliveries SET state = 'failed', updated = ?2,"
+			       " next_attempt = NULL WHERE digest_id = ?1 AND state = 'deferred'",
+	[ST_DELIVERY_RECOVER] = "UPDATE deliveries SET state = 'in_doubt', updated = ?1,"
+				" last_reply = ?2 WHERE state = 'sending'",
+	[ST_DELIVERY_RESOLVE] = "UPDATE deliveries SET state = ?3, updated = ?4,"
+				" last_reply = COALESCE(?5, last_reply), next_attempt = NULL"
+				" WHERE state IN ('in_doubt', 'sending') AND (?1 = 0 OR digest_id = ?1)"
+				" AND (?2 IS NULL OR email = ?2 COLLATE NOCASE)",
+	[ST_DIGEST_REOPEN] = "UPDATE digests SET completed = NULL WHERE completed IS NOT NULL"
+			     " AND id IN (SELECT digest_id FROM deliveries WHERE state = 'queued')",
 	[ST_ITEMS_EVENTS] = "SELECT id, source, key, url, title, summary, content, author,"
 			    " categories, published, updated, first_seen, enclosures, event_start,"
 			    " event_end FROM items"
@@ -315,6 +389,8 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int version;
+	int full;      /* synchronous = FULL: the ledger has been written */
+	int readonly;
 	sqlite3_stmt *st[ST_COUNT_];
 	sqlite3_stmt *mst[MST_COUNT_]; /* the mailbox's (below) */
 };
@@ -436,7 +512,25 @@ fail:
 	return -1;
 }
 
-int store_open(const char *path, struct store **out, struct err *err)
+/* Read-only through a URI ("file:PATH?mode=ro", immutable=1 when asked). */
+static int open_ro(struct store *s, int immutable)
+{
+	struct buf u = BUF_INIT;
+	buf_puts(&u, "file:");
+	for (const char *p = s->path; *p; p++)
+		if (strchr("%?#", *p))
+			buf_printf(&u, "%%%02X", (unsigned char)*p);
+		else
+			buf_putc(&u, *p);
+	buf_puts(&u, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
+	int rc = u.data ? sqlite3_open_v2(buf_str(&u), &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+					   NULL)
+			: SQLITE_NOMEM;
+	buf_free(&u);
+	return rc;
+}
+
+static int open_store(const char *path, int readonly, struct store **out, struct err *err)
 {
 	*out = NULL;
 	struct store *s = calloc(1, sizeof *s);
@@ -444,7 +538,17 @@ int store_open(const char *path, struct store **out, struct err *err)
 		free(s);
 		return err_set(err, "%s: out of memory", path);
 	}
-	int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	s->readonly = readonly;
+	/* The store holds members' addresses and the ledger: a new file is
+	 * the owner's alone (SQLite gives its -wal and -shm the same mode). */
+	if (!readonly) {
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
+	int rc = readonly ? open_ro(s, 0)
+			  : sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+					    NULL);
 	if (rc != SQLITE_OK) {
 		if (s->db)
 			db_err(s, err, "opening the store");
@@ -456,16 +560,36 @@ int store_open(const char *path, struct store **out, struct err *err)
 	if (exec(s, "PRAGMA busy_timeout = 5000", "setting busy_timeout", err))
 		goto fail;
 	/* Check the version before anything writes to a file we do not know. */
-	if (read_user_version(s, &s->version, err))
-		goto fail;
+	if (read_user_version(s, &s->version, err)) {
+		/* A WAL store read by someone who may not write its folder: with
+		 * no -wal file nobody is writing it and all of it is in the main
+		 * file, which can then be read as it is (immutable). */
+		char wal[4200];
+		snprintf(wal, sizeof wal, "%s-wal", path);
+		if (!readonly || access(wal, F_OK) == 0 || errno != ENOENT)
+			goto fail;
+		sqlite3_close_v2(s->db);
+		s->db = NULL;
+		if (open_ro(s, 1) != SQLITE_OK || read_user_version(s, &s->version, err))
+			goto fail;
+	}
 	if (s->version > SCHEMA_VERSION) {
 		err_set(err, "%s: schema version %d is newer than this program knows (%d); "
 			     "refusing to open it", path, s->version, SCHEMA_VERSION);
 		goto fail;
 	}
+	if (readonly) {
+		if (s->version < SCHEMA_VERSION) {
+			err_set(err, "%s: schema version %d; run bulletin send or fetch once to "
+				     "bring it to %d", path, s->version, SCHEMA_VERSION);
+			goto fail;
+		}
+		*out = s;
+		return 0;
+	}
 	/* synchronous=NORMAL is durable enough for items and source health in
-	 * WAL mode; the delivery ledger may want FULL around its writes so a
-	 * power loss cannot forget a "sent" (a later issue). */
+	 * WAL mode; the first write of the ledger or a digest switches to FULL
+	 * (ensure_full), so no "sent" is forgotten by a power loss. */
 	if (exec(s, "PRAGMA journal_mode = WAL", "setting journal_mode", err) ||
 	    exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys", err) ||
 	    exec(s, "PRAGMA synchronous = NORMAL", "setting synchronous", err))
@@ -477,6 +601,30 @@ int store_open(const char *path, struct store **out, struct err *err)
 fail:
 	store_close(s);
 	return -1;
+}
+
+int store_open(const char *path, struct store **out, struct err *err)
+{
+	return open_store(path, 0, out, err);
+}
+
+int store_open_readonly(const char *path, struct store **out, struct err *err)
+{
+	return open_store(path, 1, out, err);
+}
+
+/* Every commit from here on reaches the disk (the WAL fsync'd) before it
+ * returns: a ledger transition must be durable before the next SMTP
+ * transaction starts. */
+static int ensure_full(struct store *s, struct err *err)
+{
+	/* The level cannot change inside a transaction: store_begin set it. */
+	if (s->full || !sqlite3_get_autocommit(s->db))
+		return 0;
+	if (exec(s, "PRAGMA synchronous = FULL", "setting synchronous", err))
+		return -1;
+	s->full = 1;
+	return 0;
 }
 
 void store_close(struct store *s)
@@ -505,7 +653,10 @@ int store_schema_version(struct store *s)
 int store_begin(struct store *s, struct err *err)
 {
 	/* IMMEDIATE takes the write lock now, so busy_timeout applies here
-	 * instead of failing later when a read lock cannot be upgraded. */
+	 * instead of failing later when a read lock cannot be upgraded. A
+	 * transaction may hold ledger rows: its commit is durable too. */
+	if (ensure_full(s, err))
+		return -1;
 	return exec(s, "BEGIN IMMEDIATE", "starting a transaction", err);
 }
 
@@ -900,6 +1051,7 @@ void digest_row_free(struct digest_row *d)
 	free(d->html);
 	free(d->text);
 	free(d->calendar);
+	free(d->model);
 	memset(d, 0, sizeof *d);
 }
 
@@ -931,10 +1083,15 @@ static int digest_row_step(struct store *s, sqlite3_stmt *q, struct digest_row *
 		out->period_end = col_time(q, 2);
 		out->created = col_time(q, 3);
 		out->completed = col_time(q, 4);
-		int parts = sqlite3_column_count(q) > 6;
+		int parts = sqlite3_column_count(q) > 6, more = sqlite3_column_count(q) > 10;
+		if (more) {
+			out->archived = col_time(q, 11);
+			out->members_recorded = sqlite3_column_int(q, 12);
+		}
 		if (col_dup(q, 5, &out->subject) ||
 		    (parts && (col_dup(q, 6, &out->markdown) || col_dup(q, 7, &out->html) ||
-			       col_dup(q, 8, &out->text) || col_dup(q, 9, &out->calendar)))) {
+			       col_dup(q, 8, &out->text) || col_dup(q, 9, &out->calendar))) ||
+		    (more && col_dup(q, 10, &out->model))) {
 			digest_row_free(out);
 			ret = err_set(err, "%s: reading a digest: out of memory", s->path);
 		} else {
@@ -958,6 +1115,8 @@ int store_digest_unfinished(struct store *s, struct digest_row *out, struct err 
 
 int store_digest_insert(struct store *s, struct digest_row *d, struct err *err)
 {
+	if (ensure_full(s, err))
+		return -1;
 	sqlite3_stmt *q = stmt(s, ST_DIGEST_INSERT, err);
 	if (!q)
 		return -1;
@@ -970,6 +1129,8 @@ int store_digest_insert(struct store *s, struct digest_row *d, struct err *err)
 	bind_text(q, 7, d->html);
 	bind_text(q, 8, d->text);
 	bind_text(q, 9, d->calendar);
+	bind_text(q, 10, d->model);
+	bind_time(q, 11, d->archived);
 	int ret = 0;
 	if (sqlite3_step(q) == SQLITE_DONE)
 		d->id = sqlite3_last_insert_rowid(s->db);
@@ -981,6 +1142,8 @@ int store_digest_insert(struct store *s, struct digest_row *d, struct err *err)
 
 int store_digest_complete(struct store *s, int64_t id, time_t now, struct err *err)
 {
+	if (ensure_full(s, err))
+		return -1;
 	sqlite3_stmt *q = stmt(s, ST_DIGEST_COMPLETE, err);
 	if (!q)
 		return -1;
@@ -1003,6 +1166,8 @@ static const char *const state_names[] = {
 	[DELIVERY_SENDING] = "sending",
 	[DELIVERY_SENT] = "sent",
 	[DELIVERY_FAILED] = "failed",
+	[DELIVERY_DEFERRED] = "deferred",
+	[DELIVERY_IN_DOUBT] = "in_doubt",
 };
 #define NSTATES ((int)(sizeof state_names / sizeof state_names[0]))
 
@@ -1049,19 +1214,31 @@ int store_delivery_set(struct store *s, int64_t digest_id, const char *email,
 		       enum delivery_state st, const char *message_id, const char *reply,
 		       time_t now, struct err *err)
 {
-	if ((int)st < 0 || (int)st >= NSTATES)
+	return store_delivery_update(s, digest_id, email, st, message_id, reply,
+				     st == DELIVERY_SENDING, 0, now, err);
+}
+
+int store_delivery_update(struct store *s, int64_t digest_id, const char *email,
+			  enum delivery_state st, const char *message_id, const char *reply,
+			  int tries, time_t next_attempt, time_t now, struct err *err)
+{
+	if ((int)st <= 0 || (int)st >= NSTATES)
 		return err_set(err, "%s: digest %lld, %s: invalid delivery state %d", s->path,
 			       (long long)digest_id, email, (int)st);
+	if (ensure_full(s, err))
+		return -1;
 	sqlite3_stmt *q = stmt(s, ST_DELIVERY_SET, err);
 	if (!q)
 		return -1;
 	sqlite3_bind_int64(q, 1, digest_id);
 	bind_text(q, 2, email);
 	bind_text(q, 3, state_names[st]);
-	sqlite3_bind_int(q, 4, st == DELIVERY_SENDING);
+	sqlite3_bind_int(q, 4, tries);
 	bind_text(q, 5, message_id);
 	bind_text(q, 6, reply);
 	sqlite3_bind_int64(q, 7, (sqlite3_int64)now);
+	bind_time(q, 8, st == DELIVERY_DEFERRED ? next_attempt : 0);
+	sqlite3_bind_int(q, 9, st == DELIVERY_DEFERRED);
 	int ret = 0;
 	if (sqlite3_step(q) != SQLITE_DONE) {
 		db_err(s, err, "recording a delivery");
@@ -1071,9 +1248,10 @@ int store_delivery_set(struct store *s, int64_t digest_id, const char *email,
 	return ret;
 }
 
-int store_delivery_counts(struct store *s, int64_t digest_id, int counts[5], struct err *err)
+int store_delivery_counts(struct store *s, int64_t digest_id, int counts[DELIVERY_NSTATES],
+			  struct err *err)
 {
-	memset(counts, 0, 5 * sizeof counts[0]);
+	memset(counts, 0, DELIVERY_NSTATES * sizeof counts[0]);
 	sqlite3_stmt *q = stmt(s, ST_DELIVERY_COUNTS, err);
 	if (!q)
 		return -1;
@@ -1167,6 +1345,9 @@ static int read_delivery(struct store *s, sqlite3_stmt *q, void *row, struct err
 	d->state = (enum delivery_state)st;
 	d->attempts = sqlite3_column_int(q, 2);
 	d->updated = col_time(q, 5);
+	d->next_attempt = col_time(q, 6);
+	d->deferrals = sqlite3_column_int(q, 7);
+	d->digest_id = sqlite3_column_int64(q, 8);
 	if (col_dup(q, 0, &d->email) || col_dup(q, 3, &d->message_id) ||
 	    col_dup(q, 4, &d->last_reply))
 		return err_set(err, "%s: out of memory", s->path);
@@ -1207,6 +1388,262 @@ int store_digest_get(struct store *s, int64_t id, struct digest_row *out, struct
 	if (id)
 		sqlite3_bind_int64(q, 1, id);
 	return digest_row_step(s, q, out, "reading a digest", err);
+}
+
+/* --- digests and the ledger across runs (issue 13) --- */
+
+int store_digest_load(struct store *s, int64_t id, struct digest_row *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *q = stmt(s, ST_DIGEST_FULL, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	return digest_row_step(s, q, out, "reading a digest", err);
+}
+
+static int read_digest_head(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
+{
+	struct digest_row *d = row;
+	d->id = sqlite3_column_int64(q, 0);
+	d->period_start = col_time(q, 1);
+	d->period_end = col_time(q, 2);
+	d->created = col_time(q, 3);
+	d->completed = col_time(q, 4);
+	if (col_dup(q, 5, &d->subject))
+		return err_set(err, "%s: out of memory", s->path);
+	return 0;
+}
+
+void digest_rows_free(struct digest_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		digest_row_free(&v[i]);
+	free(v);
+}
+
+static void free_digest_rows(void *v, size_t n) { digest_rows_free(v, n); }
+
+static int digest_heads(struct store *s, enum stmt_id id, struct digest_row **out, size_t *n,
+			struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = stmt(s, id, err);
+	if (!q)
+		return -1;
+	return list_rows(s, q, sizeof **out, read_digest_head, free_digest_rows, "listing digests",
+			 (void **)out, n, err);
+}
+
+int store_digests_open(struct store *s, struct digest_row **out, size_t *n, struct err *err)
+{
+	return digest_heads(s, ST_DIGESTS_OPEN, out, n, err);
+}
+
+int store_digests_unarchived(struct store *s, struct digest_row **out, size_t *n,
+			     struct err *err)
+{
+	return digest_heads(s, ST_DIGESTS_UNARCHIVED, out, n, err);
+}
+
+/* One UPDATE of a digest by id (?1), with an optional time (?2). Returns
+ * the change count, or -1 with err. */
+static int digest_update(struct store *s, enum stmt_id id, int64_t digest_id, time_t t,
+			 const char *what, struct err *err)
+{
+	if (ensure_full(s, err))
+		return -1;
+	sqlite3_stmt *q = stmt(s, id, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, digest_id);
+	if (sqlite3_bind_parameter_count(q) >= 2)
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)t);
+	int ret = sqlite3_step(q) == SQLITE_DONE ? sqlite3_changes(s->db) : db_err(s, err, what);
+	done(q);
+	return ret;
+}
+
+int store_digest_set_archived(struct store *s, int64_t id, time_t now, struct err *err)
+{
+	return digest_update(s, ST_DIGEST_ARCHIVED, id, now, "recording the archive", err) < 0
+		       ? -1 : 0;
+}
+
+int store_digest_set_members_recorded(struct store *s, int64_t id, struct err *err)
+{
+	return digest_update(s, ST_DIGEST_RECORDED, id, 0, "recording a digest's members", err) < 0
+		       ? -1 : 0;
+}
+
+int store_digest_complete_if_done(struct store *s, int64_t id, time_t now, struct err *err)
+{
+	int r = digest_update(s, ST_DIGEST_COMPLETE_IF_DONE, id, now, "completing a digest", err);
+	return r < 0 ? -1 : r > 0;
+}
+
+int store_digest_next_created(struct store *s, int64_t id, time_t *out, struct err *err)
+{
+	*out = 0;
+	sqlite3_stmt *q = stmt(s, ST_DIGEST_NEXT_CREATED, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	int ret = 0;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*out = col_time(q, 0); /* NULL (no later digest) reads as 0 */
+	else
+		ret = db_err(s, err, "reading the digests");
+	done(q);
+	return ret;
+}
+
+static int delivery_rows(struct store *s, sqlite3_stmt *q, struct delivery_row **out, size_t *n,
+			 struct err *err)
+{
+	return list_rows(s, q, sizeof **out, read_delivery, free_deliveries, "listing deliveries",
+			 (void **)out, n, err);
+}
+
+int store_delivery_pending(struct store *s, int64_t digest_id, time_t now,
+			   struct delivery_row **out, size_t *n, struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = stmt(s, ST_DELIVERY_PENDING, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, digest_id);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)now);
+	return delivery_rows(s, q, out, n, err);
+}
+
+int store_delivery_in_state(struct store *s, enum delivery_state st, int64_t digest_id,
+			    struct delivery_row **out, size_t *n, struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = stmt(s, ST_DELIVERY_STUCK, err);
+	if (!q)
+		return -1;
+	bind_text(q, 1, delivery_state_name(st));
+	sqlite3_bind_int64(q, 2, digest_id);
+	return delivery_rows(s, q, out, n, err);
+}
+
+int store_delivery_unresolved(struct store *s, struct delivery_row **out, size_t *n,
+			      struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = stmt(s, ST_DELIVERY_UNRESOLVED, err);
+	if (!q)
+		return -1;
+	return delivery_rows(s, q, out, n, err);
+}
+
+/* Reads the rows in state `from` (of digest_id, 0: all) into *out when out
+ * is not NULL, then runs the update q (bound by the caller), all in one
+ * transaction. Returns 0 or -1 with err. */
+static int select_then_update(struct store *s, enum delivery_state from, int64_t digest_id,
+			      sqlite3_stmt *q, const char *what, struct delivery_row **out,
+			      size_t *n, struct err *err)
+{
+	struct delivery_row *v = NULL;
+	size_t k = 0;
+	if (ensure_full(s, err) || store_begin(s, err)) {
+		done(q);
+		return -1;
+	}
+	int ret = store_delivery_in_state(s, from, digest_id, &v, &k, err);
+	if (ret == 0 && sqlite3_step(q) != SQLITE_DONE)
+		ret = db_err(s, err, what);
+	done(q);
+	if (ret == 0)
+		ret = store_commit(s, err);
+	if (ret < 0) {
+		store_rollback(s);
+		delivery_rows_free(v, k);
+		return -1;
+	}
+	if (out) {
+		*out = v;
+		*n = k;
+	} else {
+		delivery_rows_free(v, k);
+	}
+	return 0;
+}
+
+int store_delivery_recover(struct store *s, const char *reply, time_t now,
+			   struct delivery_row **out, size_t *n, struct err *err)
+{
+	if (out) {
+		*out = NULL;
+		*n = 0;
+	}
+	sqlite3_stmt *q = stmt(s, ST_DELIVERY_RECOVER, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)now);
+	bind_text(q, 2, reply);
+	return select_then_update(s, DELIVERY_SENDING, 0, q, "recovering deliveries", out, n, err);
+}
+
+int store_delivery_expire(struct store *s, int64_t digest_id, time_t now,
+			  struct delivery_row **out, size_t *n, struct err *err)
+{
+	if (out) {
+		*out = NULL;
+		*n = 0;
+	}
+	sqlite3_stmt *q = stmt(s, ST_DELIVERY_EXPIRE, err);
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, digest_id);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)now);
+	return select_then_update(s, DELIVERY_DEFERRED, digest_id, q, "failing deferred deliveries",
+				  out, n, err);
+}
+
+int store_delivery_resolve(struct store *s, int64_t digest_id, const char *email,
+			   enum delivery_state to, const char *reply, time_t now,
+			   struct err *err)
+{
+	if (to != DELIVERY_QUEUED && to != DELIVERY_SENT)
+		return err_set(err, "%s: members in doubt can only be resent or marked sent",
+			       s->path);
+	if (ensure_full(s, err) || store_begin(s, err))
+		return -1;
+	sqlite3_stmt *q = stmt(s, ST_DELIVERY_RESOLVE, err);
+	int ret = q ? 0 : -1;
+	if (q) {
+		sqlite3_bind_int64(q, 1, digest_id);
+		bind_text(q, 2, email);
+		bind_text(q, 3, state_names[to]);
+		sqlite3_bind_int64(q, 4, (sqlite3_int64)now);
+		bind_text(q, 5, reply);
+		if (sqlite3_step(q) == SQLITE_DONE)
+			ret = sqlite3_changes(s->db);
+		else
+			ret = db_err(s, err, "resolving deliveries in doubt");
+		done(q);
+	}
+	/* A member to resend makes the digest unfinished again. */
+	if (ret >= 0 && to == DELIVERY_QUEUED &&
+	    (q = stmt(s, ST_DIGEST_REOPEN, err))) {
+		if (sqlite3_step(q) != SQLITE_DONE)
+			ret = db_err(s, err, "reopening a digest");
+		done(q);
+	} else if (ret >= 0 && to == DELIVERY_QUEUED) {
+		ret = -1;
+	}
+	if (ret >= 0 && store_commit(s, err) < 0)
+		ret = -1;
+	if (ret < 0)
+		store_rollback(s);
+	return ret;
 }
 
 /* --- unsubscribes --- */

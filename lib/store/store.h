@@ -12,7 +12,12 @@
 
 struct store;
 
+/* Opens (and creates, mode 0600, or migrates) the store. */
 int store_open(const char *path, struct store **out, struct err *err);
+/* For verbs that only read (send --status, status, sources): no write,
+ * no migration, works on a read-only file or folder. A file at an older
+ * schema version is refused with a message saying to run bulletin once. */
+int store_open_readonly(const char *path, struct store **out, struct err *err);
 void store_close(struct store *s);
 int store_schema_version(struct store *s); /* the version now in the file */
 /* The connection, for the store's other modules (versions.c): not for
@@ -92,19 +97,49 @@ struct digest_row {
 	time_t completed;      /* 0 while delivery is unfinished */
 	char *subject, *markdown, *html, *text;
 	char *calendar;        /* the text/calendar part; NULL when the digest has no events */
+	char *model;           /* the JSON model (for the archive); NULL for old digests */
+	time_t archived;       /* every archive file written; 0 while some are missing */
+	int members_recorded;  /* its members are its ledger rows (0: a digest of schema < 5) */
 };
 void digest_row_free(struct digest_row *d);
-/* The end of the last completed digest's period; 0 when none. */
+/* The end of the newest digest's period, delivered to everyone or not
+ * (the next period starts there); 0 when none. */
 int store_digest_last_end(struct store *s, time_t *out, struct err *err);
 /* The newest digest whose delivery is unfinished; returns 1 and fills out,
  * or 0 when there is none. */
 int store_digest_unfinished(struct store *s, struct digest_row *out, struct err *err);
-int store_digest_insert(struct store *s, struct digest_row *d, struct err *err); /* sets d->id */
+/* Sets d->id; the digest's members are recorded by queueing each of them
+ * (store_delivery_set) in the same transaction. */
+int store_digest_insert(struct store *s, struct digest_row *d, struct err *err);
 int store_digest_complete(struct store *s, int64_t id, time_t now, struct err *err);
+/* Marks the digest complete when none of its members is queued, sending
+ * or deferred (in doubt and failed ones wait for nobody). Returns 1 when
+ * it was marked now, 0 when not, -1 with err. */
+int store_digest_complete_if_done(struct store *s, int64_t id, time_t now, struct err *err);
+/* The whole row (parts and model), 1; 0 when there is none. */
+int store_digest_load(struct store *s, int64_t id, struct digest_row *out, struct err *err);
+/* Digests (subject only, oldest first) still being delivered, or with
+ * archive files missing. *out NULL when none. */
+int store_digests_open(struct store *s, struct digest_row **out, size_t *n, struct err *err);
+int store_digests_unarchived(struct store *s, struct digest_row **out, size_t *n,
+			     struct err *err);
+void digest_rows_free(struct digest_row *v, size_t n);
+int store_digest_set_archived(struct store *s, int64_t id, time_t now, struct err *err);
+int store_digest_set_members_recorded(struct store *s, int64_t id, struct err *err);
+/* When the next digest after id was composed; 0 when none yet. */
+int store_digest_next_created(struct store *s, int64_t id, time_t *out, struct err *err);
 
-/* --- delivery ledger: one row per digest and member --- */
+/* --- delivery ledger: one row per digest and member ---
+ *
+ * queued: to send (first try, or the chair asked to resend); sending: the
+ * message may be on its way (a row left so by a crash is in doubt);
+ * sent; failed: refused for good, or deferred past the window; deferred:
+ * a temporary failure, tried again from next_attempt on; in_doubt: sent
+ * or not, nobody knows, and it is never resent unless the chair says so.
+ * Every write of the ledger is durable (synchronous = FULL from the first
+ * one on) before the function returns. */
 enum delivery_state { DELIVERY_NONE = 0, DELIVERY_QUEUED, DELIVERY_SENDING, DELIVERY_SENT,
-		      DELIVERY_FAILED };
+		      DELIVERY_FAILED, DELIVERY_DEFERRED, DELIVERY_IN_DOUBT, DELIVERY_NSTATES };
 const char *delivery_state_name(enum delivery_state st);
 int store_delivery_get(struct store *s, int64_t digest_id, const char *email,
 		       enum delivery_state *out, struct err *err);
@@ -112,8 +147,14 @@ int store_delivery_get(struct store *s, int64_t digest_id, const char *email,
 int store_delivery_set(struct store *s, int64_t digest_id, const char *email,
 		       enum delivery_state st, const char *message_id, const char *reply,
 		       time_t now, struct err *err);
+/* The same with the count of tries to add to attempts, and for DEFERRED
+ * the time of the next try (deferrals then grows by one). */
+int store_delivery_update(struct store *s, int64_t digest_id, const char *email,
+			  enum delivery_state st, const char *message_id, const char *reply,
+			  int tries, time_t next_attempt, time_t now, struct err *err);
 /* Counts of rows per state for one digest (index by enum delivery_state). */
-int store_delivery_counts(struct store *s, int64_t digest_id, int counts[5], struct err *err);
+int store_delivery_counts(struct store *s, int64_t digest_id, int counts[DELIVERY_NSTATES],
+			  struct err *err);
 
 /* One ledger row, for the chair's view of a delivery. */
 struct delivery_row {
@@ -123,11 +164,41 @@ struct delivery_row {
 	char *message_id;   /* NULL when none was recorded */
 	char *last_reply;   /* the server's last reply; NULL when none */
 	time_t updated;     /* the last attempt or change; 0 when unknown */
+	time_t next_attempt; /* deferred: not before then */
+	int deferrals;      /* runs that ended with it deferred */
+	int64_t digest_id;
 };
 /* Every ledger row of one digest, by address. *out is NULL when none. */
 int store_delivery_list(struct store *s, int64_t digest_id, struct delivery_row **out,
 			size_t *n, struct err *err);
 void delivery_rows_free(struct delivery_row *v, size_t n);
+/* The digest's rows to send now: queued, and deferred ones whose
+ * next_attempt has come; in the member list's order. */
+int store_delivery_pending(struct store *s, int64_t digest_id, time_t now,
+			   struct delivery_row **out, size_t *n, struct err *err);
+/* Rows in state st, of one digest or of all (digest_id 0). */
+int store_delivery_in_state(struct store *s, enum delivery_state st, int64_t digest_id,
+			    struct delivery_row **out, size_t *n, struct err *err);
+/* Every row someone may still need to look at (queued, sending,
+ * deferred, in doubt), by digest. */
+int store_delivery_unresolved(struct store *s, struct delivery_row **out, size_t *n,
+			      struct err *err);
+/* Rows left "sending" by a run that stopped (killed, crashed, the power
+ * gone) become in doubt with reply; *out (may be NULL) gets them as they
+ * were. Only under the run lock: no other run can be sending. */
+int store_delivery_recover(struct store *s, const char *reply, time_t now,
+			   struct delivery_row **out, size_t *n, struct err *err);
+/* The digest's deferred rows become failed, keeping their last reply
+ * (their window has closed). *out (may be NULL) gets them. */
+int store_delivery_expire(struct store *s, int64_t digest_id, time_t now,
+			  struct delivery_row **out, size_t *n, struct err *err);
+/* The chair's decision on members in doubt, of one digest (0: all), one
+ * address (NULL: all): to QUEUED (resend; their digests are unfinished
+ * again) or SENT. reply, when not NULL, replaces the last reply. Returns
+ * how many rows changed, or -1 with err. */
+int store_delivery_resolve(struct store *s, int64_t digest_id, const char *email,
+			   enum delivery_state to, const char *reply, time_t now,
+			   struct err *err);
 /* The digest with this id, or the newest one when id is 0, without its
  * bodies (subject only). Returns 1 and fills out, 0 when there is none. */
 int store_digest_get(struct store *s, int64_t id, struct digest_row *out, struct err *err);
@@ -136,7 +207,8 @@ int store_digest_get(struct store *s, int64_t id, struct digest_row *out, struct
 struct unsubscribe {
 	char *address;   /* ASCII lower-cased */
 	time_t time;
-	char *how;       /* "command" (bulletin members unsubscribe) or "csv" */
+	char *how;       /* "command" (bulletin members unsubscribe), "link" (its
+			    --token, the member's own link) or "csv" */
 };
 void unsubscribe_free(struct unsubscribe *u);
 /* Records address (lower-cased here). Returns 1 when added, 0 when it was

@@ -226,7 +226,7 @@ check "send --dry-run: one .eml per valid member, nothing mailed" sh -c "[ \$(ls
 # The sendmail transport: a stand-in for the local MTA that keeps what it
 # is given, once per call, and insists on the fixed arguments.
 mkdir -p "$work/mta"
-printf '#!/bin/sh\n[ "$*" = "-oi -t" ] || { echo "bad arguments: $*" >&2; exit 64; }\ncat > "%s/mta/msg.$$"\n' "$work" > "$work/fake-sendmail"
+printf '#!/bin/sh\ncase "$*" in "-i -f nyhetsbrev@"*" -- "*) ;; *) false;; esac || { echo "bad arguments: $*" >&2; exit 64; }\ncat > "%s/mta/msg.$$"\n' "$work" > "$work/fake-sendmail"
 chmod +x "$work/fake-sendmail"
 sed "s|^smtp_url = .*|smtp_url = sendmail:$work/fake-sendmail|" "$cfg" > "$work/cfg/sendmail.ini"
 "$BULLETIN" -c "$work/cfg/sendmail.ini" send > "$work/out" 2> "$work/err"

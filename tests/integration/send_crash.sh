@@ -1,21 +1,28 @@
 #!/bin/sh
-# Crash safety of delivery (issue 7): `bulletin send` to 50 members is
-# killed with SIGKILL at a random moment, then run again to completion,
-# until CRASH_ROUNDS kills (default 30) have landed, each round a new
-# digest. Afterwards every member must hold that round's digest exactly
-# once, except members the second run reported "in doubt" (killed between
-# "sending" and "sent" in the ledger), who may hold 0 or 1; none twice,
-# none lost. Prints TAP, with the counts as comments.
+# Crash safety of delivery (issues 7 and 13): `bulletin send` to
+# CRASH_MEMBERS members (default 30) is killed with SIGKILL at a random
+# moment, then run again to completion, until CRASH_ROUNDS kills (default
+# 12 here; make soak lands 30 in each of two campaigns) have landed, each round a new digest. Afterwards every member must
+# hold that round's digest exactly once, except members the second run
+# reported "in doubt" (killed between the start of the message and the
+# ledger's "sent", or answered later than data_timeout), who may hold 0 or
+# 1; none twice, none lost. CRASH_SLOW=S makes the sink answer every final
+# "." S seconds late (kills then land while it waits), CRASH_LATE=ADDR
+# makes it answer that member's after 2 s, past data_timeout = 1. Prints
+# TAP, with the counts as comments (make soak reads them).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/servers/tap.sh"
 command -v sqlite3 > /dev/null || { echo "1..0 # SKIP sqlite3 CLI missing"; exit 0; }
 . "$top/tests/integration/send_setup.inc"
-ROUNDS=${CRASH_ROUNDS:-30}
-M=50
+ROUNDS=${CRASH_ROUNDS:-12}
+M=${CRASH_MEMBERS:-30}
 members $M
-sink
-write_cfg
+set --
+[ -n "${CRASH_SLOW:-}" ] && set -- "$@" --slow-data "*:$CRASH_SLOW"
+[ -n "${CRASH_LATE:-}" ] && set -- --slow-data "$CRASH_LATE:2" "$@"
+sink "$@"
+write_cfg "data_timeout = 1"
 mkdir -p "$work/rounds"
 
 # How long an uninterrupted send takes here, so the kills land anywhere in
@@ -47,9 +54,10 @@ while [ $kills -lt "$ROUNDS" ] && [ $r -le $((ROUNDS * 3)) ]; do
 	wait "$pid" 2>/dev/null
 	sleep 0.05 # let the sink finish anything the killed run had fully sent
 	send; rc=$?
-	grep -o '[^ ]*@example.se: in doubt' "$work/err" | sed 's/: in doubt//' | sort > "$work/doubt"
-	q "SELECT email FROM deliveries WHERE state = 'sending' AND digest_id = (SELECT MAX(id) FROM digests);" | sort > "$work/doubt.ledger"
-	cmp -s "$work/doubt" "$work/doubt.ledger" || mismatch=$((mismatch + 1))
+	grep -ho '[^ ]*@example.se: in doubt' "$work/err" "$work/kill.err" | sed 's/: in doubt//' | sort -u > "$work/doubt.log"
+	q "SELECT email FROM deliveries WHERE state IN ('in_doubt', 'sending') AND digest_id = (SELECT MAX(id) FROM digests);" | sort > "$work/doubt"
+	# Every member in doubt was named on stderr (the killed run's or the next).
+	[ -z "$(comm -23 "$work/doubt" "$work/doubt.log")" ] || mismatch=$((mismatch + 1))
 	nd=$(wc -l < "$work/doubt")
 	round_bad=0
 	i=1
@@ -71,14 +79,20 @@ while [ $kills -lt "$ROUNDS" ] && [ $r -le $((ROUNDS * 3)) ]; do
 	done
 	# With nobody in doubt the second run must finish the digest (exit 0).
 	if [ "$nd" -eq 0 ] && [ $rc -ne 0 ]; then round_bad=1; echo "# round $r: exit $rc with nobody in doubt"; sed 's/^/#   /' "$work/err"; fi
+	if [ $round_bad = 1 ]; then
+		echo "# round $r: the second run (exit $rc) said:"
+		head -n 8 "$work/err" | sed 's/^/#   /'
+	fi
 	bad_rounds=$((bad_rounds + round_bad))
 	mv "$work/maildir/new" "$work/rounds/$r"; mkdir "$work/maildir/new"
 	r=$((r + 1))
 done
+once=$(( (r - 1) * M - doubt - dups - lost ))
 echo "# rounds: $((r - 1)), kills landed: $kills, members in doubt: $doubt ($doubt_got of them had received it), duplicates: $dups, lost: $lost"
+echo "# figures: members=$M rounds=$((r - 1)) kills=$kills mailed_once=$once in_doubt=$doubt in_doubt_received=$doubt_got duplicates=$dups lost=$lost"
 check "no member mailed twice in $((r - 1)) rounds, $kills of them killed" [ "$dups" -eq 0 ]
 check "no member lost (all not in doubt got exactly one)" [ "$lost" -eq 0 ]
 check "every round ended well" [ "$bad_rounds" -eq 0 ]
-check "stderr's in-doubt list matches the ledger's 'sending' rows" [ "$mismatch" -eq 0 ]
+check "every member in doubt in the ledger was named on stderr" [ "$mismatch" -eq 0 ]
 check "$ROUNDS kills landed in a running send" [ "$kills" -ge "$ROUNDS" ]
 tap_done

@@ -4,7 +4,7 @@
 Usage: smtpd.py --port N --maildir DIR [--fail-rcpt ADDR:CODE[:N] ...]
                 [--fail-mail ADDR:CODE[:N] ...] [--drop-after N]
                 [--tls-cert PEM --tls-key PEM] [--auth USER:PASSWORD]
-                [--pidfile F]
+                [--slow-data ADDR:SECONDS[:N] ...] [--pidfile F]
 
 Listens on 127.0.0.1 only (--port 0 picks a free port). Each accepted
 message is stored once per recipient in the Maildir DIR (new/, tmp/, cur/),
@@ -18,7 +18,11 @@ closes a connection without a word once it has accepted N messages (the
 next command the client sends finds it gone). --tls-cert/--tls-key offer
 STARTTLS and require it before MAIL; --auth requires AUTH PLAIN or LOGIN
 (over TLS when TLS is offered) with that user and password. Each accepted
-message also appends "MONOTONIC_SECONDS TO" to DIR/timing.log. Prints
+message also appends "MONOTONIC_SECONDS TO" to DIR/timing.log.
+--slow-data stores a message for ADDR ("*": any recipient) at once but
+answers the final "." only SECONDS later (a fraction is fine), the first
+N times only when :N is given: a server whose reply outlives the
+client's patience, the message delivered all the same. Prints
 "ready PORT" on stdout once listening; exits cleanly on SIGTERM or SIGINT.
 """
 import argparse
@@ -82,8 +86,23 @@ def reply(code):
     return "%d %s" % (code, TEXTS.get(code, "Refused by test server"))
 
 
+def parse_slow(items):
+    """ADDR:SECONDS or ADDR:SECONDS:N -> {addr: [seconds, times left or None]}."""
+    out = {}
+    for it in items or []:
+        parts = it.split(":")
+        try:
+            if len(parts) not in (2, 3) or not parts[0]:
+                raise ValueError
+            out[parts[0].lower()] = [float(parts[1]), int(parts[2]) if len(parts) == 3 else None]
+        except ValueError:
+            sys.exit("smtpd.py: --slow-data wants ADDR:SECONDS[:N], got %r" % it)
+    return out
+
+
 class Sink:
-    def __init__(self, maildir, fail_rcpt, fail_mail, drop_after=0):
+    def __init__(self, maildir, fail_rcpt, fail_mail, drop_after=0, slow_data=None):
+        self.slow_data = slow_data or {}
         self.maildir = maildir
         self.fail_rcpt = fail_rcpt
         self.fail_mail = fail_mail
@@ -142,6 +161,18 @@ class Sink:
                                  encoding="utf-8") as log:
                 log.write("%.6f %s\n" % (time.monotonic(), rcpt))
             names.append(name)
+        delay = 0.0
+        for rcpt in envelope.rcpt_tos:
+            for key in (rcpt.lower(), "*"):
+                ent = self.slow_data.get(key)
+                if ent and ent[1] != 0:
+                    if ent[1] is not None:
+                        ent[1] -= 1
+                    delay = max(delay, ent[0])
+                    break
+        if delay:
+            # Stored already: only the reply to the final "." is late.
+            await asyncio.sleep(delay)
         if self.drop_after:
             # Counted per connection: the session object lives as long as it.
             session.bulletin_accepted = getattr(session, "bulletin_accepted", 0) + 1
@@ -168,13 +199,14 @@ def main():
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ap.add_argument("--auth", help="USER:PASSWORD")
+    ap.add_argument("--slow-data", action="append")
     ap.add_argument("--pidfile")
     a = ap.parse_args()
 
     for sub in ("new", "tmp", "cur"):
         os.makedirs(os.path.join(a.maildir, sub), exist_ok=True)
     sink = Sink(a.maildir, parse_fail(a.fail_rcpt, "fail-rcpt"),
-                parse_fail(a.fail_mail, "fail-mail"), a.drop_after)
+                parse_fail(a.fail_mail, "fail-mail"), a.drop_after, parse_slow(a.slow_data))
     extra = {}
     if a.tls_cert:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -92,6 +92,10 @@ static int start_server(void **state)
 				"once421@example.org:421:1",
 				"--fail-rcpt",
 				"twice451@example.org:451:2",
+				"--slow-data",
+				"slow@example.org:4",
+				"--slow-data",
+				"slowok@example.org:1",
 				NULL};
 		execv(PY, argv);
 		_exit(127);
@@ -311,7 +315,7 @@ static int ehlo_count(void)
 	return n;
 }
 
-static enum smtp_result send_one(struct smtp_session *s, const char *to, char *reply,
+static enum smtp_result send_to(struct smtp_session *s, const char *to, char *reply,
 				 size_t replylen)
 {
 	size_t len;
@@ -331,12 +335,12 @@ static void test_421_reconnects(void **state)
 	int e0 = ehlo_count();
 	struct smtp_session *s = open_session();
 	char reply[256];
-	assert_int_equal(send_one(s, "before421@example.org", reply, sizeof reply), SMTP_SENT);
-	assert_int_equal(send_one(s, "always421@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
+	assert_int_equal(send_to(s, "before421@example.org", reply, sizeof reply), SMTP_SENT);
+	assert_int_equal(send_to(s, "always421@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
 	assert_non_null(strstr(reply, "421"));
 	assert_string_equal(smtp_last_command(s), "RCPT");
-	assert_int_equal(send_one(s, "after421@example.org", reply, sizeof reply), SMTP_SENT);
-	assert_int_equal(send_one(s, "after421b@example.org", reply, sizeof reply), SMTP_SENT);
+	assert_int_equal(send_to(s, "after421@example.org", reply, sizeof reply), SMTP_SENT);
+	assert_int_equal(send_to(s, "after421b@example.org", reply, sizeof reply), SMTP_SENT);
 	assert_int_equal(smtp_connections(s), 2);
 	smtp_close(s);
 	assert_int_equal(ehlo_count() - e0, 2);
@@ -355,12 +359,12 @@ static void test_tempfail_then_accept(void **state)
 		skip();
 	struct smtp_session *s = open_session();
 	char reply[256];
-	assert_int_equal(send_one(s, "twice451@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
+	assert_int_equal(send_to(s, "twice451@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
 	assert_non_null(strstr(reply, "451"));
-	assert_int_equal(send_one(s, "twice451@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
-	assert_int_equal(send_one(s, "twice451@example.org", reply, sizeof reply), SMTP_SENT);
-	assert_int_equal(send_one(s, "once421@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
-	assert_int_equal(send_one(s, "once421@example.org", reply, sizeof reply), SMTP_SENT);
+	assert_int_equal(send_to(s, "twice451@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
+	assert_int_equal(send_to(s, "twice451@example.org", reply, sizeof reply), SMTP_SENT);
+	assert_int_equal(send_to(s, "once421@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
+	assert_int_equal(send_to(s, "once421@example.org", reply, sizeof reply), SMTP_SENT);
 	smtp_close(s);
 	char *env = read_log("envelopes.log");
 	assert_int_equal(count_lines(env, " twice451@example.org\n"), 1);
@@ -378,7 +382,7 @@ static void test_per_connection(void **state)
 	char reply[256], to[64];
 	for (int i = 0; i < 5; i++) {
 		snprintf(to, sizeof to, "per%d@example.org", i);
-		assert_int_equal(send_one(s, to, reply, sizeof reply), SMTP_SENT);
+		assert_int_equal(send_to(s, to, reply, sizeof reply), SMTP_SENT);
 	}
 	assert_int_equal(smtp_connections(s), 3); /* 2 + 2 + 1 */
 	smtp_close(s);
@@ -392,9 +396,9 @@ static void test_last_command(void **state)
 		skip();
 	struct smtp_session *s = open_session();
 	char reply[256];
-	assert_int_equal(send_one(s, "bad@example.org", reply, sizeof reply), SMTP_PERMFAIL);
+	assert_int_equal(send_to(s, "bad@example.org", reply, sizeof reply), SMTP_PERMFAIL);
 	assert_string_equal(smtp_last_command(s), "RCPT");
-	assert_int_equal(send_one(s, "later@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
+	assert_int_equal(send_to(s, "later@example.org", reply, sizeof reply), SMTP_TEMPFAIL);
 	assert_string_equal(smtp_last_command(s), "RCPT");
 	size_t len;
 	char *msg = compose("x@example.org", "x", &len);
@@ -486,6 +490,71 @@ static void test_open_rejects_bad_options(void **state)
 	smtp_close(NULL);
 }
 
+/* A reply to the final "." that comes after data_timeout: the message is
+ * in doubt (it was stored), never a temporary failure to retry; the next
+ * message goes on a new connection. A reply within it is a success
+ * (issue 13: a slow server once got nine copies). */
+static void test_slow_final_reply(void **state)
+{
+	(void)state;
+	if (server_pid <= 0)
+		skip();
+	struct smtp_opts o = {.url = url, .verify_tls = 1, .timeout = 20, .data_timeout = 1};
+	struct smtp_session *s = NULL;
+	struct err err = {{0}};
+	assert_int_equal(smtp_open(&o, &s, &err), 0);
+	int before = count_new();
+	char reply[256];
+	assert_int_equal(send_to(s, "slow@example.org", reply, sizeof reply), SMTP_IN_DOUBT);
+	assert_non_null(strstr(reply, "no reply to the end of the message within 1 s"));
+	assert_non_null(strstr(reply, "may have been delivered"));
+	assert_int_equal(count_new() - before, 1); /* it did arrive */
+	long conns = smtp_connections(s);
+	assert_int_equal(send_to(s, "anna@example.org", reply, sizeof reply), SMTP_SENT);
+	assert_int_equal(smtp_connections(s), conns + 1);
+	smtp_close(s);
+
+	o.data_timeout = 10;
+	assert_int_equal(smtp_open(&o, &s, &err), 0);
+	assert_int_equal(send_to(s, "slowok@example.org", reply, sizeof reply), SMTP_SENT);
+	smtp_close(s);
+}
+
+static int hook_calls, hook_result;
+static int data_hook(void *ctx)
+{
+	assert_ptr_equal(ctx, &hook_calls);
+	hook_calls++;
+	return hook_result;
+}
+
+/* The data hook runs once per message that reaches DATA, before its first
+ * byte; refusing stops the message before anything of it is sent. */
+static void test_data_hook(void **state)
+{
+	(void)state;
+	if (server_pid <= 0)
+		skip();
+	struct smtp_session *s = open_session();
+	smtp_set_data_hook(s, data_hook, &hook_calls);
+	hook_calls = 0;
+	hook_result = 0;
+	char reply[256];
+	int before = count_new();
+	assert_int_equal(send_to(s, "anna@example.org", reply, sizeof reply), SMTP_SENT);
+	assert_int_equal(send_to(s, "bad@example.org", reply, sizeof reply), SMTP_PERMFAIL);
+	assert_int_equal(hook_calls, 1); /* RCPT refused: never reached DATA */
+	hook_result = -1;
+	assert_int_equal(send_to(s, "bo@example.org", reply, sizeof reply), SMTP_FATAL);
+	assert_non_null(strstr(reply, "ledger"));
+	assert_int_equal(hook_calls, 2);
+	assert_int_equal(count_new() - before, 1);
+	hook_result = 0;
+	assert_int_equal(send_to(s, "bo@example.org", reply, sizeof reply), SMTP_SENT);
+	assert_int_equal(count_new() - before, 2);
+	smtp_close(s);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -500,6 +569,8 @@ int main(void)
 		cmocka_unit_test(test_invalid_addresses_never_sent),
 		cmocka_unit_test(test_connection_refused_is_tempfail),
 		cmocka_unit_test(test_open_rejects_bad_options),
+		cmocka_unit_test(test_slow_final_reply),
+		cmocka_unit_test(test_data_hook),
 	};
 	return cmocka_run_group_tests(tests, start_server, stop_server);
 }

@@ -1,0 +1,36 @@
+/* Unsubscribe links that name the member (issue 13): each member's token
+ * is an HMAC-SHA256 (nettle) of the list and the address under a key only
+ * the store's owner can read, so a link works for that member alone and
+ * cannot be made up for another. The token carries the address:
+ * base64url(address) "." base64url(the MAC's first 16 bytes). */
+#ifndef BULLETIN_UNSUBSCRIBE_H
+#define BULLETIN_UNSUBSCRIBE_H
+
+#include "core/err.h"
+
+struct unsub_key {
+	unsigned char k[32];
+};
+
+/* Reads the key (64 hex digits) from path, which must not be readable by
+ * group or others. Missing: with create, a new random key is written
+ * there (mode 0600) and used; without, an error. */
+int unsub_key_load(const char *path, int create, struct unsub_key *key, struct err *err);
+
+/* The member's token (malloc'd), or NULL (out of memory). list names the
+ * list (List-Id, else the sender); the address is compared without ASCII
+ * case. */
+char *unsub_token(const struct unsub_key *key, const char *list, const char *address);
+/* The address a token was made for (malloc'd, lower-cased), or NULL when
+ * the token is not one of this key and list's. */
+char *unsub_token_verify(const struct unsub_key *key, const char *list, const char *token);
+
+/* A member's links from [mail] unsubscribe (mailto: and https: URLs): each
+ * https one gets "?token=TOKEN" (or "&token=") added. *header (for
+ * List-Unsubscribe) gets all of them, ", "-separated; *footer the one the
+ * footer shows (the member's https link, else the mailto). token NULL:
+ * the URLs as configured. Returns 0, or -1 (out of memory); either may
+ * come back NULL when the setting has no URL. */
+int unsub_links(const char *configured, const char *token, char **header, char **footer);
+
+#endif
