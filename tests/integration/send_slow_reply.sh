@@ -10,16 +10,16 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 command -v sqlite3 > /dev/null || { echo "1..0 # SKIP sqlite3 CLI missing"; exit 0; }
 . "$top/tests/integration/send_setup.inc"
 members 6
-sink --slow-data m2@example.se:4:1
-write_cfg "retries = 2" "data_timeout = 1"
+sink --slow-data m2@example.se:10:1
+write_cfg "retries = 2" "data_timeout = 4"
 fresh_digest
 send; rc=$?
 check "slow final reply: exit 1 (a member in doubt)" [ $rc -eq 1 ]
 check "slow final reply: ledger in_doubt 1, sent 5" [ "$(ledger)" = "in_doubt 1 sent 5" ]
 check "slow final reply: m2 tried once, never again in the run" [ "$(attempts_of m2@example.se)" = 1 ]
-check "slow final reply: the reason stored" sh -c "sqlite3 '$db' \"SELECT last_reply FROM deliveries WHERE email = 'm2@example.se'\" | grep -q 'no reply to the end of the message within 1 s'"
+check "slow final reply: the reason stored" sh -c "sqlite3 '$db' \"SELECT last_reply FROM deliveries WHERE email = 'm2@example.se'\" | grep -q 'no reply to the end of the message within 4 s'"
 check "slow final reply: stderr says in doubt, not resent" grep -q 'm2@example.se: in doubt: .*not resent' "$work/err"
-sleep 4 # the sink's late reply goes out to nobody
+sleep 7 # the sink's late reply goes out to nobody
 for run in 2 3; do
 	send; rc=$?
 	check "run $run: exit 0, nobody mailed again" sh -c "[ $rc -eq 0 ] && [ $(mails) -eq 6 ]"
@@ -47,7 +47,7 @@ check "--mark-sent again: nobody in doubt, exit 1, said" sh -c "[ $rc -eq 1 ] &&
 # Again in doubt (by hand: a crash), then resent once by the chair's word.
 q "UPDATE deliveries SET state = 'in_doubt' WHERE digest_id = $d1 AND email IN ('m2@example.se', 'm4@example.se')"
 sink
-write_cfg "retries = 2" "data_timeout = 1"
+write_cfg "retries = 2" "data_timeout = 4"
 "$BULLETIN" -c "$cfg" send --resend-in-doubt "$d1" > "$work/out" 2> "$work/err"; rc=$?
 check "--resend-in-doubt DIGEST: exit 0, m2 and m4 mailed once more, nobody else" sh -c \
 	"[ $rc -eq 0 ] && [ $(mails) -eq 2 ] && [ '$(ledger_of "$d1")' = 'sent 6' ]" || sed 's/^/#   /' "$work/err"
