@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "compose/compose.h"
 #include "core/log.h"
 #include "mailbox/actions.h"
 #include "mailbox/answer.h"
@@ -30,18 +31,22 @@ int mailbox_configured(const struct config *c, struct err *err)
 	return 0;
 }
 
-/* The List-Unsubscribe mailto address, when it is not where replies go
- * anyway (then a message to it says nothing). */
+/* The List-Unsubscribe mailto address (wherever it stands in [mail]
+ * unsubscribe), when it is not where replies go anyway (then a message
+ * to it says nothing). */
 static void unsubscribe_address(const struct config *c, char *out, size_t outlen)
 {
 	out[0] = '\0';
-	if (!c->unsubscribe || strncasecmp(c->unsubscribe, "mailto:", 7))
+	char *u = compose_unsubscribe_url(c->unsubscribe, 0);
+	if (!u || strncasecmp(u, "mailto:", 7)) {
+		free(u);
 		return;
-	const char *a = c->unsubscribe + 7;
+	}
+	const char *a = u + 7;
 	size_t n = strcspn(a, "?");
-	if (n >= outlen)
-		return;
-	snprintf(out, outlen, "%.*s", (int)n, a);
+	if (n < outlen)
+		snprintf(out, outlen, "%.*s", (int)n, a);
+	free(u);
 	if ((c->from_address && !strcasecmp(out, c->from_address)) ||
 	    (c->reply_to && !strcasecmp(out, c->reply_to)))
 		out[0] = '\0';
