@@ -15,6 +15,7 @@
 #include "mailbox/answer.h"
 #include "mailbox/imap.h"
 #include "mailbox/message.h"
+#include "mailbox/tokens.h"
 
 #define BATCH 50
 #define HEADER_MAX (64u << 10)
@@ -222,7 +223,9 @@ static int one_message(struct run *R, const struct imap_msg *msg, int *move, str
 		}
 		st->by_class[r->cls]++;
 		struct mb_act_ctx ctx = {.cfg = R->o->cfg, .s = R->s, .members = R->members, .st = st,
-					 .now = time(NULL)};
+					 .now = time(NULL),
+					 .token_member = R->o->tokens ? mb_token_member : NULL,
+					 .token_ctx = (void *)R->o->tokens};
 		if (mb_act(&ctx, r, key, &rec, err) < 0)
 			goto out;
 	}
