@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "core/log.h"
 #include "mailbox/mailbox.h"
+#include "mailbox/tokens.h"
 
 static const char usage[] =
 	"usage: bulletin mailbox [--no-move]\n"
@@ -16,10 +17,12 @@ static const char usage[] =
 	"bounces are counted (after hard_bounces hard bounces across two digests a\n"
 	"member is marked bounced and mailed no more), a member who replies\n"
 	"\"avregistrera\", \"meld av\", \"afmeld\" or \"unsubscribe\" is unsubscribed and\n"
-	"gets a confirmation, and a chair's authenticated commands (add NAME\n"
-	"<address>, remove ADDRESS, pause source NAME, resume source NAME) are\n"
-	"applied and answered. Handled messages move to handled_folder; the rest\n"
-	"stay for a person. `bulletin run` does this first when [mailbox] is set.\n"
+	"gets a confirmation (also when the reply comes from another address but\n"
+	"quotes the member's own unsubscribe link), and a chair's authenticated\n"
+	"commands (add NAME <address>, remove ADDRESS, pause source NAME, resume\n"
+	"source NAME) are applied and answered. Handled messages move to\n"
+	"handled_folder; the rest stay for a person. `bulletin run` does this\n"
+	"first when [mailbox] is set.\n"
 	"\n"
 	"  --no-move   copy, flag \\Deleted and UID EXPUNGE instead of UID MOVE\n"
 	"\n"
@@ -69,11 +72,21 @@ int stage_mailbox(struct app *a, int alone, int no_move)
 		r = EXIT_CONFIG;
 		goto out;
 	}
+	/* the key send made for the members' links, beside the store */
+	struct mb_tokens tokens;
+	int have_key = mb_tokens_load(c, &tokens, &err);
+	if (have_key < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		r = EXIT_CONFIG;
+		goto out;
+	}
 	struct smtp_opts so;
 	app_smtp_opts(c, smtp_password, &so);
-	struct mailbox_opts o = {.cfg = c, .password = password, .smtp = &so, .no_move = no_move};
+	struct mailbox_opts o = {.cfg = c, .password = password, .smtp = &so, .no_move = no_move,
+				 .tokens = have_key ? &tokens : NULL};
 	struct mailbox_stats st;
 	int rc = mailbox_run(a->store, &o, &st, &err);
+	explicit_bzero(&tokens, sizeof tokens);
 	if (alone)
 		print_stats(stdout, c, &st);
 	else

@@ -184,7 +184,7 @@ static int members_unsubscribe_token(struct app *a, const char *token)
 		fprintf(stderr, "bulletin: %s (no link with a token was ever sent?)\n", err.msg);
 		return EXIT_CONFIG;
 	}
-	char *addr = unsub_token_verify(&key, c->list_id ? c->list_id : c->from_address, token);
+	char *addr = unsub_token_verify(&key, unsub_list(c), token);
 	explicit_bzero(&key, sizeof key);
 	if (!addr) {
 		fprintf(stderr, "bulletin: the unsubscribe token is not valid (damaged, or made "

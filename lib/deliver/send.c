@@ -70,7 +70,7 @@ static void deliver_opts_for(struct ctx *x, struct smtp_opts *so, struct deliver
 		.from_name = c->from_name, .from_address = c->from_address,
 		.reply_to = c->reply_to, .list_id = c->list_id, .unsubscribe = c->unsubscribe,
 		.unsub_key = x->have_key ? &x->key : NULL,
-		.unsub_list = c->list_id ? c->list_id : c->from_address, .smtp = so,
+		.unsub_list = unsub_list(c), .smtp = so,
 		.retries = (int)c->mail_retries, .retry_wait_ms = c->mail_retry_wait * 1000,
 		.defer_retry = c->defer_retry, .rate = c->mail_rate,
 		.dry_run_dir = x->o->dry_run_dir, .outside_ledger = x->o->to != NULL,

@@ -166,6 +166,33 @@ char *unsub_token_verify(const struct unsub_key *key, const char *list, const ch
 	return lower;
 }
 
+const char *unsub_list(const struct config *c)
+{
+	return c->list_id ? c->list_id : c->from_address;
+}
+
+_Static_assert(UNSUB_TOKEN_MAX == BASE64_ENCODE_LENGTH(ADDR_MAX) + 1 + BASE64_ENCODE_LENGTH(MAC_LEN),
+	       "UNSUB_TOKEN_MAX is the longest token");
+
+char *unsub_token_find(const struct unsub_key *key, const char *list, const char *text)
+{
+	const char *p = text;
+	for (int tries = 0; p && tries < UNSUB_FIND_MAX && (p = strstr(p, "token=")); tries++) {
+		p += 6;
+		size_t n = strspn(p, UNSUB_TOKEN_CHARS);
+		if (n < 3 || n > UNSUB_TOKEN_MAX)
+			continue;
+		char tok[UNSUB_TOKEN_MAX + 1];
+		memcpy(tok, p, n);
+		tok[n] = '\0';
+		char *addr = unsub_token_verify(key, list, tok);
+		if (addr)
+			return addr;
+		p += n;
+	}
+	return NULL;
+}
+
 int unsub_links(const char *configured, const char *token, char **header, char **footer)
 {
 	*header = *footer = NULL;

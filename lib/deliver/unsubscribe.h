@@ -6,11 +6,17 @@
 #ifndef BULLETIN_UNSUBSCRIBE_H
 #define BULLETIN_UNSUBSCRIBE_H
 
+#include "core/config.h"
 #include "core/err.h"
 
 struct unsub_key {
 	unsigned char k[32];
 };
+
+/* The bytes a token is made of (base64url and the dot), and its longest
+ * length (a 254-byte address): what a reader of links may take as one. */
+#define UNSUB_TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+#define UNSUB_TOKEN_MAX 362
 
 /* Reads the key (64 hex digits) from path, which must not be readable by
  * group or others. Missing: with create, a new random key is written
@@ -24,6 +30,18 @@ char *unsub_token(const struct unsub_key *key, const char *list, const char *add
 /* The address a token was made for (malloc'd, lower-cased), or NULL when
  * the token is not one of this key and list's. */
 char *unsub_token_verify(const struct unsub_key *key, const char *list, const char *token);
+
+/* The list a token is made for: [mail] list_id, else from_address. */
+const char *unsub_list(const struct config *c);
+
+/* The member named by the first valid token in text: a "token=" followed
+ * by a token, as a link of unsub_links carries it (in the List-Unsubscribe
+ * header of a returned message, or the footer's link a reply quotes).
+ * Looks at the first UNSUB_FIND_MAX candidates only: text from outside
+ * buys at most that many HMACs. The address (malloc'd, lower-cased), or
+ * NULL when none is this key and list's. */
+#define UNSUB_FIND_MAX 32
+char *unsub_token_find(const struct unsub_key *key, const char *list, const char *text);
 
 /* A member's links from [mail] unsubscribe (mailto: and https: URLs): each
  * https one gets "?token=TOKEN" (or "&token=") added. *header (for

@@ -208,16 +208,31 @@ static int act_unsubscribe(const struct mb_act_ctx *c, const struct mb_result *r
 			   struct mb_record *rec, struct err *err)
 {
 	const struct member *m = mb_members_find(c->members, r->from);
-	char token[256];
-	/* sent to a per-member unsubscribe address: its token names the member */
-	if (!m && c->token_member && r->to_unsubscribe[0] &&
-	    c->token_member(c->token_ctx, r->to_unsubscribe, token, sizeof token) == 1)
-		m = mb_members_find(c->members, token);
+	/* From another address: the token of a per-member unsubscribe address
+	 * it was sent to, else of the member's link it quotes, names the
+	 * member (who gets the confirmation, at the member's address) */
+	const struct {
+		const char *value, *how;
+	} vals[] = {{r->to_unsubscribe, "the token of the address it went to"},
+		    {r->list_unsubscribe, "the token of the link it quotes"}};
+	const char *by = NULL;
+	for (size_t i = 0; i < 2 && !m && c->token_member; i++) {
+		char token[256];
+		if (vals[i].value[0] &&
+		    c->token_member(c->token_ctx, vals[i].value, token, sizeof token) == 1 &&
+		    (m = mb_members_find(c->members, token)))
+			by = vals[i].how;
+	}
 	if (!m) {
 		c->st->unknown++;
-		log_info("mailbox: %s asks to unsubscribe but is not a member; nothing changed, left "
-			 "in the folder", r->from);
-		return finish(rec, "left", r->from, "asks to unsubscribe; not a member", err);
+		int quoted = c->token_member && r->list_unsubscribe[0];
+		log_info("mailbox: %s asks to unsubscribe but is not a member%s; nothing changed, "
+			 "left in the folder", r->from,
+			 quoted ? " (nor does the link it quotes name one)" : "");
+		return finish(rec, "left", r->from,
+			      quoted ? "asks to unsubscribe; not a member, nor does the link it "
+				       "quotes name one"
+				     : "asks to unsubscribe; not a member", err);
 	}
 	int added = store_unsubscribe_add(c->s, m->email, "reply", c->now, err);
 	if (added < 0)
@@ -234,8 +249,12 @@ static int act_unsubscribe(const struct mb_act_ctx *c, const struct mb_result *r
 	}
 	int rc = finish(rec, "done", m->email, buf_str(&b), err);
 	buf_free(&b);
-	log_info("mailbox: %s unsubscribed by reply (%s); a confirmation in %s follows", m->email,
-		 r->why, lang);
+	if (by)
+		log_info("mailbox: %s unsubscribed by a reply from %s, by %s (%s); a confirmation "
+			 "in %s follows, to %s", m->email, r->from, by, r->why, lang, m->email);
+	else
+		log_info("mailbox: %s unsubscribed by reply (%s); a confirmation in %s follows",
+			 m->email, r->why, lang);
 	return rc;
 }
 

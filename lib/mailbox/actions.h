@@ -30,10 +30,12 @@ struct mb_act_ctx {
 	const struct mb_members *members;
 	struct mailbox_stats *st;
 	time_t now;
-	/* The member a List-Unsubscribe value (the returned original's
-	 * header, or the mailto address a reply went to) carries as a
-	 * per-member token, written into out (a mail address); returns 1 when
-	 * it names one. NULL: the digests carry no token (yet). */
+	/* The member a value carries as a per-member token (the returned
+	 * original's List-Unsubscribe, the address a reply went to, the
+	 * "token=X" of the links a reply quotes), written into out (a mail
+	 * address); returns 1 when it names one. Called at most twice per
+	 * message. NULL: no token to look for (mb_token_member of
+	 * mailbox/tokens.h is the real one). */
 	int (*token_member)(void *ctx, const char *list_unsubscribe, char *out, size_t outlen);
 	void *token_ctx;
 };

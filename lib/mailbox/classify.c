@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/text.h"
+#include "deliver/unsubscribe.h"
 #include "mailbox/message.h"
 
 #define TEXT_MAX (64u << 10)  /* bytes of a text part looked at */
@@ -727,6 +728,28 @@ static size_t original_start(const char *t, size_t n)
 	return n;
 }
 
+/* A header line folded onto the next (RFC 5322): that line starts with a
+ * blank, also when the header is quoted ("> " before it). raw is the
+ * line as it stands in the text. */
+static int folded(const char *raw)
+{
+	while (*raw == '>') {
+		raw++;
+		if (*raw == ' ')
+			raw++;
+	}
+	return *raw == ' ' || *raw == '\t';
+}
+
+/* s[0..n) after what dst holds, a blank between (unfolding). */
+static void append_folded(char *dst, size_t dstlen, const char *s, size_t n)
+{
+	size_t have = strlen(dst);
+	if (have && have + 1 < dstlen)
+		dst[have++] = ' ';
+	copy_cut(dst + have, dstlen - have, s, n);
+}
+
 /* Scans the bounce's text: the status code and its line, the failed
  * address, and the original's Message-ID and List-Unsubscribe when they
  * are quoted inline. */
@@ -756,19 +779,30 @@ static int scan_bounce_text(const struct msg *m, struct mb_result *r, const char
 	size_t orig = original_start(t, human_end ? human_end : n);
 	if (orig < human_end || !human_end)
 		human_end = orig;
-	const char *cur = t, *line;
+	const char *cur = t, *line, *start = cur;
 	size_t ln;
-	while (next_line(&cur, &line, &ln)) {
+	int lu = 0, lu_seen = 0; /* in the quoted List-Unsubscribe; it was seen */
+	for (; next_line(&cur, &line, &ln); start = cur) {
 		const char *l = line;
 		while (ln && (*l == '>' || *l == ' '))
 			l++, ln--;
+		if (lu && ln && folded(start)) {
+			/* its next URL, folded onto a line of its own */
+			append_folded(r->list_unsubscribe, sizeof r->list_unsubscribe, l, ln);
+			continue;
+		}
+		lu = 0;
 		if (ln > 11 && !strncasecmp(l, "Message-ID:", 11)) {
 			char id[256], v[512];
 			copy_cut(v, sizeof v, l + 11, ln - 11);
 			if (msg_id(v, id, sizeof id))
 				add_orig_id(r, id);
-		} else if (ln > 17 && !strncasecmp(l, "List-Unsubscribe:", 17) && !r->list_unsubscribe[0]) {
-			copy_cut(r->list_unsubscribe, sizeof r->list_unsubscribe, l + 17, ln - 17);
+		} else if (ln >= 17 && !strncasecmp(l, "List-Unsubscribe:", 17) && !lu_seen) {
+			const char *v = l + 17;
+			size_t vn = ln - 17;
+			trim_span(&v, &vn);
+			copy_cut(r->list_unsubscribe, sizeof r->list_unsubscribe, v, vn);
+			lu = lu_seen = 1;
 		} else if (ln > 3 && !strncasecmp(l, "To:", 3) && !r->orig_to[0] &&
 			   (size_t)(line - t) >= human_end) {
 			char v[512], a[256];
@@ -920,6 +954,45 @@ static int bulk(const struct msg_header *h)
 	first_token(msg_header_get(h, "Precedence"), v, sizeof v);
 	return !strcmp(v, "bulk") || !strcmp(v, "list") || !strcmp(v, "junk") ||
 	       msg_header_get(h, "List-Id") || msg_header_get(h, "List-Unsubscribe");
+}
+
+/* ---- unsubscribe replies ---- */
+
+#define TOKENS_MAX 4 /* distinct link tokens kept from one reply */
+
+/* 1 when list (blank-separated "token=X") has token p[0..n). */
+static int has_token(const char *list, const char *p, size_t n)
+{
+	for (const char *q = list; (q = strstr(q, "token=")); q += 6)
+		if (!strncmp(q + 6, p, n) && (q[6 + n] == ' ' || !q[6 + n]))
+			return 1;
+	return 0;
+}
+
+/* The tokens of the unsubscribe links a reply's text has (the digest's
+ * footer, quoted): "token=X", blank-separated, distinct, at most
+ * TOKENS_MAX, into r->list_unsubscribe. A reply from another address
+ * than the member's names the member by them. */
+static void reply_tokens(const char *text, struct mb_result *r)
+{
+	char *out = r->list_unsubscribe;
+	size_t have = strlen(out);
+	int k = 0;
+	for (const char *p = text; k < TOKENS_MAX && (p = strstr(p, "token="));) {
+		p += 6;
+		size_t n = strspn(p, UNSUB_TOKEN_CHARS), need = (have ? 7u : 6u) + n;
+		if (n >= 3 && n <= UNSUB_TOKEN_MAX && have + need < sizeof r->list_unsubscribe &&
+		    !has_token(out, p, n)) {
+			if (have)
+				out[have++] = ' ';
+			memcpy(out + have, "token=", 6);
+			memcpy(out + have + 6, p, n);
+			have += 6 + n;
+			out[have] = '\0';
+			k++;
+		}
+		p += n;
+	}
 }
 
 /* ---- the classifier ---- */
@@ -1080,6 +1153,7 @@ static int classify(const struct msg *m, const struct mb_classify_opts *o, struc
 			snprintf(r->why, sizeof r->why, "asks to unsubscribe but also says away: left for a person");
 		} else {
 			r->cls = MB_UNSUBSCRIBE;
+			reply_tokens(buf_str(&text), r);
 			snprintf(r->why, sizeof r->why, "%s",
 				 to_unsub ? "sent to the List-Unsubscribe address"
 				 : mb_says_unsubscribe(r->subject) ? "the subject asks to unsubscribe"

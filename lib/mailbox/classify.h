@@ -60,7 +60,10 @@ struct mb_result {
 	char orig_ids[MB_MAX_IDS][256]; /* Message-IDs of the returned original */
 	size_t norig_ids;
 	char orig_to[256];        /* the returned original's To address */
-	char list_unsubscribe[512]; /* the returned original's List-Unsubscribe */
+	/* bounces: the returned original's List-Unsubscribe (unfolded);
+	 * unsubscribe replies: the tokens of the links its text quotes,
+	 * "token=X", blank-separated, at most 4 */
+	char list_unsubscribe[512];
 	char to_unsubscribe[256]; /* unsubscribe: the address it was sent to when that was the List-Unsubscribe one */
 	/* the chair's commands */
 	struct mb_cmd cmds[MB_MAX_CMDS];

@@ -9,11 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "compose/compose.h"
 #include "core/log.h"
 #include "mailbox/actions.h"
 #include "mailbox/answer.h"
 #include "mailbox/imap.h"
 #include "mailbox/message.h"
+#include "mailbox/tokens.h"
 
 #define BATCH 50
 #define HEADER_MAX (64u << 10)
@@ -30,18 +32,22 @@ int mailbox_configured(const struct config *c, struct err *err)
 	return 0;
 }
 
-/* The List-Unsubscribe mailto address, when it is not where replies go
- * anyway (then a message to it says nothing). */
+/* The List-Unsubscribe mailto address (wherever it stands in [mail]
+ * unsubscribe), when it is not where replies go anyway (then a message
+ * to it says nothing). */
 static void unsubscribe_address(const struct config *c, char *out, size_t outlen)
 {
 	out[0] = '\0';
-	if (!c->unsubscribe || strncasecmp(c->unsubscribe, "mailto:", 7))
+	char *u = compose_unsubscribe_url(c->unsubscribe, 0);
+	if (!u || strncasecmp(u, "mailto:", 7)) {
+		free(u);
 		return;
-	const char *a = c->unsubscribe + 7;
+	}
+	const char *a = u + 7;
 	size_t n = strcspn(a, "?");
-	if (n >= outlen)
-		return;
-	snprintf(out, outlen, "%.*s", (int)n, a);
+	if (n < outlen)
+		snprintf(out, outlen, "%.*s", (int)n, a);
+	free(u);
 	if ((c->from_address && !strcasecmp(out, c->from_address)) ||
 	    (c->reply_to && !strcasecmp(out, c->reply_to)))
 		out[0] = '\0';
@@ -217,7 +223,9 @@ static int one_message(struct run *R, const struct imap_msg *msg, int *move, str
 		}
 		st->by_class[r->cls]++;
 		struct mb_act_ctx ctx = {.cfg = R->o->cfg, .s = R->s, .members = R->members, .st = st,
-					 .now = time(NULL)};
+					 .now = time(NULL),
+					 .token_member = R->o->tokens ? mb_token_member : NULL,
+					 .token_ctx = (void *)R->o->tokens};
 		if (mb_act(&ctx, r, key, &rec, err) < 0)
 			goto out;
 	}

@@ -16,10 +16,15 @@
 #include "mailbox/classify.h"
 #include "store/store.h"
 
+struct mb_tokens;
+
 struct mailbox_opts {
 	const struct config *cfg;
 	const char *password;        /* the IMAP password */
 	const struct smtp_opts *smtp; /* answers go out here */
+	/* the unsubscribe key (mailbox/tokens.h): members found by the
+	 * tokens of their links; NULL: no key, no token looked up */
+	const struct mb_tokens *tokens;
 	int no_move;                 /* act as if the server had no MOVE (tests) */
 };
 

@@ -2,13 +2,15 @@
  * a fetch may deliver them (cut anywhere, any charset, any structure), must
  * classify without a crash, within bounds, and never into an action that
  * lacks what it needs: an unsubscribe names one valid sender, the chair's
- * commands come from a chair, every text is valid UTF-8. `make fuzz`. */
+ * commands come from a chair, every text is valid UTF-8, a reply's link
+ * tokens are tokens. `make fuzz`. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/address.h"
 #include "core/text.h"
+#include "deliver/unsubscribe.h"
 #include "mailbox/classify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -33,7 +35,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !mail_address_valid(r.cmds[i].address))
 			abort();
 	if (!utf8_valid(r.subject, strlen(r.subject)) || !utf8_valid(r.why, strlen(r.why)) ||
-	    !utf8_valid(r.diagnostic, strlen(r.diagnostic)))
+	    !utf8_valid(r.diagnostic, strlen(r.diagnostic)) ||
+	    !utf8_valid(r.list_unsubscribe, strlen(r.list_unsubscribe)))
 		abort();
+	/* a reply's link tokens: "token=X" only, at most 4 */
+	int k = 0;
+	for (const char *p = r.list_unsubscribe; r.cls == MB_UNSUBSCRIBE && *p; k++) {
+		size_t n = strncmp(p, "token=", 6) ? 0 : strspn(p + 6, UNSUB_TOKEN_CHARS);
+		if (!n || k == 4 || (p[6 + n] && p[6 + n] != ' '))
+			abort();
+		p += 6 + n + (p[6 + n] == ' ');
+	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/text.h"
+#include "deliver/unsubscribe.h"
 #include "mailbox/classify.h"
 #include "mailbox/message.h"
 
@@ -332,8 +333,18 @@ static void invariants(const struct mb_result *r, const char *what)
 	    (strcmp(r->from, chairs[0]) || !r->ncmds))
 		fail_msg("%s: commands without a chair", what);
 	if (!utf8_valid(r->subject, strlen(r->subject)) || !utf8_valid(r->why, strlen(r->why)) ||
-	    !utf8_valid(r->diagnostic, strlen(r->diagnostic)))
+	    !utf8_valid(r->diagnostic, strlen(r->diagnostic)) ||
+	    !utf8_valid(r->list_unsubscribe, strlen(r->list_unsubscribe)))
 		fail_msg("%s: a text of the result is not UTF-8", what);
+	/* a reply's tokens: "token=X" only, X a token's bytes, at most 4 */
+	int k = 0;
+	for (const char *p = r->list_unsubscribe; r->cls == MB_UNSUBSCRIBE && *p; k++) {
+		size_t n = strncmp(p, "token=", 6) ? 0 : strspn(p + 6, UNSUB_TOKEN_CHARS);
+		if (!n || k == 4 || (p[6 + n] && p[6 + n] != ' '))
+			fail_msg("%s: a reply's tokens are not \"token=X\" ones: %s", what,
+				 r->list_unsubscribe);
+		p += 6 + n + (p[6 + n] == ' ');
+	}
 }
 
 /* Inputs the fuzz target (tests/fuzz/fuzz_mailbox.c) once crashed on or
@@ -372,7 +383,34 @@ static void test_fuzz_regressions(void **state)
 		/* ASan: "remove " trimmed to 6 bytes read its blank as the 7th */
 		"From: ordforande@dlf-test.se\n\nremove \npause source \nadd \n",
 		"X-Failed-Recipients: @\nFrom: a@b.se\n\n4.4.44444.4",
+		/* the quoted List-Unsubscribe: empty, folded at the end, quoted folds */
+		"Return-Path: <>\nFrom: postmaster@x.se\nSubject: Undeliverable\n\nList-Unsubscribe:",
+		"Return-Path: <>\nFrom: postmaster@x.se\nSubject: Undeliverable\n\nList-Unsubscribe:\n \n\t",
+		"X-Failed-Recipients: a@b.se\nFrom: a@b.se\n\n> >List-Unsubscribe: <a>\n> >  <b>\n>\t\n>",
+		/* a reply's tokens: empty, one byte short, cut at the end */
+		"From: a@b.se\nSubject: avregistrera\n\ntoken=token=ab token=abc token=abc token=abc.",
 	};
+	/* folds and tokens past every bound: cut, never overrun */
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "Return-Path: <>\nFrom: postmaster@x.se\nSubject: Undeliverable\n\n"
+		     "List-Unsubscribe: <https://x/?token=");
+	for (int i = 0; i < 200; i++)
+		buf_puts(&b, "AAAA\n\t<https://x/?token=");
+	struct mb_result *r = classify(b.data, b.len);
+	invariants(r, "long folds");
+	assert_int_equal(strlen(r->list_unsubscribe), sizeof r->list_unsubscribe - 1);
+	buf_reset(&b);
+	buf_puts(&b, "From: a@b.se\nSubject: avregistrera\n\n");
+	for (int i = 0; i < 100; i++)
+		buf_printf(&b, "> token=%0*d\n", 40 + i * 5, i);
+	buf_puts(&b, "token=");
+	for (int i = 0; i < UNSUB_TOKEN_MAX + 1; i++)
+		buf_putc(&b, 'A');
+	r = classify(b.data, b.len);
+	invariants(r, "many tokens");
+	assert_int_equal(r->cls, MB_UNSUBSCRIBE);
+	assert_non_null(strstr(r->list_unsubscribe, "token=0000"));
+	buf_free(&b);
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		size_t n = strlen(cases[i]);
 		char *copy = malloc(n);
@@ -380,6 +418,39 @@ static void test_fuzz_regressions(void **state)
 		invariants(classify(copy, n), cases[i]);
 		free(copy);
 	}
+}
+
+/* The token of a digest's unsubscribe link where the header alone does
+ * not carry it: a reply from another address quoting the footer, and a
+ * bounce that quotes the original as text with its List-Unsubscribe
+ * folded onto a second line. */
+static void test_quoted_token(void **state)
+{
+	(void)state;
+	static const char reply[] =
+		"From: Ole <ole.privat@example.org>\r\nTo: nyhetsbrev@dlf-test.se\r\n"
+		"Subject: Re: =?UTF-8?Q?Prim=C3=A4rv=C3=A5rdsnytt?=\r\nMessage-ID: <r1@example.org>\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+		"Avregistrera mig, tack.\r\n\r\n> Avregistrera dig:\r\n"
+		"> https://dlf-test.se/avregistrera?token=b2xl.QUJDREVGR0hJSktMTU5PUA\r\n";
+	struct mb_result *r = classify(reply, sizeof reply - 1);
+	assert_int_equal(r->cls, MB_UNSUBSCRIBE);
+	assert_string_equal(r->list_unsubscribe, "token=b2xl.QUJDREVGR0hJSktMTU5PUA");
+	static const char bounce[] =
+		"From: MAILER-DAEMON@relay.example.com\r\nTo: nyhetsbrev@dlf-test.se\r\n"
+		"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <b1@relay>\r\n"
+		"Content-Type: text/plain\r\n\r\n"
+		"This is the mail system. I'm sorry to have to inform you that your message could not\r\n"
+		"be delivered to one or more recipients.\r\n\r\n"
+		"<ole@forwarded.example.com>: 550 5.1.1 No such user\r\n\r\n"
+		"------ This is a copy of the message's headers. ------\r\n\r\n"
+		"From: nyhetsbrev@dlf-test.se\r\nMessage-ID: <rewritten@relay.example.com>\r\n"
+		"List-Unsubscribe: <mailto:avregistrera@dlf-test.se?subject=avregistrera>,\r\n"
+		" <https://dlf-test.se/avregistrera?token=b2xl.QUJDREVGR0hJSktMTU5PUA>\r\n";
+	r = classify(bounce, sizeof bounce - 1);
+	assert_int_equal(r->cls, MB_BOUNCE_HARD);
+	assert_non_null(strstr(r->list_unsubscribe, "mailto:avregistrera@dlf-test.se"));
+	assert_non_null(strstr(r->list_unsubscribe, "token=b2xl.QUJDREVGR0hJSktMTU5PUA"));
 }
 
 int main(void)
@@ -391,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_mime_parts),
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_details),
+		cmocka_unit_test(test_quoted_token),
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_cut_anywhere),
 		cmocka_unit_test(test_endless_dsn),

@@ -1,18 +1,22 @@
 /* What the mailbox does with a classified message, against a real store:
  * bounces counted and the bounced mark (hard_bounces across two digests),
  * unsubscribe replies (members only, one confirmation), the chair's
- * commands; then the send path's filter, the roster of `bulletin members`
- * and the reasons it prints. */
+ * commands; members found by the tokens of their unsubscribe links; then
+ * the send path's filter, the roster of `bulletin members` and the
+ * reasons it prints. */
 #include "testutil.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "compose/memberstatus.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "deliver/members.h"
+#include "deliver/unsubscribe.h"
 #include "mailbox/actions.h"
 #include "mailbox/roster.h"
+#include "mailbox/tokens.h"
 #include "store/store.h"
 
 struct fx {
@@ -363,6 +367,104 @@ static void test_token(void **state)
 	mb_record_free(&rec);
 }
 
+/* The real scheme (issue 13's tokens under the key beside the store): a
+ * bounce of a forwarded address whose Message-ID a relay rewrote finds the
+ * member by the token in the original's List-Unsubscribe; a reply written
+ * from another address that quotes the member's own link unsubscribes that
+ * member, who gets the confirmation; a forged or foreign token finds
+ * nobody. */
+static void test_real_token(void **state)
+{
+	struct fx *f = *state;
+	struct mb_tokens t = {.list = "nyhetsbrev@example.se"};
+	memset(t.key.k, 7, sizeof t.key.k);
+	f->ctx.token_member = mb_token_member;
+	f->ctx.token_ctx = &t;
+	char *per = unsub_token(&t.key, t.list, "Per@example.no");
+	char *ole = unsub_token(&t.key, t.list, "ole@example.no");
+	char *stranger = unsub_token(&t.key, t.list, "stranger@example.org");
+	struct unsub_key other;
+	memset(other.k, 8, sizeof other.k);
+	char *forged = unsub_token(&other, t.list, "anna@example.se");
+	struct mb_result r =
+		bounce(MB_BOUNCE_HARD, "rewritten@relay", "per@forwarded.example.com", "5.1.1");
+	snprintf(r.list_unsubscribe, sizeof r.list_unsubscribe,
+		 "<mailto:avregistrera@example.se?subject=avregistrera>, <https://example.se/u?token=%s>",
+		 per);
+	struct mb_record rec = act(f, &r, "rt1");
+	assert_string_equal(rec.state, "done");
+	assert_string_equal(rec.address, "per@example.no");
+	assert_non_null(strstr(rec.detail, "by the List-Unsubscribe token"));
+	mb_record_free(&rec);
+	/* a token that is not ours, or of no member: nobody */
+	snprintf(r.list_unsubscribe, sizeof r.list_unsubscribe, "<https://example.se/u?token=%s>",
+		 forged);
+	rec = act(f, &r, "rt2");
+	assert_string_equal(rec.state, "left");
+	mb_record_free(&rec);
+	snprintf(r.list_unsubscribe, sizeof r.list_unsubscribe, "<https://example.se/u?token=%s>",
+		 stranger);
+	rec = act(f, &r, "rt3");
+	assert_string_equal(rec.state, "left");
+	mb_record_free(&rec);
+	/* a reply from elsewhere quoting Ole's link */
+	struct mb_result u = reply("ole.privat@example.org");
+	snprintf(u.list_unsubscribe, sizeof u.list_unsubscribe, "token=%s", ole);
+	rec = act(f, &u, "rt4");
+	assert_string_equal(rec.state, "done");
+	assert_string_equal(rec.address, "ole@example.no");
+	assert_string_equal(rec.answer_to, "ole@example.no");
+	mb_record_free(&rec);
+	struct err e;
+	assert_int_equal(store_unsubscribe_get(f->s, "ole@example.no", NULL, &e), 1);
+	/* quoting a forged link: nothing changes */
+	u = reply("mallory@example.org");
+	snprintf(u.list_unsubscribe, sizeof u.list_unsubscribe, "token=%s", forged);
+	rec = act(f, &u, "rt5");
+	assert_string_equal(rec.state, "left");
+	assert_string_equal(rec.detail,
+			    "asks to unsubscribe; not a member, nor does the link it quotes name one");
+	assert_null(strstr(rec.detail, forged));
+	mb_record_free(&rec);
+	assert_int_equal(store_unsubscribe_get(f->s, "anna@example.se", NULL, &e), 0);
+	free(per);
+	free(ole);
+	free(stranger);
+	free(forged);
+}
+
+/* The key beside the store: none (no token looked up), a private one, one
+ * others can read (refused, as send refuses it). */
+static void test_tokens_load(void **state)
+{
+	struct fx *f = *state;
+	char key[128];
+	snprintf(key, sizeof key, "%s/unsubscribe.key", f->dir);
+	f->cfg.unsub_key_path = key;
+	struct mb_tokens t;
+	struct err e;
+	assert_int_equal(mb_tokens_load(&f->cfg, &t, &e), 0);
+	FILE *k = fopen(key, "w");
+	for (int i = 0; i < 32; i++)
+		fputs("07", k);
+	fputs("\n", k);
+	fclose(k);
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(mb_tokens_load(&f->cfg, &t, &e), 1);
+	assert_string_equal(t.list, "nyhetsbrev@example.se"); /* no list_id: the sender */
+	assert_int_equal(t.key.k[31], 7);
+	char *tok = unsub_token(&t.key, t.list, "anna@example.se"), out[256], v[512];
+	snprintf(v, sizeof v, "<https://example.se/u?token=%s>", tok);
+	assert_int_equal(mb_token_member(&t, v, out, sizeof out), 1);
+	assert_string_equal(out, "anna@example.se");
+	assert_int_equal(mb_token_member(&t, v, out, 10), 0); /* no room: nobody */
+	free(tok);
+	assert_int_equal(chmod(key, 0644), 0);
+	assert_int_equal(mb_tokens_load(&f->cfg, &t, &e), -1);
+	assert_non_null(strstr(e.msg, "readable by others"));
+	f->cfg.unsub_key_path = NULL;
+}
+
 int main(void)
 {
 	log_set_level(LOG_LVL_ERROR);
@@ -373,6 +475,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unsubscribe_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chair_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_token, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_real_token, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens_load, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

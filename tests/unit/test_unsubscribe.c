@@ -7,6 +7,7 @@
 
 #include "compose/compose.h"
 #include "compose/greeting.h"
+#include "core/buf.h"
 #include "deliver/unsubscribe.h"
 
 static void test_key_file(void **state)
@@ -137,6 +138,52 @@ static void test_footer_link(void **state)
 	free(p);
 }
 
+/* The member named by a token found in a text: a returned original's
+ * List-Unsubscribe header, a reply quoting the footer (issue 18 meets 13). */
+static void test_token_find(void **state)
+{
+	(void)state;
+	struct unsub_key k;
+	memset(k.k, 0x42, sizeof k.k);
+	const char *list = "nyhetsbrev@example.se";
+	char *t = unsub_token(&k, list, "per.hansen@example.no");
+	char *o = unsub_token(&k, "another list", "per.hansen@example.no");
+	char text[2048];
+	/* the header as deliver writes it */
+	snprintf(text, sizeof text, "<mailto:avregistrera@example.se?subject=avregistrera>, "
+				    "<https://example.se/avregistrera?list=a&token=%s>", t);
+	char *a = unsub_token_find(&k, list, text);
+	assert_non_null(a);
+	assert_string_equal(a, "per.hansen@example.no");
+	free(a);
+	/* quoted in a reply's text, after a forged one and one of another list */
+	snprintf(text, sizeof text, "Ta bort mig!\n> [7] https://x/?token=AAAA.BBBB\n"
+				    "> [8] https://x/?token=%s\n> [9] https://example.se/u?token=%s)\n", o, t);
+	a = unsub_token_find(&k, list, text);
+	assert_non_null(a);
+	assert_string_equal(a, "per.hansen@example.no");
+	free(a);
+	/* HTML as a client quotes it */
+	snprintf(text, sizeof text, "<a href=\"https://example.se/u?x=1&amp;token=%s\">", t);
+	a = unsub_token_find(&k, list, text);
+	assert_non_null(a);
+	free(a);
+	/* nothing valid */
+	assert_null(unsub_token_find(&k, list, "token="));
+	assert_null(unsub_token_find(&k, list, "no token here"));
+	snprintf(text, sizeof text, "token=%s", o);
+	assert_null(unsub_token_find(&k, list, text));
+	/* a bound on the work a hostile text can ask for */
+	struct buf b = BUF_INIT;
+	for (int i = 0; i < 40; i++)
+		buf_puts(&b, "token=AAAA.BBBB ");
+	buf_printf(&b, "token=%s", t);
+	assert_null(unsub_token_find(&k, list, buf_str(&b)));
+	buf_free(&b);
+	free(o);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_footer_link),
+		cmocka_unit_test(test_token_find),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
