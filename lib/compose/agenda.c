@@ -1,4 +1,5 @@
 #include "compose/agenda.h"
+#include "core/hash.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -10,18 +11,15 @@
 
 #define AGENDA_MAX_LINES 2000
 
+/* With the NUL: "ab"+"c" is not "a"+"bc". */
 static uint64_t fnv(uint64_t h, const char *s)
 {
-	for (const char *p = s ? s : "";; p++) {
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-		if (!*p) /* the NUL too: "ab"+"c" is not "a"+"bc" */
-			return h;
-	}
+	return fnv1a_byte(fnv1a_str(h, s), 0);
 }
 
 void agenda_event_uid(const struct item *it, char *out, size_t len)
 {
-	uint64_t h = fnv(fnv(0xcbf29ce484222325ULL, it->source), it->key);
+	uint64_t h = fnv(fnv(FNV1A_INIT, it->source), it->key);
 	snprintf(out, len, "item-%016llx", (unsigned long long)h);
 }
 
@@ -29,7 +27,7 @@ void agenda_line_hash(const struct agenda_line *l, char out[17])
 {
 	char t[64];
 	snprintf(t, sizeof t, "%lld/%lld/%d", (long long)l->start, (long long)l->end, (int)l->span);
-	uint64_t h = fnv(0xcbf29ce484222325ULL, t);
+	uint64_t h = fnv(FNV1A_INIT, t);
 	h = fnv(fnv(fnv(h, l->title), l->place), l->url);
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
 }

@@ -1,4 +1,5 @@
 #include "core/diff.h"
+#include "core/hash.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -338,9 +339,7 @@ static uint32_t *intern(const struct diff_seq *q, const char **keys, size_t *kle
 		return NULL;
 	}
 	for (size_t i = 0; i < q->n; i++) {
-		uint64_t h = 0xcbf29ce484222325ULL;
-		for (size_t k = 0; k < q->len[i]; k++)
-			h = (h ^ (unsigned char)q->s[i][k]) * 0x100000001b3ULL;
+		uint64_t h = fnv1a(FNV1A_INIT, q->s[i], q->len[i]);
 		size_t at = (size_t)h & mask;
 		for (;;) {
 			uint32_t id = slots[at];

@@ -1,4 +1,5 @@
 #include "deliver/deliver.h"
+#include "core/hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,11 +22,9 @@
 void deliver_message_id(const struct digest_row *d, const char *email, const char *from,
 			char *out, size_t outlen)
 {
-	unsigned long long h = 0xcbf29ce484222325ULL;
-	for (const char *p = email; *p; p++) {
-		h ^= (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-		h *= 0x100000001b3ULL;
-	}
+	unsigned long long h = FNV1A_INIT;
+	for (const char *p = email; *p; p++)
+		h = fnv1a_byte(h, (unsigned char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p));
 	const char *at = from ? strrchr(from, '@') : NULL;
 	snprintf(out, outlen, "bulletin.%lld.%lld.%016llx@%s", (long long)d->id,
 		 (long long)d->created, h, at && at[1] ? at + 1 : "localhost");

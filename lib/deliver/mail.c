@@ -2,6 +2,7 @@
  * RFC 2047 encoder, so non-ASCII header text is encoded here; every header
  * value is cleaned first so outside data can never start a header line. */
 #include "deliver/mail.h"
+#include "core/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -569,9 +570,7 @@ int mail_compose(const struct mail_msg *m, struct buf *out, struct err *err)
 	 * followed by hex or a line end), so no body can contain the boundary
 	 * whatever the feeds say; hashing the Message-ID keeps output
 	 * reproducible. */
-	unsigned long long h = 1469598103934665603ull;
-	for (const char *p = m->message_id; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	unsigned long long h = fnv1a_str(FNV1A_INIT, m->message_id);
 	char bnd[40];
 	snprintf(bnd, sizeof bnd, "=_bulletin_%016llx", h);
 	if (!m->html) { /* a plain note (the run report): one text/plain part */

@@ -1,6 +1,7 @@
 /* The member list CSV (RFC 4180 as spreadsheets write it, comma or
  * semicolon). */
 #include "deliver/members.h"
+#include "core/hash.h"
 
 #include <ctype.h>
 #include <idn2.h>
@@ -277,10 +278,7 @@ struct seen {
 
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return fnv1a_str(FNV1A_INIT, s);
 }
 
 static void seen_free(struct seen *t)

@@ -1,5 +1,6 @@
 /* The answers' words, in the languages members read, and their sending. */
 #include "mailbox/answer.h"
+#include "core/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,9 +124,7 @@ enum smtp_result answer_send(const struct config *c, const struct smtp_opts *so,
 	char subject[256];
 	snprintf(subject, sizeof subject, "%.*s", sep ? (int)(sep - rec->detail) : 0, rec->detail);
 	const char *body = sep ? sep + 2 : rec->detail;
-	unsigned long long h = 1469598103934665603ull;
-	for (const char *p = rec->msgkey; p && *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	unsigned long long h = fnv1a_str(FNV1A_INIT, rec->msgkey);
 	const char *at = strrchr(c->from_address, '@');
 	char mid[128];
 	snprintf(mid, sizeof mid, "bulletin-answer.%016llx%s", h, at ? at : "@bulletin.invalid");

@@ -3,6 +3,7 @@
  * the answers owed are sent one by one ("sending" is durable before the
  * first byte goes out), then the batch is moved. */
 #include "mailbox/mailbox.h"
+#include "core/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,10 +192,8 @@ static int one_message(struct run *R, const struct imap_msg *msg, int *move, str
 	if (r->message_id[0]) {
 		snprintf(key, sizeof key, "%s", r->message_id);
 	} else {
-		unsigned long long h = 1469598103934665603ull;
-		for (size_t i = 0; i < msg->len; i++)
-			h = (h ^ (unsigned char)msg->data[i]) * 1099511628211ull;
-		snprintf(key, sizeof key, "noid:%016llx", h);
+		snprintf(key, sizeof key, "noid:%016llx",
+			 (unsigned long long)fnv1a(FNV1A_INIT, msg->data, msg->len));
 	}
 	int had = store_mb_get(R->s, key, &old, err);
 	if (had < 0)

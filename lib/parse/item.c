@@ -1,4 +1,5 @@
 #include "parse/item.h"
+#include "core/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,15 +118,6 @@ fail:
 	return -1;
 }
 
-static unsigned long long fnv1a(unsigned long long h, const char *s)
-{
-	for (; s && *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 int item_ensure_key(struct item *it)
 {
 	if (it->key && *it->key)
@@ -135,25 +127,25 @@ int item_ensure_key(struct item *it)
 		it->key = strdup(it->url);
 	} else {
 		char ts[RFC3339_LEN], out[40];
-		unsigned long long h = fnv1a(0xcbf29ce484222325ULL, it->title);
-		h = fnv1a(h, "\x1f");
-		h = fnv1a(h, it->published ? time_format_rfc3339(it->published, ts) : "");
-		h = fnv1a(h, "\x1f");
-		h = fnv1a(h, it->summary);
+		unsigned long long h = fnv1a_str(FNV1A_INIT, it->title);
+		h = fnv1a_str(h, "\x1f");
+		h = fnv1a_str(h, it->published ? time_format_rfc3339(it->published, ts) : "");
+		h = fnv1a_str(h, "\x1f");
+		h = fnv1a_str(h, it->summary);
 		if (!(it->title && *it->title) && !(it->summary && *it->summary)) {
 			/* Nothing a reader would name it by: what else it holds
 			 * tells it from the others (these keys are new, so keys
 			 * made before for titled items stay the same). */
-			h = fnv1a(h, "\x1f");
-			h = fnv1a(h, it->content);
-			h = fnv1a(h, "\x1f");
-			h = fnv1a(h, it->author);
+			h = fnv1a_str(h, "\x1f");
+			h = fnv1a_str(h, it->content);
+			h = fnv1a_str(h, "\x1f");
+			h = fnv1a_str(h, it->author);
 			for (size_t i = 0; i < it->ncategories; i++)
-				h = fnv1a(fnv1a(h, "\x1f"), it->categories[i]);
+				h = fnv1a_str(fnv1a_str(h, "\x1f"), it->categories[i]);
 			for (size_t i = 0; i < it->nenclosures; i++)
-				h = fnv1a(fnv1a(h, "\x1f"), it->enclosures[i].url);
-			h = fnv1a(h, "\x1f");
-			h = fnv1a(h, it->updated ? time_format_rfc3339(it->updated, ts) : "");
+				h = fnv1a_str(fnv1a_str(h, "\x1f"), it->enclosures[i].url);
+			h = fnv1a_str(h, "\x1f");
+			h = fnv1a_str(h, it->updated ? time_format_rfc3339(it->updated, ts) : "");
 		}
 		snprintf(out, sizeof out, "hash:%016llx", h);
 		it->key = strdup(out);

@@ -1,4 +1,5 @@
 #include "store/identity.h"
+#include "core/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,12 +43,7 @@ static size_t shared_keys(const struct item_list *items)
 
 static void title_key(struct item *it, char *out, size_t len)
 {
-	unsigned long long h = 0xcbf29ce484222325ULL;
-	for (const char *p = it->title ? it->title : ""; *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 0x100000001b3ULL;
-	}
-	snprintf(out, len, "title:%016llx", h);
+	snprintf(out, len, "title:%016llx", (unsigned long long)fnv1a_str(FNV1A_INIT, it->title));
 }
 
 static int rekey(struct item *it, char *key)
