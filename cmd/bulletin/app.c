@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "core/fsutil.h"
@@ -264,6 +265,12 @@ void app_put_clean(FILE *out, const char *s)
 	}
 	for (size_t i = 0; i < n; i++)
 		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], out);
+}
+
+int app_chatty(void)
+{
+	return (isatty(STDERR_FILENO) && log_get_level() >= LOG_LVL_WARN) ||
+	       log_get_level() >= LOG_LVL_INFO;
 }
 
 int app_no_args(int argc, char **argv, const char *verb, const char *usage)

@@ -85,6 +85,12 @@ int app_no_args(int argc, char **argv, const char *verb, const char *usage);
  * text is cut at 200 bytes on a UTF-8 boundary; "-" when empty. */
 void app_put_clean(FILE *out, const char *s);
 
+/* 1 when a person is watching and did not ask for quiet: stderr is a
+ * terminal and no -q was given, or -v asked for more. Summaries of what
+ * went well ("fetched 12 sources") print only then: under -q (cron) a
+ * run prints nothing unless something needs a human. */
+int app_chatty(void);
+
 /* Reads a whole file ("-" = stdin) up to max bytes. NULL on error (printed). */
 char *app_read_file(const char *path, size_t max, size_t *len);
 

@@ -60,7 +60,8 @@ static int send_run(struct app *a, const char *dry_run_dir, const char *to, int 
 	if (res.nobody)
 		fprintf(stderr, "bulletin: %s: every member is paused or unsubscribed; nothing sent\n",
 			c->members_file);
-	if (res.nothing_new) {
+	/* A quiet week is no news to act on: under -q (cron) it says nothing. */
+	if (res.nothing_new && log_get_level() >= LOG_LVL_WARN) {
 		char ts[RFC3339_LEN];
 		fprintf(stderr, "bulletin: no new items selected since %s; nothing %s "
 			"(set empty = send in [digest] to send a short note instead)\n",
@@ -80,7 +81,7 @@ static int send_run(struct app *a, const char *dry_run_dir, const char *to, int 
 	} else {
 		for (size_t i = 0; i < res.n; i++) {
 			const struct deliver_stats *st = &res.v[i].st;
-			if (isatty(STDERR_FILENO) || log_get_level() >= LOG_LVL_INFO || st->failed ||
+			if (app_chatty() || st->failed ||
 			    st->deferred || st->in_doubt || st->gone)
 				print_digest(&res.v[i]);
 		}

@@ -1,0 +1,77 @@
+#!/bin/sh
+# The chair's first hour (issue 17): what a new chair meets in the first
+# commands, against a local HTTP server with the demo's sources and an SMTP
+# sink. `-q run` says nothing on a quiet week; `digest` names max_age_days
+# when it dropped what the rules select; `members unsubscribe` of an
+# unknown address; the CSV and the store disagreeing about a member.
+# Prints TAP.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/servers/tap.sh"
+mkdir -p "$work/site" "$work/maildir" "$work/cfg"
+cp -r "$top"/contrib/demo/site/. "$work/site/"
+start_http "$work/site" || { echo "Bail out! no HTTP server"; exit 1; }
+start_smtp "$work/maildir" || { echo "Bail out! no SMTP server"; exit 1; }
+fill_template "$top/contrib/demo/feeds/demo.ini" "$work/cfg/sources.ini"
+cat > "$work/cfg/bulletin.ini" <<EOF
+[store]
+path = state/bulletin.db
+[sources]
+files = sources.ini
+[rules]
+files = $top/feeds/primarvard.rules
+[digest]
+templates = $top/templates
+archive = archive
+max_age_days = 0
+chair = ordforande@example.se
+[mail]
+from_address = nyhetsbrev@example.se
+smtp_url = smtp://127.0.0.1:$SMTP_PORT
+[members]
+file = members.csv
+EOF
+printf 'email,name,language,status\nordforande@example.se,Ingrid Holmqvist,sv,active\nasa@example.se,Åsa Lindström,sv,active\n' \
+	> "$work/cfg/members.csv"
+cfg=$work/cfg/bulletin.ini
+B() { "$BULLETIN" -c "$cfg" "$@"; }
+
+# 1. -q run: the first run mails the digest and says nothing; the second,
+#    a quiet week, says nothing either (cron mails the chair whatever a job
+#    prints).
+B -q run > "$work/out" 2> "$work/err"
+rc=$?
+check "-q run with news: exit 0, mails sent, nothing printed" sh -c \
+	"[ $rc -eq 0 ] && [ \$(ls '$work/maildir/new' | wc -l) -eq 2 ] && [ ! -s '$work/out' ] && [ ! -s '$work/err' ]"
+B -q run > "$work/out" 2> "$work/err"
+rc=$?
+check "-q run on a quiet week: exit 0, nothing printed" sh -c \
+	"[ $rc -eq 0 ] && [ ! -s '$work/out' ] && [ ! -s '$work/err' ] || { cat '$work/err'; exit 1; }"
+B run > "$work/out" 2> "$work/err"
+check "run without -q on a quiet week says why nothing was sent" grep -q 'nothing sent' "$work/err"
+
+# 2. digest with max_age_days dropping everything the rules select (the
+#    demo's items are from 2020-2024): it says how many and which setting.
+#    The meetings feed (dated around now) is left out here.
+sed '/^\[source dlf-stockholm-moten\]/,$d' "$work/cfg/sources.ini" > "$work/cfg/old-sources.ini"
+sed 's/^max_age_days = 0/max_age_days = 30/; s|^path = state/bulletin.db|path = old/bulletin.db|; s/^files = sources.ini/files = old-sources.ini/' \
+	"$cfg" > "$work/cfg/old.ini"
+"$BULLETIN" -c "$work/cfg/old.ini" fetch > /dev/null 2>&1
+"$BULLETIN" -c "$work/cfg/old.ini" digest --days 7 > "$work/out" 2> "$work/err"
+rc=$?
+check "digest, every selected item too old: exit 0, an empty digest" sh -c \
+	"[ $rc -eq 0 ] && grep -q '^Subject: .*0 nyheter' '$work/out'"
+check "... and stderr says how many were too old, naming max_age_days and the file" sh -c \
+	"grep -q 'the digest is empty: the rules select [0-9][0-9]* items, but all were published more than 30 days ago (max_age_days in \[digest\], $work/cfg/old.ini' '$work/err' || { cat '$work/err'; exit 1; }"
+n_old=$(sed -n 's/.*the rules select \([0-9]*\) items.*/\1/p' "$work/err")
+"$BULLETIN" -c "$work/cfg/old.ini" rules test --days 7 > "$work/out" 2>&1
+check "rules test --days 7 says the same $n_old are too old for the digest" sh -c \
+	"grep -q '^$n_old of [0-9]* items selected' '$work/out' && grep -q '^$n_old of them published more than 30 days ago: the digest leaves them out (max_age_days in \[digest\])' '$work/out'"
+"$BULLETIN" -q -c "$work/cfg/old.ini" digest --days 7 > /dev/null 2> "$work/err"
+check "digest -q: no note" sh -c "[ ! -s '$work/err' ]"
+sed 's/^max_age_days = 0/max_age_days = 30/' "$cfg" > "$work/cfg/some.ini"
+"$BULLETIN" -c "$work/cfg/some.ini" digest --days 7 > "$work/out" 2> "$work/err"
+check "digest with some items too old: it says how many more were left out" sh -c \
+	"grep -q '^bulletin: $n_old more items the rules select were left out: published more than 30 days ago' '$work/err' || { cat '$work/err'; exit 1; }"
+
+tap_done
