@@ -110,6 +110,12 @@ int cmd_calendar(struct app *a, int argc, char **argv);
 int cmd_watch(struct app *a, int argc, char **argv);
 int cmd_mailbox(struct app *a, int argc, char **argv);
 
+/* Members whose row in the member list says active while an earlier
+ * "unsubscribed" in it still keeps them out (roster.h: changed_back): one
+ * line each on out, "file:line: ...", with the command that lets the row
+ * count again. Needs a->store. Returns how many, or -1 after saying why. */
+int app_members_changed_back(struct app *a, FILE *out);
+
 /* The chair's report as plain text (what `bulletin status` prints): the
  * last run's sources, the next digest's preview and the last delivery.
  * Returns 0 or an exit status. */

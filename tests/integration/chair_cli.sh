@@ -74,4 +74,39 @@ sed 's/^max_age_days = 0/max_age_days = 30/' "$cfg" > "$work/cfg/some.ini"
 check "digest with some items too old: it says how many more were left out" sh -c \
 	"grep -q '^bulletin: $n_old more items the rules select were left out: published more than 30 days ago' '$work/err' || { cat '$work/err'; exit 1; }"
 
+# 3. members unsubscribe of an address nobody knows: refused, exit 1,
+#    nothing recorded; of a member: recorded.
+B members unsubscribe nobody@example.se > "$work/out" 2> "$work/err"
+rc=$?
+check "members unsubscribe UNKNOWN: exit 1, says it is not a member, prints no success" sh -c \
+	"[ $rc -eq 1 ] && grep -q 'nobody@example.se is not a member: not in $work/cfg/members.csv' '$work/err' && [ ! -s '$work/out' ]"
+B members resubscribe nobody@example.se > "$work/out" 2>&1
+check "... and nothing was recorded" grep -q 'nobody@example.se: was not unsubscribed in the store' "$work/out"
+B members unsubscribe ASA@example.se > "$work/out" 2> "$work/err"
+check "members unsubscribe of a member (any case): exit 0, unsubscribed" sh -c \
+	"[ $? -eq 0 ] && grep -q 'ASA@example.se: unsubscribed' '$work/out'"
+B members unsubscribe asa@example.se > "$work/out" 2> "$work/err"
+check "a second time: exit 0, already unsubscribed" sh -c "[ $? -eq 0 ] && grep -q 'already unsubscribed' '$work/out'"
+B members resubscribe asa@example.se > /dev/null 2>&1
+
+# 4. A row set to unsubscribed, then changed back to active: the store
+#    keeps the member out (an old copy of the file must not resubscribe
+#    anyone), and check, list and run say so with the command to use.
+sed -i 's/^asa@example.se,\(.*\),active$/asa@example.se,\1,unsubscribed/' "$work/cfg/members.csv"
+B send > /dev/null 2>&1
+sed -i 's/^asa@example.se,\(.*\),unsubscribed$/asa@example.se,\1,active/' "$work/cfg/members.csv"
+B members check > "$work/out" 2> "$work/err"
+rc=$?
+check "members check, row changed back: exit 1, file:line and the resubscribe command on stderr" sh -c \
+	"[ $rc -eq 1 ] && grep -q '^$work/cfg/members.csv:3: asa@example.se says active, but an earlier \"unsubscribed\" in this list still keeps it out.*bulletin members resubscribe asa@example.se$' '$work/err' && grep -q '^1 member the list says active is kept out' '$work/out'"
+B members list > "$work/out" 2>&1
+check "members list: unsubscribed, with the command in its reason" \
+	grep -q '^asa@example.se  *unsubscribed .*the list says active now: `bulletin members resubscribe asa@example.se` mails it again' "$work/out"
+B -q run > "$work/out" 2> "$work/err"
+check "-q run says it too: it needs the chair" \
+	grep -q 'members.csv:3: asa@example.se says active.*bulletin members resubscribe asa@example.se$' "$work/err"
+B members resubscribe asa@example.se > "$work/out" 2>&1
+B members check > "$work/out" 2> "$work/err"
+check "after resubscribe: check is clean (exit 0)" sh -c "[ $? -eq 0 ] && ! grep -q 'keeps it out' '$work/err'"
+
 tap_done
