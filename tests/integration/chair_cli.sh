@@ -109,4 +109,61 @@ B members resubscribe asa@example.se > "$work/out" 2>&1
 B members check > "$work/out" 2> "$work/err"
 check "after resubscribe: check is clean (exit 0)" sh -c "[ $? -eq 0 ] && ! grep -q 'keeps it out' '$work/err'"
 
+# 5. sources add/disable/enable/test: the sources file edited in place,
+#    its comments and layout kept; test fetches one source now.
+src=$work/cfg/sources.ini
+cp "$src" "$work/sources.before"
+B sources add dlf-kopia "http://127.0.0.1:$HTTP_PORT/dlf-stockholm.xml" --title "DLF, kopia" > "$work/out" 2> "$work/err"
+rc=$?
+check "sources add: exit 0, names the file and line" sh -c \
+	"[ $rc -eq 0 ] && grep -q '^added \[source dlf-kopia\] at $src:[0-9]*; see what it brings: bulletin sources test dlf-kopia' '$work/out'"
+diff "$work/sources.before" "$src" > "$work/diff"
+check "... only the new section was added, at the end (comments and layout kept)" sh -c \
+	"[ \"\$(grep -c '^>' '$work/diff')\" -eq 4 ] && ! grep -q '^<' '$work/diff' && tail -3 '$src' | head -1 | grep -qx '\[source dlf-kopia\]' && tail -1 '$src' | grep -qx 'url = http://127.0.0.1:$HTTP_PORT/dlf-stockholm.xml'"
+check "... and no temporary file is left" sh -c "[ ! -e '$src.tmp' ]"
+B sources test dlf-kopia > "$work/out" 2> "$work/err"
+rc=$?
+check "sources test: exit 0, HTTP 200 and the items, SELECTED ones marked" sh -c \
+	"[ $rc -eq 0 ] && grep -q '^dlf-kopia (http://127.0.0.1:$HTTP_PORT/dlf-stockholm.xml): HTTP 200, [0-9]* bytes, 2 items$' '$work/out' && grep -q '^SELECTED primarvard  *[0-9.]*  2022-01-15  DLF Stockholm: verksamhetsplan 2022$' '$work/out' && grep -q '^-  .*Vi söker en ny kassör' '$work/out' && grep -q '^1 of 2 items selected by the rules' '$work/out'" ||
+	sed 's/^/#   /' "$work/out" "$work/err"
+B sources > "$work/out" 2>&1
+check "sources test stores nothing: the source is still new" grep -q '^dlf-kopia  *new ' "$work/out"
+B sources disable dlf-kopia > "$work/out" 2>&1
+check "sources disable: enabled = no added after its url" sh -c \
+	"grep -q '^dlf-kopia: disabled ($src:[0-9]*)' '$work/out' && tail -1 '$src' | grep -qx 'enabled = no'"
+B sources > "$work/out" 2>&1
+check "... bulletin sources shows it off" grep -q '^dlf-kopia  *off ' "$work/out"
+B sources enable dlf-kopia > "$work/out" 2>&1
+check "sources enable: the same line says yes" sh -c \
+	"grep -q '^dlf-kopia: enabled' '$work/out' && tail -1 '$src' | grep -qx 'enabled = yes'"
+B sources enable dlf-kopia > "$work/out" 2>&1
+check "sources enable again: already enabled, exit 0" grep -q '^dlf-kopia: already enabled' "$work/out"
+B sources enable nosuch > "$work/out" 2> "$work/err"
+check "sources enable UNKNOWN: exit 65, names it" sh -c "[ $? -eq 65 ] && grep -q 'no source named \"nosuch\"' '$work/err'"
+B sources add dlf-stockholm https://example.se/feed > "$work/out" 2> "$work/err"
+check "sources add of a name in use: exit 65, says where it is" sh -c \
+	"[ $? -eq 65 ] && grep -q 'a source named \"dlf-stockholm\" is already defined at $src:[0-9]*' '$work/err'"
+B sources add ftpkalla ftp://example.se/feed > "$work/out" 2> "$work/err"
+check "sources add of an ftp URL: exit 65, only http and https" sh -c \
+	"[ $? -eq 65 ] && grep -q 'only http:// and https://' '$work/err'"
+B sources add "bad name" https://example.se/feed > "$work/out" 2> "$work/err"
+check "sources add of a bad name: exit 65" sh -c "[ $? -eq 65 ] && grep -q 'cannot be a source' '$work/err'"
+B sources add borta "http://127.0.0.1:$HTTP_PORT/_/status/404" > /dev/null 2>&1
+B sources test borta > "$work/out" 2> "$work/err"
+check "sources test of a URL that answers 404: exit 1, says HTTP 404" sh -c \
+	"[ $? -eq 1 ] && grep -q 'borta: HTTP 404' '$work/err'"
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+	chmod 755 "$work" "$work/cfg"
+	chmod 644 "$src" "$cfg"
+	cp "$src" "$work/sources.before"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$BULLETIN" -c "$cfg" sources disable borta \
+		> "$work/out" 2> "$work/err"
+	rc=$?
+	check "sources disable where the file cannot be written: exit 74, file unchanged" sh -c \
+		"[ $rc -eq 74 ] && grep -q 'Permission denied' '$work/err' && cmp -s '$src' '$work/sources.before' && [ ! -e '$src.tmp' ]" ||
+		sed 's/^/#   /' "$work/err"
+else
+	ok "sources disable where the file cannot be written # SKIP needs root and setpriv(1)"
+fi
+
 tap_done
