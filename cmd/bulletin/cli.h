@@ -112,14 +112,16 @@ int cmd_mailbox(struct app *a, int argc, char **argv);
 
 /* Members whose row in the member list says active while an earlier
  * "unsubscribed" in it still keeps them out (roster.h: changed_back): one
- * line each on out, "file:line: ...", with the command that lets the row
- * count again. Needs a->store. Returns how many, or -1 after saying why. */
-int app_members_changed_back(struct app *a, FILE *out);
+ * line each on out with the command that lets the row count again,
+ * "file:line: ..." (t NULL) or in the report's words (t). Needs a->store.
+ * Returns how many, or -1 after saying why. */
+struct chrome_report;
+int app_members_changed_back(struct app *a, FILE *out, const struct chrome_report *t);
 
 /* The chair's report as plain text (what `bulletin status` prints): the
  * last run's sources, the next digest's preview and the last delivery.
  * Returns 0 or an exit status. */
-int app_status_report(struct app *a, FILE *out);
+int app_status_report(struct app *a, FILE *out, const struct chrome_report *t);
 
 /* The stages `run` chains; each returns 0 or an exit status. */
 int stage_fetch(struct app *a);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "compose/chrome.h"
 #include "core/log.h"
 #include "deliver/members.h"
 #include "deliver/unsubscribe.h"
@@ -130,7 +131,7 @@ static int members_check(struct app *a, const char *file)
 		       ml.problems == 1 ? "" : "s");
 	r = ml.problems ? EXIT_FAILURE_ : 0;
 	/* The configured list only: the store's records are about that one. */
-	int back = s && a->cfg.members_file && !strcmp(file, a->cfg.members_file) ? app_members_changed_back(a, stderr) : 0;
+	int back = s && a->cfg.members_file && !strcmp(file, a->cfg.members_file) ? app_members_changed_back(a, stderr, NULL) : 0;
 	if (back < 0)
 		r = EXIT_IOERR;
 	else if (back) {
@@ -158,7 +159,7 @@ static int check_address(const char *addr)
 	return EXIT_DATAERR;
 }
 
-int app_members_changed_back(struct app *a, FILE *out)
+int app_members_changed_back(struct app *a, FILE *out, const struct chrome_report *t)
 {
 	struct roster ro;
 	struct err err;
@@ -173,6 +174,12 @@ int app_members_changed_back(struct app *a, FILE *out)
 		if (!ro.v[i].changed_back)
 			continue;
 		n++;
+		if (t) {
+			fputs("  ", out);
+			fprintf(out, t->changed_back, ro.v[i].email, ro.v[i].email);
+			fputc('\n', out);
+			continue;
+		}
 		fprintf(out, "%s:%zu: %s says active, but an earlier \"unsubscribed\" in this "
 			"list still keeps it out (the store does not forget one); if the member "
 			"wants the digest again: bulletin members resubscribe %s\n",

@@ -60,7 +60,7 @@ static int send_run(struct app *a, const char *dry_run_dir, const char *to, int 
 	/* Rows changed back to active that the store still keeps out: said on
 	 * every real send, -q or not, until the chair decides. */
 	if ((!r || r == EXIT_FAILURE_) && !dry_run_dir && !to && c->members_file)
-		app_members_changed_back(a, stderr);
+		app_members_changed_back(a, stderr, NULL);
 	if (res.nobody)
 		fprintf(stderr, "bulletin: %s: every member is paused or unsubscribed; nothing sent\n",
 			c->members_file);

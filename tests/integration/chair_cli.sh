@@ -166,4 +166,45 @@ else
 	ok "sources disable where the file cannot be written # SKIP needs root and setpriv(1)"
 fi
 
+# 6. The chair's run report by mail is in the digest's language, and a
+#    failing source's libcurl English gets a line in it too; `bulletin
+#    status` on the terminal stays English, with the line in English.
+# report_mail LANG: the report's subject and text, from the newest mail to
+# the chair with a subject that is not the digest's.
+report_mail() {
+	/usr/bin/python3 - "$work/maildir/new" <<'PY'
+import email, email.policy, os, sys
+d = sys.argv[1]
+best = None
+for f in sorted(os.listdir(d), key=lambda f: os.stat(os.path.join(d, f)).st_mtime):
+    m = email.message_from_bytes(open(os.path.join(d, f), 'rb').read(), policy=email.policy.default)
+    if m['Subject'].startswith('bulletin: '):
+        best = m
+print(best['Subject'])
+print(best.get_body(('plain',)).get_content().replace('\r', ''))
+PY
+}
+sed -i '/^\[source borta\]/,$d' "$src"
+printf '\n[source borta]\nurl = http://127.0.0.1:%s/_/status/404\n' "$HTTP_PORT" >> "$src"
+printf '[run]\nreport = yes\n' >> "$cfg"
+B run > /dev/null 2>&1
+report_mail > "$work/report" 2>&1
+check "run report, sv: the subject and the text in Swedish" sh -c \
+	"head -1 '$work/report' | grep -qx 'bulletin: rapport från körningen' && grep -q '^Senaste körning: ' '$work/report' && grep -q '^Källor: [0-9]* hämtade, 1 misslyckades' '$work/report' && grep -q '^Senaste utskick: ”' '$work/report'" ||
+	sed 's/^/#   /' "$work/report"
+check "run report, sv: the 404 with one Swedish line on what it means" sh -c \
+	"grep -q '^  misslyckas: borta (http://127.0.0.1:$HTTP_PORT/_/status/404), 1 körning i rad: HTTP 404$' '$work/report' && grep -q '^    Sidan finns inte (404/410): webbplatsen har troligen flyttat sitt flöde' '$work/report'" ||
+	sed 's/^/#   /' "$work/report"
+sed -i 's/^\[digest\]$/[digest]\nlanguage = nb/' "$cfg"
+printf '\n[source nirgends]\nurl = http://nirgends.invalid/feed.xml\n' >> "$src"
+B run > /dev/null 2>&1
+report_mail > "$work/report" 2>&1
+check "run report, nb: Norwegian, and an unknown host explained in Norwegian" sh -c \
+	"head -1 '$work/report' | grep -qx 'bulletin: rapport fra kjøringen' && grep -q '^Kilder: [0-9]* hentet, 2 feilet' '$work/report' && grep -q '^  feiler: nirgends (http://nirgends.invalid/feed.xml), 1 kjøring på rad: .*resolve' '$work/report' && grep -q '^    Servernavnet ble ikke funnet' '$work/report'" ||
+	sed 's/^/#   /' "$work/report"
+B status > "$work/out" 2>&1
+check "bulletin status: English, the failure explained in English" sh -c \
+	"grep -q '^Sources: [0-9]* fetched, 2 failed' '$work/out' && grep -q '^    The page is not there (404/410)' '$work/out' && grep -q '^    The server.s name could not be found' '$work/out'" ||
+	sed 's/^/#   /' "$work/out"
+
 tap_done
