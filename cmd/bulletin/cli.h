@@ -40,6 +40,14 @@ int app_config(struct app *a);
 /* Opens the store, after taking the run lock when a->writes is set (exit
  * 75 when another run still holds it after [store] lock_wait seconds). */
 int app_store(struct app *a);
+/* 0 when dir (or the nearest folder above it that exists, which could
+ * make it) is writable by this user; else the errno, with that folder
+ * in blocked. */
+int app_writable(const char *dir, char *blocked, size_t n);
+/* 0 when the file path (is_dir: the folder path) can be made and written;
+ * else EXIT_CANTCREAT after saying which folder, naming the setting key
+ * and that a relative path is relative to the configuration's folder. */
+int app_state_writable(const struct app *a, const char *path, int is_dir, const char *key);
 /* The store for verbs that only read it (send --status, status, sources):
  * no lock, no write, works on a read-only file; exit 66 when it is not
  * there or cannot be opened. */

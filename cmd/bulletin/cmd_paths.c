@@ -21,18 +21,14 @@ static void line(const char *what, const char *path, const char *absent)
 	putchar('\n');
 }
 
-/* The folder a state file goes into: writable, or why not. */
+/* A state folder this user cannot write: named. */
 static void writable(const char *dir)
 {
-	char d[4096];
-	snprintf(d, sizeof d, "%s", dir);
-	/* the nearest folder that exists decides whether it can be made */
-	struct stat st;
-	while (stat(d, &st) < 0 && strrchr(d, '/') && strrchr(d, '/') != d)
-		*strrchr(d, '/') = '\0';
-	if (access(d, W_OK) < 0)
+	char blocked[4096];
+	int e = app_writable(dir, blocked, sizeof blocked);
+	if (e)
 		printf("%-10s %s cannot be written by this user (%s): bulletin needs to write "
-		       "there\n", "", d, strerror(errno));
+		       "there\n", "", blocked, strerror(e));
 }
 
 int cmd_paths(struct app *a, int argc, char **argv)

@@ -40,6 +40,10 @@ static int send_run(struct app *a, const char *dry_run_dir, const char *to, int 
 		return r;
 	const struct config *c = &a->cfg;
 	struct err err;
+	/* The archive is written after the members are mailed: a folder that
+	 * can never be written is said before anyone is. */
+	if (!dry_run_dir && !to && (r = app_state_writable(a, c->archive_dir, 1, "[digest] archive")))
+		return r;
 	if (to && !mail_address_valid(to)) {
 		fprintf(stderr, "bulletin: --to: not a valid address\n");
 		return EXIT_USAGE;

@@ -15,6 +15,9 @@ dest=$work/stage
 build=$(cd "$(dirname "$BULLETIN")" && pwd)
 
 # 1. Install, without rebuilding the binary under test (-o: take it as it is).
+#    PREFIX/bin is there before (as Debian ships /usr/local/bin): uninstall
+#    must leave it.
+mkdir -p "$dest$PREFIX/bin"
 make -s -C "$top" -o "$build/bulletin" install DESTDIR="$dest" PREFIX=$PREFIX BUILD="$build" \
 	> "$work/make.out" 2>&1
 rc=$?
@@ -118,5 +121,8 @@ check "send --dry-run with empty = send: 1 .eml file, for the one member" sh -c 
 cd "$top" || exit 1
 make -s -C "$top" uninstall DESTDIR="$dest" PREFIX=$PREFIX > "$work/make.out" 2>&1
 check "make uninstall removes every installed file" sh -c "[ $? -eq 0 ] && [ -z \"\$(find '$dest' ! -type d)\" ]"
+check "... and the folders install made, not PREFIX/bin that was there before" sh -c \
+	"[ \"\$(cd '$dest' && find . | sort | tr '\n' ' ')\" = '. ./usr ./usr/local ./usr/local/bin ' ]" ||
+	(cd "$dest" && find . | sed 's/^/#   /')
 
 tap_done
