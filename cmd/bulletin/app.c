@@ -230,7 +230,7 @@ int app_write_calendar(struct app *a, const char *dir, time_t now)
 	free(ics);
 	if (r < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
-		return EXIT_CANTCREAT;
+		return EXIT_IOERR; /* a failed write */
 	}
 	return 0;
 }

@@ -60,7 +60,7 @@ int cmd_archive(struct app *a, int argc, char **argv)
 	struct err err;
 	if (archive_index(dir, &site, &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
-		return EXIT_CANTCREAT;
+		return EXIT_IOERR; /* a failed write */
 	}
 	printf("%s/index.html\n", dir);
 	return 0;

@@ -19,7 +19,7 @@ static int write_preview(const struct app *a, const char *html, char *path, size
 	snprintf(path, pathlen, "%s/preview.html", a->cfg.archive_dir);
 	if (fs_write_atomic(path, html, strlen(html), &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
-		return EXIT_CANTCREAT;
+		return EXIT_IOERR; /* a failed write */
 	}
 	return 0;
 }
