@@ -12,7 +12,7 @@ int cmd_archive(struct app *a, int argc, char **argv)
 		"usage: bulletin archive [--dir DIR]\n"
 		"\nRebuilds index.html and feed.atom (Atom) of the digest archive from\n"
 		"its digest-*.json files, newest first, and prints the index's path.\n"
-		"DIR defaults to [digest] archive_dir; links use [digest] archive_url.\n"
+		"DIR defaults to [digest] archive; links use [digest] archive_url.\n"
 		"calendar.ics (the association's calendar and the events in selected\n"
 		"items, for subscribers) is written there too when rules are configured.\n";
 	static const struct option opts[] = {

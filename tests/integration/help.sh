@@ -56,6 +56,28 @@ check "every option and subcommand of every verb's synopsis is in its lines of b
 missing=""
 for o in '-c FILE' '-v, -q' '--help' '--version'; do grep -q -- "^  $o\|, $o\| $o" "$work/help" || missing="$missing $o"; done
 check "the global options are in it" sh -c "[ -z '$missing' ] || { echo '#   missing:$missing'; exit 1; }"
+codes=$(sed -n 's/.*EXIT_[A-Z_]* = \([0-9]*\),*.*/\1/p' "$top/lib/core/err.h")
+sed -n '/^Exit status:/,/^$/p' "$work/help" > "$work/exits"
+missing=""
+for c in $codes; do grep -q "\b$c\b" "$work/exits" || missing="$missing $c"; done
+check "its exit statuses are every code of lib/core/err.h ($(echo $codes | wc -w))" sh -c \
+	"[ -n '$codes' ] && [ -z '$missing' ] || { echo '#   missing:$missing'; exit 1; }"
+# Every "[section] key" a verb's --help names is a key of the configuration
+# (a word that looks like a key: with an underscore, or some section's key).
+"$BULLETIN" config keys | awk -F '\t' '{ print "[" $1 "] " $2 }' > "$work/keys"
+"$BULLETIN" config keys | cut -f2 | sort -u > "$work/keynames"
+bad=""
+for v in $verbs; do
+	"$BULLETIN" "$v" --help 2>/dev/null | tr '\n' ' ' | grep -o '\[[a-z]*\] *[a-z_]*' | sed 's/  */ /g' |
+		sort -u > "$work/named"
+	while read -r k; do
+		w=${k#*] }
+		case $w in *_*) ;; *) grep -qxF "$w" "$work/keynames" || continue ;; esac
+		grep -qxF "$k" "$work/keys" || bad="$bad $v:'$k'"
+	done < "$work/named"
+done
+check "every [section] key a verb's --help names is a setting (archive --help: [digest] archive)" sh -c \
+	"[ -z \"$bad\" ] || { echo \"#   not a setting:$bad\"; exit 1; }"
 check "no line of it is wider than 80 columns" sh -c \
 	"! LC_ALL=C.UTF-8 awk 'length > 80' '$work/help' | grep -q ."
 

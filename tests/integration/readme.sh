@@ -69,6 +69,14 @@ else
 		sed 's/^/#   /' "$work/err"
 fi
 
+# The exit statuses it lists are lib/core/err.h's.
+codes=$(sed -n 's/.*EXIT_[A-Z_]* = \([0-9]*\),*.*/\1/p' "$top/lib/core/err.h")
+sed -n '/^Exit status:/,/^$/p' "$readme" > "$work/exits"
+missing=""
+for c in $codes; do grep -q "\b$c\b" "$work/exits" || missing="$missing $c"; done
+check "README's exit statuses are every code of lib/core/err.h ($(echo $codes | wc -w))" sh -c \
+	"[ -n '$codes' ] && [ -z '$missing' ] || { echo '#   missing:$missing'; exit 1; }"
+
 # 3. make deps: what building and running need, and no test tool;
 #    make check: those too.
 sh "$top/scripts/deps.sh" --list > "$work/run.pkgs"
