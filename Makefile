@@ -59,6 +59,15 @@ $(BUILD)/%.o: %.c $(wildcard lib/*/*.h cmd/bulletin/*.h)
 	@[ "$(V)" = 1 ] || echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# BULLETIN_DATADIR is compiled in: `make install PREFIX=/opt/x` after a
+# plain `make` recompiles the one file that uses it instead of installing
+# a binary that looks in /usr/local.
+$(BUILD)/datadir.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(PREFIX)/share/bulletin' | cmp -s - $@ || echo '$(PREFIX)/share/bulletin' > $@
+$(BUILD)/lib/core/config.o: $(BUILD)/datadir.stamp
+FORCE:
+
 $(BUILD)/libbulletin.a: $(LIB_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $^

@@ -47,8 +47,9 @@ int cmd_paths(struct app *a, int argc, char **argv)
 	if (r)
 		return r;
 	const struct config *c = &a->cfg;
-	const char *how = a->config_arg ? "-c" : strcmp(c->path, "bulletin.ini") ? "found in $XDG_CONFIG_HOME"
-										 : "found in this folder";
+	const char *how = a->config_arg ? "-c"
+			  : strcmp(c->path, "bulletin.ini") ? "found in your configuration folder"
+							    : "found in this folder";
 	printf("%-10s %s  (%s)\n", "config", c->path, how);
 	for (size_t i = 0; i < c->nsource_files; i++)
 		line(i ? "" : "sources", c->source_files[i], "missing");

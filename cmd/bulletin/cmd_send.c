@@ -84,8 +84,8 @@ static int send_run(struct app *a, const char *dry_run_dir, const char *to, int 
 			r = EXIT_FAILURE_; /* the reason was logged */
 	} else if (dry_run_dir) {
 		if (res.n)
-			fprintf(stderr, "bulletin: wrote %d messages to %s\n", res.v[0].st.sent,
-				dry_run_dir);
+			fprintf(stderr, "bulletin: wrote %d message%s to %s\n", res.v[0].st.sent,
+				res.v[0].st.sent == 1 ? "" : "s", dry_run_dir);
 	} else {
 		for (size_t i = 0; i < res.n; i++) {
 			const struct deliver_stats *st = &res.v[i].st;
