@@ -159,16 +159,26 @@ static int check_address(const char *addr)
 	return EXIT_DATAERR;
 }
 
-int app_members_changed_back(struct app *a, FILE *out, const struct chrome_report *t)
+/* The roster of the configured member list: 1, or 0 without one, or -1
+ * after saying why. */
+static int load_roster(struct app *a, struct roster *ro)
 {
-	struct roster ro;
 	struct err err;
 	if (!a->cfg.members_file)
 		return 0;
-	if (roster_build(&a->cfg, a->store, &ro, &err) < 0) {
+	if (roster_build(&a->cfg, a->store, ro, &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		return -1;
 	}
+	return 1;
+}
+
+int app_members_changed_back(struct app *a, FILE *out, const struct chrome_report *t)
+{
+	struct roster ro;
+	int have = load_roster(a, &ro);
+	if (have <= 0)
+		return have;
 	int n = 0;
 	for (size_t i = 0; i < ro.n; i++) {
 		if (!ro.v[i].changed_back)
@@ -196,12 +206,9 @@ static int unknown_member(struct app *a, const char *addr, int *unknown)
 	struct roster ro;
 	struct err err;
 	*unknown = 0;
-	if (!a->cfg.members_file)
-		return 0;
-	if (roster_build(&a->cfg, a->store, &ro, &err) < 0) {
-		fprintf(stderr, "bulletin: %s\n", err.msg);
-		return EXIT_CONFIG;
-	}
+	int have = load_roster(a, &ro);
+	if (have <= 0)
+		return have < 0 ? EXIT_CONFIG : 0;
 	int known = 0;
 	for (size_t i = 0; i < ro.n && !known; i++)
 		known = !strcasecmp(ro.v[i].email, addr);

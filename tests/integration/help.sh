@@ -56,12 +56,7 @@ check "every option and subcommand of every verb's synopsis is in its lines of b
 missing=""
 for o in '-c FILE' '-v, -q' '--help' '--version'; do grep -q -- "^  $o\|, $o\| $o" "$work/help" || missing="$missing $o"; done
 check "the global options are in it" sh -c "[ -z '$missing' ] || { echo '#   missing:$missing'; exit 1; }"
-codes=$(sed -n 's/.*EXIT_[A-Z_]* = \([0-9]*\),*.*/\1/p' "$top/lib/core/err.h")
-sed -n '/^Exit status:/,/^$/p' "$work/help" > "$work/exits"
-missing=""
-for c in $codes; do grep -q "\b$c\b" "$work/exits" || missing="$missing $c"; done
-check "its exit statuses are every code of lib/core/err.h ($(echo $codes | wc -w))" sh -c \
-	"[ -n '$codes' ] && [ -z '$missing' ] || { echo '#   missing:$missing'; exit 1; }"
+# (Its exit statuses: readme.sh, with the README's.)
 # Every "[section] key" a verb's --help names is a key of the configuration
 # (a word that looks like a key: with an underscore, or some section's key).
 "$BULLETIN" config keys | awk -F '\t' '{ print "[" $1 "] " $2 }' > "$work/keys"

@@ -69,13 +69,17 @@ else
 		sed 's/^/#   /' "$work/err"
 fi
 
-# The exit statuses it lists are lib/core/err.h's.
+# The exit statuses the README and `bulletin --help` list are
+# lib/core/err.h's, every one.
 codes=$(sed -n 's/.*EXIT_[A-Z_]* = \([0-9]*\),*.*/\1/p' "$top/lib/core/err.h")
-sed -n '/^Exit status:/,/^$/p' "$readme" > "$work/exits"
-missing=""
-for c in $codes; do grep -q "\b$c\b" "$work/exits" || missing="$missing $c"; done
-check "README's exit statuses are every code of lib/core/err.h ($(echo $codes | wc -w))" sh -c \
-	"[ -n '$codes' ] && [ -z '$missing' ] || { echo '#   missing:$missing'; exit 1; }"
+"$BULLETIN" --help > "$work/help"
+for f in "$readme" "$work/help"; do
+	sed -n '/^Exit status:/,/^$/p' "$f" > "$work/exits"
+	missing=""
+	for c in $codes; do grep -q "\b$c\b" "$work/exits" || missing="$missing $c"; done
+	check "$(basename "$f" | sed 's/^help$/bulletin --help/')'s exit statuses are every code of lib/core/err.h ($(echo $codes | wc -w))" sh -c \
+		"[ -n '$codes' ] && [ -z '$missing' ] || { echo '#   missing:$missing'; exit 1; }"
+done
 
 # 3. make deps: what building and running need, and no test tool;
 #    make check: those too.
