@@ -51,7 +51,6 @@ else
 	sed -i -e "s|^;path = bulletin.db|path = $root/var/lib/bulletin/bulletin.db|" \
 		-e "s|^;archive = archive|archive = $root/var/lib/bulletin/archive|" \
 		-e "s|^;password_file = .*|password_file = $root/etc/bulletin/smtp-password|" \
-		-e "s|/usr/local/share/bulletin/feeds/\*.ini|$top/feeds/nordic.ini|" \
 		-e "s|/usr/local/share/bulletin/|$top/|" "$cfg"
 	as() { setpriv --reuid=65534 --regid=65534 --clear-groups "$BULLETIN" "$@"; }
 	as -c "$cfg" paths > "$work/paths" 2>&1
