@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "compose/chrome.h"
+#include "fetch/failure.h"
 #include "core/log.h"
 #include "core/srcfile.h"
 #include "core/url.h"
@@ -163,6 +165,9 @@ static int sources_test(struct app *a, const char *name)
 	if (ingest_try(c, src, ua, &t, &err) < 0) {
 		printf("failed\n");
 		fprintf(stderr, "bulletin: %s: %s\n", src->name, err.msg);
+		const char *means = chrome_report_for("en")->failure[fetch_failure_kind(err.msg)];
+		if (means)
+			fprintf(stderr, "bulletin: %s\n", means);
 		ingest_try_free(&t);
 		return EXIT_FAILURE_;
 	}

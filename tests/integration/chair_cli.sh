@@ -150,8 +150,8 @@ B sources add "bad name" https://example.se/feed > "$work/out" 2> "$work/err"
 check "sources add of a bad name: exit 65" sh -c "[ $? -eq 65 ] && grep -q 'cannot be a source' '$work/err'"
 B sources add borta "http://127.0.0.1:$HTTP_PORT/_/status/404" > /dev/null 2>&1
 B sources test borta > "$work/out" 2> "$work/err"
-check "sources test of a URL that answers 404: exit 1, says HTTP 404" sh -c \
-	"[ $? -eq 1 ] && grep -q 'borta: HTTP 404' '$work/err'"
+check "sources test of a URL that answers 404: exit 1, says HTTP 404 and what it means" sh -c \
+	"[ $? -eq 1 ] && grep -q 'borta: HTTP 404' '$work/err' && grep -q '^bulletin: The page is not there (404/410)' '$work/err'"
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
 	chmod 755 "$work" "$work/cfg"
 	chmod 644 "$src" "$cfg"
