@@ -13,7 +13,7 @@ PKGS      = libcurl libxml-2.0 libpcre2-8 sqlite3 libcmark inih jansson libidn2 
 # A missing library is named, not hidden: make stops with the package to install.
 PKG_MISSING := $(shell for p in $(PKGS) cmocka; do pkg-config --exists $$p || echo $$p; done)
 ifneq ($(filter-out cmocka,$(PKG_MISSING)),)
-  ifeq ($(filter deps,$(MAKECMDGOALS))$(filter demo check bench fuzz eval,$(MAKECMDGOALS)),)
+  ifeq ($(filter deps,$(MAKECMDGOALS))$(filter demo check bench fuzz eval soak,$(MAKECMDGOALS)),)
     $(error pkg-config finds no $(filter-out cmocka,$(PKG_MISSING)): run `sudo make deps` (or sh scripts/deps.sh) first)
   endif
 endif
@@ -59,6 +59,15 @@ $(BUILD)/%.o: %.c $(wildcard lib/*/*.h cmd/bulletin/*.h)
 	@[ "$(V)" = 1 ] || echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# BULLETIN_DATADIR is compiled in: `make install PREFIX=/opt/x` after a
+# plain `make` recompiles the one file that uses it instead of installing
+# a binary that looks in /usr/local.
+$(BUILD)/datadir.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(PREFIX)/share/bulletin' | cmp -s - $@ || echo '$(PREFIX)/share/bulletin' > $@
+$(BUILD)/lib/core/config.o: $(BUILD)/datadir.stamp
+FORCE:
+
 $(BUILD)/libbulletin.a: $(LIB_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
@@ -88,12 +97,15 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz_util.
 
 tests: $(BUILD)/bulletin $(UNIT_BIN) $(REPLAY_BIN)
 
-# Installs missing Debian packages when run as root (a no-op otherwise).
+# Installs missing Debian packages when run as root (otherwise names
+# them): `make deps` what building and running need, nothing more; the
+# demo's servers and the tests' tools come with `make demo` and `make check`.
 deps:
 	@sh scripts/deps.sh
 
 # Sub-makes re-read pkg-config after deps may have installed the packages.
-check: deps
+check:
+	@sh scripts/deps.sh check
 	@$(MAKE) --no-print-directory check-plain
 	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 check-san
 	@sh tests/summary.sh build/results-plain.txt build/san/results-san.txt
@@ -107,7 +119,8 @@ check-san: tests
 		sh tests/run.sh $(BUILD) san > /dev/null || true
 	@cp $(BUILD)/results.txt $(BUILD)/results-san.txt
 
-demo: deps
+demo:
+	@sh scripts/deps.sh demo
 	@$(MAKE) --no-print-directory all
 	@sh contrib/demo/run.sh $(BUILD)/bulletin
 
@@ -127,7 +140,8 @@ bench:
 # twice or lost): tests/soak/*.sh, each given the binary. Not part of
 # `make check` (minutes each). tests/soak/send_kill.sh is the one over
 # send: members mailed exactly once, in doubt, twice (0), lost (0).
-soak: deps
+soak:
+	@sh scripts/deps.sh check
 	@$(MAKE) --no-print-directory all
 	@for s in tests/soak/*.sh; do echo "  SOAK    $$s"; sh "$$s" $(BUILD)/bulletin || exit 1; done
 
@@ -179,10 +193,18 @@ screenshots: demo
 DATADIR = $(PREFIX)/share/bulletin
 DOCDIR  = $(PREFIX)/share/doc/bulletin
 MANDIR  = $(PREFIX)/share/man
+INSTALL_DIRS = $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/feeds $(DESTDIR)$(DATADIR)/templates \
+	$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
+# The folders install makes (those not there before) are listed in
+# DATADIR/installed-dirs, so that uninstall removes them again when they
+# are empty, and never a folder that was there before.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/feeds \
-		$(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(DOCDIR)
+	@made=""; for d in $(INSTALL_DIRS); do \
+		while [ ! -d "$$d" ]; do made="$$made $$d"; d=$$(dirname "$$d"); done; \
+	done; \
+	install -d $(INSTALL_DIRS) && \
+	m=$(DESTDIR)$(DATADIR)/installed-dirs; \
+	{ cat "$$m" 2>/dev/null; printf '%s\n' $$made; } | grep . | sort -u > "$$m.new" && mv "$$m.new" "$$m"
 	install -m 755 $(BUILD)/bulletin $(DESTDIR)$(PREFIX)/bin/bulletin
 	install -m 644 feeds/* $(DESTDIR)$(DATADIR)/feeds/
 	install -m 644 templates/* $(DESTDIR)$(DATADIR)/templates/
@@ -198,7 +220,11 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/bulletin
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard doc/*.1)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard doc/*.5)))
-	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	@dirs=$$(cat $(DESTDIR)$(DATADIR)/installed-dirs 2>/dev/null); \
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) && \
+	for d in $$(printf '%s\n' $$dirs | sort -r); do \
+		[ ! -d "$$d" ] || rmdir "$$d" 2>/dev/null || echo "uninstall: $$d is not empty; left in place"; \
+	done
 
 clean:
 	rm -rf build

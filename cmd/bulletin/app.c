@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "core/fsutil.h"
@@ -63,12 +65,55 @@ static int app_lock(struct app *a)
 	return 0;
 }
 
+int app_writable(const char *dir, char *blocked, size_t n)
+{
+	char d[4096];
+	snprintf(d, sizeof d, "%s", dir);
+	struct stat st;
+	char *slash;
+	while (stat(d, &st) < 0 && (slash = strrchr(d, '/')) && slash != d)
+		*slash = '\0';
+	if (stat(d, &st) < 0 && !strchr(d, '/'))
+		snprintf(d, sizeof d, ".");
+	if (access(d, W_OK) == 0)
+		return 0;
+	int e = errno;
+	snprintf(blocked, n, "%s", d);
+	return e ? e : EACCES;
+}
+
+int app_state_writable(const struct app *a, const char *path, int is_dir, const char *key)
+{
+	char dir[4096], blocked[4096];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!is_dir && !slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (!is_dir)
+		slash[slash == dir] = '\0'; /* "/x.db": "/" */
+	int e = app_writable(dir, blocked, sizeof blocked);
+	if (!e)
+		return 0;
+	/* Under systemd's ProtectSystem=strict (bulletin.service) /etc is
+	 * read-only: a relative path beside /etc/bulletin/bulletin.ini
+	 * cannot be written, whatever the permissions say. */
+	fprintf(stderr, "bulletin: %s cannot be written by this user (%s), and %s goes there: "
+		"%s in %s (a relative path is relative to that file's folder). Set it to a "
+		"folder this user may write, e.g. /var/lib/bulletin/%s; bulletin paths shows "
+		"every path\n", blocked, strerror(e), path, key, a->cfg.path,
+		is_dir ? "archive" : "bulletin.db");
+	return EXIT_CANTCREAT;
+}
+
 int app_store(struct app *a)
 {
 	if (a->store)
 		return 0;
 	int r = app_config(a);
 	if (r)
+		return r;
+	/* Said plainly, before SQLite says "unable to open database file". */
+	if ((r = app_state_writable(a, a->cfg.store_path, 0, "[store] path")))
 		return r;
 	if (a->writes && !a->locked && (r = app_lock(a)))
 		return r;
@@ -185,7 +230,7 @@ int app_write_calendar(struct app *a, const char *dir, time_t now)
 	free(ics);
 	if (r < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
-		return EXIT_CANTCREAT;
+		return EXIT_IOERR; /* a failed write */
 	}
 	return 0;
 }
@@ -264,6 +309,12 @@ void app_put_clean(FILE *out, const char *s)
 	}
 	for (size_t i = 0; i < n; i++)
 		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], out);
+}
+
+int app_chatty(void)
+{
+	return (isatty(STDERR_FILENO) && log_get_level() >= LOG_LVL_WARN) ||
+	       log_get_level() >= LOG_LVL_INFO;
 }
 
 int app_no_args(int argc, char **argv, const char *verb, const char *usage)

@@ -40,6 +40,14 @@ int app_config(struct app *a);
 /* Opens the store, after taking the run lock when a->writes is set (exit
  * 75 when another run still holds it after [store] lock_wait seconds). */
 int app_store(struct app *a);
+/* 0 when dir (or the nearest folder above it that exists, which could
+ * make it) is writable by this user; else the errno, with that folder
+ * in blocked. */
+int app_writable(const char *dir, char *blocked, size_t n);
+/* 0 when the file path (is_dir: the folder path) can be made and written;
+ * else EXIT_CANTCREAT after saying which folder, naming the setting key
+ * and that a relative path is relative to the configuration's folder. */
+int app_state_writable(const struct app *a, const char *path, int is_dir, const char *key);
 /* The store for verbs that only read it (send --status, status, sources):
  * no lock, no write, works on a read-only file; exit 66 when it is not
  * there or cannot be opened. */
@@ -85,6 +93,12 @@ int app_no_args(int argc, char **argv, const char *verb, const char *usage);
  * text is cut at 200 bytes on a UTF-8 boundary; "-" when empty. */
 void app_put_clean(FILE *out, const char *s);
 
+/* 1 when a person is watching and did not ask for quiet: stderr is a
+ * terminal and no -q was given, or -v asked for more. Summaries of what
+ * went well ("fetched 12 sources") print only then: under -q (cron) a
+ * run prints nothing unless something needs a human. */
+int app_chatty(void);
+
 /* Reads a whole file ("-" = stdin) up to max bytes. NULL on error (printed). */
 char *app_read_file(const char *path, size_t max, size_t *len);
 
@@ -103,11 +117,20 @@ int cmd_config(struct app *a, int argc, char **argv);
 int cmd_calendar(struct app *a, int argc, char **argv);
 int cmd_watch(struct app *a, int argc, char **argv);
 int cmd_mailbox(struct app *a, int argc, char **argv);
+int cmd_paths(struct app *a, int argc, char **argv);
+
+/* Members whose row in the member list says active while an earlier
+ * "unsubscribed" in it still keeps them out (roster.h: changed_back): one
+ * line each on out with the command that lets the row count again,
+ * "file:line: ..." (t NULL) or in the report's words (t). Needs a->store.
+ * Returns how many, or -1 after saying why. */
+struct chrome_report;
+int app_members_changed_back(struct app *a, FILE *out, const struct chrome_report *t);
 
 /* The chair's report as plain text (what `bulletin status` prints): the
  * last run's sources, the next digest's preview and the last delivery.
  * Returns 0 or an exit status. */
-int app_status_report(struct app *a, FILE *out);
+int app_status_report(struct app *a, FILE *out, const struct chrome_report *t);
 
 /* The stages `run` chains; each returns 0 or an exit status. */
 int stage_fetch(struct app *a);

@@ -12,7 +12,7 @@ int cmd_archive(struct app *a, int argc, char **argv)
 		"usage: bulletin archive [--dir DIR]\n"
 		"\nRebuilds index.html and feed.atom (Atom) of the digest archive from\n"
 		"its digest-*.json files, newest first, and prints the index's path.\n"
-		"DIR defaults to [digest] archive_dir; links use [digest] archive_url.\n"
+		"DIR defaults to [digest] archive; links use [digest] archive_url.\n"
 		"calendar.ics (the association's calendar and the events in selected\n"
 		"items, for subscribers) is written there too when rules are configured.\n";
 	static const struct option opts[] = {
@@ -60,7 +60,7 @@ int cmd_archive(struct app *a, int argc, char **argv)
 	struct err err;
 	if (archive_index(dir, &site, &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
-		return EXIT_CANTCREAT;
+		return EXIT_IOERR; /* a failed write */
 	}
 	printf("%s/index.html\n", dir);
 	return 0;

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "core/fsutil.h"
+#include "core/log.h"
 
 /* Writes the HTML preview where a browser can open it: the archive
  * folder's preview.html (never a member-facing file). */
@@ -18,9 +19,28 @@ static int write_preview(const struct app *a, const char *html, char *path, size
 	snprintf(path, pathlen, "%s/preview.html", a->cfg.archive_dir);
 	if (fs_write_atomic(path, html, strlen(html), &err) < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);
-		return EXIT_CANTCREAT;
+		return EXIT_IOERR; /* a failed write */
 	}
 	return 0;
+}
+
+/* Selected items max_age_days left out: said, or an empty digest reads as
+ * "the rules found nothing" while rules test lists them selected. */
+static void note_too_old(const struct app *a, json_int_t shown)
+{
+	json_int_t old = json_integer_value(json_object_get(a->chair_report, "too_old"));
+	if (!old || log_get_level() < LOG_LVL_WARN)
+		return;
+	if (!shown)
+		fprintf(stderr, "bulletin: the digest is empty: the rules select %lld item%s, but %s "
+			"published more than %ld days ago (max_age_days in [digest], %s; 0 keeps "
+			"items of any age)\n", (long long)old, old == 1 ? "" : "s",
+			old == 1 ? "it was" : "all were", a->cfg.max_age_days, a->cfg.path);
+	else
+		fprintf(stderr, "bulletin: %lld more item%s the rules select %s left out: published "
+			"more than %ld days ago (max_age_days in [digest], %s)\n", (long long)old,
+			old == 1 ? "" : "s", old == 1 ? "was" : "were", a->cfg.max_age_days,
+			a->cfg.path);
 }
 
 int cmd_digest(struct app *a, int argc, char **argv)
@@ -69,6 +89,7 @@ int cmd_digest(struct app *a, int argc, char **argv)
 	int r = app_compose(a, now, days ? now - days * 86400 : 0, &row, &model);
 	if (r)
 		return r;
+	note_too_old(a, json_integer_value(json_object_get(model, "count")));
 	if (open_it) {
 		char path[4200];
 		r = write_preview(a, row.html, path, sizeof path);

@@ -49,7 +49,7 @@ int stage_fetch(struct app *a)
 		fprintf(stderr, "bulletin: %s\n", err.msg);
 		return ir == INGEST_STORE_FAILED ? EXIT_IOERR : EXIT_SOFTWARE;
 	}
-	if (isatty(STDERR_FILENO) || log_get_level() >= LOG_LVL_INFO)
+	if (app_chatty())
 		fprintf(stderr, "bulletin: fetched %zu sources: %d items, %d new, %d failed\n",
 			rep.sources, rep.items, rep.fresh, rep.failed);
 	return rep.failed ? EXIT_FAILURE_ : 0;

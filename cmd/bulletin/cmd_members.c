@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "compose/chrome.h"
 #include "core/log.h"
 #include "deliver/members.h"
 #include "deliver/unsubscribe.h"
@@ -31,8 +32,15 @@ static const char usage[] =
 	"5.1.1\" for a member not yet marked bounced, added by the chair's mail.\n"
 	"\n"
 	"unsubscribe records ADDRESS in the store: it gets no digest from then on,\n"
-	"whatever the member list says. resubscribe removes that record, and a\n"
-	"bounced mark with the bounces counted.\n"
+	"whatever the member list says. An address that is neither in the member\n"
+	"list nor added by the chair's mail is refused (exit 1): a typo must not\n"
+	"pass for done. resubscribe removes that record, and a bounced mark with\n"
+	"the bounces counted.\n"
+	"\n"
+	"A row with status unsubscribed is recorded in the store by the next send,\n"
+	"and the record stays when the row is changed back to active: an old copy\n"
+	"of the file must never resubscribe anyone. check, list, send and run name\n"
+	"such rows with the command that lets them count again: resubscribe.\n"
 	"\n"
 	"unsubscribe --token takes the token of a member's own unsubscribe link\n"
 	"(the https link in [mail] unsubscribe, as each member's mail carries it;\n"
@@ -122,6 +130,15 @@ static int members_check(struct app *a, const char *file)
 		printf("%zu problem%s, each named with file:line on stderr.\n", ml.problems,
 		       ml.problems == 1 ? "" : "s");
 	r = ml.problems ? EXIT_FAILURE_ : 0;
+	/* The configured list only: the store's records are about that one. */
+	int back = s && a->cfg.members_file && !strcmp(file, a->cfg.members_file) ? app_members_changed_back(a, stderr, NULL) : 0;
+	if (back < 0)
+		r = EXIT_IOERR;
+	else if (back) {
+		printf("%d member%s the list says active %s kept out by an earlier \"unsubscribed\" "
+		       "in it: see stderr.\n", back, back == 1 ? "" : "s", back == 1 ? "is" : "are");
+		r = r ? r : EXIT_FAILURE_;
+	}
 	if (!valid) {
 		fprintf(stderr, "bulletin: %s: no members with a valid address\n", file);
 		r = EXIT_CONFIG;
@@ -142,12 +159,85 @@ static int check_address(const char *addr)
 	return EXIT_DATAERR;
 }
 
+/* The roster of the configured member list: 1, or 0 without one, or -1
+ * after saying why. */
+static int load_roster(struct app *a, struct roster *ro)
+{
+	struct err err;
+	if (!a->cfg.members_file)
+		return 0;
+	if (roster_build(&a->cfg, a->store, ro, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return -1;
+	}
+	return 1;
+}
+
+int app_members_changed_back(struct app *a, FILE *out, const struct chrome_report *t)
+{
+	struct roster ro;
+	int have = load_roster(a, &ro);
+	if (have <= 0)
+		return have;
+	int n = 0;
+	for (size_t i = 0; i < ro.n; i++) {
+		if (!ro.v[i].changed_back)
+			continue;
+		n++;
+		if (t) {
+			fputs("  ", out);
+			fprintf(out, t->changed_back, ro.v[i].email, ro.v[i].email);
+			fputc('\n', out);
+			continue;
+		}
+		fprintf(out, "%s:%zu: %s says active, but an earlier \"unsubscribed\" in this "
+			"list still keeps it out (the store does not forget one); if the member "
+			"wants the digest again: bulletin members resubscribe %s\n",
+			a->cfg.members_file, ro.v[i].line, ro.v[i].email, ro.v[i].email);
+	}
+	roster_free(&ro);
+	return n;
+}
+
+/* An address the member list, the chair's additions and the store's
+ * unsubscribes have never heard of: 1 (a typo, most likely). */
+static int unknown_member(struct app *a, const char *addr, int *unknown)
+{
+	struct roster ro;
+	struct err err;
+	*unknown = 0;
+	int have = load_roster(a, &ro);
+	if (have <= 0)
+		return have < 0 ? EXIT_CONFIG : 0;
+	int known = 0;
+	for (size_t i = 0; i < ro.n && !known; i++)
+		known = !strcasecmp(ro.v[i].email, addr);
+	roster_free(&ro);
+	int recorded = known ? 0 : store_unsubscribe_get(a->store, addr, NULL, &err);
+	if (recorded < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_IOERR;
+	}
+	*unknown = !known && !recorded;
+	return 0;
+}
+
 static int members_unsubscribe(struct app *a, const char *addr, const char *how)
 {
-	int r;
+	int r, unknown = 0;
 	struct err err;
 	if ((r = check_address(addr)) || (r = app_store(a)))
 		return r;
+	/* The member's own link names a member we mailed; a command may
+	 * carry a typo, which must not pass for done. */
+	if (!strcmp(how, "command") && (r = unknown_member(a, addr, &unknown)))
+		return r;
+	if (unknown) {
+		fprintf(stderr, "bulletin: %s is not a member: not in %s, not added by the chair's "
+			"mail; nothing recorded (bulletin members lists them all)\n", addr,
+			a->cfg.members_file);
+		return EXIT_FAILURE_;
+	}
 	int added = store_unsubscribe_add(a->store, addr, how, time(NULL), &err);
 	struct unsubscribe u = {0};
 	if (added == 0 && store_unsubscribe_get(a->store, addr, &u, &err) < 0)

@@ -479,6 +479,10 @@ struct test_run {
 	const char *path;            /* of the JSON Lines input */
 	FILE *veto, *under;
 	size_t n, selected, nveto, nunder;
+	/* the store's items: selected ones max_age_days leaves out of the digest */
+	long max_age_days;
+	time_t end;
+	size_t too_old;
 	struct test_batch b[2];
 	int cur;      /* the batch being filled */
 	int running;  /* the other batch is being matched */
@@ -508,6 +512,7 @@ static int test_print(struct test_run *t, const struct item *it, const struct ma
 	const struct rules *r = t->a->rules;
 	t->n++;
 	t->selected += m->selected != 0;
+	t->too_old += m->selected && m->topic >= 0 && digest_too_old(it, t->max_age_days, t->end);
 	if (t->ra->jsonl) {
 		json_t *j = match_json(r, it, m);
 		char *js = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
@@ -675,7 +680,9 @@ static int rules_test(struct app *a, int argc, char **argv)
 		snprintf(what, sizeof what, "the items of %s", argv[optind]);
 		tp->path = argv[optind];
 		r = each_line(argv[optind], test_line, tp);
-	} else if (!r) {
+	} else if (!r && !(r = app_config(a))) {
+		tp->max_age_days = a->cfg.max_age_days;
+		tp->end = time(NULL) + 1;
 		r = each_item(a, &ra, argc, argv, 0, test_one, tp, what, sizeof what);
 	}
 	if (!r)
@@ -698,6 +705,10 @@ static int rules_test(struct app *a, int argc, char **argv)
 			copy_out(tp->under);
 		}
 		printf("\n%zu of %zu items selected (%s)\n", tp->selected, tp->n, what);
+		if (tp->too_old)
+			printf("%zu of them published more than %ld days ago: the digest leaves %s "
+			       "out (max_age_days in [digest])\n", tp->too_old, tp->max_age_days,
+			       tp->too_old == 1 ? "it" : "them");
 	}
 	if (tp->pool)
 		report_limits(a->rules, tp->pool);

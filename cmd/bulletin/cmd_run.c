@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "compose/chrome.h"
 #include "core/log.h"
 #include "deliver/deliver.h"
 #include "deliver/mail.h"
@@ -24,7 +25,9 @@ static void mail_report(struct app *a)
 	size_t len = 0;
 	struct buf msg = BUF_INIT;
 	FILE *f = open_memstream(&text, &len);
-	if (!f || app_status_report(a, f)) {
+	/* in the digest's language, as everything else the chair reads by mail */
+	const struct chrome_report *t = chrome_report_for(c->language);
+	if (!f || app_status_report(a, f, t)) {
 		if (f)
 			fclose(f);
 		log_error("the run report to %s: could not compose it", c->chair);
@@ -35,7 +38,7 @@ static void mail_report(struct app *a)
 	snprintf(mid, sizeof mid, "report-%lld-%ld%s", (long long)time(NULL), (long)getpid(),
 		 at ? at : "@bulletin.invalid");
 	struct mail_msg mm = {.from_name = c->from_name, .from_addr = c->from_address,
-			      .to_name = "", .to_addr = c->chair, .subject = "bulletin: run report",
+			      .to_name = "", .to_addr = c->chair, .subject = t->subject,
 			      .message_id = mid, .date = time(NULL), .text = text};
 	struct smtp_opts so;
 	if (config_smtp_password(c, &password, &err) < 0 || mail_compose(&mm, &msg, &err) < 0) {

@@ -40,6 +40,10 @@ static int send_run(struct app *a, const char *dry_run_dir, const char *to, int 
 		return r;
 	const struct config *c = &a->cfg;
 	struct err err;
+	/* The archive is written after the members are mailed: a folder that
+	 * can never be written is said before anyone is. */
+	if (!dry_run_dir && !to && (r = app_state_writable(a, c->archive_dir, 1, "[digest] archive")))
+		return r;
 	if (to && !mail_address_valid(to)) {
 		fprintf(stderr, "bulletin: --to: not a valid address\n");
 		return EXIT_USAGE;
@@ -57,10 +61,15 @@ static int send_run(struct app *a, const char *dry_run_dir, const char *to, int 
 	password_free(password);
 	if (r && r != EXIT_FAILURE_)
 		fprintf(stderr, "bulletin: %s\n", err.msg);
+	/* Rows changed back to active that the store still keeps out: said on
+	 * every real send, -q or not, until the chair decides. */
+	if ((!r || r == EXIT_FAILURE_) && !dry_run_dir && !to && c->members_file)
+		app_members_changed_back(a, stderr, NULL);
 	if (res.nobody)
 		fprintf(stderr, "bulletin: %s: every member is paused or unsubscribed; nothing sent\n",
 			c->members_file);
-	if (res.nothing_new) {
+	/* A quiet week is no news to act on: under -q (cron) it says nothing. */
+	if (res.nothing_new && log_get_level() >= LOG_LVL_WARN) {
 		char ts[RFC3339_LEN];
 		fprintf(stderr, "bulletin: no new items selected since %s; nothing %s "
 			"(set empty = send in [digest] to send a short note instead)\n",
@@ -75,12 +84,12 @@ static int send_run(struct app *a, const char *dry_run_dir, const char *to, int 
 			r = EXIT_FAILURE_; /* the reason was logged */
 	} else if (dry_run_dir) {
 		if (res.n)
-			fprintf(stderr, "bulletin: wrote %d messages to %s\n", res.v[0].st.sent,
-				dry_run_dir);
+			fprintf(stderr, "bulletin: wrote %d message%s to %s\n", res.v[0].st.sent,
+				res.v[0].st.sent == 1 ? "" : "s", dry_run_dir);
 	} else {
 		for (size_t i = 0; i < res.n; i++) {
 			const struct deliver_stats *st = &res.v[i].st;
-			if (isatty(STDERR_FILENO) || log_get_level() >= LOG_LVL_INFO || st->failed ||
+			if (app_chatty() || st->failed ||
 			    st->deferred || st->in_doubt || st->gone)
 				print_digest(&res.v[i]);
 		}

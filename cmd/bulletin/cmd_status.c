@@ -7,8 +7,10 @@
 #include "cli.h"
 #include "core/timefmt.h"
 #include "core/url.h"
+#include "compose/chrome.h"
+#include "fetch/failure.h"
 
-static int report_sources(struct app *a, FILE *out)
+static int report_sources(struct app *a, FILE *out, const struct chrome_report *t)
 {
 	struct source_health *hv = NULL;
 	size_t nh = 0, ok = 0, bad = 0, never = 0;
@@ -39,19 +41,25 @@ static int report_sources(struct app *a, FILE *out)
 					last = st->last_attempt;
 			} else if (st && st->consecutive_failures) {
 				char url[1024];
-				fprintf(out, "  failing: %s (%s), %d run%s in a row: ", src->name,
-					url_redact(src->url, url, sizeof url), st->consecutive_failures,
-					st->consecutive_failures == 1 ? "" : "s");
+				fputs("  ", out);
+				fprintf(out, st->consecutive_failures == 1 ? t->failing_one : t->failing_many,
+					src->name, url_redact(src->url, url, sizeof url),
+					st->consecutive_failures);
 				app_put_clean(out, st->last_error);
 				fputc('\n', out);
+				/* libcurl speaks English: one line on what it means */
+				const char *means = t->failure[fetch_failure_kind(st->last_error)];
+				if (means)
+					fprintf(out, "    %s\n", means);
 			}
 		}
 		if (pass == 0) {
-			char t[32];
-			fprintf(out, "Last run: %s\n", app_when(last, t, sizeof t));
-			fprintf(out, "Sources: %zu fetched, %zu failed", ok, bad);
+			char when[32];
+			fprintf(out, t->last_run, last ? app_when(last, when, sizeof when) : t->never);
+			fputc('\n', out);
+			fprintf(out, t->sources, ok, bad);
 			if (never)
-				fprintf(out, ", %zu never fetched", never);
+				fprintf(out, t->never_fetched, never);
 			fputc('\n', out);
 		}
 	}
@@ -59,19 +67,26 @@ static int report_sources(struct app *a, FILE *out)
 	return 0;
 }
 
-static int report_preview(struct app *a, FILE *out)
+static int report_preview(struct app *a, FILE *out, const struct chrome_report *t)
 {
 	struct digest_row row;
 	json_t *model = NULL;
 	int r = app_compose(a, app_now(), 0, &row, &model);
 	if (r)
 		return r;
-	char t[RFC3339_LEN];
+	char ts[RFC3339_LEN];
 	json_t *rep = a->chair_report;
-	fprintf(out, "Next digest (items first seen since %s): %lld new, %lld selected\n",
-		row.period_start ? time_format_rfc3339(row.period_start, t) : "the start",
+	fprintf(out, t->next_digest,
+		row.period_start ? time_format_rfc3339(row.period_start, ts) : t->the_start,
 		(long long)json_integer_value(json_object_get(rep, "items_checked")),
 		(long long)json_integer_value(json_object_get(model, "count")));
+	fputc('\n', out);
+	json_int_t old = json_integer_value(json_object_get(rep, "too_old"));
+	if (old) {
+		fputs("  ", out);
+		fprintf(out, t->too_old, (long long)old, a->cfg.max_age_days);
+		fputc('\n', out);
+	}
 	size_t i;
 	json_t *topic;
 	json_array_foreach(json_object_get(model, "topics"), i, topic) {
@@ -83,12 +98,12 @@ static int report_preview(struct app *a, FILE *out)
 	/* watched pages: each change with its size, each page that looks broken */
 	json_t *w;
 	json_array_foreach(json_object_get(rep, "watch_changed"), i, w) {
-		fputs("  watched page changed: ", out);
+		fprintf(out, "  %s", t->watch_changed);
 		app_put_clean(out, json_string_value(json_object_get(w, "name")));
 		fprintf(out, ": %s\n", json_string_value(json_object_get(w, "size_text")));
 	}
 	json_array_foreach(json_object_get(rep, "watch_broken"), i, w) {
-		fputs("  watched page looks broken (not sent to members): ", out);
+		fprintf(out, "  %s", t->watch_broken);
 		app_put_clean(out, json_string_value(json_object_get(w, "name")));
 		fputs(": ", out);
 		app_put_clean(out, json_string_value(json_object_get(w, "why")));
@@ -96,12 +111,12 @@ static int report_preview(struct app *a, FILE *out)
 	}
 	/* With no items every rule is "unused": that says nothing. */
 	if (!json_integer_value(json_object_get(rep, "items_checked"))) {
-		fputs("Rules: no items in the period yet\n", out);
+		fprintf(out, "%s\n", t->rules_empty);
 		goto done;
 	}
-	fprintf(out, "Rules that matched nothing in the period: %lld of %lld include rules\n",
-		(long long)json_integer_value(json_object_get(rep, "dead_count")),
+	fprintf(out, t->rules_dead, (long long)json_integer_value(json_object_get(rep, "dead_count")),
 		(long long)json_integer_value(json_object_get(rep, "include_count")));
+	fputc('\n', out);
 	json_t *d;
 	json_array_foreach(json_object_get(rep, "dead"), i, d) {
 		fprintf(out, "  %s: ", json_string_value(json_object_get(d, "where")));
@@ -109,20 +124,26 @@ static int report_preview(struct app *a, FILE *out)
 		fputc('\n', out);
 	}
 	json_int_t more = json_integer_value(json_object_get(rep, "dead_unlisted"));
-	if (more)
-		fprintf(out, "  and %lld more\n", (long long)more);
+	if (more) {
+		fputs("  ", out);
+		fprintf(out, t->and_more, (long long)more);
+		fputc('\n', out);
+	}
 done:
 	/* what the mailbox did to members (issue 18) */
 	json_array_foreach(json_object_get(rep, "members"), i, d) {
 		if (i == 0)
-			fputs("Members to look at (bulletin members):\n", out);
+			fprintf(out, "%s\n", t->members);
 		fprintf(out, "  %s: ", json_string_value(json_object_get(d, "address")));
 		app_put_clean(out, json_string_value(json_object_get(d, "reason")));
 		fputc('\n', out);
 	}
 	more = json_integer_value(json_object_get(rep, "members_unlisted"));
-	if (more)
-		fprintf(out, "  and %lld more\n", (long long)more);
+	if (more) {
+		fputs("  ", out);
+		fprintf(out, t->and_more, (long long)more);
+		fputc('\n', out);
+	}
 	json_decref(model);
 	digest_row_free(&row);
 	return 0;
@@ -130,7 +151,7 @@ done:
 
 /* The newest digest's delivery, then every member of any digest someone
  * still has to look at: in doubt, deferred, to send, with the reason. */
-static int report_delivery(struct app *a, FILE *out)
+static int report_delivery(struct app *a, FILE *out, const struct chrome_report *t)
 {
 	struct err err;
 	struct digest_row d;
@@ -140,7 +161,7 @@ static int report_delivery(struct app *a, FILE *out)
 		return EXIT_IOERR;
 	}
 	if (!have) {
-		fputs("Last digest: none sent yet\n", out);
+		fprintf(out, "%s\n", t->no_digest);
 		return 0;
 	}
 	struct delivery_row *v = NULL, *u = NULL;
@@ -155,28 +176,33 @@ static int report_delivery(struct app *a, FILE *out)
 	for (size_t i = 0; i < n; i++)
 		counts[v[i].state]++;
 	char t1[32], t2[32];
-	fputs("Last digest: \"", out);
+	fputs(t->last_digest, out);
 	app_put_clean(out, d.subject);
-	fprintf(out, "\", composed %s, delivery %s %s\n", app_when(d.created, t1, sizeof t1),
-		d.completed ? "completed" : "unfinished",
-		d.completed ? app_when(d.completed, t2, sizeof t2) : "(see send --status)");
-	fprintf(out, "  %zu sent, %zu failed, %zu to retry, %zu in doubt\n",
-		counts[DELIVERY_SENT], counts[DELIVERY_FAILED],
+	fprintf(out, t->last_digest_end, app_when(d.created, t1, sizeof t1));
+	if (d.completed)
+		fprintf(out, t->completed, app_when(d.completed, t2, sizeof t2));
+	else
+		fputs(t->unfinished, out);
+	fputs("\n  ", out);
+	fprintf(out, t->counts, counts[DELIVERY_SENT], counts[DELIVERY_FAILED],
 		counts[DELIVERY_DEFERRED] + counts[DELIVERY_QUEUED],
 		counts[DELIVERY_SENDING] + counts[DELIVERY_IN_DOUBT]);
+	fputc('\n', out);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].state != DELIVERY_FAILED)
 			continue;
-		fprintf(out, "  failed: %s: ", v[i].email);
+		fputs("  ", out);
+		fprintf(out, t->failed, v[i].email);
 		app_put_clean(out, v[i].last_reply);
 		fputc('\n', out);
 	}
 	for (size_t i = 0; i < nu; i++) {
 		enum delivery_state st = u[i].state;
-		fprintf(out, "  %s: %s (digest %lld): ",
-			st == DELIVERY_SENDING || st == DELIVERY_IN_DOUBT ? "in doubt"
-			: st == DELIVERY_QUEUED ? "to send" : "deferred",
-			u[i].email, (long long)u[i].digest_id);
+		fprintf(out, "  %s: %s ",
+			st == DELIVERY_SENDING || st == DELIVERY_IN_DOUBT ? t->in_doubt
+			: st == DELIVERY_QUEUED ? t->to_send : t->deferred, u[i].email);
+		fprintf(out, t->digest_id, (long long)u[i].digest_id);
+		fputs(": ", out);
 		app_put_clean(out, u[i].last_reply);
 		fputc('\n', out);
 	}
@@ -186,15 +212,15 @@ static int report_delivery(struct app *a, FILE *out)
 	return 0;
 }
 
-int app_status_report(struct app *a, FILE *out)
+int app_status_report(struct app *a, FILE *out, const struct chrome_report *t)
 {
 	int r;
 	if ((r = app_store_readonly(a)) || (r = app_rules(a, NULL, 0)))
 		return r;
-	if ((r = report_sources(a, out)) || (r = report_preview(a, out)) ||
-	    (r = report_delivery(a, out)))
+	if ((r = report_sources(a, out, t)) || (r = report_preview(a, out, t)))
 		return r;
-	return 0;
+	app_members_changed_back(a, out, t);
+	return report_delivery(a, out, t);
 }
 
 int cmd_status(struct app *a, int argc, char **argv)
@@ -217,5 +243,7 @@ int cmd_status(struct app *a, int argc, char **argv)
 			strerror(errno));
 		return EXIT_NOINPUT;
 	}
-	return app_status_report(a, stdout);
+	/* On the terminal in English, as every command speaks; the mailed
+	 * report (run) in the digest's language. */
+	return app_status_report(a, stdout, chrome_report_for("en"));
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "fetch/failure.h"
+
 struct chrome {
 	const char *lang;
 	const char *greeting, *greeting_to, *intro_one, *intro_many, *no_news, *week, *more_topic, *more_all,
@@ -51,5 +53,41 @@ void digest_format_date(time_t t, const char *language, char *out, size_t outlen
 /* The same in zone (DATE_ZONES in parse/date.h; NULL: Europe/Stockholm). */
 void digest_format_date_tz(time_t t, const char *language, const char *zone, char *out,
 			   size_t outlen);
+
+/* The chair's run report (`bulletin status`; mailed after `bulletin run`
+ * with [run] report = yes) in sv, nb, nn, da or en. The printf formats
+ * take what their comments say; each text is one line without its "\n". */
+struct chrome_report {
+	const char *lang;
+	const char *subject;          /* the mail's subject */
+	const char *last_run;         /* %s: a time, or never */
+	const char *never;
+	const char *sources;          /* %zu fetched, %zu failed */
+	const char *never_fetched;    /* appended: %zu */
+	const char *failing_one, *failing_many; /* %s name, %s URL, %d runs; then the error */
+	const char *next_digest;      /* %s since, %lld new, %lld selected */
+	const char *the_start;        /* since: no digest yet */
+	const char *too_old;          /* %lld items, %ld days */
+	const char *watch_changed, *watch_broken; /* then the page's name */
+	const char *rules_empty;
+	const char *rules_dead;       /* %lld of %lld */
+	const char *and_more;         /* %lld */
+	const char *members;          /* the heading of members to look at */
+	const char *changed_back;     /* %s address, %s address again */
+	const char *no_digest;
+	const char *last_digest;      /* the subject follows, then last_digest_end */
+	const char *last_digest_end;  /* %s: when it was composed */
+	const char *completed;        /* %s: when */
+	const char *unfinished;
+	const char *counts;           /* %zu sent, %zu failed, %zu to retry, %zu in doubt */
+	const char *failed;           /* %s address; the server's reply follows */
+	const char *in_doubt, *to_send, *deferred; /* a member's state */
+	const char *digest_id;        /* %lld */
+	/* one line on what a failing source's error means (fetch/failure.h),
+	 * for a chair who does not read libcurl's English; NULL: nothing */
+	const char *failure[FAILURE_NKINDS];
+};
+/* The report's texts in lang; English for an unknown or NULL lang. */
+const struct chrome_report *chrome_report_for(const char *lang);
 
 #endif

@@ -262,6 +262,13 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 	if (chair_out) {
 		json_decref(*chair_out);
 		*chair_out = compose_chair_report(s, c, o->rules, &items, matches);
+		/* Items the rules select that max_age_days leaves out: the chair
+		 * must not read an empty digest as "the rules found nothing". */
+		long too_old = 0;
+		for (size_t i = 0; i < items.n; i++)
+			too_old += matches[i].selected && matches[i].topic >= 0 &&
+				   digest_too_old(&items.v[i], c->max_age_days, now + 1);
+		json_object_set_new(*chair_out, "too_old", json_integer(too_old));
 	}
 	struct agenda ag = {0};
 	if (agenda_build(s, &(struct agenda_opts){.cal = o->calendar, .rules = o->rules,

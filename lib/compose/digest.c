@@ -520,6 +520,11 @@ void digest_model_number_links(json_t *model)
 		json_object_del(model, "more_text");
 }
 
+int digest_too_old(const struct item *it, long max_age_days, time_t end)
+{
+	return max_age_days > 0 && it->published && it->published < end - max_age_days * 86400L;
+}
+
 json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 			   const struct item_list *items, const struct match *matches,
 			   time_t start, time_t end)
@@ -533,12 +538,9 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 	char *keep = calloc(items->n + 1, 1);
 	if (!model || !topics || !rk || !dup_of || !keep)
 		goto oom;
-	time_t oldest = o->max_age_days > 0 ? end - o->max_age_days * 86400L : 0;
-	for (size_t i = 0; i < items->n; i++) {
-		const struct item *it = &items->v[i];
+	for (size_t i = 0; i < items->n; i++)
 		keep[i] = matches[i].selected && matches[i].topic >= 0 &&
-			  !(oldest && it->published && it->published < oldest);
-	}
+			  !digest_too_old(&items->v[i], o->max_age_days, end);
 	if (find_duplicates(items, matches, keep, dup_of) < 0)
 		goto oom;
 	long total = 0, more = 0;

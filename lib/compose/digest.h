@@ -43,6 +43,10 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 			   const struct item_list *items, const struct match *matches,
 			   time_t period_start, time_t period_end);
 
+/* 1 when max_age_days (> 0) leaves the item out of a digest whose period
+ * ends at end: it was published more than that many days before. */
+int digest_too_old(const struct item *it, long max_age_days, time_t end);
+
 /* The agenda as the model's "upcoming": {title, has_lines, lines[],
  * reminders[]}. A line: date_text, time_text (timed lines), title,
  * place, url (http/https), source (an event's), reminder, kind ("entry"

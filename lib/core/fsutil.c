@@ -128,7 +128,12 @@ static int write_atomic(const char *path, const char *data, size_t len, long mod
 	if (fd < 0)
 		return err_set(err, "%s: %s", tmp, strerror(errno));
 	int e = 0;
-	if (keep || mode >= 0)
+	/* A file root rewrites for another user (a sources file under
+	 * /etc/bulletin) stays theirs; without the right to, it is ours. */
+	if (keep && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
+	    fchown(fd, st.st_uid, st.st_gid) < 0 && errno != EPERM)
+		e = errno;
+	if (!e && (keep || mode >= 0))
 		e = fchmod(fd, keep ? st.st_mode & 07777 : m) < 0 ? errno : 0;
 	size_t off = 0;
 	while (!e && off < len) {

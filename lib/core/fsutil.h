@@ -24,7 +24,8 @@ char *fs_read_file(const char *path, size_t max, size_t *len, struct err *err);
  * reader never sees half a file; the file is fsync'd before the rename and
  * its directory after, so what was written stays written through a crash
  * or a power loss. A public file: a new one gets mode 0644 (less the
- * umask), one that exists keeps its mode. Fails with "PATH: ..." (a full
+ * umask), one that exists keeps its mode (and its owner and group, where
+ * we may give them). Fails with "PATH: ..." (a full
  * disk, a file size limit, ...), leaving no PATH.tmp behind. */
 int fs_write_atomic(const char *path, const char *data, size_t len, struct err *err);
 /* The same for a private file: PATH gets exactly mode (0600), new or not. */

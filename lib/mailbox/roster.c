@@ -21,7 +21,7 @@ static int status_index(const char *s)
 }
 
 static int add_row(struct roster *r, const char *email, const char *name, const char *status,
-		   const char *reason, int from_list)
+		   const char *reason, int from_list, size_t line, int changed_back)
 {
 	struct roster_row *v = realloc(r->v, (r->n + 1) * sizeof *v);
 	if (!v)
@@ -33,6 +33,8 @@ static int add_row(struct roster *r, const char *email, const char *name, const 
 	row->reason = strdup(reason ? reason : "");
 	row->status = statuses[status_index(status)];
 	row->from_list = from_list;
+	row->line = line;
+	row->changed_back = changed_back;
 	if (!row->email || !row->name || !row->reason) {
 		free(row->email);
 		free(row->name);
@@ -47,7 +49,7 @@ static int add_row(struct roster *r, const char *email, const char *name, const 
 /* The row of one address: the store's state when it has one to tell,
  * else the CSV's status. */
 static int one(struct roster *r, struct store *s, const char *email, const char *name,
-	       enum member_status csv, int from_list, struct err *err)
+	       enum member_status csv, int from_list, size_t line, struct err *err)
 {
 	struct member_state ms = {0};
 	struct buf reason = BUF_INIT;
@@ -56,17 +58,22 @@ static int one(struct roster *r, struct store *s, const char *email, const char 
 	if (s && store_member_state_get(s, email, &ms, err) < 0)
 		return -1;
 	int rc = 0;
+	int changed_back = from_list && csv == MEMBER_ACTIVE && ms.unsub_how &&
+			   !strcmp(ms.unsub_how, "csv");
 	if (member_state_notable(&ms)) {
 		static const char *const kinds[] = {"active", "bounced", "unsubscribed", "removed"};
 		enum member_kind k = member_kind(&ms);
 		if (k != MK_ACTIVE || csv == MEMBER_ACTIVE)
 			status = kinds[k];
 		rc = member_state_reason(&ms, "en", &reason);
+		if (rc == 0 && changed_back)
+			rc = buf_printf(&reason, "; the list says active now: `bulletin members "
+					"resubscribe %s` mails it again", email);
 	} else if (csv != MEMBER_ACTIVE) {
 		rc = buf_puts(&reason, "in the member list");
 	}
 	if (rc == 0)
-		rc = add_row(r, email, name, status, buf_str(&reason), from_list);
+		rc = add_row(r, email, name, status, buf_str(&reason), from_list, line, changed_back);
 	if (rc < 0)
 		err_set(err, "out of memory");
 	member_state_free(&ms);
@@ -88,7 +95,7 @@ int roster_build(const struct config *c, struct store *s, struct roster *out, st
 	}
 	int rc = 0;
 	for (size_t i = 0; i < ml.n && rc == 0; i++)
-		rc = one(out, s, ml.v[i].email, ml.v[i].name, ml.v[i].status, 1, err);
+		rc = one(out, s, ml.v[i].email, ml.v[i].name, ml.v[i].status, 1, ml.v[i].line, err);
 	struct member_state *added = NULL;
 	size_t na = 0;
 	if (rc == 0 && s && store_members_added(s, &added, &na, err) < 0)
@@ -98,7 +105,7 @@ int roster_build(const struct config *c, struct store *s, struct roster *out, st
 		for (size_t k = 0; k < ml.n && !listed; k++)
 			listed = !strcasecmp(ml.v[k].email, added[i].address);
 		if (!listed)
-			rc = one(out, s, added[i].address, added[i].name, MEMBER_ACTIVE, 0, err);
+			rc = one(out, s, added[i].address, added[i].name, MEMBER_ACTIVE, 0, 0, err);
 	}
 	member_states_free(added, na);
 	member_list_free(&ml);

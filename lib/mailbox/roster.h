@@ -16,6 +16,12 @@ struct roster_row {
 	const char *status;   /* "active", "paused", "bounced", "unsubscribed", "removed" */
 	char *reason;         /* "" when none */
 	int from_list;        /* 0: added by the chair's mail */
+	size_t line;          /* its row in the member list; 0 when added by mail */
+	/* 1: kept out by an "unsubscribed" this member list once said, while
+	 * its row says active now. The store wins (an old copy of the file
+	 * must not resubscribe anyone): `bulletin members resubscribe EMAIL`
+	 * is how the chair lets the row count again. */
+	int changed_back;
 };
 
 struct roster {

@@ -85,12 +85,9 @@ void ingest_item_event(struct item *it, time_t now)
 		date_event_nordic(it->summary, after, after, &it->event_start, &it->event_end);
 }
 
-/* Parses one fetched document and stores its items; returns the number of
- * new items, or -1 with err. */
-int ingest_document(struct store *s, const struct source *src, const struct fetch_result *res,
-		    time_t now, int *nitems, struct err *err)
+int ingest_parse(const struct source *src, const struct fetch_result *res,
+		 struct item_list *items, struct err *err)
 {
-	struct item_list items = {0};
 	struct buf utf8 = BUF_INIT;
 	char used[128];
 	if (charset_to_utf8(res->body.data ? res->body.data : "", res->body.len, res->content_type,
@@ -103,31 +100,43 @@ int ingest_document(struct store *s, const struct source *src, const struct fetc
 		struct html_selectors sel = {src->sel_item, src->sel_title, src->sel_link,
 					     src->sel_date, src->sel_summary};
 		struct html_opts ho = {.base_url = base, .summary_max = 600};
-		n = html_extract(buf_str(&utf8), utf8.len, &sel, &ho, &items, err);
+		n = html_extract(buf_str(&utf8), utf8.len, &sel, &ho, items, err);
 	} else {
 		struct feed_opts fo = {.base_url = base, .summary_max = 600};
-		n = feed_parse(buf_str(&utf8), utf8.len, &fo, &items, err);
+		n = feed_parse(buf_str(&utf8), utf8.len, &fo, items, err);
 	}
 	buf_free(&utf8);
-	int fresh = 0;
-	if (n < 0 && items.n == 0) {
-		item_list_free(&items);
+	if (n < 0 && items->n == 0) {
+		item_list_free(items);
 		return -1;
 	}
-	if (n < 0) {
+	for (size_t i = 0; i < items->n; i++) {
+		free(items->v[i].source);
+		if (!(items->v[i].source = strdup(src->name))) {
+			item_list_free(items);
+			return err_set(err, "out of memory");
+		}
+	}
+	return n < 0 ? 1 : 0;
+}
+
+/* Parses one fetched document and stores its items; returns the number of
+ * new items, or -1 with err. */
+int ingest_document(struct store *s, const struct source *src, const struct fetch_result *res,
+		    time_t now, int *nitems, struct err *err)
+{
+	struct item_list items = {0};
+	int n = ingest_parse(src, res, &items, err);
+	int fresh = 0;
+	if (n < 0)
+		return -1;
+	if (n > 0) {
 		/* Recover mode read part of a broken document: keep what it
 		 * read, and tell the chair the source needs a look. */
 		log_warn("source %s (%s): %s; kept the %zu items read before it", src->name,
 			 src->url, err->msg, items.n);
 	}
 	*nitems = (int)items.n;
-	for (size_t i = 0; i < items.n; i++) {
-		free(items.v[i].source);
-		if (!(items.v[i].source = strdup(src->name))) {
-			item_list_free(&items);
-			return err_set(err, "out of memory");
-		}
-	}
 	struct identity_report idr;
 	if (identity_assign(s, src->name, &items, &idr, err) < 0) {
 		item_list_free(&items);
@@ -272,6 +281,18 @@ static void on_fetched(void *ctx, size_t i, struct fetch_result *fr)
 	pthread_mutex_unlock(&run->mu);
 }
 
+/* [fetch] as libcurl's side wants it. */
+static struct fetch_opts fetch_opts_of(const struct config *c, const char *user_agent)
+{
+	return (struct fetch_opts){
+		.user_agent = user_agent, .max_parallel = c->max_parallel,
+		.max_per_host = c->max_per_host, .connect_timeout = c->connect_timeout,
+		.timeout = c->timeout, .max_redirects = c->max_redirects,
+		.max_body = (size_t)c->max_body, .low_speed_time = c->low_speed_time,
+		.max_retries = c->retries < 0 ? 0 : c->retries == 0 ? -1 : (int)c->retries,
+		.retry_after_max = c->retry_after_max};
+}
+
 int ingest_run(struct store *s, const struct config *c, const struct ingest_opts *o,
 	       struct ingest_report *rep, struct err *err)
 {
@@ -323,15 +344,11 @@ int ingest_run(struct store *s, const struct config *c, const struct ingest_opts
 					     .allow_downgrade = src->allow_downgrade};
 		n++;
 	}
-	struct fetch_opts fo = {.user_agent = o->user_agent, .max_parallel = c->max_parallel,
-				.max_per_host = c->max_per_host,
-				.connect_timeout = c->connect_timeout, .timeout = c->timeout,
-				.max_redirects = c->max_redirects, .max_body = (size_t)c->max_body,
-				.low_speed_time = c->low_speed_time,
-				.max_retries = c->retries < 0 ? 0 : c->retries == 0 ? -1 : (int)c->retries,
-				.retry_after_max = c->retry_after_max,
-				.progress = o->progress, .progress_ctx = o->ctx,
-				.on_result = on_fetched, .result_ctx = &run};
+	struct fetch_opts fo = fetch_opts_of(c, o->user_agent);
+	fo.progress = o->progress;
+	fo.progress_ctx = o->ctx;
+	fo.on_result = on_fetched;
+	fo.result_ctx = &run;
 	res = calloc(n + 1, sizeof *res);
 	run.res = res;
 	run.queue = calloc(n + 1, sizeof *run.queue);
@@ -385,4 +402,63 @@ out:
 	free(srcs);
 	free(reqs);
 	return r;
+}
+
+int ingest_try(const struct config *c, const struct source *src, const char *user_agent,
+	       struct ingest_try *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	struct fetch_opts fo = fetch_opts_of(c, user_agent);
+	struct fetch_req req = {.name = src->name, .url = src->url,
+				.allow_downgrade = src->allow_downgrade};
+	struct fetch_result res;
+	if (fetch_all(&fo, &req, 1, &res) < 0) {
+		fetch_result_free(&res);
+		return err_set(err, "cannot set up fetching (libcurl)");
+	}
+	out->http_code = res.http_code;
+	out->bytes = res.body.len;
+	out->attempts = res.attempts;
+	if (res.moved_to)
+		out->moved_to = strdup(res.moved_to);
+	int r = 0;
+	if (res.status != FETCH_OK) {
+		snprintf(out->fetch_error, sizeof out->fetch_error, "%s",
+			 res.status == FETCH_NOT_MODIFIED ? "HTTP 304 to a request without validators"
+							  : res.error);
+		r = -1;
+		err_set(err, "%s", out->fetch_error);
+	} else if (src->type == SOURCE_PAGE) {
+		struct page_opts po = {.selector = src->selector};
+		struct page_text pt = {0};
+		const char *data = res.body.data ? res.body.data : "";
+		if (page_extract_document(data, res.body.len, res.content_type, &po, c->language, &pt,
+					  err) < 0) {
+			r = -1;
+		} else {
+			out->page_title = pt.title;
+			out->page_chars = strlen(pt.text);
+			pt.title = NULL;
+			page_text_free(&pt);
+		}
+	} else {
+		r = ingest_parse(src, &res, &out->items, err);
+		if (r > 0) {
+			snprintf(out->partial, sizeof out->partial, "%s", err->msg);
+			r = 0;
+		}
+		time_t now = time(NULL);
+		for (size_t i = 0; r == 0 && i < out->items.n; i++)
+			ingest_item_event(&out->items.v[i], now);
+	}
+	fetch_result_free(&res);
+	return r;
+}
+
+void ingest_try_free(struct ingest_try *t)
+{
+	item_list_free(&t->items);
+	free(t->moved_to);
+	free(t->page_title);
+	memset(t, 0, sizeof *t);
 }

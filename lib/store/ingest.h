@@ -48,6 +48,32 @@ int ingest_run(struct store *s, const struct config *cfg, const struct ingest_op
 int ingest_document(struct store *s, const struct source *src, const struct fetch_result *res,
 		    time_t now, int *nitems, struct err *err);
 
+/* One fetched document of src converted to UTF-8 and parsed (a feed or a
+ * listing page) into items, each with src's name, without the store.
+ * Returns 0; 1 when a damaged document was read only in part (err says
+ * what stopped it; items holds what came before); -1 with err. */
+int ingest_parse(const struct source *src, const struct fetch_result *res,
+		 struct item_list *items, struct err *err);
+
+/* One source fetched now, as [fetch] says, without validators and without
+ * the store (`bulletin sources test`). */
+struct ingest_try {
+	long http_code;        /* 0 when no HTTP response came */
+	size_t bytes;          /* of the document */
+	int attempts;
+	char *moved_to;        /* a permanent redirect's target, or NULL */
+	char fetch_error[512]; /* "" unless the fetch failed */
+	char partial[256];     /* a damaged document: what stopped the parser */
+	struct item_list items;     /* type feed or html */
+	char *page_title;           /* type page: the extract's title (may be NULL) */
+	size_t page_chars;          /* and its text's length in bytes */
+};
+/* Returns 0, or -1 with err (the fetch failed: also in fetch_error; or the
+ * document could not be read). Free *out with ingest_try_free either way. */
+int ingest_try(const struct config *c, const struct source *src, const char *user_agent,
+	       struct ingest_try *out, struct err *err);
+void ingest_try_free(struct ingest_try *t);
+
 /* The upcoming event the item announces (date_event_nordic: its title
  * first, then its summary; the first date with a clock after its
  * publication, or after now when it has none) into it->event_start and

@@ -150,4 +150,21 @@ check "bulletin-sources(5) example: both listing sources read 2 items with dates
 check "bulletin-sources(5) example: CSS and XPath agree on titles and dates" sh -c \
 	"cut -d, -f3 '$work/css.jsonl' > '$work/a'; cut -d, -f3 '$work/xp.jsonl' > '$work/b'; cmp -s '$work/a' '$work/b' && grep -q '2024-04-16T22:00:00Z' '$work/xp.jsonl'"
 
+# 8. The false friend bulletin-rules(5) warns of does what it says: a bare
+#    lege matches the words the page names, *lege those inside words.
+sect=$(sed -n '/^Never write a bare/,/^\.PP/p' "$doc/bulletin-rules.5" | unroff | tr '\n' ' ')
+printf 'topic t "T"\nthreshold 1\ninclude 2 lege\n' > "$work/bare.rules"
+printf 'topic t "T"\nthreshold 1\ninclude 2 *lege\n' > "$work/star.rules"
+for w in legemiddel legende kolleger privilegert; do
+	printf '{"key":"%s","url":"https://x.no/%s","title":"%s"}\n' "$w" "$w" "$w"
+done > "$work/lege.jsonl"
+"$BULLETIN" rules test -r "$work/bare.rules" --format jsonl "$work/lege.jsonl" > "$work/bare.out" 2>&1
+"$BULLETIN" rules test -r "$work/star.rules" --format jsonl "$work/lege.jsonl" > "$work/star.out" 2>&1
+sel() { grep -q "\"key\": *\"$2\".*\"selected\": *true" "$1"; }
+check "bulletin-rules(5): bare lege matches legemiddel and legende, not kolleger or privilegert; *lege all four" sh -c \
+	"echo '$sect' | grep -q 'legemiddel' && echo '$sect' | grep -q 'legende' && echo '$sect' | grep -q 'inside kolleger and privilegert' &&
+	 $(for w in legemiddel legende; do printf 'grep -q "\\"key\\": *\\"%s\\".*\\"selected\\": *true" %s && ' "$w" "$work/bare.out"; done)
+	 $(for w in kolleger privilegert; do printf '! grep -q "\\"key\\": *\\"%s\\".*\\"selected\\": *true" %s && ' "$w" "$work/bare.out"; done)
+	 $(for w in legemiddel legende kolleger privilegert; do printf 'grep -q "\\"key\\": *\\"%s\\".*\\"selected\\": *true" %s && ' "$w" "$work/star.out"; done) true"
+
 tap_done

@@ -181,13 +181,13 @@ import email, email.policy, os, sys
 d = sys.argv[1]
 for f in sorted(os.listdir(d)):
     m = email.message_from_bytes(open(os.path.join(d, f), 'rb').read(), policy=email.policy.default)
-    if m['Subject'] != 'bulletin: run report':
+    if m['Subject'] != 'bulletin: rapport från körningen':  # the digest's language, sv
         continue
     assert 'oystein.brathen@example.no' in str(m['To'])
     assert m.get_content_type() == 'text/plain', m.get_content_type()  # a note, no HTML twin
     text = m.get_body(('plain',)).get_content()
-    assert 'Sources: 5 fetched, 0 failed' in text, text
-    assert 'Last digest: "Primärvårdsnytt' in text, text
+    assert 'Källor: 5 hämtade, 0 misslyckades' in text, text
+    assert 'Senaste utskick: ”Primärvårdsnytt' in text, text
     print('ok')
 PY
 check "report = yes: the chair's mail holds the status text" grep -qx ok "$work/report"
