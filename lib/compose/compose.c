@@ -45,11 +45,6 @@ static int newest_first(const void *a, const void *b)
  * newest first, as `bulletin members` says it (issue 18). */
 static void chair_members(struct store *s, const struct config *cfg, json_t *rep)
 {
-	static const struct {
-		const char *lang, *text;
-	} titles[] = {{"sv", "Medlemmar att se över (bulletin members):"},
-		      {"nb", "Medlemmer å se på (bulletin members):"},
-		      {"en", "Members to look at (bulletin members):"}};
 	struct member_state *v = NULL;
 	size_t n = 0, notable = 0;
 	struct err err;
@@ -70,13 +65,8 @@ static void chair_members(struct store *s, const struct config *cfg, json_t *rep
 	}
 	buf_free(&b);
 	member_states_free(v, n);
-	const char *title = titles[0].text;
-	for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
-		if (cfg->language && !strcmp(cfg->language, titles[i].lang))
-			title = titles[i].text;
 	json_object_set_new(rep, "members", list);
 	json_object_set_new(rep, "has_members", json_boolean(notable > 0));
-	json_object_set_new(rep, "members_text", json_string(title));
 	json_object_set_new(rep, "members_unlisted", json_integer((json_int_t)(notable > CHAIR_MEMBERS_LISTED ? notable - CHAIR_MEMBERS_LISTED : 0)));
 }
 
@@ -145,11 +135,6 @@ json_t *compose_chair_report(struct store *s, const struct config *cfg, const st
 	free(hit);
 	json_object_set_new(rep, "limited", limited);
 	json_object_set_new(rep, "has_limited", json_boolean(json_array_size(limited) > 0));
-	const char *lang = cfg->language ? cfg->language : "sv";
-	json_object_set_new(rep, "limited_text",
-			    json_string(!strcmp(lang, "sv") ? "Regler som PCRE2 gav upp på (räknas som ingen träff; förenkla mönstret):"
-					: !strcmp(lang, "nb") ? "Regler som PCRE2 ga opp på (teller som ikke treff; forenkle mønsteret):"
-					: "Rules PCRE2 gave up on (counted as no match; simplify the pattern):"));
 	json_object_set_new(rep, "failing", failing);
 	json_object_set_new(rep, "has_failing", json_boolean(json_array_size(failing) > 0));
 	json_object_set_new(rep, "dead", dead);
