@@ -179,8 +179,8 @@ fuzz: deps
 check-libxml2-new:
 	@sh scripts/check-libxml2.sh "$(LIBXML2_PREFIX)"
 
-# The demo digest in headless Chromium at phone and desktop widths, light
-# and dark (optional; needs the chromium package).
+# The demo's mail to an sv and an nb member in headless Chromium at 375 and
+# 1280 px, light and dark (optional; needs the chromium package).
 screenshots: demo
 	@sh contrib/screenshots/run.sh
 

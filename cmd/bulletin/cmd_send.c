@@ -32,7 +32,8 @@ static void print_digest(const struct send_digest *d)
 
 /* `to` (send --to): the digest as it stands goes to that one address,
  * outside the ledger: nothing is stored, archived or marked done. */
-static int send_run(struct app *a, const char *dry_run_dir, const char *to, int compose)
+static int send_run(struct app *a, const char *dry_run_dir, const char *to, const char *to_name,
+		    int compose)
 {
 	int r;
 	const struct calendar *cal;
@@ -55,7 +56,7 @@ static int send_run(struct app *a, const char *dry_run_dir, const char *to, int 
 	}
 	struct send_opts o = {.cfg = c, .rules = a->rules, .calendar = cal, .password = password,
 			      .now = app_now(), .compose = compose, .dry_run_dir = dry_run_dir,
-			      .to = to};
+			      .to = to, .to_name = to_name};
 	struct send_result res;
 	r = send_step(a->store, &o, &res, &err);
 	password_free(password);
@@ -76,6 +77,10 @@ static int send_run(struct app *a, const char *dry_run_dir, const char *to, int 
 			res.period_start ? time_format_rfc3339(res.period_start, ts) : "the start",
 			res.n ? "more sent" : "sent");
 	}
+	if (res.empty)
+		fprintf(stderr, "bulletin: warning: this digest has no news (the rules selected "
+			"nothing in its period); %s\n", c->empty_send ? "members get the short note of an "
+			"empty week" : "members get nothing this week (empty = skip in [digest])");
 	if (to) {
 		if (res.n == 1 && res.v[0].st.sent == 1)
 			fprintf(stderr, "bulletin: \"%s\" sent to %s (outside the ledger)\n",
@@ -238,12 +243,12 @@ static int resolve(struct app *a, int64_t id, const char *email, enum delivery_s
 	}
 	printf("%d member%s in doubt queued again in %s; sending now\n", n, n == 1 ? "" : "s",
 	       where);
-	return send_run(a, NULL, NULL, 0);
+	return send_run(a, NULL, NULL, NULL, 0);
 }
 
 int stage_send(struct app *a, const char *dry_run_dir)
 {
-	return send_run(a, dry_run_dir, NULL, 1);
+	return send_run(a, dry_run_dir, NULL, NULL, 1);
 }
 
 /* A digest id argument: > 0, or 0 after printing the problem. */
@@ -263,7 +268,7 @@ int cmd_send(struct app *a, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: bulletin send [--dry-run DIR]\n"
-		"       bulletin send --to ADDRESS\n"
+		"       bulletin send --to ADDRESS [--name NAME]\n"
 		"       bulletin send --status [DIGEST]\n"
 		"       bulletin send --resend-in-doubt [DIGEST]\n"
 		"       bulletin send --mark-sent ADDRESS|--all [DIGEST]\n"
@@ -278,7 +283,9 @@ int cmd_send(struct app *a, int argc, char **argv)
 		"--dry-run DIR writes one .eml per member into DIR instead.\n"
 		"--to ADDRESS mails the digest as members would get it now to that one\n"
 		"address only (the chair's test), outside the ledger: nothing is\n"
-		"stored, archived or marked done.\n"
+		"stored, archived or marked done. It is greeted and written as the\n"
+		"member list has that address (name, language), or by --name NAME,\n"
+		"and carries the chair's section; an empty digest is sent with a warning.\n"
 		"--status shows the newest digest's delivery (or DIGEST's): counts per\n"
 		"state and every member not sent, with attempts, the last attempt and\n"
 		"the server's last reply; then open members of earlier digests. Exit 0\n"
@@ -293,13 +300,14 @@ int cmd_send(struct app *a, int argc, char **argv)
 		{"dry-run", required_argument, NULL, 'n'},
 		{"status", optional_argument, NULL, 's'},
 		{"to", required_argument, NULL, 't'},
+		{"name", required_argument, NULL, 'N'},
 		{"resend-in-doubt", no_argument, NULL, 'R'},
 		{"mark-sent", required_argument, NULL, 'M'},
 		{"all", no_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = NULL, *status_id = NULL, *to = NULL, *mark = NULL;
+	const char *dir = NULL, *status_id = NULL, *to = NULL, *mark = NULL, *to_name = NULL;
 	int status = 0, resend = 0, all = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
@@ -307,6 +315,8 @@ int cmd_send(struct app *a, int argc, char **argv)
 			dir = optarg;
 		else if (c == 't')
 			to = optarg;
+		else if (c == 'N')
+			to_name = optarg;
 		else if (c == 'R')
 			resend = 1;
 		else if (c == 'A')
@@ -335,7 +345,7 @@ int cmd_send(struct app *a, int argc, char **argv)
 	/* Only --resend-in-doubt and --mark-sent take a DIGEST operand. */
 	const char *digest = (resend || marking) && optind < argc ? argv[optind++] : NULL;
 	if (optind != argc || (status + !!dir + !!to + resend + marking) > 1 ||
-	    (mark && all) || (all && !marking)) {
+	    (mark && all) || (all && !marking) || (to_name && !to)) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -349,5 +359,5 @@ int cmd_send(struct app *a, int argc, char **argv)
 		return resolve(a, id, NULL, DELIVERY_QUEUED);
 	if (marking)
 		return resolve(a, id, mark, DELIVERY_SENT);
-	return send_run(a, dir, to, 1);
+	return send_run(a, dir, to, to_name, 1);
 }

@@ -17,22 +17,67 @@
 #include <string.h>
 #include <sys/stat.h>
 
+void archive_stem(const struct digest_row *d, char *out, size_t outlen)
+{
+	struct tm tm;
+	time_t t = d->created ? d->created : time(NULL);
+	gmtime_r(&t, &tm);
+	snprintf(out, outlen, "digest-%04d-%02d-%02d-%lld", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, (long long)d->id);
+}
+
+/* The Atom id of a digest: a tag: URI from its file name alone, so it is
+ * the same whether or not, and wherever, the archive is published. */
+static void entry_tag(const char *stem, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "tag:bulletin.invalid,%.10s:%s", stem + 7, stem);
+}
+
+/* base + "/" + name, without doubling the slash; or name alone. */
+static void put_url_raw(struct buf *b, const char *base, const char *name)
+{
+	if (base) {
+		size_t n = strlen(base);
+		while (n && base[n - 1] == '/')
+			n--;
+		buf_append(b, base, n);
+		buf_putc(b, '/');
+	}
+	buf_puts(b, name);
+}
+
+int archive_page_url(const char *base, const struct digest_row *d, char *out, size_t outlen)
+{
+	if (!base || (strncmp(base, "https://", 8) && strncmp(base, "http://", 7)))
+		return 0;
+	char stem[64], name[80];
+	archive_stem(d, stem, sizeof stem);
+	snprintf(name, sizeof name, "%s.html", stem);
+	struct buf b = BUF_INIT;
+	put_url_raw(&b, base, name);
+	int fits = b.len < outlen;
+	snprintf(out, outlen, "%s", fits ? buf_str(&b) : "");
+	buf_free(&b);
+	return fits;
+}
+
 int archive_write(const char *dir, const struct digest_row *d, const json_t *model,
 		  char *path_out, size_t path_len, struct err *err)
 {
 	if (fs_mkdir_p(dir, err) < 0)
 		return -1;
-	struct tm tm;
-	time_t t = d->created ? d->created : time(NULL);
-	gmtime_r(&t, &tm);
-	char base[4096], path[4200];
-	snprintf(base, sizeof base, "%s/digest-%04d-%02d-%02d-%lld", dir, tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, (long long)d->id);
+	char stem[64], base[4096], path[4200], tag[160];
+	archive_stem(d, stem, sizeof stem);
+	snprintf(base, sizeof base, "%s/%s", dir, stem);
 	/* The subject is the row's, not the model's; keep it beside the model
 	 * so the index can show what members saw in their inbox. */
 	json_t *m = model ? json_copy((json_t *)model) : NULL;
 	if (m && d->subject && !json_object_get(m, "subject"))
 		json_object_set_new(m, "subject", json_string(d->subject));
+	/* The feed's id of this digest, fixed when it is first written. */
+	entry_tag(stem, tag, sizeof tag);
+	if (m && !json_is_string(json_object_get(m, "atom_id")))
+		json_object_set_new(m, "atom_id", json_string(tag));
 	char *json = m ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(m);
 	if (model && !json)
@@ -268,21 +313,28 @@ static void put_topics_text(struct buf *b, const json_t *model)
 	}
 }
 
+/* The issues' typeface and colours (templates/layout.html.mustache), and
+ * their dark scheme. */
 static const char css[] =
-	"body{margin:0;background:#f4f4f1;color:#222;font:16px/1.5 -apple-system,"
-	"'Segoe UI',Roboto,Helvetica,Arial,sans-serif}"
-	".page{max-width:42em;margin:0 auto;padding:1em}"
+	":root{color-scheme:light dark}"
+	"body{margin:0;background:#f4f4f1;color:#1c1c1c;font:16px/1.5 Georgia,'Times New Roman',serif}"
+	".page{max-width:600px;margin:0 auto;padding:1em}"
 	"h1{font-size:1.6em;margin:.3em 0 0}"
-	".sub{color:#555;margin:0 0 1em}"
+	".sub{color:#555555;margin:0 0 1em}"
 	".digests{list-style:none;padding:0;margin:0}"
-	".digests>li{background:#fff;border-radius:6px;padding:.8em 1em;margin:0 0 .8em;"
+	".digests>li{background:#ffffff;border-radius:6px;padding:.8em 1em;margin:0 0 .8em;"
 	"box-shadow:0 1px 2px rgba(0,0,0,.08)}"
-	".meta{color:#666;font-size:.9em}"
-	".subject{font-size:1.1em;font-weight:600;color:#0b5394;text-decoration:none;"
+	".meta{color:#555555;font-size:.9em}"
+	".subject{font-size:1.1em;font-weight:600;color:#1f5f8b;text-decoration:none;"
 	"overflow-wrap:anywhere}"
 	".subject:hover{text-decoration:underline}"
-	".topics{color:#444;font-size:.95em;margin:.3em 0 0}"
-	".feed{font-size:.9em}.feed a{color:#0b5394}";
+	".topics{color:#444444;font-size:.95em;margin:.3em 0 0;overflow-wrap:anywhere}"
+	".feed{font-size:.9em}.feed a{color:#1f5f8b}"
+	"@media (prefers-color-scheme: dark){"
+	"body{background:#121212;color:#e8e8e8}"
+	".digests>li{background:#1e1e1e;box-shadow:none}"
+	".sub,.meta,.topics{color:#b0b0b0}"
+	".subject,.feed a{color:#8cc4ee}}";
 
 /* The calendar's address for a subscription: webcal: in place of the
  * published http(s) folder's scheme (phones subscribe to that), else the
@@ -297,6 +349,7 @@ static char *build_index(const struct entry *v, size_t n, const struct archive_s
 	buf_printf(&b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n"
 		       "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\n"
 		       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		       "<meta name=\"color-scheme\" content=\"light dark\">\n"
 		       "<title>", c->lang);
 	put_esc(&b, title);
 	buf_printf(&b, " – %s</title>\n", c->archive_title);
@@ -352,21 +405,13 @@ static char *build_index(const struct entry *v, size_t n, const struct archive_s
 	return b.data ? buf_steal(&b) : NULL;
 }
 
-/* base + "/" + name, without doubling the slash; or name alone. */
+/* base + "/" + name (or name alone), escaped. */
 static void put_url(struct buf *b, const char *base, const char *name)
 {
-	if (base) {
-		size_t n = strlen(base);
-		while (n && base[n - 1] == '/')
-			n--;
-		struct buf u = BUF_INIT;
-		buf_append(&u, base, n);
-		buf_printf(&u, "/%s", name);
-		put_esc(b, buf_str(&u));
-		buf_free(&u);
-	} else {
-		put_esc(b, name);
-	}
+	struct buf u = BUF_INIT;
+	put_url_raw(&u, base, name);
+	put_esc(b, buf_str(&u));
+	buf_free(&u);
 }
 
 static void put_calendar_url(struct buf *b, const char *base)
@@ -383,16 +428,15 @@ static void put_calendar_url(struct buf *b, const char *base)
 	buf_free(&u);
 }
 
-/* Ids must never change: the base URL plus the file name, or (no base URL)
- * a tag: URI from the file's date and name. */
-static void put_entry_id(struct buf *b, const char *base, const struct entry *e)
+/* Ids never change, whatever archive_url says now or later (a reader
+ * would show every old digest again): the id the .json was written with,
+ * else the tag: URI of the file's date and name. */
+static void put_entry_id(struct buf *b, const struct entry *e)
 {
-	char name[80];
-	snprintf(name, sizeof name, "%s.html", e->stem);
-	if (base)
-		put_url(b, base, name);
-	else
-		buf_printf(b, "tag:bulletin.invalid,%.10s:%s", e->stem + 7, e->stem);
+	const char *id = str_or(e->model, "atom_id", NULL);
+	char tag[160];
+	entry_tag(e->stem, tag, sizeof tag);
+	put_esc(b, id ? id : tag);
 }
 
 static char *build_feed(const struct entry *v, size_t n, const struct archive_site *site,
@@ -404,15 +448,11 @@ static char *build_feed(const struct entry *v, size_t n, const struct archive_si
 	struct buf b = BUF_INIT;
 	buf_printf(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 		       "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"%s\">\n", c->lang);
-	buf_puts(&b, "  <id>");
-	if (base)
-		put_url(&b, base, "feed.atom");
-	else {
-		buf_puts(&b, "tag:bulletin.invalid,2024:archive/");
-		/* The title, percent-encoded, tells two associations' feeds apart. */
-		for (const unsigned char *p = (const unsigned char *)title; *p; p++)
-			buf_printf(&b, isalnum(*p) || *p == '-' ? "%c" : "%%%02X", *p);
-	}
+	/* The feed's id, like its entries', does not depend on archive_url;
+	 * the title, percent-encoded, tells two associations' feeds apart. */
+	buf_puts(&b, "  <id>tag:bulletin.invalid,2024:archive/");
+	for (const unsigned char *p = (const unsigned char *)title; *p; p++)
+		buf_printf(&b, isalnum(*p) || *p == '-' ? "%c" : "%%%02X", *p);
 	buf_puts(&b, "</id>\n  <title type=\"text\">");
 	put_esc(&b, title);
 	buf_puts(&b, "</title>\n");
@@ -421,11 +461,11 @@ static char *build_feed(const struct entry *v, size_t n, const struct archive_si
 	buf_puts(&b, "  <author><name>");
 	put_esc(&b, site->association && *site->association ? site->association : title);
 	buf_puts(&b, "</name></author>\n");
-	if (base) {
-		buf_puts(&b, "  <link rel=\"self\" type=\"application/atom+xml\" href=\"");
-		put_url(&b, base, "feed.atom");
-		buf_puts(&b, "\"/>\n");
-	}
+	/* rel="self" always (relative without archive_url: readers resolve it
+	 * against where they fetched the feed). */
+	buf_puts(&b, "  <link rel=\"self\" type=\"application/atom+xml\" href=\"");
+	put_url(&b, base, "feed.atom");
+	buf_puts(&b, "\"/>\n");
 	buf_puts(&b, "  <link rel=\"alternate\" type=\"text/html\" href=\"");
 	put_url(&b, base, "index.html");
 	buf_puts(&b, "\"/>\n");
@@ -433,7 +473,7 @@ static char *build_feed(const struct entry *v, size_t n, const struct archive_si
 		const struct entry *e = &v[i];
 		char name[80];
 		buf_puts(&b, "  <entry>\n    <id>");
-		put_entry_id(&b, base, e);
+		put_entry_id(&b, e);
 		buf_puts(&b, "</id>\n    <title type=\"text\">");
 		put_subject(&b, e, c, title);
 		buf_puts(&b, "</title>\n");

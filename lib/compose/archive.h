@@ -13,10 +13,17 @@
  * events, when d->calendar is set; each through a
  * temporary file and rename, so a reader never sees half a file), creating
  * DIR when needed. The .json is the model, plus the row's "subject" when
- * the model has none (the index shows it). path_out (may be NULL) gets the
- * .html path. */
+ * the model has none (the index shows it) and its "atom_id" (the feed's
+ * id of it, from then on). path_out (may be NULL) gets the .html path. */
 int archive_write(const char *dir, const struct digest_row *d, const json_t *model,
 		  char *path_out, size_t path_len, struct err *err);
+
+/* The name of stored digest d's files without extension:
+ * "digest-YYYY-MM-DD-ID" (the day it was composed, UTC). */
+void archive_stem(const struct digest_row *d, char *out, size_t outlen);
+/* d's page in the archive published at base (http or https): 1 and
+ * out; 0 and "" when base is NULL or not http(s), or out too short. */
+int archive_page_url(const char *base, const struct digest_row *d, char *out, size_t outlen);
 
 /* The calendar for subscribers (compose.h compose_calendar_ics), beside
  * the digests; the index page links to it once it is there. */
@@ -29,7 +36,8 @@ struct archive_site {
 	const char *title;        /* heading and feed title; NULL = "bulletin" */
 	const char *language;     /* sv, nb or en (chrome and dates); NULL/other = sv */
 	const char *base_url;     /* the folder's published http(s) URL; may be NULL:
-				     links are then relative, ids tag: URIs */
+				     links are then relative (the ids are tag: URIs
+				     either way, and never change) */
 	const char *association;  /* shown under the heading, feed author; may be NULL */
 };
 

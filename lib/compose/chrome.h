@@ -27,6 +27,14 @@ struct chrome {
 	const char *calendar_name;    /* calendar.ics's name: "%s" is the digest's title */
 	const char *calendar_month;   /* an entry without a day: "%s" is "februari 2027" */
 	const char *months[12];       /* an entry with a month but no day */
+	const char *date_fmt;         /* day, month, year: "%d %s %d", "%d. %s %d" */
+	char clock_sep;               /* between hour and minute: '.' or ':' */
+	/* the mail's frame (templates/layout.html.mustache) */
+	const char *read_online;      /* the link to this issue in the archive */
+	const char *index_link;       /* an archived issue's link to the archive's index */
+	const char *calendar_file;    /* the attached events' file name */
+	/* the chair's report */
+	const char *chair_limited, *chair_members;
 	/* watched pages (compose/watch.c); %s a title or a text, %ld counts */
 	struct chrome_watch {
 		const char *section;  /* the digest's section: "Bevakning" */
@@ -44,11 +52,16 @@ struct chrome {
 
 /* The chrome of lang; the first (Swedish) for an unknown or NULL lang. */
 const struct chrome *chrome_for(const char *lang);
+/* Whether lang has a chrome of its own (sv, nb, nn, da, en). */
+int chrome_has(const char *lang);
+/* The i-th chrome (0 ..), NULL past the last: every language spoken. */
+const struct chrome *chrome_at(size_t i);
 /* The texts templates use, as the model's "t" object. New reference. */
 json_t *chrome_json(const struct chrome *c);
 
 /* Formats a time as a date (in Europe/Stockholm) the language's readers expect:
- * "17 april 2024" (sv), "17. april 2024" (nb), "17 April 2024" (en). */
+ * "17 april 2024" (sv), "17. april 2024" (nb, nn), "17. marts 2024" (da),
+ * "17 April 2024" (en). */
 void digest_format_date(time_t t, const char *language, char *out, size_t outlen);
 /* The same in zone (DATE_ZONES in parse/date.h; NULL: Europe/Stockholm). */
 void digest_format_date_tz(time_t t, const char *language, const char *zone, char *out,

@@ -45,11 +45,6 @@ static int newest_first(const void *a, const void *b)
  * newest first, as `bulletin members` says it (issue 18). */
 static void chair_members(struct store *s, const struct config *cfg, json_t *rep)
 {
-	static const struct {
-		const char *lang, *text;
-	} titles[] = {{"sv", "Medlemmar att se över (bulletin members):"},
-		      {"nb", "Medlemmer å se på (bulletin members):"},
-		      {"en", "Members to look at (bulletin members):"}};
 	struct member_state *v = NULL;
 	size_t n = 0, notable = 0;
 	struct err err;
@@ -70,13 +65,8 @@ static void chair_members(struct store *s, const struct config *cfg, json_t *rep
 	}
 	buf_free(&b);
 	member_states_free(v, n);
-	const char *title = titles[0].text;
-	for (size_t i = 0; i < sizeof titles / sizeof *titles; i++)
-		if (cfg->language && !strcmp(cfg->language, titles[i].lang))
-			title = titles[i].text;
 	json_object_set_new(rep, "members", list);
 	json_object_set_new(rep, "has_members", json_boolean(notable > 0));
-	json_object_set_new(rep, "members_text", json_string(title));
 	json_object_set_new(rep, "members_unlisted", json_integer((json_int_t)(notable > CHAIR_MEMBERS_LISTED ? notable - CHAIR_MEMBERS_LISTED : 0)));
 }
 
@@ -145,11 +135,6 @@ json_t *compose_chair_report(struct store *s, const struct config *cfg, const st
 	free(hit);
 	json_object_set_new(rep, "limited", limited);
 	json_object_set_new(rep, "has_limited", json_boolean(json_array_size(limited) > 0));
-	const char *lang = cfg->language ? cfg->language : "sv";
-	json_object_set_new(rep, "limited_text",
-			    json_string(!strcmp(lang, "sv") ? "Regler som PCRE2 gav upp på (räknas som ingen träff; förenkla mönstret):"
-					: !strcmp(lang, "nb") ? "Regler som PCRE2 ga opp på (teller som ikke treff; forenkle mønsteret):"
-					: "Rules PCRE2 gave up on (counted as no match; simplify the pattern):"));
 	json_object_set_new(rep, "failing", failing);
 	json_object_set_new(rep, "has_failing", json_boolean(json_array_size(failing) > 0));
 	json_object_set_new(rep, "dead", dead);
@@ -189,11 +174,79 @@ static char *archive_part(const char *part, const char *greeting, const char *un
 	return u;
 }
 
+/* The slots each member's copy fills (greeting.h): the greeting, the
+ * unsubscribe link (when the digest has one) and the link to the issue
+ * in the published archive (when there is one). */
+static void personal_slots(json_t *model, const struct config *cfg)
+{
+	json_object_set_new(model, "greeting", json_string(DIGEST_GREETING_SLOT));
+	if (json_object_get(model, "unsubscribe"))
+		json_object_set_new(model, "unsubscribe", json_string(DIGEST_UNSUBSCRIBE_SLOT));
+	if (cfg->archive_url && (!strncmp(cfg->archive_url, "https://", 8) ||
+				 !strncmp(cfg->archive_url, "http://", 7)))
+		json_object_set_new(model, "web_url", json_string(DIGEST_WEB_SLOT));
+}
+
+int compose_render(const struct config *cfg, const json_t *model, const struct compose_render_opts *o,
+		   struct digest_parts *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	json_t *m = json_deep_copy(model);
+	if (!m) {
+		err_set(err, "out of memory");
+		return COMPOSE_FAILED;
+	}
+	if (o->language)
+		digest_model_localize(m, o->language);
+	if (o->chair && digest_add_chair(m, (json_t *)o->chair) < 0) {
+		json_decref(m);
+		err_set(err, "out of memory");
+		return COMPOSE_FAILED;
+	}
+	if (o->personal)
+		personal_slots(m, cfg);
+	if (o->archive_page) {
+		json_object_set_new(m, "archive_page", json_true());
+		json_object_set_new(m, "index_url", json_string("index.html"));
+	}
+	int r = digest_compose(m, cfg->templates_dir, out, err);
+	json_decref(m);
+	return r < 0 ? COMPOSE_TEMPLATE_FAILED : COMPOSE_OK;
+}
+
 int compose_archive_row(const struct config *cfg, const struct digest_row *row,
 			struct digest_row *out, struct err *err)
 {
 	*out = *row;
 	out->subject = out->markdown = out->html = out->text = out->calendar = out->model = NULL;
+	json_t *model = row->model ? json_loads(row->model, 0, NULL) : NULL;
+	if (json_is_object(model)) {
+		/* Rendered again from its model as the archive's page: the
+		 * generic greeting and unsubscribe link, a link back to the
+		 * index instead of "read in your browser". */
+		struct digest_parts p;
+		int r = compose_render(cfg, model, &(struct compose_render_opts){.archive_page = 1}, &p,
+				       err);
+		json_decref(model);
+		if (r != COMPOSE_OK)
+			return r;
+		out->subject = row->subject ? strdup(row->subject) : NULL;
+		out->markdown = p.markdown;
+		out->html = p.html;
+		out->text = p.text;
+		p.markdown = p.html = p.text = NULL;
+		digest_parts_free(&p);
+		out->calendar = row->calendar ? strdup(row->calendar) : NULL;
+		if ((row->subject && !out->subject) || (row->calendar && !out->calendar)) {
+			digest_row_free(out);
+			err_set(err, "out of memory");
+			return COMPOSE_FAILED;
+		}
+		return COMPOSE_OK;
+	}
+	json_decref(model);
+	/* A digest stored without its model (schema 4 and before): its
+	 * parts with the slots filled. */
 	char *g = digest_greeting(cfg->templates_dir, cfg->language, NULL, err);
 	if (!g)
 		return COMPOSE_TEMPLATE_FAILED;
@@ -215,6 +268,59 @@ int compose_archive_row(const struct config *cfg, const struct digest_row *row,
 	return COMPOSE_OK;
 }
 
+/* The items first seen in [start, end) and their matches (matches[i]
+ * belongs to items->v[i]; *matches NULL on failure). */
+static int period_matches(struct store *s, const struct rules *rules, time_t start, time_t end,
+			  struct item_list *items, struct match **matches, struct err *err)
+{
+	*matches = NULL;
+	if (store_items_between(s, start, end, items, err) < 0)
+		return COMPOSE_STORE_FAILED;
+	struct match *ms = calloc(items->n + 1, sizeof *ms);
+	struct rules_matcher *mt = ms ? rules_matcher_new(rules) : NULL;
+	if (!mt) {
+		free(ms);
+		err_set(err, "out of memory");
+		return COMPOSE_FAILED;
+	}
+	for (size_t i = 0; i < items->n; i++) {
+		if (rules_matcher_match(mt, &items->v[i], &ms[i], err) < 0) {
+			err_prefix(err, "%s", items->v[i].key);
+			rules_matcher_free(mt);
+			for (size_t k = 0; k < i; k++)
+				match_free(&ms[k]);
+			free(ms);
+			return COMPOSE_FAILED;
+		}
+	}
+	/* A rule PCRE2 gave up on counts as no match: said once per rule. */
+	for (size_t k = 0; k < rules_rule_count(rules); k++)
+		if (rules_matcher_limit_hits(mt, k))
+			log_warn("%s: %s hit PCRE2's backtracking limit on %zu items; counted as no match there",
+				 rules_rule(rules, k)->where, rules_rule(rules, k)->text,
+				 rules_matcher_limit_hits(mt, k));
+	rules_matcher_free(mt);
+	*matches = ms;
+	return COMPOSE_OK;
+}
+
+json_t *compose_chair_report_period(struct store *s, const struct config *cfg,
+				    const struct rules *rules, time_t start, time_t end,
+				    struct err *err)
+{
+	struct item_list items = {0};
+	struct match *ms = NULL;
+	json_t *rep = NULL;
+	if (period_matches(s, rules, start, end, &items, &ms, err) == COMPOSE_OK &&
+	    !(rep = compose_chair_report(s, cfg, rules, &items, ms)))
+		err_set(err, "out of memory");
+	for (size_t i = 0; ms && i < items.n; i++)
+		match_free(&ms[i]);
+	free(ms);
+	item_list_free(&items);
+	return rep;
+}
+
 int compose_digest(struct store *s, const struct compose_opts *o, struct digest_row *row,
 		   json_t **model_out, json_t **chair_out, struct err *err)
 {
@@ -232,33 +338,9 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 	 * period's end (see ingest.c): this period must reach past it. */
 	if (now < start)
 		now = start;
-	if (store_items_between(s, start, now + 1, &items, err) < 0)
+	if ((r = period_matches(s, o->rules, start, now + 1, &items, &matches, err)) != COMPOSE_OK)
 		goto out;
 	r = COMPOSE_FAILED;
-	matches = calloc(items.n + 1, sizeof *matches);
-	if (!matches) {
-		err_set(err, "out of memory");
-		goto out;
-	}
-	struct rules_matcher *mt = rules_matcher_new(o->rules);
-	if (!mt) {
-		err_set(err, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < items.n; i++) {
-		if (rules_matcher_match(mt, &items.v[i], &matches[i], err) < 0) {
-			err_prefix(err, "%s", items.v[i].key);
-			rules_matcher_free(mt);
-			goto out;
-		}
-	}
-	/* A rule PCRE2 gave up on counts as no match: said once per rule. */
-	for (size_t k = 0; k < rules_rule_count(o->rules); k++)
-		if (rules_matcher_limit_hits(mt, k))
-			log_warn("%s: %s hit PCRE2's backtracking limit on %zu items; counted as no match there",
-				 rules_rule(o->rules, k)->where, rules_rule(o->rules, k)->text,
-				 rules_matcher_limit_hits(mt, k));
-	rules_matcher_free(mt);
 	if (chair_out) {
 		json_decref(*chair_out);
 		*chair_out = compose_chair_report(s, c, o->rules, &items, matches);
@@ -285,6 +367,7 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 		.max_items = c->max_items, .max_age_days = c->max_age_days,
 		.max_per_topic = c->max_per_topic, .archive_url = c->archive_url,
 		.sources = c->sources, .nsources = c->nsources, .agenda = &ag,
+		.association_name = c->from_name,
 	};
 	jsonmem_reset();
 	model = digest_model_build(&d, o->rules, &items, matches, start, now + 1);
@@ -310,16 +393,16 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 		if (!g)
 			goto out;
 		free(g);
-		json_object_set_new(model, "greeting", json_string(DIGEST_GREETING_SLOT));
 	}
 	json_t *generic_unsub = json_incref(json_object_get(model, "unsubscribe"));
-	if (o->personal && generic_unsub)
-		json_object_set_new(model, "unsubscribe", json_string(DIGEST_UNSUBSCRIBE_SLOT));
+	if (o->personal)
+		personal_slots(model, c);
 	int budget = digest_compose_budget(model, c->templates_dir, (size_t)c->html_budget, &parts,
 					   err);
 	/* The model goes to the archive's .json: the generic greeting and
 	 * link there. */
 	json_object_del(model, "greeting");
+	json_object_del(model, "web_url");
 	if (generic_unsub)
 		json_object_set_new(model, "unsubscribe", generic_unsub);
 	if (budget < 0)
@@ -436,6 +519,7 @@ int compose_calendar_ics(struct store *s, const struct config *cfg, const struct
 	char name[256];
 	snprintf(name, sizeof name, c->calendar_name, cfg->title ? cfg->title : "bulletin");
 	struct ical_opts io = {.from_address = cfg->from_address, .dtstamp = now, .name = name,
+			       .organizer = cfg->from_name,
 			       .empty_ok = 1};
 	if (ical_write(v, ag.n, &io, out) < 0) {
 		err_set(err, "out of memory");

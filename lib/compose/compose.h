@@ -50,18 +50,42 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 json_t *compose_chair_report(struct store *s, const struct config *cfg, const struct rules *rules,
 			     const struct item_list *items, const struct match *matches);
 
+/* The same for the items first seen in [start, end) (a stored digest's
+ * period), matched now. NULL with err. */
+json_t *compose_chair_report_period(struct store *s, const struct config *cfg,
+				    const struct rules *rules, time_t start, time_t end,
+				    struct err *err);
+
 /* The one unsubscribe link of a footer, from [mail] unsubscribe (one or
  * more mailto: and https: URLs, separated by commas or spaces): the first
  * https one when prefer_https, else the first mailto one, else the first
  * of the other kind. NULL when there is none; malloc'd. */
 char *compose_unsubscribe_url(const char *configured, int prefer_https);
 
-/* A copy of a stored row as the archive shows it: the generic greeting in
- * place of the slot, the list's generic unsubscribe link (a mailto: when
- * there is one: the archive is public, a member's link is not). Returns COMPOSE_OK, COMPOSE_TEMPLATE_FAILED or
+/* A copy of a stored row as the archive shows it: rendered again from its
+ * model as the archive's page (compose_render), or, for a digest stored
+ * without one, its parts with the generic greeting in place of the slot;
+ * either way the list's generic unsubscribe link (a mailto: when there is
+ * one: the archive is public, a member's link is not). Returns COMPOSE_OK, COMPOSE_TEMPLATE_FAILED or
  * COMPOSE_FAILED with err. */
 int compose_archive_row(const struct config *cfg, const struct digest_row *row,
 			struct digest_row *out, struct err *err);
+
+/* How compose_render renders a model. */
+struct compose_render_opts {
+	const char *language;  /* every text in it (digest_model_localize); NULL: the model's */
+	int personal;          /* the slots each member's copy fills (greeting.h) */
+	int archive_page;      /* the archive's page: "archive_page" and "index_url" set */
+	const json_t *chair;   /* the chair's report: her section (digest_add_chair); NULL: none */
+};
+
+/* A digest's model (as stored with the digest, or composed now) rendered
+ * through cfg's templates again, unchanged: a member's language, the
+ * chair's copy, the archive's page. Returns COMPOSE_OK, or
+ * COMPOSE_TEMPLATE_FAILED / COMPOSE_FAILED with err. */
+struct digest_parts;
+int compose_render(const struct config *cfg, const json_t *model, const struct compose_render_opts *o,
+		   struct digest_parts *out, struct err *err);
 
 /* Records the reminders a stored digest's model gave (the model's
  * upcoming.reminders) under row->id, so a rerun or a resend never gives

@@ -243,7 +243,7 @@ static void clock_text(time_t t, const struct chrome *c, char *out, size_t outle
 		snprintf(out, outlen, "?");
 		return;
 	}
-	snprintf(out, outlen, "%02d%c%02d", tm.tm_hour, strcmp(c->lang, "en") ? '.' : ':', tm.tm_min);
+	snprintf(out, outlen, "%02d%c%02d", tm.tm_hour, c->clock_sep, tm.tm_min);
 }
 
 /* An event's start: "onsdag 4 september 2025 kl. 13.00", "onsdag 4.
@@ -256,52 +256,95 @@ static void event_text(time_t t, const struct chrome *c, char *out, size_t outle
 	snprintf(out, outlen, "%s %s %s", day, c->at, clock);
 }
 
+/* The local day of t (Stockholm/Oslo) as y*10000+m*100+d. */
+static long local_day(time_t t)
+{
+	time_t wall = t + date_nordic_offset(t);
+	struct tm tm;
+	if (!gmtime_r(&wall, &tm))
+		return 0;
+	return (tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+/* An event's start and end: "onsdag 4 september 2025 kl. 13.00–16.00",
+ * or with the end's day when it ends on another one. */
+static void event_when_text(time_t st, time_t en, const struct chrome *c, char *out, size_t outlen)
+{
+	char start[160], end[160];
+	event_text(st, c, start, sizeof start);
+	if (!en || en <= st) {
+		snprintf(out, outlen, "%s", start);
+	} else if (local_day(st) == local_day(en)) {
+		clock_text(en, c, end, sizeof end);
+		snprintf(out, outlen, "%s\xE2\x80\x93%s", start, end);
+	} else {
+		event_text(en, c, end, sizeof end);
+		snprintf(out, outlen, "%s \xE2\x80\x93 %s", start, end);
+	}
+}
+
 /* The upcoming event the item announces (found when it was ingested):
- * {start, end?, start_text, uid}, or NULL when it has none or it has
- * ended by `after`. The uid derives from the item alone, so the event
- * keeps its identity in every digest and calendar that carries it. */
-static json_t *event_model(const struct chrome *c, const struct item *it, time_t after)
+ * {start, end?, uid}, or NULL when it has none or it has ended by
+ * `after`; its texts come with the language (localize_item). The uid
+ * derives from the item alone, so the event keeps its identity in every
+ * digest and calendar that carries it. */
+static json_t *event_model(const struct item *it, time_t after)
 {
 	time_t st = it->event_start, en = it->event_end;
 	if (!st || (en ? en : st) < after)
 		return NULL;
-	char ts[RFC3339_LEN], text[160], uid[AGENDA_UID_MAX];
+	char ts[RFC3339_LEN], uid[AGENDA_UID_MAX];
 	json_t *e = json_object();
 	json_object_set_new(e, "start", json_string(time_format_rfc3339(st, ts)));
 	agenda_event_uid(it, uid, sizeof uid);
 	json_object_set_new(e, "uid", json_string(uid));
 	if (en)
 		json_object_set_new(e, "end", json_string(time_format_rfc3339(en, ts)));
-	event_text(st, c, text, sizeof text);
-	json_object_set_new(e, "start_text", json_string(text));
 	return e;
 }
 
-/* One line of the agenda: date, time, title, place, link. */
-static json_t *upcoming_line(const struct digest_opts *o, const struct chrome *c,
-			     const struct agenda_line *l)
+static time_t json_time(const json_t *o, const char *key)
 {
-	char date[96], a[16], b[16], t[64], ts[RFC3339_LEN];
-	json_t *j = json_object();
-	if (l->span == CAL_MONTH) {
-		time_t wall = l->start + date_nordic_offset(l->start);
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? time_parse_rfc3339(v) : 0;
+}
+
+/* The texts of an agenda line in c's language, from its start, end and
+ * span: date_text, and time_text for a timed line. */
+static void localize_line(json_t *j, const struct chrome *c)
+{
+	char date[96], a[16], b[16], t[64];
+	time_t start = json_time(j, "start"), end = json_time(j, "end");
+	const char *span = json_string_value(json_object_get(j, "span"));
+	if (span && !strcmp(span, "month")) {
+		time_t wall = start + date_nordic_offset(start);
 		struct tm tm;
 		gmtime_r(&wall, &tm);
 		snprintf(date, sizeof date, "%s %d", c->months[tm.tm_mon], tm.tm_year + 1900);
 	} else {
-		day_text(l->start, c, date, sizeof date);
+		day_text(start, c, date, sizeof date);
 	}
 	json_object_set_new(j, "date_text", json_string(date));
-	if (l->span == CAL_TIMED) {
-		clock_text(l->start, c, a, sizeof a);
-		if (l->end) {
-			clock_text(l->end, c, b, sizeof b);
+	if (span && !strcmp(span, "timed")) {
+		clock_text(start, c, a, sizeof a);
+		if (end) {
+			clock_text(end, c, b, sizeof b);
 			snprintf(t, sizeof t, "%s %s\xE2\x80\x93%s", c->at, a, b);
 		} else {
 			snprintf(t, sizeof t, "%s %s", c->at, a);
 		}
 		json_object_set_new(j, "time_text", json_string(t));
 	}
+}
+
+/* One line of the agenda: date, time, title, place, link. */
+static json_t *upcoming_line(const struct digest_opts *o, const struct chrome *c,
+			     const struct agenda_line *l)
+{
+	char ts[RFC3339_LEN];
+	json_t *j = json_object();
+	json_object_set_new(j, "span", json_string(l->span == CAL_MONTH ? "month"
+						   : l->span == CAL_DAY ? "day" : "timed"));
 	json_object_set_new(j, "title", json_string(l->title));
 	if (l->place && *l->place)
 		json_object_set_new(j, "place", json_string(l->place));
@@ -311,6 +354,7 @@ static json_t *upcoming_line(const struct digest_opts *o, const struct chrome *c
 		json_object_set_new(j, "source", json_string(source_title(o, l->source)));
 	json_object_set_new(j, "reminder", json_boolean(l->reminder));
 	json_object_set_new(j, "kind", json_string(l->entry ? "entry" : "event"));
+	json_object_set_new(j, "uid", json_string(l->uid));
 	json_object_set_new(j, "start", json_string(time_format_rfc3339(l->start, ts)));
 	if (l->end)
 		json_object_set_new(j, "end", json_string(time_format_rfc3339(l->end, ts)));
@@ -319,6 +363,7 @@ static json_t *upcoming_line(const struct digest_opts *o, const struct chrome *c
 		json_object_set_new(j, "entry", json_string(l->entry));
 		json_object_set_new(j, "year", json_integer(l->year));
 	}
+	localize_line(j, c);
 	return j;
 }
 
@@ -346,9 +391,11 @@ static json_t *item_model(const struct digest_opts *o, const struct chrome *c,
 {
 	const struct item *it = &items->v[idx];
 	json_t *j = json_object();
-	char date[64], ts[RFC3339_LEN];
+	char ts[RFC3339_LEN];
 	time_t when = it->published ? it->published : it->first_seen;
 	json_object_set_new(j, "title", json_string(it->title && *it->title ? it->title : c->untitled));
+	if (!it->title || !*it->title)
+		json_object_set_new(j, "untitled", json_true());
 	if (url_allowed(it->url))
 		json_object_set_new(j, "url", json_string(it->url));
 	json_object_set_new(j, "source", json_string(it->source ? it->source : ""));
@@ -366,13 +413,9 @@ static json_t *item_model(const struct digest_opts *o, const struct chrome *c,
 		if (!seen)
 			json_array_append_new(names, json_string(st));
 	}
-	json_object_set_new(j, "sources_text", names_text(names, c));
 	json_object_set_new(j, "sources", names);
-	if (when) {
-		digest_format_date_tz(when, o->language, o->timezone, date, sizeof date);
+	if (when)
 		json_object_set_new(j, "date", json_string(time_format_rfc3339(when, ts)));
-		json_object_set_new(j, "date_text", json_string(date));
-	}
 	if (it->summary && *it->summary) {
 		char *s = strdup(it->summary);
 		if (s) {
@@ -381,7 +424,7 @@ static json_t *item_model(const struct digest_opts *o, const struct chrome *c,
 			free(s);
 		}
 	}
-	json_t *ev = event_model(c, it, after);
+	json_t *ev = event_model(it, after);
 	if (ev)
 		json_object_set_new(j, "event", ev);
 	json_object_set_new(j, "score", json_real(m->score));
@@ -400,6 +443,90 @@ static json_t *item_model(const struct digest_opts *o, const struct chrome *c,
 	}
 	json_object_set_new(j, "terms", terms);
 	return j;
+}
+
+/* The chair's section's own words, in c's language. */
+static void chair_texts(json_t *ch, const struct chrome *c)
+{
+	char b[256];
+	snprintf(b, sizeof b, c->chair_dead, (int)json_integer_value(json_object_get(ch, "dead_count")),
+		 (int)json_integer_value(json_object_get(ch, "include_count")));
+	json_object_set_new(ch, "dead_text", json_string(b));
+	json_object_set_new(ch, "has_dead", json_boolean(json_integer_value(json_object_get(ch, "dead_count")) > 0));
+	json_object_set_new(ch, "title", json_string(c->chair_title));
+	json_object_set_new(ch, "failing_text", json_string(c->chair_failing));
+	json_object_set_new(ch, "failures_text", json_string(c->chair_failures));
+	json_object_set_new(ch, "ok_text", json_string(c->chair_ok));
+	json_object_set_new(ch, "limited_text", json_string(c->chair_limited));
+	json_object_set_new(ch, "members_text", json_string(c->chair_members));
+	if (json_object_get(ch, "watch_changed"))
+		json_object_set_new(ch, "watch_changed_text", json_string(c->watch.chair_changed));
+	if (json_object_get(ch, "watch_broken"))
+		json_object_set_new(ch, "watch_broken_text", json_string(c->watch.chair_broken));
+}
+
+/* The texts of an item (a topic's or a watched page's) in c's language:
+ * sources_text, date_text, the event's start_text and when_text (the
+ * start and the end), and what a watched page's change carries per
+ * language ("l10n": title, summary, size_text). */
+static void localize_item(json_t *it, const struct chrome *c, const char *zone)
+{
+	char date[64], text[400];
+	if (json_is_true(json_object_get(it, "untitled")))
+		json_object_set_new(it, "title", json_string(c->untitled));
+	json_t *names = json_object_get(it, "sources");
+	if (json_is_array(names))
+		json_object_set_new(it, "sources_text", names_text(names, c));
+	time_t when = json_time(it, "date");
+	if (when) {
+		digest_format_date_tz(when, c->lang, zone, date, sizeof date);
+		json_object_set_new(it, "date_text", json_string(date));
+	}
+	json_t *ev = json_object_get(it, "event");
+	time_t st = json_time(ev, "start");
+	if (st) {
+		event_text(st, c, text, sizeof text);
+		json_object_set_new(ev, "start_text", json_string(text));
+		event_when_text(st, json_time(ev, "end"), c, text, sizeof text);
+		json_object_set_new(ev, "when_text", json_string(text));
+	}
+	json_t *l = json_object_get(json_object_get(it, "l10n"), c->lang);
+	const char *k;
+	json_t *v;
+	json_object_foreach(l, k, v) json_object_set(it, k, v);
+}
+
+void digest_model_localize(json_t *model, const char *lang)
+{
+	const struct chrome *c = chrome_for(lang);
+	const char *zone = json_string_value(json_object_get(model, "timezone"));
+	char date[64];
+	json_object_set_new(model, "language", json_string(c->lang));
+	json_object_set_new(model, "t", chrome_json(c));
+	json_t *period = json_object_get(model, "period");
+	time_t start = json_time(period, "start"), end = json_time(period, "end");
+	if (start) {
+		digest_format_date_tz(start, c->lang, zone, date, sizeof date);
+		json_object_set_new(period, "start_text", json_string(date));
+	}
+	if (end) {
+		digest_format_date_tz(end, c->lang, zone, date, sizeof date);
+		json_object_set_new(period, "end_text", json_string(date));
+	}
+	size_t i, k;
+	json_t *topic, *item;
+	json_array_foreach(json_object_get(model, "watch"), k, item) localize_item(item, c, zone);
+	json_array_foreach(json_object_get(model, "topics"), i, topic)
+		json_array_foreach(json_object_get(topic, "items"), k, item) localize_item(item, c, zone);
+	json_t *up = json_object_get(model, "upcoming");
+	if (json_is_object(up)) {
+		json_object_set_new(up, "title", json_string(c->upcoming));
+		json_array_foreach(json_object_get(up, "lines"), k, item) localize_line(item, c);
+	}
+	json_t *chair = json_object_get(model, "chair");
+	if (json_is_object(chair))
+		chair_texts(chair, c);
+	digest_model_number_links(model);
 }
 
 /* The item's event, if it has one, into events (by start; equal starts
@@ -456,6 +583,39 @@ static void number_link(json_t *links, json_t *item, json_int_t *n)
 	}
 	json_object_set_new(item, "ref", json_integer(++*n));
 	json_array_append_new(links, link_entry(*n, url));
+}
+
+/* The line a mail list shows under the subject: the first headlines,
+ * "A · B · C", about PREHEADER_MAX bytes at most (cut at a character
+ * boundary, with "…"); the "no news" sentence for an empty week. */
+#define PREHEADER_MAX 150
+
+static void preheader_add(struct buf *b, const json_t *item)
+{
+	const char *t = json_string_value(json_object_get(item, "title"));
+	if (t && b->len < PREHEADER_MAX)
+		buf_printf(b, "%s%s", b->len ? " \xC2\xB7 " : "", t);
+}
+
+static json_t *preheader(const json_t *model, const struct chrome *c)
+{
+	struct buf b = BUF_INIT;
+	size_t i, k;
+	const json_t *topic, *item;
+	json_array_foreach(json_object_get(model, "watch"), k, item) preheader_add(&b, item);
+	json_array_foreach(json_object_get(model, "topics"), i, topic)
+		json_array_foreach(json_object_get(topic, "items"), k, item) preheader_add(&b, item);
+	if (b.len > PREHEADER_MAX) {
+		size_t n = PREHEADER_MAX;
+		while (n > 0 && ((unsigned char)b.data[n] & 0xC0) == 0x80)
+			n--;
+		b.len = n;
+		b.data[n] = '\0';
+		buf_puts(&b, "\xE2\x80\xA6");
+	}
+	json_t *r = json_string(b.len ? buf_str(&b) : c->no_news);
+	buf_free(&b);
+	return r;
 }
 
 void digest_model_number_links(json_t *model)
@@ -518,6 +678,7 @@ void digest_model_number_links(json_t *model)
 		json_object_set_new(model, "more_text", counted(c->more_all, (long)more));
 	else
 		json_object_del(model, "more_text");
+	json_object_set_new(model, "preheader", preheader(model, c));
 }
 
 int digest_too_old(const struct item *it, long max_age_days, time_t end)
@@ -581,16 +742,10 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 		else
 			json_decref(topic);
 	}
-	char ts[RFC3339_LEN], date[64];
+	char ts[RFC3339_LEN];
 	json_t *period = json_object();
 	json_object_set_new(period, "start", start ? json_string(time_format_rfc3339(start, ts)) : json_null());
 	json_object_set_new(period, "end", json_string(time_format_rfc3339(end, ts)));
-	if (start) {
-		digest_format_date_tz(start, o->language, o->timezone, date, sizeof date);
-		json_object_set_new(period, "start_text", json_string(date));
-	}
-	digest_format_date_tz(end, o->language, o->timezone, date, sizeof date);
-	json_object_set_new(period, "end_text", json_string(date));
 	struct tm tm;
 	gmtime_r(&end, &tm);
 	char wk[8];
@@ -599,8 +754,8 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 	json_object_set_new(period, "year", json_integer(tm.tm_year + 1900));
 
 	json_object_set_new(model, "title", json_string(o->title ? o->title : "bulletin"));
-	json_object_set_new(model, "language", json_string(c->lang));
-	json_object_set_new(model, "t", chrome_json(c));
+	if (o->timezone)
+		json_object_set_new(model, "timezone", json_string(o->timezone));
 	json_object_set_new(model, "generated", json_string(time_format_rfc3339(end, ts)));
 	json_object_set_new(model, "period", period);
 	json_object_set_new(model, "more_cap", json_integer(more));
@@ -616,7 +771,11 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 		json_object_set(model, "has_upcoming", json_object_get(u, "has_lines"));
 		json_object_set_new(model, "upcoming", u);
 	}
-	digest_model_number_links(model);
+	if (o->association_name && *o->association_name)
+		json_object_set_new(model, "association_name", json_string(o->association_name));
+	/* every text in the language (and the links numbered): the same code
+	 * that renders a stored digest in a member's own language */
+	digest_model_localize(model, c->lang);
 	free(rk);
 	free(dup_of);
 	free(keep);
@@ -667,14 +826,6 @@ int digest_add_chair(json_t *model, json_t *report)
 	json_t *ch = json_deep_copy(report);
 	if (!ch)
 		return -1;
-	char b[256];
-	snprintf(b, sizeof b, c->chair_dead, (int)json_integer_value(json_object_get(ch, "dead_count")),
-		 (int)json_integer_value(json_object_get(ch, "include_count")));
-	json_object_set_new(ch, "dead_text", json_string(b));
-	json_object_set_new(ch, "has_dead", json_boolean(json_integer_value(json_object_get(ch, "dead_count")) > 0));
-	json_object_set_new(ch, "title", json_string(c->chair_title));
-	json_object_set_new(ch, "failing_text", json_string(c->chair_failing));
-	json_object_set_new(ch, "failures_text", json_string(c->chair_failures));
-	json_object_set_new(ch, "ok_text", json_string(c->chair_ok));
+	chair_texts(ch, c);
 	return json_object_set_new(model, "chair", ch);
 }

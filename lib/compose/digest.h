@@ -20,6 +20,7 @@ struct digest_opts {
 	const char *language;     /* sv, nb, en: month names and chrome */
 	const char *timezone;     /* dates shown in it; NULL: Europe/Stockholm */
 	const char *association;  /* footer; may be NULL */
+	const char *association_name; /* the masthead ([mail] from_name); may be NULL */
 	const char *unsubscribe;  /* mailto: or https: URL; may be NULL */
 	long summary_length;      /* bytes; 0 = 180 (about two lines) */
 	long max_items;           /* in the whole digest; 0 = no cap */
@@ -54,6 +55,14 @@ int digest_too_old(const struct item *it, long max_age_days, time_t end);
  * reminders lists {entry, year} of the lines that are reminders (given
  * once the digest is stored: compose.h). Texts in o->language. */
 json_t *digest_upcoming(const struct digest_opts *o, const struct agenda *a);
+
+/* Every text of the model in lang (sv, nb, nn, da, en; else Swedish):
+ * the chrome "t", "language", the dates, sources, events, agenda lines,
+ * counts, the watched pages' changes (from their "l10n") and the chair's
+ * section, from the model's language-neutral data. digest_model_build
+ * ends with it; a stored digest is rendered in a member's language with
+ * it. The links are numbered again. */
+void digest_model_localize(json_t *model, const char *lang);
 
 /* The model's cuts for the size budget (render.h): the last item of the
  * topic with the most items moves into its "more" count; -1 when every

@@ -169,12 +169,17 @@ char *digest_personalize(const char *part, const char *greeting, int html)
 
 char *digest_fill_url(const char *part, const char *url, int html)
 {
+	return digest_fill_slot(part, DIGEST_UNSUBSCRIBE_SLOT, url, html);
+}
+
+char *digest_fill_slot(const char *part, const char *name, const char *url, int html)
+{
 	if (!part)
 		return NULL;
 	struct buf b = BUF_INIT;
 	const char *p = part, *slot;
-	size_t sl = strlen(DIGEST_UNSUBSCRIBE_SLOT);
-	while ((slot = strstr(p, DIGEST_UNSUBSCRIBE_SLOT))) {
+	size_t sl = strlen(name);
+	while ((slot = strstr(p, name))) {
 		buf_append(&b, p, (size_t)(slot - p));
 		for (const char *u = url ? url : ""; *u; u++) {
 			if (html && strchr("&<>\"'", *u))

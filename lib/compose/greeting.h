@@ -23,6 +23,13 @@
  * leaves "" there. A plain copy when part has none; NULL for NULL or out
  * of memory. */
 char *digest_fill_url(const char *part, const char *url, int html);
+/* The same for the "read in your browser" link: a model whose "web_url"
+ * is this slot gives parts that carry it there; each message gets the
+ * digest's page in the published archive (known once the digest is
+ * stored), the archive's own copy none. */
+#define DIGEST_WEB_SLOT "BULLETINWEBSLOT"
+/* digest_fill_url for any slot. */
+char *digest_fill_slot(const char *part, const char *slot, const char *url, int html);
 
 /* templates_dir/greeting.mustache rendered with t (the chrome in language
  * lang) and member {name, first_name} (absent when name is NULL or ""):

@@ -134,7 +134,49 @@ static int time_line(struct buf *b, const char *name, time_t t, int all_day)
 				    : name, v);
 }
 
-static int vevent(struct buf *b, const struct ical_event *e, const char *dtstamp, const char *domain)
+/* The sender's addr-spec ("Name <a@b>" or "a@b") as a mailto: URI, when
+ * it is one plain address. */
+static int organizer_uri(const char *from, struct buf *out)
+{
+	if (!from)
+		return 0;
+	const char *lt = strrchr(from, '<');
+	const char *a = lt ? lt + 1 : from;
+	size_t n = lt ? strcspn(a, ">") : strlen(a);
+	if (!n || !memchr(a, '@', n))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)a[i] <= ' ' || (unsigned char)a[i] >= 0x7F || strchr("\"<>;:,\\", a[i]))
+			return 0;
+	buf_puts(out, "mailto:");
+	buf_append(out, a, n);
+	return 1;
+}
+
+/* ORGANIZER;CN="the association":mailto:sender (RFC 5545 3.8.4.3); the
+ * name quoted, without what a quoted parameter cannot hold. */
+static int organizer_line(struct buf *b, const struct ical_opts *o)
+{
+	struct buf uri = BUF_INIT, name = BUF_INIT;
+	int rc = 0;
+	if (organizer_uri(o->from_address, &uri)) {
+		buf_puts(&name, "ORGANIZER");
+		if (o->organizer && *o->organizer) {
+			buf_puts(&name, ";CN=\"");
+			for (const unsigned char *p = (const unsigned char *)o->organizer; *p; p++)
+				if (*p >= 0x20 && *p != 0x7F && *p != '"')
+					buf_putc(&name, (char)*p);
+			buf_putc(&name, '"');
+		}
+		rc = ical_line(b, buf_str(&name), buf_str(&uri));
+	}
+	buf_free(&uri);
+	buf_free(&name);
+	return rc;
+}
+
+static int vevent(struct buf *b, const struct ical_event *e, const char *dtstamp, const char *domain,
+		  const struct ical_opts *o)
 {
 	char v[20];
 	if (!e->uid || !*e->uid || !ical_time(e->start, e->all_day, v))
@@ -152,7 +194,8 @@ static int vevent(struct buf *b, const struct ical_event *e, const char *dtstamp
 		rc = ical_line(b, "CREATED", v);
 	if (!rc && e->modified && ical_time(e->modified, 0, v))
 		rc = ical_line(b, "LAST-MODIFIED", v);
-	rc = rc || text_line(b, "SUMMARY", e->summary) || text_line(b, "LOCATION", e->location);
+	rc = rc || organizer_line(b, o) || text_line(b, "SUMMARY", e->summary) ||
+	     text_line(b, "LOCATION", e->location);
 	if (!rc && is_http(e->url)) {
 		buf_reset(&u);
 		rc = ical_url(&u, e->url) || ical_line(b, "URL", buf_str(&u));
@@ -190,7 +233,7 @@ int ical_write(const struct ical_event *v, size_t n, const struct ical_opts *o, 
 	size_t written = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		size_t before = b.len;
-		rc = vevent(&b, &v[i], dtstamp, domain);
+		rc = vevent(&b, &v[i], dtstamp, domain, o);
 		written += b.len > before;
 	}
 	rc = rc || ical_line(&b, "END", "VCALENDAR");
@@ -202,34 +245,60 @@ int ical_write(const struct ical_event *v, size_t n, const struct ical_opts *o, 
 	return *out ? 1 : -1;
 }
 
+/* The model's event e (an item's, or an agenda line) as v; 0 when it has
+ * no usable start. */
+static int model_event(const json_t *e, struct ical_event *v)
+{
+	const char *end = json_string_value(json_object_get(e, "end"));
+	const char *start = json_string_value(json_object_get(e, "start"));
+	const char *desc = json_string_value(json_object_get(e, "sources_text"));
+	*v = (struct ical_event){
+		.uid = json_string_value(json_object_get(e, "uid")),
+		.start = start ? time_parse_rfc3339(start) : 0,
+		.end = end ? time_parse_rfc3339(end) : 0,
+		.all_day = json_is_true(json_object_get(e, "all_day")),
+		.summary = json_string_value(json_object_get(e, "title")),
+		.location = json_string_value(json_object_get(e, "place")),
+		.url = json_string_value(json_object_get(e, "url")),
+		.description = desc ? desc : json_string_value(json_object_get(e, "source")),
+		.sequence = -1,
+	};
+	return v->start && v->uid;
+}
+
 int ical_from_model(const json_t *model, const char *from_address, char **out)
 {
 	*out = NULL;
 	const json_t *events = json_object_get(model, "events");
-	size_t n = json_array_size(events);
-	if (!n)
-		return 0;
-	if (n > ICAL_MAX_EVENTS)
-		n = ICAL_MAX_EVENTS;
-	struct ical_event *v = calloc(n, sizeof *v);
+	const json_t *lines = json_object_get(json_object_get(model, "upcoming"), "lines");
+	size_t ne = json_array_size(events), nl = json_array_size(lines), n = 0;
+	struct ical_event *v = calloc(ne + nl + 1, sizeof *v);
 	if (!v)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		const json_t *e = json_array_get(events, i);
-		const char *end = json_string_value(json_object_get(e, "end"));
-		const char *start = json_string_value(json_object_get(e, "start"));
-		v[i] = (struct ical_event){
-			.uid = json_string_value(json_object_get(e, "uid")),
-			.start = start ? time_parse_rfc3339(start) : 0,
-			.end = end ? time_parse_rfc3339(end) : 0,
-			.summary = json_string_value(json_object_get(e, "title")),
-			.url = json_string_value(json_object_get(e, "url")),
-			.description = json_string_value(json_object_get(e, "sources_text")),
-			.sequence = -1,
-		};
+	/* the items' events, then the agenda's other lines (the association's
+	 * entries, with their place): each uid once, a day or a time known */
+	for (size_t i = 0; i < ne && n < ICAL_MAX_EVENTS; i++)
+		n += model_event(json_array_get(events, i), &v[n]) ? 1u : 0u;
+	for (size_t i = 0; i < nl && n < ICAL_MAX_EVENTS; i++) {
+		const json_t *l = json_array_get(lines, i);
+		const char *span = json_string_value(json_object_get(l, "span"));
+		if (!span || !strcmp(span, "month") || !model_event(l, &v[n]))
+			continue;
+		if (v[n].all_day && !v[n].end)
+			v[n].end = v[n].start + 86400; /* one day (DTEND is the day after) */
+		int seen = 0;
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = !strcmp(v[k].uid, v[n].uid);
+		n += seen ? 0u : 1u;
+	}
+	if (!n) {
+		free(v);
+		return 0;
 	}
 	const char *gen = json_string_value(json_object_get(model, "generated"));
-	struct ical_opts o = {.from_address = from_address, .dtstamp = gen ? time_parse_rfc3339(gen) : 0};
+	struct ical_opts o = {.from_address = from_address,
+			      .dtstamp = gen ? time_parse_rfc3339(gen) : 0,
+			      .organizer = json_string_value(json_object_get(model, "association_name"))};
 	int r = ical_write(v, n, &o, out);
 	free(v);
 	return r;

@@ -25,10 +25,12 @@ struct ical_opts {
 	const char *name;         /* the calendar's name for subscribers (NAME,
 				     X-WR-CALNAME, a 12-hour refresh); NULL: none */
 	int empty_ok;             /* write a calendar with no events (a subscription) */
+	const char *organizer;    /* the association's name: ORGANIZER;CN=it:mailto:from_address
+				     (no ORGANIZER without a plain sender address) */
 };
 
 /* A VCALENDAR (METHOD:PUBLISH) with a VEVENT per event: UID, DTSTAMP,
- * DTSTART, DTEND, SEQUENCE, CREATED, LAST-MODIFIED, SUMMARY, LOCATION,
+ * DTSTART, DTEND, SEQUENCE, CREATED, LAST-MODIFIED, ORGANIZER, SUMMARY, LOCATION,
  * URL, DESCRIPTION (ending with the URL), TRANSP:TRANSPARENT. TEXT values
  * escaped, CRLF line ends, lines folded at 75 octets between UTF-8
  * characters. Returns 1 and *out (malloc'd), 0 when no event could be
@@ -36,10 +38,13 @@ struct ical_opts {
 int ical_write(const struct ical_event *v, size_t n, const struct ical_opts *o, char **out);
 
 /* A VCALENDAR with METHOD:PUBLISH and one VEVENT per entry of the model's
- * "events" (digest_model_build; at most ICAL_MAX_EVENTS): UID (the event's
- * uid @ the domain of from_address, "bulletin" when there is none),
- * DTSTAMP (the model's "generated"), DTSTART and DTEND in UTC, SUMMARY,
- * URL (http and https only), DESCRIPTION (sources and link). TEXT values
+ * "events" (digest_model_build) and per other line of its "upcoming" with
+ * a day (the association's entries; at most ICAL_MAX_EVENTS in all): UID
+ * (the event's uid @ the domain of from_address, "bulletin" when there is
+ * none), DTSTAMP (the model's "generated"), DTSTART and DTEND (UTC, or
+ * days), ORGANIZER (the model's "association_name", from_address),
+ * SUMMARY, LOCATION (a line's place), URL (http and https only),
+ * DESCRIPTION (sources and link). TEXT values
  * escaped, CRLF line ends, lines folded at 75 octets between UTF-8
  * characters. Returns 1 and *out (malloc'd), 0 when the model carries no
  * events (*out NULL), -1 when out of memory. */

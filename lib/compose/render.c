@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compose/digest.h"
 #include "compose/greeting.h"
@@ -84,6 +85,64 @@ static json_t *md_view(const json_t *v, const char *key)
 	return json_deep_copy(v);
 }
 
+/* ---- links carry their colour inline ---- */
+
+char *digest_link_style(const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/" DIGEST_LINK_STYLE, dir);
+	if (access(path, F_OK) != 0)
+		return NULL;
+	char *raw = template_read(dir, DIGEST_LINK_STYLE, NULL);
+	if (!raw)
+		return NULL;
+	/* CSS declarations for an attribute: comments and line ends out, and
+	 * nothing that could end the attribute or start markup. */
+	struct buf b = BUF_INIT;
+	for (const char *p = raw; *p; p++) {
+		if (p[0] == '/' && p[1] == '*') {
+			const char *e = strstr(p + 2, "*" "/");
+			if (!e)
+				break;
+			p = e + 1;
+			continue;
+		}
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f)
+			c = ' ';
+		if (strchr("\"'<>&\\", c))
+			continue;
+		if (c == ' ' && (!b.len || b.data[b.len - 1] == ' '))
+			continue;
+		buf_putc(&b, (char)c);
+	}
+	while (b.len && b.data[b.len - 1] == ' ')
+		b.data[--b.len] = '\0';
+	free(raw);
+	if (!b.len) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+/* cmark writes every link as "<a href=": the style goes in front of the
+ * href (feed text never gives "<a", cmark escapes its "<"). */
+static char *style_links(const char *body, const char *style)
+{
+	if (!style)
+		return strdup(body);
+	struct buf b = BUF_INIT;
+	const char *p = body, *a;
+	while ((a = strstr(p, "<a href=\""))) {
+		buf_append(&b, p, (size_t)(a - p));
+		buf_printf(&b, "<a style=\"%s\" href=\"", style);
+		p = a + strlen("<a href=\"");
+	}
+	buf_puts(&b, p);
+	return buf_steal(&b);
+}
+
 int digest_compose(const json_t *model, const char *dir, struct digest_parts *out,
 		   struct err *err)
 {
@@ -128,10 +187,16 @@ int digest_compose(const json_t *model, const char *dir, struct digest_parts *ou
 		err_set(err, "cmark could not render the Markdown body");
 		goto fail;
 	}
-	layout = json_deep_copy(model);
-	json_object_set_new(layout, "body", json_string(body));
-	json_object_set_new(layout, "subject", json_string(out->subject));
+	char *style = digest_link_style(dir);
+	char *styled = style_links(body, style);
 	free(body);
+	layout = json_deep_copy(model);
+	if (style)
+		json_object_set_new(layout, "link_style", json_string(style));
+	json_object_set_new(layout, "body", json_string(styled ? styled : ""));
+	json_object_set_new(layout, "subject", json_string(out->subject));
+	free(style);
+	free(styled);
 	if (template_render_file(dir, "layout.html.mustache", layout, 1, &b, err) < 0)
 		goto fail;
 	out->html = buf_steal(&b);

@@ -17,11 +17,19 @@ struct digest_parts {
 };
 
 /* Renders the model with templates_dir/{subject.mustache, digest.md.mustache,
- * layout.html.mustache, digest.txt.mustache}; `{{> name}}` loads
+ * layout.html.mustache, digest.txt.mustache} (and link-style.css, below);
+ * `{{> name}}` loads
  * templates_dir/name.mustache. Returns 0, or -1 with err "file:line:col: ...". */
 int digest_compose(const json_t *model, const char *templates_dir, struct digest_parts *out,
 		   struct err *err);
 void digest_parts_free(struct digest_parts *p);
+
+/* The inline style of every link in the HTML body (cmark writes them):
+ * templates_dir/link-style.css, CSS declarations, also given to the layout
+ * as {{link_style}} for its own links. Mail clients that drop <style>
+ * still show these colours. NULL when the file is absent or empty. */
+#define DIGEST_LINK_STYLE "link-style.css"
+char *digest_link_style(const char *templates_dir);
 
 /* digest_compose, then, while the HTML part is larger than budget bytes
  * (0: no budget), items are taken from the bottom of the longest topic

@@ -633,6 +633,22 @@ static json_t *change_item(struct store *s, const struct config *cfg, const stru
 	json_object_set_new(it, "added", json_integer((json_int_t)wd.d.add));
 	json_object_set_new(it, "removed", json_integer((json_int_t)wd.d.del));
 	json_object_set_new(it, "size_text", json_string(size));
+	/* the same change in every language a member may read it in
+	 * (digest_model_localize picks one) */
+	json_t *l10n = json_object();
+	const struct chrome *lc;
+	for (size_t i = 0; (lc = chrome_at(i)); i++) {
+		char *ls = summarize(&lc->watch, &wd);
+		if (!ls)
+			continue;
+		char lt[600], lsz[128];
+		snprintf(lt, sizeof lt, lc->watch.changed, title);
+		snprintf(lsz, sizeof lsz, lc->watch.size, (long)wd.d.add, (long)wd.d.del);
+		json_object_set_new(l10n, lc->lang, json_pack("{s:s, s:s, s:s}", "title", lt, "summary",
+							      ls, "size_text", lsz));
+		free(ls);
+	}
+	json_object_set_new(it, "l10n", l10n);
 	if (cfg->archive_dir) {
 		char name[160], path[4096];
 		diff_file_name(name, sizeof name, src->name, ov.id, nv.id);

@@ -340,7 +340,7 @@ static const struct key main_keys[] = {
 	{"sources", "files", K_FILES, AT(source_files), .off2 = OFF(nsource_files)},
 	{"rules", "files", K_FILES, AT(rules_files), .off2 = OFF(nrules_files)},
 	{"digest", "title", K_STR, AT(title), .def = "Primärvårdsnytt"},
-	{"digest", "language", K_WORD, AT(language), .choices = "sv|nb|en", .def = "sv"},
+	{"digest", "language", K_WORD, AT(language), .choices = "sv|nb|nn|da|en", .def = "sv"},
 	{"digest", "timezone", K_WORD, AT(timezone), .choices = "Europe/Stockholm|Europe/Oslo|Europe/Copenhagen|Europe/Helsinki|Atlantic/Reykjavik|UTC", .def = "Europe/Stockholm"},
 	{"digest", "templates", K_PATH, AT(templates_dir)},
 	{"digest", "archive", K_PATH, AT(archive_dir)},

@@ -56,7 +56,7 @@ struct config {
 	size_t nrules_files;
 	/* [digest] */
 	char *title;
-	char *language;       /* sv, nb or en */
+	char *language;       /* sv, nb, nn, da or en */
 	char *timezone;       /* the digest's dates: Europe/Stockholm (default), Europe/Oslo, ... */
 	char *templates_dir;  /* default templates/ beside the config, else the installed ones */
 	char *archive_dir;    /* default $XDG_STATE_HOME/bulletin/archive */

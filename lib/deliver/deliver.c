@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "compose/chrome.h"
 #include "compose/digest.h"
 #include "compose/greeting.h"
 #include "compose/render.h"
@@ -140,16 +141,28 @@ static const struct member *find_member(const struct member *const *idx, size_t 
 	return hit ? *hit : NULL;
 }
 
-/* One member's message: the digest's parts with the member's greeting
- * and unsubscribe link (or the chair's copy), as MIME. */
-static int compose_for(const struct digest_row *d, const struct member *m, const char *mid,
-		       const struct deliver_opts *o, struct buf *msg, struct err *err)
+/* The parts a member gets: the digest's own, or its variant in the
+ * member's language (v: subject, text, html; NULL fields: d's). */
+struct variant {
+	char lang[3];
+	int have;                 /* rendered (or tried) for lang */
+	struct digest_parts p;
+};
+
+/* One member's message: the digest's parts (or their variant in the
+ * member's language, or the chair's copy) with the member's greeting,
+ * unsubscribe link and web link, as MIME. */
+static int compose_for(const struct digest_row *d, const struct variant *v, const struct member *m,
+		       const char *mid, const struct deliver_opts *o, struct buf *msg,
+		       struct err *err)
 {
 	int chair = o->chair_email && o->chair_html && o->chair_text &&
 		    !strcasecmp(m->email, o->chair_email);
-	const char *text = chair ? o->chair_text : d->text;
-	const char *html = chair ? o->chair_html : d->html;
-	char *ptext = NULL, *phtml = NULL, *utext = NULL, *uhtml = NULL;
+	int own = v && v->p.html && v->p.text;
+	const char *text = chair ? o->chair_text : own ? v->p.text : d->text;
+	const char *html = chair ? o->chair_html : own ? v->p.html : d->html;
+	const char *subject = own && v->p.subject ? v->p.subject : d->subject;
+	char *ptext = NULL, *phtml = NULL, *utext = NULL, *uhtml = NULL, *wtext = NULL, *whtml = NULL;
 	char *token = NULL, *header = NULL, *footer = NULL;
 	int rc = -1;
 	if (o->unsub_key && !(token = unsub_token(o->unsub_key, o->unsub_list, m->email)))
@@ -166,16 +179,19 @@ static int compose_for(const struct digest_row *d, const struct member *m, const
 		text = ptext;
 		html = phtml;
 	}
-	utext = digest_fill_url(text, footer, 0);
-	uhtml = digest_fill_url(html, footer, 1);
+	wtext = digest_fill_slot(text, DIGEST_WEB_SLOT, o->web_url, 0);
+	whtml = digest_fill_slot(html, DIGEST_WEB_SLOT, o->web_url, 1);
+	utext = digest_fill_url(wtext, footer, 0);
+	uhtml = digest_fill_url(whtml, footer, 1);
 	if ((text && !utext) || (html && !uhtml))
 		goto oom;
 	struct mail_msg mm = {
 		.from_name = o->from_name, .from_addr = o->from_address,
 		.reply_to = o->reply_to, .to_name = m->name, .to_addr = m->email,
-		.subject = d->subject, .message_id = mid, .list_id = o->list_id,
+		.subject = subject, .message_id = mid, .list_id = o->list_id,
 		.list_unsubscribe = header, .date = time(NULL),
 		.text = utext, .html = uhtml, .calendar = d->calendar,
+		.calendar_name = chrome_for(v && v->lang[0] ? v->lang : o->language)->calendar_file,
 	};
 	buf_reset(msg);
 	rc = mail_compose(&mm, msg, err);
@@ -189,6 +205,8 @@ out:
 	free(phtml);
 	free(utext);
 	free(uhtml);
+	free(wtext);
+	free(whtml);
 	free(token);
 	free(header);
 	free(footer);
@@ -226,6 +244,60 @@ struct todo {
 	int *deferrals;  /* so far, for the backoff */
 	size_t n;
 };
+
+/* The language a member reads: the list's, else the digest's. */
+static const char *member_lang(const struct member *m, const struct deliver_opts *o)
+{
+	return m->language[0] ? m->language : o->language ? o->language : "";
+}
+
+/* Members grouped by language, the digest's own first, each group in
+ * the order it had (insertion sort: stable, and lists are short). */
+static void todo_group(struct todo *t, const struct deliver_opts *o)
+{
+	if (!o->variant)
+		return;
+	for (size_t i = 1; i < t->n; i++) {
+		const struct member *m = t->m[i];
+		int d = t->deferrals[i];
+		const char *l = member_lang(m, o);
+		int own = o->language && !strcmp(l, o->language);
+		size_t k = i;
+		while (k > 0) {
+			const char *p = member_lang(t->m[k - 1], o);
+			int pown = o->language && !strcmp(p, o->language);
+			if (pown || (!own && strcmp(p, l) <= 0))
+				break;
+			t->m[k] = t->m[k - 1];
+			t->deferrals[k] = t->deferrals[k - 1];
+			k--;
+		}
+		t->m[k] = m;
+		t->deferrals[k] = d;
+	}
+}
+
+/* v for member m: the digest's own parts (v->have set, no parts) or the
+ * variant in m's language, rendered when m starts a new group (the
+ * previous variant freed). */
+static void variant_for(const struct digest_row *d, const struct member *m,
+			const struct deliver_opts *o, struct variant *v)
+{
+	const char *l = member_lang(m, o);
+	if (v->have && !strcmp(v->lang, l))
+		return;
+	digest_parts_free(&v->p);
+	snprintf(v->lang, sizeof v->lang, "%s", l);
+	v->have = 1;
+	if (!o->variant || !*l || (o->language && !strcmp(l, o->language)) || !d->model)
+		return;
+	struct err err;
+	if (o->variant(o->variant_ctx, d, l, &v->p, &err) < 0) {
+		log_warn("digest %lld in %s: %s; those members get it in %s", (long long)d->id, l,
+			 err.msg, o->language ? o->language : "the digest's language");
+		digest_parts_free(&v->p);
+	}
+}
 
 static int build_todo(struct store *s, const struct digest_row *d, const struct member_list *ml,
 		      const struct deliver_opts *o, struct todo *t, struct deliver_stats *st,
@@ -292,12 +364,16 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 	struct buf msg = BUF_INIT;
 	struct deliver_pace pace = {o->rate, 0};
 	struct todo todo = {0};
+	struct variant var = {0};
 	int rc = build_todo(s, d, ml, o, &todo, st, err);
+	if (rc == 0)
+		todo_group(&todo, o);
 	for (size_t i = 0; i < todo.n && rc == 0; i++) {
 		const struct member *m = todo.m[i];
 		char mid[256], reply[512] = "";
 		deliver_message_id(d, m->email, o->from_address, mid, sizeof mid);
-		if (compose_for(d, m, mid, o, &msg, err) < 0) {
+		variant_for(d, m, o, &var);
+		if (compose_for(d, &var, m, mid, o, &msg, err) < 0) {
 			rc = -1;
 			break;
 		}
@@ -406,6 +482,7 @@ int deliver_digest(struct store *s, const struct digest_row *d, const struct mem
 	if (sess)
 		smtp_close(sess);
 	buf_free(&msg);
+	digest_parts_free(&var.p);
 	free(todo.m);
 	free(todo.deferrals);
 	if (rc == 0 && !o->dry_run_dir && !o->outside_ledger &&

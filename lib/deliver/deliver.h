@@ -4,6 +4,7 @@
 #ifndef BULLETIN_DELIVER_H
 #define BULLETIN_DELIVER_H
 
+#include "compose/render.h"
 #include "core/err.h"
 #include "deliver/members.h"
 #include "deliver/smtp.h"
@@ -37,6 +38,19 @@ struct deliver_opts {
 	 * part; NULL (or no callback) leaves the slot's line empty. */
 	char *(*greeting)(void *ctx, const struct member *m);
 	void *greeting_ctx;
+	/* The digest's page in the published archive, for DIGEST_WEB_SLOT
+	 * ("read in your browser"); NULL leaves "" there. */
+	const char *web_url;
+	/* Members in another language than the digest's own (language; a
+	 * member's list row names theirs, else the digest's) get it rendered
+	 * in theirs by variant (into out; 0, or -1 with err: they then get
+	 * the digest's own, and the reason is logged). Members are mailed
+	 * grouped by language, so each variant is rendered once per call and
+	 * only one is kept at a time. NULL: everyone gets d's parts. */
+	const char *language;
+	int (*variant)(void *ctx, const struct digest_row *d, const char *lang,
+		       struct digest_parts *out, struct err *err);
+	void *variant_ctx;
 };
 
 struct deliver_stats {

@@ -498,19 +498,29 @@ static int add_param(struct mailmime_content *ct, const char *name, const char *
 
 /* A text/<sub> part, charset=utf-8, quoted-printable, the body already
  * encoded in enc (referenced, not copied: it must outlive the write).
- * method (text/calendar's iTIP method) may be NULL. */
-static struct mailmime *text_part(const char *sub, const struct buf *enc, const char *method)
+ * method (text/calendar's iTIP method) may be NULL; with filename the
+ * part is an attachment of that name. */
+static struct mailmime *text_part(const char *sub, const struct buf *enc, const char *method,
+				  const char *filename)
 {
 	char type[32];
 	snprintf(type, sizeof type, "text/%s", sub);
 	struct mailmime_content *ct = mailmime_content_new_with_str(type);
 	if (!ct)
 		return NULL;
-	if (add_param(ct, "charset", "utf-8") || (method && add_param(ct, "method", method))) {
+	if (add_param(ct, "charset", "utf-8") || (method && add_param(ct, "method", method)) ||
+	    (filename && add_param(ct, "name", filename))) {
 		mailmime_content_free(ct);
 		return NULL;
 	}
-	struct mailmime_fields *mf = mailmime_fields_new_encoding(MAILMIME_MECHANISM_QUOTED_PRINTABLE);
+	char *fn = filename ? strdup(filename) : NULL;
+	struct mailmime_fields *mf =
+		!filename ? mailmime_fields_new_encoding(MAILMIME_MECHANISM_QUOTED_PRINTABLE)
+		: fn	  ? mailmime_fields_new_filename(MAILMIME_DISPOSITION_TYPE_ATTACHMENT, fn,
+							 MAILMIME_MECHANISM_QUOTED_PRINTABLE)
+			  : NULL;
+	if (!mf && fn)
+		free(fn);
 	if (!mf) {
 		mailmime_content_free(ct);
 		return NULL;
@@ -528,6 +538,24 @@ static struct mailmime *text_part(const char *sub, const struct buf *enc, const 
 		return NULL;
 	}
 	return part;
+}
+
+/* libetpan always adds a random boundary parameter: its value replaced
+ * by b (0, or -1 out of memory). */
+static int set_boundary(struct mailmime *mp, const char *b)
+{
+	for (clistiter *it = clist_begin(mp->mm_content_type->ct_parameters); it;
+	     it = clist_next(it)) {
+		struct mailmime_parameter *par = clist_content(it);
+		if (strcasecmp(par->pa_name, "boundary") != 0)
+			continue;
+		char *v = strdup(b);
+		if (!v)
+			return -1;
+		free(par->pa_value);
+		par->pa_value = v;
+	}
+	return 0;
 }
 
 static int write_mem(void *data, const char *s, size_t n)
@@ -576,7 +604,7 @@ int mail_compose(const struct mail_msg *m, struct buf *out, struct err *err)
 	if (!m->html) { /* a plain note (the run report): one text/plain part */
 		struct mailmime *part;
 		if (qp_encode(&enc[0], m->text ? m->text : "") != 0 ||
-		    !(part = text_part("plain", &enc[0], NULL)))
+		    !(part = text_part("plain", &enc[0], NULL, NULL)))
 			goto out;
 		if (mailmime_smart_add_part(msg, part) != MAILIMF_NO_ERROR) {
 			mailmime_free(part);
@@ -584,34 +612,53 @@ int mail_compose(const struct mail_msg *m, struct buf *out, struct err *err)
 		}
 		goto write;
 	}
+	/* With events: multipart/mixed, the digest first and the events
+	 * attached; Outlook shows a text/calendar inside the alternative
+	 * instead of the digest. */
+	struct mailmime *top = msg;
+	if (m->calendar) {
+		struct mailmime *mixed = mailmime_multiple_new("multipart/mixed");
+		if (!mixed)
+			goto out;
+		char mb[48];
+		snprintf(mb, sizeof mb, "=_bulletin_mixed_%016llx", h);
+		if (set_boundary(mixed, mb) || mailmime_smart_add_part(msg, mixed) != MAILIMF_NO_ERROR) {
+			mailmime_free(mixed);
+			goto out;
+		}
+		top = mixed;
+	}
 	struct mailmime *alt = mailmime_multiple_new("multipart/alternative");
 	if (!alt)
 		goto out;
-	/* libetpan always adds a random boundary parameter: replace its value. */
-	for (clistiter *it = clist_begin(alt->mm_content_type->ct_parameters); it;
-	     it = clist_next(it)) {
-		struct mailmime_parameter *par = clist_content(it);
-		char *v;
-		if (strcasecmp(par->pa_name, "boundary") != 0 || !(v = strdup(bnd)))
-			continue;
-		free(par->pa_value);
-		par->pa_value = v;
-	}
-	if (mailmime_smart_add_part(msg, alt) != MAILIMF_NO_ERROR) {
+	if (set_boundary(alt, bnd) || mailmime_smart_add_part(top, alt) != MAILIMF_NO_ERROR) {
 		mailmime_free(alt);
 		goto out;
 	}
-	/* Parts in order of preference: plain first, HTML last; the events
-	 * as a calendar after them (RFC 6047: readers offer to add them). */
-	const char *subs[3] = {"plain", "html", "calendar"};
-	const char *bodies[3] = {m->text ? m->text : "", m->html ? m->html : "", m->calendar};
-	for (int i = 0; i < 3 && bodies[i]; i++) {
+	/* Parts in order of preference: plain first, HTML last. */
+	const char *subs[2] = {"plain", "html"};
+	const char *bodies[2] = {m->text ? m->text : "", m->html ? m->html : ""};
+	for (int i = 0; i < 2; i++) {
 		if (qp_encode(&enc[i], bodies[i]) != 0)
 			goto out;
-		struct mailmime *part = text_part(subs[i], &enc[i], i == 2 ? "PUBLISH" : NULL);
+		struct mailmime *part = text_part(subs[i], &enc[i], NULL, NULL);
 		if (!part)
 			goto out;
 		if (mailmime_smart_add_part(alt, part) != MAILIMF_NO_ERROR) {
+			mailmime_free(part);
+			goto out;
+		}
+	}
+	if (m->calendar) {
+		/* RFC 6047: readers offer to add the events. */
+		char *fname = clean_header(m->calendar_name ? m->calendar_name : "calendar.ics", 64);
+		struct mailmime *part = NULL;
+		if (fname && *fname && is_ascii(fname) && qp_encode(&enc[2], m->calendar) == 0)
+			part = text_part("calendar", &enc[2], "PUBLISH", fname);
+		free(fname);
+		if (!part)
+			goto out;
+		if (mailmime_smart_add_part(top, part) != MAILIMF_NO_ERROR) {
 			mailmime_free(part);
 			goto out;
 		}

@@ -18,15 +18,18 @@ struct mail_msg {
 	time_t date;
 	const char *text;              /* text/plain part, UTF-8 */
 	const char *html;              /* text/html part, UTF-8; NULL: text/plain alone */
-	const char *calendar;          /* text/calendar part (an iCalendar object, method
-					* PUBLISH) after the HTML; NULL: none. Ignored
+	const char *calendar;          /* the events (an iCalendar object, method PUBLISH),
+					* attached after the digest; NULL: none. Ignored
 					* without html. */
+	const char *calendar_name;     /* its file name ("kalender.ics"); NULL: "calendar.ics" */
 };
 
 /* Writes the complete message (headers, CRLF line ends) to out: a
- * multipart/alternative of text/plain and text/html (and text/calendar
- * when calendar is set), all UTF-8 and quoted-printable (a single
- * text/plain part when html is NULL). CR/LF in any header value is replaced by a space.
+ * multipart/alternative of text/plain and text/html, all UTF-8 and
+ * quoted-printable (a single text/plain part when html is NULL). With a
+ * calendar, a multipart/mixed of that alternative first (the digest is
+ * what every client shows) and the events as an attached text/calendar
+ * file. CR/LF in any header value is replaced by a space.
  * Returns 0, or -1 with err. */
 int mail_compose(const struct mail_msg *m, struct buf *out, struct err *err);
 

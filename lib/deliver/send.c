@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "compose/archive.h"
@@ -18,6 +19,7 @@
 #include "deliver/unsubscribe.h"
 
 #define WINDOW_MAX (7 * 86400) /* a deferred member is tried for a week at most */
+#define GREETERS 8             /* sv, nb, nn, da, en, with room */
 
 struct ctx {
 	struct store *s;
@@ -25,7 +27,9 @@ struct ctx {
 	const struct config *c;
 	struct send_result *r;
 	struct member_list ml;
-	struct digest_greeter *greeter;
+	/* greeting.mustache read once per language spoken */
+	struct digest_greeter *greeter[GREETERS];
+	char greeter_lang[GREETERS][3];
 	json_t *chair_report;
 	struct unsub_key key;
 	int have_key;
@@ -42,20 +46,52 @@ void send_result_free(struct send_result *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* deliver_opts.greeting: greeting.mustache read once per step. */
+/* The language member m reads: the list's, else the digest's. */
+static const char *lang_of(const struct ctx *x, const struct member *m)
+{
+	return m && m->language[0] ? m->language : x->c->language;
+}
+
+/* deliver_opts.greeting: in the member's language, greeting.mustache read
+ * once per language in a step. */
 static char *greet(void *ud, const struct member *m)
 {
 	struct ctx *x = ud;
 	struct err err;
-	if (!x->greeter &&
-	    !(x->greeter = digest_greeter_new(x->c->templates_dir, x->c->language, &err))) {
-		log_error("%s", err.msg);
-		return NULL;
+	const char *lang = lang_of(x, m);
+	size_t i = 0;
+	while (i < GREETERS && x->greeter[i] && strcmp(x->greeter_lang[i], lang ? lang : ""))
+		i++;
+	if (i == GREETERS)
+		i = 0; /* cannot happen: five languages */
+	if (!x->greeter[i]) {
+		if (!(x->greeter[i] = digest_greeter_new(x->c->templates_dir, lang, &err))) {
+			log_error("%s", err.msg);
+			return NULL;
+		}
+		snprintf(x->greeter_lang[i], sizeof x->greeter_lang[i], "%s", lang ? lang : "");
 	}
-	char *g = digest_greeter_greet(x->greeter, m ? m->name : NULL, &err);
+	char *g = digest_greeter_greet(x->greeter[i], m ? m->name : NULL, &err);
 	if (!g)
 		log_error("%s", err.msg);
 	return g;
+}
+
+/* deliver_opts.variant: the stored digest rendered from its model in
+ * another language, with each member's slots. */
+static int render_variant(void *ud, const struct digest_row *d, const char *lang,
+			  struct digest_parts *out, struct err *err)
+{
+	struct ctx *x = ud;
+	json_t *model = d->model ? json_loads(d->model, 0, NULL) : NULL;
+	if (!json_is_object(model)) {
+		json_decref(model);
+		return err_set(err, "its stored model could not be read");
+	}
+	int r = compose_render(x->c, model, &(struct compose_render_opts){.language = lang, .personal = 1},
+			       out, err);
+	json_decref(model);
+	return r == COMPOSE_OK ? 0 : -1;
 }
 
 static void deliver_opts_for(struct ctx *x, struct smtp_opts *so, struct deliver_opts *d)
@@ -74,7 +110,8 @@ static void deliver_opts_for(struct ctx *x, struct smtp_opts *so, struct deliver
 		.retries = (int)c->mail_retries, .retry_wait_ms = c->mail_retry_wait * 1000,
 		.defer_retry = c->defer_retry, .rate = c->mail_rate,
 		.dry_run_dir = x->o->dry_run_dir, .outside_ledger = x->o->to != NULL,
-		.greeting = greet, .greeting_ctx = x};
+		.greeting = greet, .greeting_ctx = x, .language = c->language,
+		.variant = render_variant, .variant_ctx = x};
 }
 
 /* A failure of deliver_digest: 78 says "fix the setup" to cron and the
@@ -107,10 +144,13 @@ static int deliver(struct ctx *x, const struct digest_row *d, int composed, cons
 {
 	struct smtp_opts so;
 	struct deliver_opts dopt;
+	char web[4200];
 	deliver_opts_for(x, &so, &dopt);
-	dopt.chair_email = x->c->chair;
+	dopt.chair_email = x->o->to ? x->o->to : x->c->chair;
 	dopt.chair_text = chair_text;
 	dopt.chair_html = chair_html;
+	if (archive_page_url(x->c->archive_url, d, web, sizeof web))
+		dopt.web_url = web;
 	struct send_digest *e = result_for(x, d, composed);
 	if (!e)
 		return err_set(err, "out of memory");
@@ -289,27 +329,32 @@ static int deliver_open(struct ctx *x, struct err *err)
 
 /* --- this period's digest --- */
 
-/* The chair's copy of a digest composed now: the members' digest plus the
- * source-health section; NULL parts when it cannot be made (logged). */
-static void chair_copy(struct ctx *x, const json_t *model, struct digest_parts *out)
+/* The member with address email in l, or NULL. */
+static const struct member *member_by_address(const struct member_list *l, const char *email)
+{
+	for (size_t i = 0; email && i < l->n; i++)
+		if (!strcasecmp(l->v[i].email, email))
+			return &l->v[i];
+	return NULL;
+}
+
+/* The chair's copy of a digest: the members' digest plus the chair's
+ * section, in her language (the member list's row for address, else the
+ * digest's); NULL parts when it cannot be made (logged). */
+static void chair_copy(struct ctx *x, const json_t *model, const char *address,
+		       struct digest_parts *out)
 {
 	memset(out, 0, sizeof *out);
-	if (!x->c->chair || !model || !x->chair_report)
+	if (!address || !model || !x->chair_report)
 		return;
-	json_t *cm = json_deep_copy(model);
 	struct err cerr = {{0}};
-	if (cm) {
-		json_object_set_new(cm, "greeting", json_string(DIGEST_GREETING_SLOT));
-		if (json_object_get(cm, "unsubscribe"))
-			json_object_set_new(cm, "unsubscribe", json_string(DIGEST_UNSUBSCRIBE_SLOT));
-	}
-	if (!cm || digest_add_chair(cm, x->chair_report) < 0 ||
-	    digest_compose(cm, x->c->templates_dir, out, &cerr) < 0) {
-		log_warn("the chair's copy: %s; she gets the members' version",
-			 cm ? cerr.msg : "out of memory");
+	const struct compose_render_opts ro = {
+		.language = lang_of(x, member_by_address(&x->ml, address)), .personal = 1,
+		.chair = x->chair_report};
+	if (compose_render(x->c, model, &ro, out, &cerr) != COMPOSE_OK) {
+		log_warn("the chair's copy: %s; she gets the members' version", cerr.msg);
 		digest_parts_free(out);
 	}
-	json_decref(cm);
 }
 
 static int compose_status(int r)
@@ -384,7 +429,7 @@ static int compose_store_deliver(struct ctx *x, struct err *err)
 		return EXIT_IOERR;
 	}
 	struct digest_parts chair;
-	chair_copy(x, model, &chair);
+	chair_copy(x, model, x->c->chair, &chair);
 	if (!x->stop) {
 		struct err derr;
 		deliver(x, &row, 1, chair.text, chair.html, &derr);
@@ -395,9 +440,29 @@ static int compose_store_deliver(struct ctx *x, struct err *err)
 	return 0;
 }
 
+/* send --to: the member the address is in the list (any status: the
+ * chair tests as that member would be greeted), else nobody; the given
+ * name (send --to ADDRESS --name NAME) wins. */
+static struct member test_member(struct ctx *x, struct member_list *all)
+{
+	struct member one = {.email = (char *)x->o->to, .name = (char *)""};
+	struct err err;
+	if (x->c->members_file && members_load(x->c->members_file, all, &err) < 0)
+		log_info("--to: %s; %s is greeted without a name", err.msg, x->o->to);
+	const struct member *m = member_by_address(all, x->o->to);
+	if (m) {
+		one.name = m->name;
+		memcpy(one.language, m->language, sizeof one.language);
+	}
+	if (x->o->to_name)
+		one.name = (char *)x->o->to_name;
+	return one;
+}
+
 /* send --to and --dry-run: the digest members would get now (the newest
  * unfinished one as stored, else this period's, composed and not kept),
- * to that one address or into .eml files; nothing stored. */
+ * to that one address (as the member it is, with the chair's section)
+ * or into .eml files; nothing stored. */
 static int send_preview(struct ctx *x, struct err *err)
 {
 	struct digest_row row = {0};
@@ -409,19 +474,36 @@ static int send_preview(struct ctx *x, struct err *err)
 		char ts[RFC3339_LEN];
 		log_info("digest %lld composed %s, unfinished: as stored", (long long)row.id,
 			 time_format_rfc3339(row.created, ts));
+		model = row.model ? json_loads(row.model, 0, NULL) : NULL;
+		struct err cerr;
+		if (x->o->to && model &&
+		    !(x->chair_report = compose_chair_report_period(x->s, x->c, x->o->rules,
+								   row.period_start, row.period_end,
+								   &cerr)))
+			log_warn("the chair's section: %s; left out", cerr.msg);
 	} else {
 		/* The chair's test goes out even on an empty week. */
 		int r = compose_now(x, &row, &model, x->o->to != NULL, err);
 		if (r || !model)
 			return r;
+		/* what variants and the archive render from */
+		row.model = json_dumps(model, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	}
-	struct member one = {.email = (char *)x->o->to, .name = (char *)""};
+	x->r->empty = model && json_integer_value(json_object_get(model, "count")) == 0;
+	struct member_list all = {0};
+	struct member one = {0};
 	struct member_list saved = x->ml;
-	if (x->o->to)
+	struct digest_parts chair = {0};
+	if (x->o->to) {
+		one = test_member(x, &all);
 		x->ml = (struct member_list){.v = &one, .n = 1, .cap = 1};
+		chair_copy(x, model, x->o->to, &chair);
+	}
 	struct err derr;
-	deliver(x, &row, !have, NULL, NULL, &derr);
+	deliver(x, &row, !have, chair.text, chair.html, &derr);
 	x->ml = saved;
+	digest_parts_free(&chair);
+	member_list_free(&all);
 	json_decref(model);
 	digest_row_free(&row);
 	return 0;
@@ -517,7 +599,8 @@ int send_step(struct store *s, const struct send_opts *o, struct send_result *r,
 	}
 out:
 	member_list_free(&x.ml);
-	digest_greeter_free(x.greeter);
+	for (size_t i = 0; i < GREETERS; i++)
+		digest_greeter_free(x.greeter[i]);
 	json_decref(x.chair_report);
 	explicit_bzero(&x.key, sizeof x.key);
 	return rc;

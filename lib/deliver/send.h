@@ -31,6 +31,9 @@ struct send_opts {
 	/* send --to: the digest as members would get it now, to this address
 	 * alone, outside the ledger: nothing stored, archived or completed. */
 	const char *to;
+	/* send --to ADDRESS --name NAME: the name to greet; NULL: the member
+	 * list's for that address (else none). */
+	const char *to_name;
 };
 
 /* What one digest's delivery did in this step. */
@@ -47,6 +50,7 @@ struct send_result {
 	struct member_filter_counts fc; /* who the member list's filter left out */
 	int nobody;               /* every member paused or unsubscribed: nothing done */
 	int nothing_new;          /* the period had no news: nothing composed */
+	int empty;                /* send --to, --dry-run: the digest sent has no news */
 	time_t period_start;      /* of that empty period */
 	int recovered;            /* members found "sending" after a stopped run: now in doubt */
 	int expired;              /* deferred members whose window closed: now failed */

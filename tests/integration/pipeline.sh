@@ -280,8 +280,9 @@ printf '[source moten]\ntitle = Møter og konferanser\nurl = http://127.0.0.1:%s
 "$BULLETIN" -c "$work/cfg/cal.ini" fetch > /dev/null 2> "$work/err"
 mkdir -p "$work/cal/dry"
 "$BULLETIN" -c "$work/cfg/cal.ini" send --dry-run "$work/cal/dry" > /dev/null 2> "$work/err"
-# check_cal DIR COUNT: every .eml in DIR is plain, HTML, then a calendar with
-# COUNT events at the wanted UTC times, lines of at most 75 octets.
+# check_cal DIR COUNT: every .eml in DIR is plain and HTML, then (mixed) an
+# attached calendar with COUNT events at the wanted UTC times, lines of at
+# most 75 octets.
 check_cal() {
 	/usr/bin/python3 - "$1" "$2" "$work/cal/want" <<'PY'
 import email, email.policy, os, sys
@@ -296,8 +297,13 @@ for f in files:
     if count == 0:
         assert types == ["text/plain", "text/html"], types
         continue
-    assert types == ["text/plain", "text/html", "text/calendar"], types
-    cal = parts[2]
+    # the digest first, the events attached (issue 17)
+    assert m.get_content_type() == "multipart/mixed", m.get_content_type()
+    assert types == ["multipart/alternative", "text/calendar"], types
+    cal = parts[1]
+    parts = list(parts[0].iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+    assert cal.get_content_disposition() == "attachment" and cal.get_filename().endswith(".ics")
     assert cal.get_param("method") == "PUBLISH" and cal.get_content_charset() == "utf-8"
     raw = cal.get_payload(decode=True)
     for line in raw.split(b"\r\n"):
@@ -315,7 +321,7 @@ for f in files:
     assert "Tid: " in plain, plain
 PY
 }
-check "events: the dry run's messages carry a text/calendar part with both events" \
+check "events: the dry run's messages carry an attached text/calendar with both events" \
 	check_cal "$work/cal/dry" 2
 "$BULLETIN" -c "$work/cfg/cal.ini" send > /dev/null 2> "$work/err"
 check "events: the stored digest keeps its calendar" [ "$(sqlite3 "$work/cfg/cal-state/bulletin.db" \

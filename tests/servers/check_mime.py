@@ -5,8 +5,9 @@ with Python's own mail parser as the independent reader.
 Usage: check_mime.py MESSAGE EXPECT.json
 EXPECT keys (all optional): subject, from_name, from_addr, to_name,
 to_addr, reply_to, list_id, list_unsubscribe, date (epoch seconds), text,
-html, calendar (then a third part, text/calendar; method=PUBLISH, must hold
-it), forbid_headers (list of names that must not exist).
+html, calendar (then the message is multipart/mixed of the alternative and
+an attached text/calendar; method=PUBLISH .ics that must hold it),
+forbid_headers (list of names that must not exist).
 Prints one line per problem on stderr; exit 0 when all hold, 1 otherwise.
 """
 import email
@@ -76,17 +77,28 @@ def main():
         d = email.utils.parsedate_to_datetime(str(msg["Date"]))
         check(int(d.timestamp()) == want["date"], "Date %s" % msg["Date"])
 
-    check(msg.get_content_type() == "multipart/alternative",
-          "top type %s" % msg.get_content_type())
-    parts = list(msg.iter_parts()) if msg.is_multipart() else []
-    types = ["text/plain", "text/html"]
+    # With a calendar: multipart/mixed of the alternative (the digest,
+    # first) and the events as an attached .ics.
+    alt = msg
+    attached = []
     if "calendar" in want:
-        types.append("text/calendar")
+        check(msg.get_content_type() == "multipart/mixed", "top type %s" % msg.get_content_type())
+        outer = list(msg.iter_parts()) if msg.is_multipart() else []
+        check([p.get_content_type() for p in outer] == ["multipart/alternative", "text/calendar"],
+              "mixed parts %r" % [p.get_content_type() for p in outer])
+        if len(outer) == 2:
+            alt, attached = outer[0], [outer[1]]
+            cal = outer[1]
+            check(cal.get_param("method") == "PUBLISH", "calendar method %r" % cal.get_param("method"))
+            check(cal.get_content_disposition() == "attachment",
+                  "calendar disposition %r" % cal.get_content_disposition())
+            check((cal.get_filename() or "").endswith(".ics"), "calendar file name %r" % cal.get_filename())
+    check(alt.get_content_type() == "multipart/alternative",
+          "alternative type %s" % alt.get_content_type())
+    parts = (list(alt.iter_parts()) if alt.is_multipart() else []) + attached
+    types = ["text/plain", "text/html"] + ["text/calendar"] * len(attached)
     check([p.get_content_type() for p in parts] == types,
           "parts %r" % [p.get_content_type() for p in parts])
-    if "calendar" in want and len(parts) == 3:
-        check(parts[2].get_param("method") == "PUBLISH",
-              "calendar method %r" % parts[2].get_param("method"))
     for p, key in zip(parts, ("text", "html", "calendar")):
         check(p.get_content_charset() == "utf-8", "%s charset %s" % (key, p.get_content_charset()))
         check(p["Content-Transfer-Encoding"] == "quoted-printable", "%s CTE" % key)

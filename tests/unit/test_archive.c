@@ -7,6 +7,7 @@
 #include <libxml/parser.h>
 
 #include "compose/archive.h"
+#include "core/buf.h"
 #include "parse/feed.h"
 #include "core/log.h"
 
@@ -195,7 +196,11 @@ static void test_feed_parses_with_our_parser(void **state)
 	assert_int_equal(archive_index(dir, &site, &err), 3);
 	char *s = slurp("feed.atom");
 	assert_int_equal(xml_errors(s), 0);
-	assert_non_null(strstr(s, "<id>https://example.org/arkiv/digest-2024-04-17-3.html</id>"));
+	/* the ids are those the digests had before the archive had an address */
+	assert_non_null(strstr(s, "<id>tag:bulletin.invalid,2024-04-17:digest-2024-04-17-3</id>"));
+	assert_null(strstr(s, "<id>https://"));
+	assert_non_null(strstr(s, "<link rel=\"self\" type=\"application/atom+xml\" "
+				  "href=\"https://example.org/arkiv/feed.atom\"/>"));
 	assert_non_null(strstr(s, "<updated>2024-04-17T06:00:00Z</updated>"));
 	assert_non_null(strstr(s, "3 nyheter: Primärvård (2), Vårdval &amp; &lt;b&gt;budget&lt;/b&gt; (1)"));
 	struct item_list items = {0};
@@ -233,6 +238,8 @@ static void test_no_base_url_nb_and_en(void **state)
 	assert_int_equal(xml_errors(s), 0);
 	assert_non_null(strstr(s, "href=\"digest-2024-04-17-3.html\""));
 	assert_non_null(strstr(s, "<id>tag:bulletin.invalid,2024-04-17:digest-2024-04-17-3</id>"));
+	/* rel="self" with or without an address (relative: where it was fetched) */
+	assert_non_null(strstr(s, "<link rel=\"self\" type=\"application/atom+xml\" href=\"feed.atom\"/>"));
 	/* Relative links resolve against where the feed is published. */
 	struct feed_opts fo = {.base_url = "https://example.net/a/feed.atom"};
 	struct item_list items = {0};
@@ -249,6 +256,56 @@ static void test_no_base_url_nb_and_en(void **state)
 	assert_non_null(strstr(s, ">Archive"));
 	assert_non_null(strstr(s, "17 April 2024 · week 16 · 3 items"));
 	assert_non_null(strstr(s, "1 item<"));
+	free(s);
+}
+
+/* Atom ids are fixed from the first issue (issue 17): adding archive_url
+ * later, or moving the archive, changes no entry's or the feed's id, so
+ * readers do not show every old digest again; each .json keeps the id it
+ * was written with. */
+static void test_ids_stable_when_archive_url_is_added(void **state)
+{
+	(void)state;
+	const struct archive_site before = {"Distriktsläkarna", "sv", NULL, NULL};
+	const struct archive_site after = {"Distriktsläkarna", "sv", "https://example.org/arkiv/", NULL};
+	const struct archive_site moved = {"Distriktsläkarna", "sv", "https://nytt.example/brev", NULL};
+	struct err err = {""};
+	const struct archive_site *sites[] = {&before, &after, &moved};
+	char *ids[3];
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(archive_index(dir, sites[i], &err), 3);
+		char *s = slurp("feed.atom");
+		struct buf b = BUF_INIT;
+		for (const char *p = s; (p = strstr(p, "<id>")); p += 4)
+			buf_append(&b, p, strcspn(p, "\n"));
+		ids[i] = buf_steal(&b);
+		free(s);
+	}
+	assert_int_equal(strlen(ids[0]) > 100, 1);
+	assert_string_equal(ids[0], ids[1]);
+	assert_string_equal(ids[0], ids[2]);
+	for (int i = 0; i < 3; i++)
+		free(ids[i]);
+	char *j = slurp("digest-2024-04-10-2.json");
+	assert_non_null(strstr(j, "\"atom_id\": \"tag:bulletin.invalid,2024-04-10:digest-2024-04-10-2\""));
+	free(j);
+}
+
+/* The index reads like the issues: their typeface, a dark scheme. */
+static void test_index_dark_and_typeface(void **state)
+{
+	(void)state;
+	const struct archive_site site = {"Distriktsläkarna", "sv", NULL, NULL};
+	struct err err = {""};
+	assert_int_equal(archive_index(dir, &site, &err), 3);
+	char *s = slurp("index.html");
+	assert_non_null(strstr(s, "<meta name=\"color-scheme\" content=\"light dark\">"));
+	assert_non_null(strstr(s, "@media (prefers-color-scheme: dark){"));
+	assert_non_null(strstr(s, "Georgia,'Times New Roman',serif"));
+	char *layout = test_read_file("templates/layout.html.mustache", NULL);
+	assert_non_null(layout);
+	assert_non_null(strstr(layout, "Georgia, 'Times New Roman', serif"));
+	free(layout);
 	free(s);
 }
 
@@ -345,6 +402,8 @@ int main(void)
 		cmocka_unit_test(test_no_base_url_nb_and_en),
 		cmocka_unit_test(test_bad_base_url_is_refused),
 		cmocka_unit_test(test_fuzz_noncharacters),
+		cmocka_unit_test(test_ids_stable_when_archive_url_is_added),
+		cmocka_unit_test(test_index_dark_and_typeface),
 		cmocka_unit_test(test_feed_keeps_the_newest_fifty),
 	};
 	int r = cmocka_run_group_tests(tests, setup, teardown);

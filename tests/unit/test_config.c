@@ -90,7 +90,7 @@ static void test_errors_name_file_and_line(void **state)
 	expect_error("[fetch]\ntimeout = 10\nmax_parallel = lots\n", "bad.ini:3: max_parallel must be");
 	expect_error("[fetch]\n\ntimeuot = 10\n", "bad.ini:3: unknown setting \"timeuot\" in [fetch]");
 	expect_error("[feeds]\nx = 1\n", "bad.ini:2: unknown section [feeds]");
-	expect_error("[digest]\nlanguage = fi\n", "bad.ini:2: language must be sv, nb or en");
+	expect_error("[digest]\nlanguage = fi\n", "bad.ini:2: language must be sv, nb, nn, da or en");
 	expect_error("[mail]\nunsubscribe = javascript:alert(1)\n", "bad.ini:2: unsubscribe must be");
 	expect_error("[sources]\nfiles = nothing-*.ini\n", "bad.ini:2: files: no file matches");
 	expect_error("[store]\nthis line has no equals sign\n", "bad.ini:2:");

@@ -618,8 +618,14 @@ static void test_events_in_model(void **state)
 	struct err err;
 	if (digest_compose(m, "templates", &p, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_non_null(strstr(p.text, "Tid: onsdag 24 april 2024 kl. 13.00"));
-	assert_non_null(strstr(p.html, "Tid: onsdag 24 april 2024 kl. 13.00"));
+	/* ... with the end time (issue 17); the plain text as read, unwrapped */
+	char *flat = strdup(p.text);
+	for (char *q; (q = strstr(flat, "\n  ")) != NULL;)
+		memmove(q, q + 2, strlen(q + 2) + 1), *q = ' ';
+	assert_non_null(strstr(flat, "Tid: onsdag 24 april 2024 kl. 13.00\xE2\x80\x93" "16.00"));
+	free(flat);
+	assert_non_null(strstr(p.html, "Tid: onsdag 24 april 2024 kl. 13.00\xE2\x80\x93" "16.00</em>"));
+	assert_non_null(strstr(p.markdown, "Tid: onsdag 24 april 2024 kl. 13.00\xE2\x80\x93" "16.00*"));
 	assert_non_null(strstr(p.markdown, "Tid: torsdag 2 maj 2024 kl. 10.00"));
 	digest_parts_free(&p);
 	event_model_free(m, r, &items, ms);
@@ -652,6 +658,128 @@ static void test_no_events_in_model(void **state)
 	destroy(f);
 }
 
+/* Nynorsk and Danish dates; every language of the member list has a chrome. */
+static void test_dates_nn_da(void **state)
+{
+	(void)state;
+	char b[64];
+	digest_format_date(1709856000, "nn", b, sizeof b); /* 8 March 2024 */
+	assert_string_equal(b, "8. mars 2024");
+	digest_format_date(1709856000, "da", b, sizeof b);
+	assert_string_equal(b, "8. marts 2024");
+	const char *langs[] = {"sv", "nb", "nn", "da", "en"};
+	for (size_t i = 0; i < 5; i++)
+		assert_true(chrome_has(langs[i]));
+	assert_false(chrome_has("fi"));
+	assert_false(chrome_has(NULL));
+}
+
+/* A member's language: the stored (Swedish) model rendered again in nb,
+ * nn, da and en has that language's subject, headings, greeting, dates
+ * and footer and not a Swedish word of chrome; rendered back in sv it is
+ * byte for byte what was composed (the model keeps its neutral data). */
+static void test_model_in_every_members_language(void **state)
+{
+	(void)state;
+	struct fixture *f = build(0);
+	struct digest_parts sv, p;
+	struct err err;
+	if (digest_compose(f->model, "templates", &sv, &err) < 0)
+		fail_msg("%s", err.msg);
+	const struct {
+		const char *lang, *subject, *date, *greeting, *footer, *html_lang;
+	} want[] = {
+		{"nb", "Primärvårdsnytt, uke 16 2024: 3 nyheter", "20. april 2024", "Hei!",
+		 "Meld deg av", "<html lang=\"nb\">"},
+		{"nn", "Primärvårdsnytt, veke 16 2024: 3 nyheiter", "20. april 2024", "Hei!",
+		 "Meld deg av", "<html lang=\"nn\">"},
+		{"da", "Primärvårdsnytt, uge 16 2024: 3 nyheder", "20. april 2024", "Hej!",
+		 "Afmeld dig", "<html lang=\"da\">"},
+		{"en", "Primärvårdsnytt, week 16 2024: 3 items", "20 April 2024", "Hello!",
+		 "Unsubscribe", "<html lang=\"en\">"},
+	};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+		json_t *m = json_deep_copy(f->model);
+		digest_model_localize(m, want[i].lang);
+		if (digest_compose(m, "templates", &p, &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_string_equal(p.subject, want[i].subject);
+		assert_non_null(strstr(p.text, want[i].date));
+		assert_non_null(strstr(p.text, want[i].greeting));
+		assert_non_null(strstr(p.html, want[i].footer));
+		assert_non_null(strstr(p.html, want[i].html_lang));
+		const char *swedish[] = {"Vecka", "Avregistrera", "Här är", "Länkar", "april 2024,"};
+		for (size_t k = 0; k < sizeof swedish / sizeof *swedish; k++)
+			if (strstr(p.text, swedish[k]) || strstr(p.html, swedish[k]))
+				fail_msg("%s: Swedish \"%s\" left", want[i].lang, swedish[k]);
+		digest_parts_free(&p);
+		/* and back */
+		digest_model_localize(m, "sv");
+		if (digest_compose(m, "templates", &p, &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_string_equal(p.subject, sv.subject);
+		assert_string_equal(p.text, sv.text);
+		assert_string_equal(p.html, sv.html);
+		digest_parts_free(&p);
+		json_decref(m);
+	}
+	digest_parts_free(&sv);
+	destroy(f);
+}
+
+/* Any client, any width (issue 17): a 600 px centred table with Outlook's
+ * conditional wrapper, long words and URLs wrapped, every link's colour
+ * inline, a hidden preheader with the first headlines, the association's
+ * name on top, "read in your browser" where the member's copy gets the
+ * archive's page, and "-- " before the plain text's signature. */
+static void test_layout_for_any_client(void **state)
+{
+	(void)state;
+	struct fixture *f = build(0);
+	json_t *m = json_deep_copy(f->model);
+	json_object_set_new(m, "association_name", json_string("Distriktsläkarföreningen"));
+	json_object_set_new(m, "web_url", json_string(DIGEST_WEB_SLOT));
+	struct digest_parts p;
+	struct err err;
+	if (digest_compose(m, "templates", &p, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_non_null(strstr(p.html, "<!--[if mso]><table role=\"presentation\" width=\"600\" align=\"center\""));
+	assert_non_null(strstr(p.html, "<!--[if mso]></td></tr></table><![endif]-->"));
+	assert_non_null(strstr(p.html, "max-width:600px"));
+	assert_null(strstr(p.html, "<div class=\"wrap\""));
+	assert_non_null(strstr(p.html, "overflow-wrap:anywhere"));
+	assert_non_null(strstr(p.html, "word-break:break-word"));
+	const char *pre = strstr(p.html, "<div class=\"preheader\" style=\"display:none;");
+	assert_non_null(pre);
+	assert_true(pre < strstr(p.html, "<h1>"));
+	assert_non_null(strstr(pre, "primärvård &amp; vårdcentral · Ny vårdcentral i Tensta"));
+	assert_non_null(strstr(p.html, ">Distriktsläkarföreningen</p>"));
+	assert_non_null(strstr(p.html, "href=\"" DIGEST_WEB_SLOT "\""));
+	assert_non_null(strstr(p.html, ">Läs i webbläsaren</a>"));
+	assert_non_null(strstr(p.text, "Läs i webbläsaren: " DIGEST_WEB_SLOT "\n"));
+	/* every link in the body carries its colour */
+	size_t links = 0;
+	for (const char *a = p.html; (a = strstr(a, "<a ")); a += 3, links++)
+		if (strncmp(a, "<a style=\"color:#", 17) && !strstr(a, "style=\"color:#"))
+			fail_msg("a link without its colour: %.80s", a);
+	assert_true(links >= 3);
+	assert_non_null(strstr(p.text, "\n-- \n"));
+	assert_null(strstr(p.text, "\n--\n"));
+	digest_parts_free(&p);
+	/* the archive's page: a link back to the index, no "read in your browser" */
+	json_object_del(m, "web_url");
+	json_object_set_new(m, "archive_page", json_true());
+	json_object_set_new(m, "index_url", json_string("index.html"));
+	if (digest_compose(m, "templates", &p, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_non_null(strstr(p.html, "href=\"index.html\""));
+	assert_non_null(strstr(p.html, "← Alla utskick</a>"));
+	assert_null(strstr(p.html, "webbläsaren"));
+	digest_parts_free(&p);
+	json_decref(m);
+	destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -669,6 +797,9 @@ int main(void)
 		cmocka_unit_test(test_events_by_language),
 		cmocka_unit_test(test_no_events_in_model),
 		cmocka_unit_test(test_member_greeting),
+		cmocka_unit_test(test_dates_nn_da),
+		cmocka_unit_test(test_model_in_every_members_language),
+		cmocka_unit_test(test_layout_for_any_client),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

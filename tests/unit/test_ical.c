@@ -88,7 +88,8 @@ static void test_structure(void **state)
 	assert_non_null(strstr(u, "\nUID:00000000000000aa@slf.example.se\n"));
 	assert_int_equal(count(u, "\nDTSTAMP:20240420T080000Z\n"), 2);
 	assert_non_null(strstr(u, "\nDTSTART:20240424T110000Z\nDTEND:20240424T140000Z\n"));
-	assert_non_null(strstr(u, "\nDTSTART:20240502T080000Z\nSUMMARY:Legevakt-møte\n"));
+	assert_non_null(strstr(u, "\nDTSTART:20240502T080000Z\nORGANIZER:mailto:bulletin@slf.example.se\n"
+				  "SUMMARY:Legevakt-møte\n"));
 	assert_int_equal(count(u, "DTEND"), 1);
 	assert_non_null(strstr(u, "\nSUMMARY:Öppet hus på vårdcentralen\n"));
 	/* http(s) only: no URL line for the javascript: link, nor in DESCRIPTION */
@@ -103,6 +104,54 @@ static void test_structure(void **state)
 	/* no sender domain: "bulletin" */
 	assert_int_equal(ical_from_model(m, NULL, &cal), 1);
 	assert_non_null(strstr(cal, "UID:00000000000000aa@bulletin\r\n"));
+	free(cal);
+	json_decref(m);
+}
+
+/* The mail's events come from the association (ORGANIZER, its name from
+ * the model's association_name) and carry LOCATION where the agenda knows
+ * the place: the association's own entries from "upcoming" join the
+ * items' events, each uid once; an entry without a day stays out (issue 17). */
+static void test_organizer_location_agenda(void **state)
+{
+	(void)state;
+	json_t *ev = json_array();
+	json_array_append_new(ev, event("item-00000000000000aa", "Öppet hus", "https://rs.example/oh",
+					"2024-04-24T11:00:00Z", "2024-04-24T14:00:00Z"));
+	json_t *m = model_with(ev);
+	json_object_set_new(m, "association_name", json_string("Distriktsläkarna \"DLF\"; Stockholm"));
+	json_t *lines = json_array();
+	/* the item's event again (an agenda line): once */
+	json_array_append_new(lines, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "uid", "item-00000000000000aa",
+					       "title", "Öppet hus", "start", "2024-04-24T11:00:00Z",
+					       "span", "timed", "all_day", 0, "kind", "event"));
+	json_array_append_new(lines, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "uid", "cal-styrelse-2024",
+					       "title", "Styrelsemöte", "start", "2024-05-06T15:00:00Z",
+					       "end", "2024-05-06T17:00:00Z", "place", "Läkarnas hus, sal B",
+					       "span", "timed", "all_day", 0, "kind", "entry"));
+	json_array_append_new(lines, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "uid", "cal-arsmote-2024",
+					       "title", "Årsmöte", "start", "2024-05-31T22:00:00Z",
+					       "span", "month", "all_day", 1, "kind", "entry"));
+	json_array_append_new(lines, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "uid", "cal-dag-2024",
+					       "title", "Allmänläkardagen", "start", "2024-05-19T22:00:00Z",
+					       "span", "day", "all_day", 1, "kind", "entry"));
+	json_object_set_new(m, "upcoming", json_pack("{s:o}", "lines", lines));
+	char *cal;
+	assert_int_equal(ical_from_model(m, "Nyhetsbrev <nyhetsbrev@dlf.example.se>", &cal), 1);
+	char *u = check_and_unfold(cal);
+	assert_int_equal(count(u, "BEGIN:VEVENT\n"), 3);
+	assert_int_equal(count(u, "UID:item-00000000000000aa@"), 1);
+	assert_int_equal(count(u, "\nORGANIZER;CN=\"Distriktsläkarna DLF; Stockholm\":mailto:nyhetsbrev@dlf.example.se\n"), 3);
+	assert_non_null(strstr(u, "\nUID:cal-styrelse-2024@dlf.example.se\n"));
+	assert_non_null(strstr(u, "\nLOCATION:Läkarnas hus\\, sal B\n"));
+	assert_int_equal(count(u, "\nLOCATION:"), 1);
+	assert_non_null(strstr(u, "\nDTSTART;VALUE=DATE:20240520\nDTEND;VALUE=DATE:20240521\n"));
+	assert_null(strstr(u, "Årsmöte"));
+	free(u);
+	free(cal);
+	/* no plain sender address: no ORGANIZER */
+	assert_int_equal(ical_from_model(m, NULL, &cal), 1);
+	assert_null(strstr(cal, "ORGANIZER"));
 	free(cal);
 	json_decref(m);
 }
@@ -264,6 +313,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_organizer_location_agenda),
 		cmocka_unit_test(test_no_events),
 		cmocka_unit_test(test_text_escaping),
 		cmocka_unit_test(test_folding_long_swedish_title),

@@ -368,8 +368,10 @@ static void test_rejects_bad_addresses(void **state)
 }
 
 
-/* With a calendar: plain, HTML, then text/calendar; method=PUBLISH, which
- * decodes to the VCALENDAR as given. */
+/* With a calendar: multipart/mixed, the digest (plain and HTML) first,
+ * then the events attached as kalender.ics (text/calendar;
+ * method=PUBLISH), which decodes to the VCALENDAR as given: Outlook shows
+ * a calendar inside the alternative instead of the digest (issue 17). */
 static void test_calendar_part(void **state)
 {
 	(void)state;
@@ -384,10 +386,18 @@ static void test_calendar_part(void **state)
 	struct mail_msg m;
 	base_msg(&m);
 	m.calendar = cal;
+	m.calendar_name = "kalender.ics";
 	struct buf out = BUF_INIT;
 	struct err err = {{0}};
 	assert_int_equal(mail_compose(&m, &out, &err), 0);
 	assert_non_null(strstr(out.data, "Content-Type: text/calendar"));
+	const char *mixed = strstr(out.data, "Content-Type: multipart/mixed");
+	const char *alt = strstr(out.data, "Content-Type: multipart/alternative");
+	const char *html = strstr(out.data, "Content-Type: text/html");
+	const char *ics = strstr(out.data, "Content-Type: text/calendar");
+	assert_true(mixed && alt && html && ics && mixed < alt && alt < html && html < ics);
+	assert_non_null(strstr(ics, "attachment"));
+	assert_non_null(strstr(ics, "kalender.ics"));
 	/* libetpan quotes parameter values: method="PUBLISH", the same to MIME */
 	assert_true(strstr(out.data, "method=\"PUBLISH\"") || strstr(out.data, "method=PUBLISH"));
 	assert_true(longest_line(out.data) <= 998);
