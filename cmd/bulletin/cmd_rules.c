@@ -170,6 +170,8 @@ static const char *why_text(enum topic_why w)
 	case WHY_OWN: return "own_words";
 	case WHY_SPECIFIC: return "more_specific";
 	case WHY_TIE: return "tie_earlier";
+	case WHY_TITLE: return "title";
+	case WHY_PASSING: return "others_in_passing";
 	default: return "none";
 	}
 }
@@ -318,6 +320,8 @@ static void print_topics(const struct rules *r, const struct match *m, FILE *out
 	case WHY_SPECIFIC: fputs("it borrows from the others that qualify, so it is the more specific\n", out); break;
 	case WHY_OWN: fprintf(out, "the most of its own words (%s) among the topics that qualify\n", sc(m->own[m->topic], b1, sizeof b1)); break;
 	case WHY_TIE: fputs("tied on its own words with another; the earlier in the rules\n", out); break;
+	case WHY_TITLE: fputs("its own words are in the title; the others' only further down\n", out); break;
+	case WHY_PASSING: fputs("the topics that borrow from it have one word each, not in the title: a mention in passing\n", out); break;
 	default: fputc('\n', out);
 	}
 }

@@ -442,15 +442,33 @@ static int apply_context(struct rules_matcher *mt, struct match *m)
 	return 0;
 }
 
-/* Among the qualifying topics, the one the item goes under: only topics
- * with words of their own compete (a topic that qualifies through
- * borrowing alone says nothing about the item); a topic beats the topic
- * it borrows from (it is the more specific); then the most own score;
- * then the earlier in the file. */
+/* Among the qualifying topics, the one the item goes under:
+ *   1. only topics with words of their own compete (a topic that
+ *      qualifies through borrowing alone says nothing about the item);
+ *   2. a topic beats the topic it borrows from (it is the more specific),
+ *      unless it has a single word of its own and not in the title: one
+ *      word further down is a mention in passing, not the subject;
+ *   3. a topic with words of its own in the title beats those found only
+ *      further down (a headline says what the news is about);
+ *   4. the most own score; 5. the earlier in the file. */
 static void choose_topic(const struct rules *r, struct match *m)
 {
 	size_t n = m->ntopics, nq = 0, nown = 0;
-	char cand[RULES_MAX_TOPICS];
+	char cand[RULES_MAX_TOPICS], titled[RULES_MAX_TOPICS], words[RULES_MAX_TOPICS];
+	memset(titled, 0, n);
+	memset(words, 0, n);
+	for (size_t i = 0; i < m->nterms; i++) {
+		const struct match_term *t = &m->terms[i];
+		if (t->exclude || t->topic < 0 || t->weight <= 0)
+			continue;
+		titled[t->topic] |= t->field == FIELD_TITLE;
+		/* distinct words: a rule counts once, however often it matched */
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = m->terms[j].rule_index == t->rule_index && m->terms[j].weight > 0;
+		if (!seen && words[t->topic] < 2)
+			words[t->topic]++;
+	}
 	for (size_t t = 0; t < n; t++) {
 		cand[t] = (char)match_qualifies(r, m, t);
 		nq += cand[t] != 0;
@@ -464,21 +482,45 @@ static void choose_topic(const struct rules *r, struct match *m)
 		for (size_t t = 0; t < n; t++)
 			cand[t] = cand[t] && m->own[t] > 0;
 	size_t ncand = nown ? nown : nq, left = ncand;
-	/* a lender loses to a qualifying topic that borrows from it */
+	/* a lender loses to a qualifying topic that borrows from it and says
+	 * more than a word in passing; such a word loses to the lender */
+	int passing = 0;
 	for (size_t t = 0; t < n; t++) {
 		if (!cand[t])
 			continue;
-		for (size_t u = 0; u < n; u++)
-			if (cand[u] && u != t && r->tv[u].lender == (long)t) {
+		for (size_t u = 0; u < n; u++) {
+			if (!cand[u] || u == t || r->tv[u].lender != (long)t)
+				continue;
+			if (titled[u] || words[u] >= 2) {
 				cand[t] = 2; /* out, decided below */
 				break;
 			}
+			cand[u] = 3;
+		}
+	}
+	for (size_t t = 0; t < n; t++) {
+		if (cand[t] == 3 && (r->tv[t].lender < 0 || cand[r->tv[t].lender] == 1)) {
+			cand[t] = 0; /* its lender stays: out */
+			left--;
+			passing = 1;
+		} else if (cand[t] == 3) {
+			cand[t] = 1;
+		}
 	}
 	for (size_t t = 0; t < n; t++)
 		if (cand[t] == 2) {
 			cand[t] = 0;
 			left--;
 		}
+	size_t ntitled = 0;
+	for (size_t t = 0; t < n; t++)
+		ntitled += cand[t] && titled[t];
+	size_t after_title = left;
+	if (ntitled && ntitled < left) {
+		for (size_t t = 0; t < n; t++)
+			cand[t] = cand[t] && titled[t];
+		after_title = ntitled;
+	}
 	long best = -1;
 	int tie = 0;
 	for (size_t t = 0; t < n; t++) {
@@ -492,7 +534,8 @@ static void choose_topic(const struct rules *r, struct match *m)
 		}
 	}
 	m->topic = best;
-	m->why = ncand == 1 ? WHY_ONLY : left == 1 ? WHY_SPECIFIC : tie ? WHY_TIE : WHY_OWN;
+	m->why = ncand == 1 ? WHY_ONLY : left == 1 ? (passing ? WHY_PASSING : WHY_SPECIFIC)
+		 : after_title == 1 ? WHY_TITLE : tie ? WHY_TIE : WHY_OWN;
 }
 
 /* Two rules of one topic that match the same words (legevakt and
