@@ -346,10 +346,11 @@ static void print_text(const struct rules *r, const struct item *it, const struc
 	if (!m->nterms)
 		return;
 	if (!ra->explain) {
-		fprintf(out, "%25s", "");
-		for (size_t k = 0; k < m->nterms; k++)
-			fprintf(out, "%s%s%s", k ? ", " : "", m->terms[k].exclude ? "-" : "",
-				m->terms[k].text);
+		fputs("                         ", out); /* fputs: a line per item of 200k */
+		for (size_t k = 0; k < m->nterms; k++) {
+			fputs(k ? (m->terms[k].exclude ? ", -" : ", ") : m->terms[k].exclude ? "-" : "", out);
+			fputs(m->terms[k].text, out);
+		}
 		fputc('\n', out);
 		return;
 	}

@@ -79,14 +79,25 @@ struct lit_entry {
 	uint32_t next;
 };
 
+/* A node as the walk reads it: its children's bytes kbyte[kids ..
+ * kids + nkids), ascending, side by side in memory (a byte looked up is a
+ * short scan, not a chase along siblings), their nodes in knode[]. */
+struct lit_fnode {
+	uint32_t kids, nkids;
+	uint32_t rules;
+};
+
 struct lit_index {
-	struct lit_node *node; /* node[0] unused: 0 means none */
+	struct lit_node *node; /* node[0] unused: 0 means none; freed once frozen */
 	size_t nnode, capnode;
 	struct lit_entry *ent; /* ent[0] unused */
 	size_t nent, capent;
 	uint32_t root[2][256]; /* [anywhere][first byte] */
 	char *indexed;         /* per rule: 1 when found through the index */
 	size_t nrules;
+	struct lit_fnode *fnode; /* the trie, frozen for the walk (same numbers) */
+	unsigned char *kbyte;
+	uint32_t *knode;
 };
 
 void lit_index_free(struct lit_index *x)
@@ -96,7 +107,44 @@ void lit_index_free(struct lit_index *x)
 	free(x->node);
 	free(x->ent);
 	free(x->indexed);
+	free(x->fnode);
+	free(x->kbyte);
+	free(x->knode);
 	free(x);
+}
+
+/* The built trie into the walk's form: every node's children together,
+ * sorted by byte. Returns 0 or -1. */
+static int lit_freeze(struct lit_index *x)
+{
+	size_t n = x->nnode;
+	x->fnode = calloc(n, sizeof *x->fnode);
+	x->kbyte = malloc(n);
+	x->knode = malloc(n * sizeof *x->knode);
+	if (!x->fnode || !x->kbyte || !x->knode)
+		return -1;
+	uint32_t at = 0;
+	for (size_t i = 1; i < n; i++) {
+		struct lit_fnode *f = &x->fnode[i];
+		f->rules = x->node[i].rules;
+		f->kids = at;
+		for (uint32_t c = x->node[i].child; c; c = x->node[c].sibling) {
+			/* insertion into the sorted run */
+			uint32_t j = at++;
+			while (j > f->kids && x->kbyte[j - 1] > x->node[c].byte) {
+				x->kbyte[j] = x->kbyte[j - 1];
+				x->knode[j] = x->knode[j - 1];
+				j--;
+			}
+			x->kbyte[j] = x->node[c].byte;
+			x->knode[j] = c;
+		}
+		f->nkids = at - f->kids;
+	}
+	free(x->node);
+	x->node = NULL;
+	x->nnode = x->capnode = 0;
+	return 0;
 }
 
 static uint32_t lit_new_node(struct lit_index *x, unsigned char b)
@@ -177,6 +225,8 @@ struct lit_index *lit_index_build(const struct rule *rv, size_t n)
 		}
 		x->indexed[k] = 1;
 	}
+	if (lit_freeze(x) < 0)
+		goto fail;
 	return x;
 fail:
 	lit_index_free(x);
@@ -334,16 +384,19 @@ int lit_index_walk(const struct lit_index *x, const unsigned char *folded, size_
 				continue;
 			uint32_t nd = x->root[any][folded[p]];
 			for (size_t q = p; nd;) {
-				for (uint32_t e = x->node[nd].rules; e; e = x->ent[e].next) {
+				const struct lit_fnode *f = &x->fnode[nd];
+				for (uint32_t e = f->rules; e; e = x->ent[e].next) {
 					int rc = fn(ctx, x->ent[e].rule, p);
 					if (rc)
 						return rc;
 				}
 				if (++q >= len)
 					break;
-				nd = x->node[nd].child;
-				while (nd && x->node[nd].byte != folded[q])
-					nd = x->node[nd].sibling;
+				const unsigned char *kb = x->kbyte + f->kids, c = folded[q];
+				uint32_t j = 0;
+				while (j < f->nkids && kb[j] < c)
+					j++;
+				nd = j < f->nkids && kb[j] == c ? x->knode[f->kids + j] : 0;
 			}
 		}
 	}
