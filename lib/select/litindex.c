@@ -95,9 +95,14 @@ struct lit_index {
 	uint32_t root[2][256]; /* [anywhere][first byte] */
 	char *indexed;         /* per rule: 1 when found through the index */
 	size_t nrules;
-	struct lit_fnode *fnode; /* the trie, frozen for the walk (same numbers) */
+	struct lit_fnode *fnode; /* the trie, frozen for the walk */
 	unsigned char *kbyte;
 	uint32_t *knode;
+	/* [anywhere]: the first two bytes of every key, a bit each (keys
+	 * have two bytes at least, see lit_make): a place whose two bytes
+	 * start none is passed by without entering the trie */
+	unsigned char pair[2][65536 / 8];
+	int short_key[2]; /* a key of one byte: look at every place */
 };
 
 void lit_index_free(struct lit_index *x)
@@ -114,21 +119,34 @@ void lit_index_free(struct lit_index *x)
 }
 
 /* The built trie into the walk's form: every node's children together,
- * sorted by byte. Returns 0 or -1. */
+ * sorted by byte, and the nodes numbered breadth first from the roots, so
+ * those near the roots, which the walk visits at every position of a
+ * text, lie together in memory. Returns 0 or -1. */
 static int lit_freeze(struct lit_index *x)
 {
 	size_t n = x->nnode;
+	uint32_t *order = malloc(n * sizeof *order), *renum = calloc(n, sizeof *renum);
 	x->fnode = calloc(n, sizeof *x->fnode);
 	x->kbyte = malloc(n);
 	x->knode = malloc(n * sizeof *x->knode);
-	if (!x->fnode || !x->kbyte || !x->knode)
+	if (!order || !renum || !x->fnode || !x->kbyte || !x->knode) {
+		free(order);
+		free(renum);
 		return -1;
-	uint32_t at = 0;
-	for (size_t i = 1; i < n; i++) {
-		struct lit_fnode *f = &x->fnode[i];
-		f->rules = x->node[i].rules;
+	}
+	uint32_t tail = 0, at = 0;
+	for (int any = 0; any < 2; any++)
+		for (int b = 0; b < 256; b++)
+			if (x->root[any][b]) {
+				order[tail++] = x->root[any][b];
+				renum[x->root[any][b]] = tail;
+			}
+	for (uint32_t i = 0; i < tail; i++) {
+		uint32_t old = order[i];
+		struct lit_fnode *f = &x->fnode[i + 1];
+		f->rules = x->node[old].rules;
 		f->kids = at;
-		for (uint32_t c = x->node[i].child; c; c = x->node[c].sibling) {
+		for (uint32_t c = x->node[old].child; c; c = x->node[c].sibling) {
 			/* insertion into the sorted run */
 			uint32_t j = at++;
 			while (j > f->kids && x->kbyte[j - 1] > x->node[c].byte) {
@@ -140,7 +158,17 @@ static int lit_freeze(struct lit_index *x)
 			x->knode[j] = c;
 		}
 		f->nkids = at - f->kids;
+		for (uint32_t j = f->kids; j < at; j++) {
+			order[tail++] = x->knode[j];
+			renum[x->knode[j]] = tail;
+			x->knode[j] = tail;
+		}
 	}
+	for (int any = 0; any < 2; any++)
+		for (int b = 0; b < 256; b++)
+			x->root[any][b] = renum[x->root[any][b]];
+	free(order);
+	free(renum);
 	free(x->node);
 	x->node = NULL;
 	x->nnode = x->capnode = 0;
@@ -164,6 +192,12 @@ static uint32_t lit_new_node(struct lit_index *x, unsigned char b)
 static int lit_add(struct lit_index *x, const char *lit, int anywhere, uint32_t rule)
 {
 	const unsigned char *u = (const unsigned char *)lit;
+	if (u[0] && u[1]) {
+		unsigned pr = (unsigned)u[0] << 8 | u[1];
+		x->pair[anywhere][pr >> 3] |= (unsigned char)(1u << (pr & 7));
+	} else {
+		x->short_key[anywhere] = 1;
+	}
 	uint32_t *slot = &x->root[anywhere][u[0]];
 	uint32_t cur = 0;
 	for (size_t i = 0; u[i]; i++) {
@@ -383,6 +417,11 @@ int lit_index_walk(const struct lit_index *x, const unsigned char *folded, size_
 			if (!any && !maybe_word_start(folded, p))
 				continue;
 			uint32_t nd = x->root[any][folded[p]];
+			if (nd && !x->short_key[any]) {
+				unsigned pr = p + 1 < len ? (unsigned)folded[p] << 8 | folded[p + 1] : 0;
+				if (!(x->pair[any][pr >> 3] & (1u << (pr & 7))))
+					continue;
+			}
 			for (size_t q = p; nd;) {
 				const struct lit_fnode *f = &x->fnode[nd];
 				for (uint32_t e = f->rules; e; e = x->ent[e].next) {
