@@ -224,8 +224,9 @@ static int integer(struct jp *j, long long *v)
 	p += neg;
 	const unsigned char *d = p;
 	long long x = 0;
-	while (p < end && *p >= '0' && *p <= '9')
-		x = x * 10 + (*p++ - '0');
+	for (; p < end && *p >= '0' && *p <= '9'; p++)
+		if (p - d < FAST_MAX_DIGITS) /* past that, jansson's anyway */
+			x = x * 10 + (*p - '0');
 	size_t nd = (size_t)(p - d);
 	if (!nd || nd > FAST_MAX_DIGITS || (*d == '0' && nd > 1))
 		return FAST_JANSSON;
