@@ -624,10 +624,10 @@ static int match_finish(struct match *m)
 	for (size_t i = 0; i < n; i++)
 		bytes += m->terms[i].end - m->terms[i].start + 1;
 	struct match_term *v = n ? malloc(bytes) : NULL;
-	if (n && !v) {
+	if (!v) { /* no terms, or no memory */
 		m->terms = NULL;
 		m->nterms = 0;
-		return -1;
+		return n ? -1 : 0;
 	}
 	char *at = (char *)(v + n);
 	for (size_t i = 0; i < n; i++) {
