@@ -86,7 +86,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbulletin.a tests/unit/testutil.h
 # Fuzz targets also built as plain programs (tests/fuzz/replay.c feeds
 # them files), so tests/integration/fuzz_corpus.sh runs their corpora,
 # crash inputs included, in every build, the sanitizer build too.
-REPLAY_TARGETS = fuzz_config fuzz_members fuzz_mustache fuzz_archive_json fuzz_mail
+REPLAY_TARGETS = fuzz_config fuzz_members fuzz_mustache fuzz_archive_json fuzz_mail fuzz_jsonl
 REPLAY_BIN = $(REPLAY_TARGETS:%=$(BUILD)/fuzz-replay/%)
 
 $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz_util.h $(BUILD)/libbulletin.a

@@ -8,10 +8,9 @@
 
 #include "cli.h"
 #include "parse/date.h"
+#include "parse/jsonl.h"
 #include "core/log.h"
 #include "select/rules_eval.h"
-
-#define ITEMS_MAX_LINE (16u << 20) /* one item of JSON Lines */
 
 struct rules_args {
 	char *files[64];
@@ -170,6 +169,8 @@ static const char *why_text(enum topic_why w)
 	case WHY_OWN: return "own_words";
 	case WHY_SPECIFIC: return "more_specific";
 	case WHY_TIE: return "tie_earlier";
+	case WHY_TITLE: return "title";
+	case WHY_PASSING: return "others_in_passing";
 	default: return "none";
 	}
 }
@@ -318,6 +319,8 @@ static void print_topics(const struct rules *r, const struct match *m, FILE *out
 	case WHY_SPECIFIC: fputs("it borrows from the others that qualify, so it is the more specific\n", out); break;
 	case WHY_OWN: fprintf(out, "the most of its own words (%s) among the topics that qualify\n", sc(m->own[m->topic], b1, sizeof b1)); break;
 	case WHY_TIE: fputs("tied on its own words with another; the earlier in the rules\n", out); break;
+	case WHY_TITLE: fputs("its own words are in the title; the others' only further down\n", out); break;
+	case WHY_PASSING: fputs("the topics that borrow from it have one word each, not in the title: a mention in passing\n", out); break;
 	default: fputc('\n', out);
 	}
 }
@@ -343,10 +346,11 @@ static void print_text(const struct rules *r, const struct item *it, const struc
 	if (!m->nterms)
 		return;
 	if (!ra->explain) {
-		fprintf(out, "%25s", "");
-		for (size_t k = 0; k < m->nterms; k++)
-			fprintf(out, "%s%s%s", k ? ", " : "", m->terms[k].exclude ? "-" : "",
-				m->terms[k].text);
+		fputs("                         ", out); /* fputs: a line per item of 200k */
+		for (size_t k = 0; k < m->nterms; k++) {
+			fputs(k ? (m->terms[k].exclude ? ", -" : ", ") : m->terms[k].exclude ? "-" : "", out);
+			fputs(m->terms[k].text, out);
+		}
 		fputc('\n', out);
 		return;
 	}
@@ -373,77 +377,41 @@ static void print_text(const struct rules *r, const struct item *it, const struc
 	print_topics(r, m, out);
 }
 
-/* The lines of a file ("-": stdin), blank ones skipped, each handed to
- * fn(ctx, line, length, line number) until fn returns an exit status.
- * A line is bounded: JSON Lines hold one item each. */
-typedef int (*line_fn)(void *ctx, char *line, size_t n, long lineno);
-static int each_line(const char *path, line_fn fn, void *ctx)
+/* What a JSON Lines failure means to the caller's exit status. */
+static int jsonl_exit(int status)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	if (!f) {
-		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
-		return EXIT_NOINPUT;
-	}
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	long lineno = 0;
-	int r = 0;
-	while (!r && (n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		if ((size_t)n > ITEMS_MAX_LINE) {
-			fprintf(stderr, "bulletin: %s:%ld: line longer than %u bytes\n", path, lineno, ITEMS_MAX_LINE);
-			r = EXIT_DATAERR;
-		} else if (line[strspn(line, " \t\r\n")]) {
-			r = fn(ctx, line, (size_t)n, lineno);
-		}
-	}
-	if (!r && ferror(f)) {
-		fprintf(stderr, "bulletin: %s: %s\n", path, strerror(errno));
-		r = EXIT_IOERR;
-	}
-	free(line);
-	if (f != stdin)
-		fclose(f);
-	return r;
+	return status == JSONL_READ ? EXIT_IOERR : status == JSONL_NOMEM ? EXIT_SOFTWARE : EXIT_DATAERR;
 }
 
-struct jsonl_walk {
-	const char *path;
-	item_fn fn;
-	void *ctx;
-};
-
-/* One line of JSON Lines as an item for the walk's fn; a bad line names
- * file:line and stops (the chair's input should be fixed, not guessed). */
-static int jsonl_line(void *ctx, char *line, size_t n, long lineno)
+static int jsonl_start(struct jsonl_reader *rd, const char *path)
 {
-	struct jsonl_walk *w = ctx;
-	json_error_t je;
-	json_t *j = json_loadb(line, n, JSON_REJECT_DUPLICATES, &je);
 	struct err err;
-	struct item it = {0};
-	int r;
-	if (!j) {
-		fprintf(stderr, "bulletin: %s:%ld:%d: %s\n", w->path, lineno, je.column, je.text);
-		r = EXIT_DATAERR;
-	} else if (item_from_json(j, &it, &err) < 0) {
-		fprintf(stderr, "bulletin: %s:%ld: %s\n", w->path, lineno, err.msg);
-		r = EXIT_DATAERR;
-	} else {
-		r = w->fn(w->ctx, &it);
+	if (jsonl_open(rd, path, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_NOINPUT;
 	}
-	item_free(&it);
-	json_decref(j);
-	return r;
+	return 0;
 }
 
 /* Items from a JSON Lines file, each handed to fn and freed before the
- * next is read. */
+ * next is read; a bad line names file:line and stops (the chair's input
+ * should be fixed, not guessed). */
 static int each_jsonl(const char *path, item_fn fn, void *ctx)
 {
-	struct jsonl_walk w = {path, fn, ctx};
-	return each_line(path, jsonl_line, &w);
+	struct jsonl_reader rd;
+	int r = jsonl_start(&rd, path), rc = 0;
+	struct err err;
+	struct item it;
+	while (!r && (rc = jsonl_next_item(&rd, &it, &err)) == 1) {
+		r = fn(ctx, &it);
+		item_free(&it);
+	}
+	if (!r && rc < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		r = jsonl_exit(rc);
+	}
+	jsonl_close(&rd);
+	return r;
 }
 
 /* The exclude term that decided a veto, for the near-miss list. */
@@ -466,8 +434,10 @@ static const struct match_term *veto_term(const struct match *m)
 struct test_batch {
 	struct item it[TEST_BATCH];
 	struct match m[TEST_BATCH];
-	char *line[TEST_BATCH];      /* JSON Lines input: parsed on the pool's threads */
+	struct buf text;             /* JSON Lines input, parsed on the pool's threads: */
+	size_t off[TEST_BATCH], len[TEST_BATCH]; /* the lines in text */
 	long lineno[TEST_BATCH];
+	char has_line[TEST_BATCH];
 	char bad[TEST_BATCH];        /* that line did not parse */
 	size_t n;
 };
@@ -492,19 +462,14 @@ struct test_run {
 static int test_parse(void *ctx, size_t i, struct item *it, struct err *err)
 {
 	struct test_batch *b = ctx;
-	if (!b->line[i])
+	if (!b->has_line[i])
 		return 0;
-	json_error_t je;
-	json_t *j = json_loads(b->line[i], JSON_REJECT_DUPLICATES, &je);
 	struct err e;
-	int rc = 0;
-	if (!j)
-		rc = err_set(err, "%ld:%d: %s", b->lineno[i], je.column, je.text);
-	else if (item_from_json(j, it, &e) < 0)
-		rc = err_set(err, "%ld: %s", b->lineno[i], e.msg);
-	json_decref(j);
-	b->bad[i] = rc < 0;
-	return rc;
+	int rc = item_from_jsonl(b->text.data + b->off[i], b->len[i], it, &e);
+	if (rc != JSONL_OK)
+		err_set(err, "%ld:%s%s", b->lineno[i], rc == JSONL_SYNTAX ? "" : " ", e.msg);
+	b->bad[i] = rc != JSONL_OK;
+	return rc != JSONL_OK ? -1 : 0;
 }
 
 static int test_print(struct test_run *t, const struct item *it, const struct match *m)
@@ -544,11 +509,11 @@ static void batch_clear(struct test_batch *b)
 	for (size_t i = 0; i < b->n; i++) {
 		match_free(&b->m[i]);
 		item_free(&b->it[i]);
-		free(b->line[i]);
-		b->line[i] = NULL;
+		b->has_line[i] = 0;
 		b->bad[i] = 0;
 	}
 	b->n = 0;
+	buf_reset(&b->text);
 }
 
 /* Waits for the batch being matched and prints it, in order. */
@@ -602,17 +567,34 @@ static int test_one(void *ctx, struct item *it)
 }
 
 /* ITEMS.jsonl: the lines are read here and parsed on the pool's threads. */
-static int test_line(void *ctx, char *line, size_t n, long lineno)
+static int test_lines(struct test_run *t, const char *path)
 {
-	struct test_run *t = ctx;
-	struct test_batch *b = &t->b[t->cur];
-	if (!(b->line[b->n] = strndup(line, n))) {
-		fprintf(stderr, "bulletin: out of memory\n");
-		return EXIT_SOFTWARE;
+	struct jsonl_reader rd;
+	int r = jsonl_start(&rd, path), rc = 0;
+	struct err err;
+	const char *line;
+	size_t n;
+	while (!r && (rc = jsonl_next_line(&rd, &line, &n, &err)) == 1) {
+		struct test_batch *b = &t->b[t->cur];
+		b->off[b->n] = b->text.len;
+		b->len[b->n] = n;
+		if (buf_append(&b->text, line, n) < 0) {
+			fprintf(stderr, "bulletin: out of memory\n");
+			r = EXIT_SOFTWARE;
+			break;
+		}
+		b->lineno[b->n] = rd.lineno;
+		b->has_line[b->n] = 1;
+		memset(&b->it[b->n], 0, sizeof b->it[b->n]);
+		if (++b->n == TEST_BATCH)
+			r = test_flush(t);
 	}
-	b->lineno[b->n] = lineno;
-	memset(&b->it[b->n], 0, sizeof b->it[b->n]);
-	return ++b->n == TEST_BATCH ? test_flush(t) : 0;
+	if (!r && rc < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		r = jsonl_exit(rc);
+	}
+	jsonl_close(&rd);
+	return r;
 }
 
 static int copy_out(FILE *f)
@@ -679,7 +661,7 @@ static int rules_test(struct app *a, int argc, char **argv)
 	if (!r && optind == argc - 1) {
 		snprintf(what, sizeof what, "the items of %s", argv[optind]);
 		tp->path = argv[optind];
-		r = each_line(argv[optind], test_line, tp);
+		r = test_lines(tp, argv[optind]);
 	} else if (!r && !(r = app_config(a))) {
 		tp->max_age_days = a->cfg.max_age_days;
 		tp->end = time(NULL) + 1;
@@ -691,6 +673,8 @@ static int rules_test(struct app *a, int argc, char **argv)
 	if (!r)
 		r = r2;
 	batch_clear(&tp->b[tp->cur]);
+	buf_free(&tp->b[0].text);
+	buf_free(&tp->b[1].text);
 	if (!r && !ra.jsonl) {
 		if (tp->nveto || tp->nunder)
 			printf("\nNear misses: items the digest will not carry, though some words matched\n");

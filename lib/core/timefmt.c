@@ -46,29 +46,50 @@ char *time_format_rfc3339(time_t t, char out[RFC3339_LEN])
 	return out;
 }
 
+/* "YYYY-MM-DDTHH:MM:SSZ" exactly, as time_format_rfc3339 writes it, into
+ * v[6]: read by hand, since JSON Lines bring two per item and sscanf
+ * showed in the profile of `rules test`. 0 for any other form. */
+static int rfc3339_plain(const char *s, int v[6])
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+	for (size_t i = 0; i < sizeof form; i++) {
+		if (form[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != form[i])
+			return 0; /* the NUL ends s and form alike */
+	}
+	static const unsigned char at[6] = {0, 5, 8, 11, 14, 17};
+	for (int k = 0; k < 6; k++)
+		v[k] = (s[at[k]] - '0') * 10 + s[at[k] + 1] - '0';
+	v[0] = v[0] * 100 + (s[2] - '0') * 10 + s[3] - '0';
+	return 1;
+}
+
 time_t time_parse_rfc3339(const char *s)
 {
-	int Y, M, D, h = 0, m = 0, sec = 0, n = 0;
-	if (!s || sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &n) != 3)
-		return 0;
-	const char *p = s + n;
-	if (*p == 'T' || *p == 't' || *p == ' ') {
-		int k = 0;
-		if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &m, &sec, &k) != 3)
-			return 0;
-		p += 1 + k;
-		if (*p == '.')
-			for (p++; *p >= '0' && *p <= '9'; p++)
-				;
-	}
+	int Y, M, D, h = 0, m = 0, sec = 0, n = 0, v[6];
 	long off = 0;
-	if (*p == '+' || *p == '-') {
-		int oh, om;
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
+	if (s && rfc3339_plain(s, v)) {
+		Y = v[0], M = v[1], D = v[2], h = v[3], m = v[4], sec = v[5];
+	} else {
+		if (!s || sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &n) != 3)
 			return 0;
-		off = (oh * 60L + om) * 60L * (*p == '-' ? -1 : 1);
-	} else if (*p && *p != 'Z' && *p != 'z') {
-		return 0;
+		const char *p = s + n;
+		if (*p == 'T' || *p == 't' || *p == ' ') {
+			int k = 0;
+			if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &m, &sec, &k) != 3)
+				return 0;
+			p += 1 + k;
+			if (*p == '.')
+				for (p++; *p >= '0' && *p <= '9'; p++)
+					;
+		}
+		if (*p == '+' || *p == '-') {
+			int oh, om;
+			if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
+				return 0;
+			off = (oh * 60L + om) * 60L * (*p == '-' ? -1 : 1);
+		} else if (*p && *p != 'Z' && *p != 'z') {
+			return 0;
+		}
 	}
 	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
 		return 0;

@@ -118,6 +118,32 @@ fail:
 	return -1;
 }
 
+static int same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+int item_equal(const struct item *a, const struct item *b)
+{
+	if (a->id != b->id || a->published != b->published || a->updated != b->updated ||
+	    a->first_seen != b->first_seen || a->event_start != b->event_start ||
+	    a->event_end != b->event_end || a->ncategories != b->ncategories ||
+	    a->nenclosures != b->nenclosures || !same_str(a->source, b->source) ||
+	    !same_str(a->key, b->key) || !same_str(a->url, b->url) || !same_str(a->title, b->title) ||
+	    !same_str(a->summary, b->summary) || !same_str(a->content, b->content) ||
+	    !same_str(a->author, b->author))
+		return 0;
+	for (size_t i = 0; i < a->ncategories; i++)
+		if (!same_str(a->categories[i], b->categories[i]))
+			return 0;
+	for (size_t i = 0; i < a->nenclosures; i++)
+		if (!same_str(a->enclosures[i].url, b->enclosures[i].url) ||
+		    !same_str(a->enclosures[i].type, b->enclosures[i].type) ||
+		    a->enclosures[i].length != b->enclosures[i].length)
+			return 0;
+	return 1;
+}
+
 int item_ensure_key(struct item *it)
 {
 	if (it->key && *it->key)

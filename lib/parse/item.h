@@ -55,6 +55,9 @@ int item_add_category(struct item *it, const char *s);
 int item_add_enclosure(struct item *it, const char *url, const char *type, long long length);
 /* Deep copy; returns 0 or -1. */
 int item_copy(struct item *dst, const struct item *src);
+/* 1 when every field, string, category and enclosure is the same (NULL
+ * and "" differ). */
+int item_equal(const struct item *a, const struct item *b);
 
 /* Fills a missing key from url, else a hash of title, published date and
  * summary; an item with neither title nor summary hashes what else it has

@@ -79,14 +79,30 @@ struct lit_entry {
 	uint32_t next;
 };
 
+/* A node as the walk reads it: its children's bytes kbyte[kids ..
+ * kids + nkids), ascending, side by side in memory (a byte looked up is a
+ * short scan, not a chase along siblings), their nodes in knode[]. */
+struct lit_fnode {
+	uint32_t kids, nkids;
+	uint32_t rules;
+};
+
 struct lit_index {
-	struct lit_node *node; /* node[0] unused: 0 means none */
+	struct lit_node *node; /* node[0] unused: 0 means none; freed once frozen */
 	size_t nnode, capnode;
 	struct lit_entry *ent; /* ent[0] unused */
 	size_t nent, capent;
 	uint32_t root[2][256]; /* [anywhere][first byte] */
 	char *indexed;         /* per rule: 1 when found through the index */
 	size_t nrules;
+	struct lit_fnode *fnode; /* the trie, frozen for the walk */
+	unsigned char *kbyte;
+	uint32_t *knode;
+	/* [anywhere]: the first two bytes of every key, a bit each (keys
+	 * have two bytes at least, see lit_make): a place whose two bytes
+	 * start none is passed by without entering the trie */
+	unsigned char pair[2][65536 / 8];
+	int short_key[2]; /* a key of one byte: look at every place */
 };
 
 void lit_index_free(struct lit_index *x)
@@ -96,7 +112,67 @@ void lit_index_free(struct lit_index *x)
 	free(x->node);
 	free(x->ent);
 	free(x->indexed);
+	free(x->fnode);
+	free(x->kbyte);
+	free(x->knode);
 	free(x);
+}
+
+/* The built trie into the walk's form: every node's children together,
+ * sorted by byte, and the nodes numbered breadth first from the roots, so
+ * those near the roots, which the walk visits at every position of a
+ * text, lie together in memory. Returns 0 or -1. */
+static int lit_freeze(struct lit_index *x)
+{
+	size_t n = x->nnode;
+	uint32_t *order = malloc(n * sizeof *order), *renum = calloc(n, sizeof *renum);
+	x->fnode = calloc(n, sizeof *x->fnode);
+	x->kbyte = malloc(n);
+	x->knode = malloc(n * sizeof *x->knode);
+	if (!order || !renum || !x->fnode || !x->kbyte || !x->knode) {
+		free(order);
+		free(renum);
+		return -1;
+	}
+	uint32_t tail = 0, at = 0;
+	for (int any = 0; any < 2; any++)
+		for (int b = 0; b < 256; b++)
+			if (x->root[any][b]) {
+				order[tail++] = x->root[any][b];
+				renum[x->root[any][b]] = tail;
+			}
+	for (uint32_t i = 0; i < tail; i++) {
+		uint32_t old = order[i];
+		struct lit_fnode *f = &x->fnode[i + 1];
+		f->rules = x->node[old].rules;
+		f->kids = at;
+		for (uint32_t c = x->node[old].child; c; c = x->node[c].sibling) {
+			/* insertion into the sorted run */
+			uint32_t j = at++;
+			while (j > f->kids && x->kbyte[j - 1] > x->node[c].byte) {
+				x->kbyte[j] = x->kbyte[j - 1];
+				x->knode[j] = x->knode[j - 1];
+				j--;
+			}
+			x->kbyte[j] = x->node[c].byte;
+			x->knode[j] = c;
+		}
+		f->nkids = at - f->kids;
+		for (uint32_t j = f->kids; j < at; j++) {
+			order[tail++] = x->knode[j];
+			renum[x->knode[j]] = tail;
+			x->knode[j] = tail;
+		}
+	}
+	for (int any = 0; any < 2; any++)
+		for (int b = 0; b < 256; b++)
+			x->root[any][b] = renum[x->root[any][b]];
+	free(order);
+	free(renum);
+	free(x->node);
+	x->node = NULL;
+	x->nnode = x->capnode = 0;
+	return 0;
 }
 
 static uint32_t lit_new_node(struct lit_index *x, unsigned char b)
@@ -116,6 +192,12 @@ static uint32_t lit_new_node(struct lit_index *x, unsigned char b)
 static int lit_add(struct lit_index *x, const char *lit, int anywhere, uint32_t rule)
 {
 	const unsigned char *u = (const unsigned char *)lit;
+	if (u[0] && u[1]) {
+		unsigned pr = (unsigned)u[0] << 8 | u[1];
+		x->pair[anywhere][pr >> 3] |= (unsigned char)(1u << (pr & 7));
+	} else {
+		x->short_key[anywhere] = 1;
+	}
 	uint32_t *slot = &x->root[anywhere][u[0]];
 	uint32_t cur = 0;
 	for (size_t i = 0; u[i]; i++) {
@@ -177,6 +259,8 @@ struct lit_index *lit_index_build(const struct rule *rv, size_t n)
 		}
 		x->indexed[k] = 1;
 	}
+	if (lit_freeze(x) < 0)
+		goto fail;
 	return x;
 fail:
 	lit_index_free(x);
@@ -333,17 +417,25 @@ int lit_index_walk(const struct lit_index *x, const unsigned char *folded, size_
 			if (!any && !maybe_word_start(folded, p))
 				continue;
 			uint32_t nd = x->root[any][folded[p]];
+			if (nd && !x->short_key[any]) {
+				unsigned pr = p + 1 < len ? (unsigned)folded[p] << 8 | folded[p + 1] : 0;
+				if (!(x->pair[any][pr >> 3] & (1u << (pr & 7))))
+					continue;
+			}
 			for (size_t q = p; nd;) {
-				for (uint32_t e = x->node[nd].rules; e; e = x->ent[e].next) {
+				const struct lit_fnode *f = &x->fnode[nd];
+				for (uint32_t e = f->rules; e; e = x->ent[e].next) {
 					int rc = fn(ctx, x->ent[e].rule, p);
 					if (rc)
 						return rc;
 				}
 				if (++q >= len)
 					break;
-				nd = x->node[nd].child;
-				while (nd && x->node[nd].byte != folded[q])
-					nd = x->node[nd].sibling;
+				const unsigned char *kb = x->kbyte + f->kids, c = folded[q];
+				uint32_t j = 0;
+				while (j < f->nkids && kb[j] < c)
+					j++;
+				nd = j < f->nkids && kb[j] == c ? x->knode[f->kids + j] : 0;
 			}
 		}
 	}

@@ -91,6 +91,7 @@ void rules_free(struct rules *r)
 	lit_index_free(r->index);
 	free(r->scan);
 	free(r->scan_all);
+	free(r->refs);
 	free(r);
 }
 
@@ -107,6 +108,9 @@ void rules_finish_load(struct rules *r)
 	r->scan = calloc(r->nrules + 1, sizeof *r->scan);
 	r->scan_all = calloc(r->nrules + 1, sizeof *r->scan_all);
 	r->nscan = r->nscan_all = 0;
+	free(r->refs);
+	r->refs = calloc(r->nrules + 1, sizeof *r->refs); /* no memory: the matcher looks at all */
+	r->nrefs = 0;
 	if (!r->scan || !r->scan_all) { /* no memory: no index either */
 		free(r->scan);
 		free(r->scan_all);
@@ -117,6 +121,8 @@ void rules_finish_load(struct rules *r)
 	for (size_t k = 0; k < r->nrules; k++) {
 		r->fields_used |= r->rv[k].fields;
 		r->has_context |= r->rv[k].nwith > 0;
+		if (r->refs && r->rv[k].ref >= 0)
+			r->refs[r->nrefs++] = k;
 		if (!r->rv[k].code || !r->scan)
 			continue;
 		r->scan_all[r->nscan_all++] = k;

@@ -99,7 +99,10 @@ enum topic_why {
 	WHY_ONLY,       /* the only topic that reached its threshold */
 	WHY_OWN,        /* the most of its own words among those that qualified */
 	WHY_SPECIFIC,   /* it borrows from the others that qualified: the more specific */
-	WHY_TIE         /* a tie on its own words: the earlier in the file */
+	WHY_TIE,        /* a tie on its own words: the earlier in the file */
+	WHY_TITLE,      /* the only one (left) with words of its own in the title */
+	WHY_PASSING     /* it lends to the others, whose own words are each a single
+			 * word further down (a mention in passing) */
 };
 
 /* Selection: the item is selected when some topic reaches its threshold

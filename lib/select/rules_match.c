@@ -17,6 +17,7 @@
  *     topic_why says. */
 #include "select/ruleset.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,13 @@ struct rules_matcher {
 	size_t *limit_hits;  /* per rule: items it hit PCRE2's limit on */
 	char *limited;       /* per rule: on this item */
 	size_t nlimited;
-	size_t capterms;     /* of the match being built */
+	/* The match being built keeps its terms here, their texts pointing
+	 * into the item's fields; match_finish gives it a copy of its own. */
+	struct match_term *terms;
+	size_t capterms;
+	size_t *mine;        /* apply_context's scratch: capterms entries */
+	struct buf cats;     /* the item's categories, one a line */
+	char *state;         /* and one a rule */
 	/* the field being searched, for the index callback */
 	const char *text;
 	size_t len;
@@ -63,7 +70,8 @@ struct rules_matcher *rules_matcher_new(const struct rules *r)
 	m->mctx = pcre2_match_context_create(NULL);
 	m->limit_hits = calloc(r->nrules + 1, sizeof *m->limit_hits);
 	m->limited = calloc(r->nrules + 1, 1);
-	if (!m->md || !m->mctx || !m->limit_hits || !m->limited) {
+	m->state = calloc(r->nrules + 1, 1);
+	if (!m->md || !m->mctx || !m->limit_hits || !m->limited || !m->state) {
 		rules_matcher_free(m);
 		return NULL;
 	}
@@ -80,10 +88,14 @@ void rules_matcher_free(struct rules_matcher *m)
 	pcre2_match_context_free(m->mctx);
 	buf_free(&m->folded);
 	buf_free(&m->nfc);
+	buf_free(&m->cats);
 	free(m->map.at);
 	free(m->hits);
 	free(m->limit_hits);
 	free(m->limited);
+	free(m->terms);
+	free(m->mine);
+	free(m->state);
 	free(m);
 }
 
@@ -96,12 +108,8 @@ void match_free(struct match *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->nterms; i++)
-		free(m->terms[i].text);
-	free(m->terms);
-	free(m->scores);
-	free(m->own);
-	free(m->topic_vetoed);
+	free(m->terms); /* and their texts, in the same block */
+	free(m->scores); /* and own, topic_vetoed */
 	free(m->limited);
 	memset(m, 0, sizeof *m);
 	m->topic = -1;
@@ -160,17 +168,20 @@ static int add_term(struct rules_matcher *mt, struct match *m, size_t k, enum ma
 	if (m->nterms >= MATCH_MAX_TERMS)
 		return 0; /* bounded: hostile text cannot grow this without limit */
 	if (m->nterms == mt->capterms) {
-		size_t cap = mt->capterms ? mt->capterms * 2 : 16;
-		struct match_term *v = realloc(m->terms, cap * sizeof *v);
-		if (!v)
+		size_t cap = mt->capterms ? mt->capterms * 2 : 64;
+		struct match_term *v = realloc(mt->terms, cap * sizeof *v);
+		size_t *mine = realloc(mt->mine, (cap + 1) * sizeof *mine);
+		if (v)
+			mt->terms = m->terms = v;
+		if (mine)
+			mt->mine = mine;
+		if (!v || !mine)
 			return -1;
-		m->terms = v;
 		mt->capterms = cap;
 	}
 	struct match_term *t = &m->terms[m->nterms];
 	memset(t, 0, sizeof *t);
-	if (!(t->text = strndup(text + a, b - a)))
-		return -1;
+	t->text = (char *)(uintptr_t)(text + a); /* the field's: match_finish copies it */
 	m->nterms++;
 	t->field = f;
 	t->start = a;
@@ -415,16 +426,12 @@ static int has_context(const struct rules *r, const struct match *m, size_t k, s
 
 /* Words whose [with] context is missing are listed but score nothing.
  * Each rule is decided once per item. */
-static int apply_context(struct rules_matcher *mt, struct match *m)
+static void apply_context(struct rules_matcher *mt, struct match *m)
 {
 	const struct rules *r = mt->r;
-	size_t *mine = malloc((m->nterms + 1) * sizeof *mine);
-	char *state = calloc(r->nrules + 1, 1); /* 0 unknown, 1 has it, 2 not */
-	if (!mine || !state) {
-		free(mine);
-		free(state);
-		return -1;
-	}
+	size_t *mine = mt->mine;
+	char *state = mt->state; /* 0 unknown, 1 has it, 2 not */
+	memset(state, 0, r->nrules);
 	for (size_t i = 0; i < m->nterms; i++) {
 		struct match_term *t = &m->terms[i];
 		size_t k = t->rule_index;
@@ -437,20 +444,35 @@ static int apply_context(struct rules_matcher *mt, struct match *m)
 			t->weight = 0;
 		}
 	}
-	free(mine);
-	free(state);
-	return 0;
 }
 
-/* Among the qualifying topics, the one the item goes under: only topics
- * with words of their own compete (a topic that qualifies through
- * borrowing alone says nothing about the item); a topic beats the topic
- * it borrows from (it is the more specific); then the most own score;
- * then the earlier in the file. */
+/* Among the qualifying topics, the one the item goes under:
+ *   1. only topics with words of their own compete (a topic that
+ *      qualifies through borrowing alone says nothing about the item);
+ *   2. a topic beats the topic it borrows from (it is the more specific),
+ *      unless it has a single word of its own and not in the title: one
+ *      word further down is a mention in passing, not the subject;
+ *   3. a topic with words of its own in the title beats those found only
+ *      further down (a headline says what the news is about);
+ *   4. the most own score; 5. the earlier in the file. */
 static void choose_topic(const struct rules *r, struct match *m)
 {
 	size_t n = m->ntopics, nq = 0, nown = 0;
-	char cand[RULES_MAX_TOPICS];
+	char cand[RULES_MAX_TOPICS], titled[RULES_MAX_TOPICS], words[RULES_MAX_TOPICS];
+	memset(titled, 0, n);
+	memset(words, 0, n);
+	for (size_t i = 0; i < m->nterms; i++) {
+		const struct match_term *t = &m->terms[i];
+		if (t->exclude || t->topic < 0 || t->weight <= 0)
+			continue;
+		titled[t->topic] |= t->field == FIELD_TITLE;
+		/* distinct words: a rule counts once, however often it matched */
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = m->terms[j].rule_index == t->rule_index && m->terms[j].weight > 0;
+		if (!seen && words[t->topic] < 2)
+			words[t->topic]++;
+	}
 	for (size_t t = 0; t < n; t++) {
 		cand[t] = (char)match_qualifies(r, m, t);
 		nq += cand[t] != 0;
@@ -464,21 +486,45 @@ static void choose_topic(const struct rules *r, struct match *m)
 		for (size_t t = 0; t < n; t++)
 			cand[t] = cand[t] && m->own[t] > 0;
 	size_t ncand = nown ? nown : nq, left = ncand;
-	/* a lender loses to a qualifying topic that borrows from it */
+	/* a lender loses to a qualifying topic that borrows from it and says
+	 * more than a word in passing; such a word loses to the lender */
+	int passing = 0;
 	for (size_t t = 0; t < n; t++) {
 		if (!cand[t])
 			continue;
-		for (size_t u = 0; u < n; u++)
-			if (cand[u] && u != t && r->tv[u].lender == (long)t) {
+		for (size_t u = 0; u < n; u++) {
+			if (!cand[u] || u == t || r->tv[u].lender != (long)t)
+				continue;
+			if (titled[u] || words[u] >= 2) {
 				cand[t] = 2; /* out, decided below */
 				break;
 			}
+			cand[u] = 3;
+		}
+	}
+	for (size_t t = 0; t < n; t++) {
+		if (cand[t] == 3 && (r->tv[t].lender < 0 || cand[r->tv[t].lender] == 1)) {
+			cand[t] = 0; /* its lender stays: out */
+			left--;
+			passing = 1;
+		} else if (cand[t] == 3) {
+			cand[t] = 1;
+		}
 	}
 	for (size_t t = 0; t < n; t++)
 		if (cand[t] == 2) {
 			cand[t] = 0;
 			left--;
 		}
+	size_t ntitled = 0;
+	for (size_t t = 0; t < n; t++)
+		ntitled += cand[t] && titled[t];
+	size_t after_title = left;
+	if (ntitled && ntitled < left) {
+		for (size_t t = 0; t < n; t++)
+			cand[t] = cand[t] && titled[t];
+		after_title = ntitled;
+	}
 	long best = -1;
 	int tie = 0;
 	for (size_t t = 0; t < n; t++) {
@@ -492,7 +538,8 @@ static void choose_topic(const struct rules *r, struct match *m)
 		}
 	}
 	m->topic = best;
-	m->why = ncand == 1 ? WHY_ONLY : left == 1 ? WHY_SPECIFIC : tie ? WHY_TIE : WHY_OWN;
+	m->why = ncand == 1 ? WHY_ONLY : left == 1 ? (passing ? WHY_PASSING : WHY_SPECIFIC)
+		 : after_title == 1 ? WHY_TITLE : tie ? WHY_TIE : WHY_OWN;
 }
 
 /* Two rules of one topic that match the same words (legevakt and
@@ -537,9 +584,12 @@ static void decide(const struct rules *r, struct match *m)
 	/* Borrowed scores come from the lender's own terms only, so the order
 	 * of topics does not matter and nothing chains. */
 	memcpy(m->scores, m->own, n * sizeof *m->scores);
-	for (size_t k = 0; k < r->nrules; k++)
-		if (r->rv[k].ref >= 0)
-			m->scores[r->rv[k].topic] += r->rv[k].weight * m->own[r->rv[k].ref];
+	size_t nk = r->refs ? r->nrefs : r->nrules;
+	for (size_t i = 0; i < nk; i++) {
+		const struct rule *ru = &r->rv[r->refs ? r->refs[i] : i];
+		if (ru->ref >= 0)
+			m->scores[ru->topic] += ru->weight * m->own[ru->ref];
+	}
 	int reached = 0;
 	for (size_t t = 0; t < n; t++) {
 		m->scores[t] = rules_round(r, m->scores[t]);
@@ -565,6 +615,33 @@ static void decide(const struct rules *r, struct match *m)
 	m->threshold = rules_threshold(r, m->topic);
 }
 
+/* The terms move from the matcher's scratch into one block of the
+ * match's own, their texts (still pointing into the item's fields) copied
+ * after them. Returns 0 or -1. */
+static int match_finish(struct match *m)
+{
+	size_t n = m->nterms, bytes = n * sizeof *m->terms;
+	for (size_t i = 0; i < n; i++)
+		bytes += m->terms[i].end - m->terms[i].start + 1;
+	struct match_term *v = n ? malloc(bytes) : NULL;
+	if (!v) { /* no terms, or no memory */
+		m->terms = NULL;
+		m->nterms = 0;
+		return n ? -1 : 0;
+	}
+	char *at = (char *)(v + n);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = m->terms[i].end - m->terms[i].start;
+		v[i] = m->terms[i];
+		memcpy(at, m->terms[i].text, len);
+		at[len] = '\0';
+		v[i].text = at;
+		at += len + 1;
+	}
+	m->terms = v;
+	return 0;
+}
+
 int rules_matcher_match(struct rules_matcher *mt, const struct item *it, struct match *out,
 			struct err *err)
 {
@@ -576,27 +653,29 @@ int rules_matcher_match(struct rules_matcher *mt, const struct item *it, struct 
 	const char *itemname = it->key ? it->key : (it->url ? it->url : "item");
 	size_t nt = r->ntopics;
 	out->ntopics = nt;
-	out->scores = calloc(nt + 1, sizeof *out->scores);
-	out->own = calloc(nt + 1, sizeof *out->own);
-	out->topic_vetoed = calloc(nt + 1, 1);
-	mt->capterms = 0;
+	/* scores, own and topic_vetoed in one block (match_free frees scores) */
+	out->scores = calloc(1, 2 * (nt + 1) * sizeof *out->scores + nt + 1);
+	if (!out->scores)
+		return err_set(err, "%s: out of memory", itemname);
+	out->own = out->scores + nt + 1;
+	out->topic_vetoed = (char *)(out->own + nt + 1);
+	out->terms = mt->terms; /* until match_finish */
 	mt->source = it->source;
 	mt->failed = 0;
 	if (mt->nlimited) {
 		memset(mt->limited, 0, r->nrules);
 		mt->nlimited = 0;
 	}
-	struct buf cats = BUF_INIT;
+	struct buf *cats = &mt->cats;
+	buf_reset(cats);
 	int rc = 0;
-	if (!out->scores || !out->own || !out->topic_vetoed)
-		goto oom;
 	/* Only the fields some rule reads; the joined categories only then. */
 	unsigned used = r->fields_used;
 	for (size_t i = 0; (used & (1u << FIELD_CATEGORIES)) && i < it->ncategories; i++)
-		if ((i && buf_putc(&cats, '\n') < 0) || buf_puts(&cats, it->categories[i]) < 0)
+		if ((i && buf_putc(cats, '\n') < 0) || buf_puts(cats, it->categories[i]) < 0)
 			goto oom;
 	const char *text[FIELD_COUNT_] = {it->title, it->summary, it->content,
-					  cats.len ? cats.data : NULL, it->url, it->source};
+					  cats->len ? cats->data : NULL, it->url, it->source};
 	for (int f = 0; f < FIELD_COUNT_; f++) {
 		if (!text[f] || !(used & (1u << f)) || r->fieldw[f] <= 0)
 			continue;
@@ -611,16 +690,12 @@ int rules_matcher_match(struct rules_matcher *mt, const struct item *it, struct 
 			goto fail;
 		}
 	}
-	buf_free(&cats);
 	if (mt->nlimited) {
 		/* a rule that hit the limit anywhere does not count at all */
 		size_t keep = 0;
-		for (size_t i = 0; i < out->nterms; i++) {
-			if (mt->limited[out->terms[i].rule_index])
-				free(out->terms[i].text);
-			else
+		for (size_t i = 0; i < out->nterms; i++)
+			if (!mt->limited[out->terms[i].rule_index])
 				out->terms[keep++] = out->terms[i];
-		}
 		out->nterms = keep;
 		if (!(out->limited = calloc(mt->nlimited, sizeof *out->limited)))
 			goto oom;
@@ -630,14 +705,19 @@ int rules_matcher_match(struct rules_matcher *mt, const struct item *it, struct 
 				mt->limit_hits[k]++;
 			}
 	}
-	if (r->has_context && apply_context(mt, out) < 0)
+	if (match_finish(out) < 0)
 		goto oom;
+	if (r->has_context)
+		apply_context(mt, out);
 	decide(r, out);
 	return 0;
 oom:
 	rc = err_set(err, "%s: out of memory", itemname);
 fail:
-	buf_free(&cats);
+	if (out->terms == mt->terms) { /* not the match's own yet */
+		out->terms = NULL;
+		out->nterms = 0;
+	}
 	match_free(out);
 	return rc;
 }

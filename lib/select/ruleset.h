@@ -87,6 +87,7 @@ struct rules {
 	unsigned fields_used;    /* every rule's fields, or'ed: set after each load */
 	size_t *scan, nscan;     /* the rules the index does not find: run as patterns */
 	size_t *scan_all, nscan_all; /* every rule with a pattern (no index) */
+	size_t *refs, nrefs;     /* the @topic rules, in order; NULL: look at all */
 	int decimals;            /* scores are rounded to this many decimals */
 	int has_context;         /* some rule has [with] */
 };

@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(dirname "$BULLETIN")
 cd "$top" || exit 1
 
-for t in fuzz_config fuzz_members fuzz_mustache fuzz_archive_json fuzz_mail; do
+for t in fuzz_config fuzz_members fuzz_mustache fuzz_archive_json fuzz_mail fuzz_jsonl; do
 	b=$build/fuzz-replay/$t
 	if [ ! -x "$b" ]; then
 		not_ok "$t: corpus replays" "$b is not built (make tests)"

@@ -29,6 +29,8 @@ static void test_rfc3339_round_trip(void **state)
 	assert_int_equal(time_parse_rfc3339("2024-02-29T00:00:00.123Z"), 1709164800);
 	assert_int_equal(time_parse_rfc3339("17 april 2024"), 0);
 	assert_int_equal(time_parse_rfc3339("2024-13-01T00:00:00Z"), 0);
+	assert_int_equal(time_parse_rfc3339("2024-04-17T09:00:00z"), 1713344400);
+	assert_int_equal(time_parse_rfc3339("2024-04-17 09:00:00Z"), 1713344400);
 }
 
 static json_t *to_json(const struct item *it)
