@@ -36,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    m->status > MEMBER_UNSUBSCRIBED)
 			abort();
 		if (m->language[0] && strcmp(m->language, "sv") && strcmp(m->language, "nb") &&
+		    strcmp(m->language, "nn") && strcmp(m->language, "da") &&
 		    strcmp(m->language, "en"))
 			abort();
 	}
