@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "deliver/review.h"
 #include "core/fsutil.h"
 #include "compose/archive.h"
 #include "compose/compose.h"
@@ -279,8 +280,15 @@ int app_compose(struct app *a, time_t now, time_t since, struct digest_row *row,
 	struct compose_opts o = {.cfg = &a->cfg, .rules = a->rules, .now = now, .since = since,
 				 .calendar = cal};
 	struct err err;
-	return compose_status(compose_digest(a->store, &o, row, model_out, &a->chair_report, &err),
-			      &err);
+	/* The current period under review: the draft as edited so far. */
+	struct review_edits e = {0};
+	if (!since && review_apply_draft(a->store, &a->cfg, &o, &e, &err) < 0) {
+		fprintf(stderr, "bulletin: %s\n", err.msg);
+		return EXIT_IOERR;
+	}
+	r = compose_status(compose_digest(a->store, &o, row, model_out, &a->chair_report, &err), &err);
+	review_edits_free(&e);
+	return r;
 }
 
 const char *app_when(time_t t, char *buf, size_t len)

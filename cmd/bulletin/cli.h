@@ -117,6 +117,7 @@ int cmd_config(struct app *a, int argc, char **argv);
 int cmd_calendar(struct app *a, int argc, char **argv);
 int cmd_watch(struct app *a, int argc, char **argv);
 int cmd_mailbox(struct app *a, int argc, char **argv);
+int cmd_review(struct app *a, int argc, char **argv);
 int cmd_paths(struct app *a, int argc, char **argv);
 
 /* Members whose row in the member list says active while an earlier

@@ -11,6 +11,8 @@
 #include "cli.h"
 #include "core/log.h"
 #include "core/timefmt.h"
+#include "compose/chrome.h"
+#include "deliver/review.h"
 #include "deliver/send.h"
 
 /* The SMTP password, kept no longer than the step needs it. */
@@ -28,6 +30,27 @@ static void print_digest(const struct send_digest *d)
 	fprintf(stderr, "bulletin: \"%s\"%s: %d sent, %d failed, %d deferred, %d in doubt\n",
 		d->subject ? d->subject : "", d->composed ? "" : " (an earlier digest)", st->sent,
 		st->failed + st->gone, st->deferred, st->in_doubt);
+}
+
+/* What the review did in this step (deliver/review.h). */
+static void say_review(const struct config *c, const struct send_result *res)
+{
+	char when[160] = "";
+	if (res->review_deadline)
+		chrome_review_when(res->review_deadline, "en", c->timezone, when, sizeof when);
+	if (res->review == REVIEW_DRAFT)
+		fprintf(stderr, "bulletin: review copy of %zu item%s mailed to %d reviewer%s; the "
+			"members' digest goes out %s%s (bulletin review shows the draft)\n",
+			res->review_items, res->review_items == 1 ? "" : "s", res->review_copies,
+			res->review_copies == 1 ? "" : "s", when[0] ? "at the first run after " : "",
+			when[0] ? when : "on bulletin review approve");
+	else if (res->review == REVIEW_WAIT && log_get_level() >= LOG_LVL_WARN)
+		fprintf(stderr, "bulletin: draft %lld waits for review %s%s\n",
+			(long long)res->review_draft, when[0] ? "until " : "",
+			when[0] ? when : "until bulletin review approve");
+	else if (res->review == REVIEW_NOT_YET && log_get_level() >= LOG_LVL_WARN)
+		fprintf(stderr, "bulletin: the next review copy is made from %s ([review] copy_at)\n",
+			c->review_copy_at);
 }
 
 /* `to` (send --to): the digest as it stands goes to that one address,
@@ -77,6 +100,8 @@ static int send_run(struct app *a, const char *dry_run_dir, const char *to, cons
 			res.period_start ? time_format_rfc3339(res.period_start, ts) : "the start",
 			res.n ? "more sent" : "sent");
 	}
+	if (res.review)
+		say_review(c, &res);
 	if (res.empty)
 		fprintf(stderr, "bulletin: warning: this digest has no news (the rules selected "
 			"nothing in its period); %s\n", c->empty_send ? "members get the short note of an "

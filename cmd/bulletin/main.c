@@ -56,6 +56,10 @@ static const char usage[] =
 	"                             the chair's decision on members in doubt\n"
 	"  mailbox [--no-move]        read the association's mailbox: bounces,\n"
 	"                             unsubscribe replies, the chair's commands\n"
+	"  review [show|history]      the chair's review ([review]): the draft with its\n"
+	"                             numbers, or every drop and pin so far\n"
+	"  review drop|pin|add N... | note FILE|- | approve | hold\n"
+	"                             edit the week's digest before the members get it\n"
 	"  members [list]             every member with status and reason\n"
 	"  members check [FILE]       check the member list: counts and every problem\n"
 	"  members unsubscribe|resubscribe ADDRESS\n"
@@ -107,7 +111,9 @@ static int verb_writes(const char *verb, int argc, char **argv)
 	if (!strcmp(verb, "watch"))
 		return argc > 1 && !strcmp(argv[1], "--accept");
 	return !strcmp(verb, "run") || !strcmp(verb, "fetch") || !strcmp(verb, "send") ||
-	       !strcmp(verb, "archive") || !strcmp(verb, "mailbox");
+	       !strcmp(verb, "archive") || !strcmp(verb, "mailbox") ||
+	       (!strcmp(verb, "review") && argc > 1 && strcmp(argv[1], "show") &&
+		strcmp(argv[1], "history") && strcmp(argv[1], "--help"));
 }
 
 /* Output nobody checked is output nobody got: a verb that printed into a
@@ -158,6 +164,7 @@ int main(int argc, char **argv)
 		{"calendar", cmd_calendar},
 		{"watch", cmd_watch},
 		{"mailbox", cmd_mailbox},
+		{"review", cmd_review},
 		{"paths", cmd_paths},
 	};
 	const char *verb = argv[optind];

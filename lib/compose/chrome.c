@@ -329,3 +329,116 @@ const struct chrome_report *chrome_report_for(const char *lang)
 			return &reports[i];
 	return &reports[0];
 }
+
+static const struct chrome_review reviews[] = {
+	{"sv", "Granska: %s",
+	 "**Granskningsexemplar.** Så här får medlemmarna veckans nummer. Det skickas **%s** "
+	 "med dina ändringar.",
+	 "**Granskningsexemplar.** Så här får medlemmarna veckans nummer. Det skickas när du "
+	 "godkänner det.",
+	 "Svara på det här mejlet, en ändring per rad: `drop 3 7` tar bort nummer 3 och 7, "
+	 "`pin 2` sätter nummer 2 först under sin rubrik, `add 12` tar med nummer 12 från under "
+	 "strecket, `approve` skickar nu, `hold` skickar inget denna vecka. En rad `note:` och "
+	 "texten efter den blir en notis överst i numret.",
+	 "Under strecket", "Reglerna valde nästan de här:", "poäng %s av %s",
+	 "Re: %s", "Utfört:", "Svaret innehöll ingen ändring som bulletin känner igen.",
+	 "Nummer %d finns inte i utkastet.",
+	 "\"%s\" är redan skickat; ändringen gjordes inte.",
+	 "Ersätter en tidigare ändring av %s (nummer %d): den sista ändringen gäller.",
+	 "Tar bort nummer %d.", "Sätter nummer %d först.", "Tar med nummer %d.",
+	 "Notisen överst är ändrad.", "Godkänt: numret skickas vid nästa körning.",
+	 "Stoppat: inget nummer denna vecka; nyheterna kommer med nästa.",
+	 "Avsändaren är inte granskare."},
+	{"nb", "Gjennomgå: %s",
+	 "**Gjennomgangseksemplar.** Slik får medlemmene ukens nummer. Det sendes **%s** med "
+	 "endringene dine.",
+	 "**Gjennomgangseksemplar.** Slik får medlemmene ukens nummer. Det sendes når du "
+	 "godkjenner det.",
+	 "Svar på denne e-posten, én endring per linje: `drop 3 7` fjerner nummer 3 og 7, "
+	 "`pin 2` setter nummer 2 først under sin overskrift, `add 12` tar med nummer 12 fra "
+	 "under streken, `approve` sender nå, `hold` sender ingenting denne uken. En linje "
+	 "`note:` og teksten etter den blir en notis øverst i nummeret.",
+	 "Under streken", "Reglene valgte nesten disse:", "poeng %s av %s",
+	 "Re: %s", "Utført:", "Svaret inneholdt ingen endring bulletin kjenner igjen.",
+	 "Nummer %d finnes ikke i utkastet.",
+	 "\"%s\" er allerede sendt; endringen ble ikke gjort.",
+	 "Erstatter en tidligere endring fra %s (nummer %d): den siste endringen gjelder.",
+	 "Fjerner nummer %d.", "Setter nummer %d først.", "Tar med nummer %d.",
+	 "Notisen øverst er endret.", "Godkjent: nummeret sendes ved neste kjøring.",
+	 "Stoppet: ikke noe nummer denne uken; nyhetene kommer med neste.",
+	 "Avsenderen er ikke gjennomgåer."},
+	{"nn", "Gå gjennom: %s",
+	 "**Gjennomgangseksemplar.** Slik får medlemene nummeret for veka. Det vert sendt **%s** "
+	 "med endringane dine.",
+	 "**Gjennomgangseksemplar.** Slik får medlemene nummeret for veka. Det vert sendt når du "
+	 "godkjenner det.",
+	 "Svar på denne e-posten, éi endring per linje: `drop 3 7` fjernar nummer 3 og 7, "
+	 "`pin 2` set nummer 2 først under overskrifta si, `add 12` tek med nummer 12 frå under "
+	 "streken, `approve` sender no, `hold` sender ingenting denne veka. Ei linje `note:` og "
+	 "teksten etter ho vert ei notis øvst i nummeret.",
+	 "Under streken", "Reglane valde nesten desse:", "poeng %s av %s",
+	 "Re: %s", "Utført:", "Svaret inneheldt inga endring bulletin kjenner att.",
+	 "Nummer %d finst ikkje i utkastet.",
+	 "\"%s\" er alt sendt; endringa vart ikkje gjord.",
+	 "Erstattar ei tidlegare endring frå %s (nummer %d): den siste endringa gjeld.",
+	 "Fjernar nummer %d.", "Set nummer %d først.", "Tek med nummer %d.",
+	 "Notisen øvst er endra.", "Godkjent: nummeret vert sendt ved neste køyring.",
+	 "Stoppa: ikkje noko nummer denne veka; nyheitene kjem med det neste.",
+	 "Avsendaren er ikkje gjennomgåar."},
+	{"da", "Gennemse: %s",
+	 "**Gennemsynseksemplar.** Sådan får medlemmerne ugens nummer. Det sendes **%s** med "
+	 "dine ændringer.",
+	 "**Gennemsynseksemplar.** Sådan får medlemmerne ugens nummer. Det sendes, når du "
+	 "godkender det.",
+	 "Svar på denne mail, én ændring pr. linje: `drop 3 7` fjerner nummer 3 og 7, `pin 2` "
+	 "sætter nummer 2 først under sin overskrift, `add 12` tager nummer 12 med fra under "
+	 "stregen, `approve` sender nu, `hold` sender intet denne uge. En linje `note:` og "
+	 "teksten efter den bliver en note øverst i nummeret.",
+	 "Under stregen", "Reglerne valgte næsten disse:", "point %s af %s",
+	 "Re: %s", "Udført:", "Svaret indeholdt ingen ændring, bulletin kender.",
+	 "Nummer %d findes ikke i udkastet.",
+	 "\"%s\" er allerede sendt; ændringen blev ikke foretaget.",
+	 "Erstatter en tidligere ændring fra %s (nummer %d): den sidste ændring gælder.",
+	 "Fjerner nummer %d.", "Sætter nummer %d først.", "Tager nummer %d med.",
+	 "Noten øverst er ændret.", "Godkendt: nummeret sendes ved næste kørsel.",
+	 "Stoppet: intet nummer denne uge; nyhederne kommer med det næste.",
+	 "Afsenderen er ikke gennemser."},
+	{"en", "Review: %s",
+	 "**Review copy.** This is this week's issue as members will get it. It goes out "
+	 "**%s** with your edits.",
+	 "**Review copy.** This is this week's issue as members will get it. It goes out when "
+	 "you approve it.",
+	 "Reply to this mail, one edit per line: `drop 3 7` removes numbers 3 and 7, `pin 2` puts "
+	 "number 2 first under its heading, `add 12` takes number 12 from below the line, "
+	 "`approve` sends now, `hold` sends nothing this week. A line `note:` and the text after "
+	 "it become a note at the top of the issue.",
+	 "Below the line", "The rules nearly selected these:", "score %s of %s",
+	 "Re: %s", "Done:", "The reply held no edit bulletin knows.",
+	 "Number %d is not in the draft.",
+	 "\"%s\" was already sent; the edit was not made.",
+	 "Replaces an earlier edit by %s (number %d): the last edit wins.",
+	 "Drops number %d.", "Puts number %d first.", "Adds number %d.",
+	 "The note at the top is changed.", "Approved: the issue goes out at the next run.",
+	 "Held: no issue this week; its news comes with the next one.",
+	 "The sender is not a reviewer."},
+};
+
+const struct chrome_review *chrome_review_for(const char *lang)
+{
+	for (size_t i = 0; i < sizeof reviews / sizeof *reviews; i++)
+		if (lang && !strcmp(lang, reviews[i].lang))
+			return &reviews[i];
+	return &reviews[0];
+}
+
+void chrome_review_when(time_t t, const char *lang, const char *zone, char *out, size_t n)
+{
+	const struct chrome *c = chrome_for(lang);
+	char date[64];
+	digest_format_date_tz(t, lang, zone, date, sizeof date);
+	time_t local = t + date_zone_offset(zone ? zone : "Europe/Stockholm", t);
+	struct tm tm;
+	gmtime_r(&local, &tm);
+	snprintf(out, n, "%s %s %02d%c%02d", c->days[tm.tm_wday], date, tm.tm_hour, c->clock_sep,
+		 tm.tm_min);
+}

@@ -103,4 +103,28 @@ struct chrome_report {
 /* The report's texts in lang; English for an unknown or NULL lang. */
 const struct chrome_report *chrome_report_for(const char *lang);
 
+/* The chair's review (issue 20): the review copy and the answers to
+ * reviewers' edits, in sv, nb, nn, da or en. Markdown where it says so. */
+struct chrome_review {
+	const char *lang;
+	const char *subject;       /* the copy's subject: %s the digest's */
+	const char *header;        /* Markdown: %s when the members' digest goes out */
+	const char *header_approve; /* Markdown: no deadline, it waits for approve */
+	const char *how;           /* Markdown: the words a reply may use */
+	const char *below;         /* the heading under the line */
+	const char *below_intro;   /* before the nearly selected items */
+	const char *score;         /* %s score, %s the threshold */
+	const char *answer_subject; /* the answer to an edit: %s the copy's subject */
+	const char *applied;       /* heading of what was done */
+	const char *nothing;       /* the reply held no edit */
+	const char *no_number;     /* %d: the draft has no such number */
+	const char *too_late;      /* %s the digest's subject: already sent, nothing applied */
+	const char *overridden;    /* %s who, %d number: the last edit wins */
+	const char *dropped, *pinned, *added, *noted, *approved, *held; /* %d number or none */
+	const char *not_reviewer;  /* the sender is not a reviewer */
+};
+const struct chrome_review *chrome_review_for(const char *lang);
+/* "fredag 11 december 2026 kl. 07.00" in lang and zone. */
+void chrome_review_when(time_t t, const char *lang, const char *zone, char *out, size_t n);
+
 #endif

@@ -321,6 +321,104 @@ json_t *compose_chair_report_period(struct store *s, const struct config *cfg,
 	return rep;
 }
 
+static int has_id(const int64_t *v, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == id)
+			return 1;
+	return 0;
+}
+
+/* The review's edits on the period's matches: a dropped item is not
+ * selected, an added one is (under the topic it scored best in, else the
+ * first), and a pinned one gets its rank (index into edits->pin, from
+ * 1). Returns the ranks (one per item, 0: not pinned), NULL when out of
+ * memory. */
+static size_t *apply_edits(const struct compose_edits *e, const struct item_list *items,
+			   struct match *ms)
+{
+	size_t *rank = calloc(items->n + 1, sizeof *rank);
+	if (!rank)
+		return NULL;
+	for (size_t i = 0; i < items->n; i++) {
+		int64_t id = items->v[i].id;
+		for (size_t k = 0; k < e->npin; k++)
+			if (e->pin[k] == id)
+				rank[i] = k + 1;
+		if (has_id(e->drop, e->ndrop, id)) {
+			ms[i].selected = 0;
+			rank[i] = 0;
+		} else if (rank[i] || has_id(e->add, e->nadd, id)) {
+			ms[i].selected = 1;
+			if (ms[i].topic < 0)
+				ms[i].topic = 0;
+		}
+	}
+	return rank;
+}
+
+struct near {
+	size_t idx;
+	double ratio;
+};
+
+static int near_cmp(const void *a, const void *b)
+{
+	const struct near *x = a, *y = b;
+	return x->ratio < y->ratio ? 1 : x->ratio > y->ratio ? -1 : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* The items the rules nearly selected: not in the digest, at least half
+ * of their best topic's threshold, best first. */
+static json_t *nearly_selected(const struct config *c, const struct compose_edits *e,
+			       const struct item_list *items, const struct match *ms, time_t end)
+{
+	struct near *v = calloc(items->n + 1, sizeof *v);
+	json_t *list = json_array();
+	if (!v || !list) {
+		free(v);
+		json_decref(list);
+		return NULL;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < items->n; i++) {
+		const struct match *m = &ms[i];
+		if (e && has_id(e->drop, e->ndrop, items->v[i].id))
+			continue;
+		if (m->selected || m->topic < 0 || m->global_veto || m->threshold <= 0 ||
+		    m->score < m->threshold / 2 || digest_too_old(&items->v[i], c->max_age_days, end))
+			continue;
+		v[n++] = (struct near){i, m->score / m->threshold};
+	}
+	qsort(v, n, sizeof *v, near_cmp);
+	for (size_t k = 0; k < n && k < COMPOSE_BELOW; k++) {
+		const struct item *it = &items->v[v[k].idx];
+		const struct match *m = &ms[v[k].idx];
+		const char *title = it->source;
+		for (size_t q = 0; q < c->nsources; q++)
+			if (it->source && !strcmp(c->sources[q].name, it->source))
+				title = c->sources[q].title;
+		json_t *j = json_pack("{s:I, s:s, s:s, s:f, s:f}", "id", (json_int_t)it->id, "title",
+				      it->title && *it->title ? it->title : "?", "source_title",
+				      title ? title : "", "score", m->score, "threshold", m->threshold);
+		if (j && it->url && (!strncmp(it->url, "https://", 8) || !strncmp(it->url, "http://", 7)))
+			json_object_set_new(j, "url", json_string(it->url));
+		if (j)
+			json_array_append_new(list, j);
+	}
+	free(v);
+	return list;
+}
+
+/* The chair's note: Markdown for the Markdown part (cmark renders it
+ * into the HTML one in safe mode, as the rest), the same text for the
+ * plain part. */
+static void add_note(json_t *model, const char *note)
+{
+	json_object_set_new(model, "note_markdown", json_string(note));
+	json_object_set_new(model, "note_text", json_string(note));
+}
+
 int compose_digest(struct store *s, const struct compose_opts *o, struct digest_row *row,
 		   json_t **model_out, json_t **chair_out, struct err *err)
 {
@@ -341,6 +439,19 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 	if ((r = period_matches(s, o->rules, start, now + 1, &items, &matches, err)) != COMPOSE_OK)
 		goto out;
 	r = COMPOSE_FAILED;
+	size_t *pin_rank = NULL;
+	if (o->edits && !(pin_rank = apply_edits(o->edits, &items, matches))) {
+		err_set(err, "out of memory");
+		goto out;
+	}
+	if (o->below) {
+		json_decref(*o->below);
+		if (!(*o->below = nearly_selected(c, o->edits, &items, matches, now + 1))) {
+			free(pin_rank);
+			err_set(err, "out of memory");
+			goto out;
+		}
+	}
 	if (chair_out) {
 		json_decref(*chair_out);
 		*chair_out = compose_chair_report(s, c, o->rules, &items, matches);
@@ -367,10 +478,13 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 		.max_items = c->max_items, .max_age_days = c->max_age_days,
 		.max_per_topic = c->max_per_topic, .archive_url = c->archive_url,
 		.sources = c->sources, .nsources = c->nsources, .agenda = &ag,
-		.association_name = c->from_name,
+		.association_name = c->from_name, .pin_rank = pin_rank,
 	};
 	jsonmem_reset();
 	model = digest_model_build(&d, o->rules, &items, matches, start, now + 1);
+	free(pin_rank);
+	if (model && o->edits && o->edits->note && *o->edits->note)
+		add_note(model, o->edits->note);
 	free(unsub);
 	agenda_free(&ag);
 	if (!model || jsonmem_failed()) {

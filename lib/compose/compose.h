@@ -15,6 +15,18 @@
 #include "select/rules.h"
 #include "store/store.h"
 
+/* The chair's review (issue 20) applied to a period's digest: items by
+ * their store id. */
+struct compose_edits {
+	const int64_t *drop;  /* never shown (the selection's and the reviewers') */
+	size_t ndrop;
+	const int64_t *pin;   /* first in their topic, in this order */
+	size_t npin;
+	const int64_t *add;   /* shown though the rules did not select them */
+	size_t nadd;
+	const char *note;     /* Markdown at the top of the issue; NULL: none */
+};
+
 struct compose_opts {
 	const struct config *cfg;
 	const struct rules *rules;
@@ -29,7 +41,15 @@ struct compose_opts {
 	 * and the selected items' events of the next [calendar] weeks go into
 	 * the model's "upcoming", with the reminders due at now. */
 	const struct calendar *calendar;
+	/* The review's edits (NULL: none). */
+	const struct compose_edits *edits;
+	/* Non-NULL: *below gets the items the rules nearly selected (scored
+	 * at least half a topic's threshold, not in the digest), best first,
+	 * at most COMPOSE_BELOW: {id, title, url, source_title, score,
+	 * threshold}. New reference. */
+	json_t **below;
 };
+#define COMPOSE_BELOW 12
 
 enum {
 	COMPOSE_OK = 0,

@@ -148,11 +148,14 @@ struct ranked {
 	size_t idx;
 	double score;
 	time_t when;
+	size_t pin;  /* the review's rank; 0: not pinned */
 };
 
 static int ranked_cmp(const void *a, const void *b)
 {
 	const struct ranked *x = a, *y = b;
+	if (x->pin != y->pin)
+		return !y->pin ? -1 : !x->pin ? 1 : x->pin < y->pin ? -1 : 1;
 	if (x->score != y->score)
 		return x->score < y->score ? 1 : -1;
 	if (x->when != y->when)
@@ -177,7 +180,7 @@ static int find_duplicates(const struct item_list *items, const struct match *ms
 		const struct item *it = &items->v[i];
 		cu[i] = canonical_url(it->url);
 		tw[i] = title_words(it->title);
-		rk[nr++] = (struct ranked){i, ms[i].score, it->published ? it->published : it->first_seen};
+		rk[nr++] = (struct ranked){i, ms[i].score, it->published ? it->published : it->first_seen, 0};
 	}
 	if (!rc) {
 		qsort(rk, nr, sizeof *rk, ranked_cmp);
@@ -428,6 +431,8 @@ static json_t *item_model(const struct digest_opts *o, const struct chrome *c,
 	if (ev)
 		json_object_set_new(j, "event", ev);
 	json_object_set_new(j, "score", json_real(m->score));
+	if (it->id)
+		json_object_set_new(j, "id", json_integer((json_int_t)it->id));
 	json_t *terms = json_array();
 	for (size_t k = 0; k < m->nterms; k++) {
 		const struct match_term *t = &m->terms[k];
@@ -712,7 +717,8 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 				continue;
 			const struct item *it = &items->v[i];
 			rk[n++] = (struct ranked){i, matches[i].score,
-						  it->published ? it->published : it->first_seen};
+						  it->published ? it->published : it->first_seen,
+						  o->pin_rank ? o->pin_rank[i] : 0};
 		}
 		if (!n)
 			continue;

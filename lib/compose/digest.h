@@ -30,11 +30,15 @@ struct digest_opts {
 	const struct source *sources; /* for display titles */
 	size_t nsources;
 	const struct agenda *agenda;  /* "På gång" (agenda.h); NULL: no such section */
+	/* The review's pins: pin_rank[i] > 0 puts items->v[i] first in its
+	 * topic, lower ranks first; NULL: none. */
+	const size_t *pin_rank;
 };
 
 /* Builds the model from the period's items and their matches (matches[i]
  * belongs to items->v[i]). Only selected items appear, under their best
- * topic, topics in the rules' order, items by score then date, capped per
+ * topic, topics in the rules' order, items by score then date (pinned
+ * ones first), each with its store "id", capped per
  * topic and in all ("more" counts what was left out). Near-duplicates (the
  * same canonical URL, or titles with nearly the same words) appear once,
  * naming every source. `t` holds the chrome in the digest's language; each

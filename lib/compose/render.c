@@ -60,6 +60,10 @@ static char *md_url(const char *s)
 
 static json_t *md_view(const json_t *v, const char *key)
 {
+	/* The chair's own Markdown: rendered as written (cmark's safe mode
+	 * drops raw HTML and javascript: links from it as from the rest). */
+	if (json_is_string(v) && key && !strcmp(key, "note_markdown"))
+		return json_deep_copy(v);
 	if (json_is_string(v)) {
 		int is_url = key && (!strcmp(key, "url") || strstr(key, "_url") ||
 				     !strcmp(key, "unsubscribe"));

@@ -1,4 +1,5 @@
 #include "core/config.h"
+#include "core/timefmt.h"
 
 #include <errno.h>
 #include <glob.h>
@@ -321,6 +322,13 @@ static const char *check_addresses(const char *v)
 	return NULL;
 }
 
+/* A weekly time of [review]: "thu 08:00". */
+static const char *check_weekly(const char *v)
+{
+	int d, m;
+	return time_weekly_parse(v, &d, &m) ? "must be a weekday and a time, as thu 08:00" : NULL;
+}
+
 static const struct key main_keys[] = {
 	{"store", "path", K_PATH, AT(store_path)},
 	{"store", "lock_wait", K_LONG, AT(lock_wait), .min = 0, .max = 86400, .def = "300"},
@@ -395,6 +403,9 @@ static const struct key main_keys[] = {
 	{"mailbox", "trusted_authserv_id", K_STR, AT(mb_authserv_id)},
 	{"mailbox", "hard_bounces", K_LONG, AT(mb_hard_bounces), .min = 1, .max = 100, .def = "2"},
 	{"mailbox", "timeout", K_LONG, AT(mb_timeout), .min = 1, .max = 3600, .def = "60"},
+	{"review", "reviewers", K_STR, AT(review_reviewers), .check = check_addresses},
+	{"review", "copy_at", K_STR, AT(review_copy_at), .check = check_weekly},
+	{"review", "deadline", K_STR, AT(review_deadline), .check = check_weekly},
 	{"mailbox", "max_messages", K_LONG, AT(mb_max_messages), .min = 0, .max = 10000000, .def = "0"},
 };
 
@@ -865,6 +876,13 @@ int config_load(struct config *c, const char *path, struct err *err)
 	for (size_t i = 0; i < c->nsource_files; i++)
 		if (parse_file(&p, c->source_files[i], source_handler) < 0)
 			goto fail;
+	/* A schedule without reviewers would silently mail straight to the
+	 * members: the chair meant a review. */
+	if ((c->review_copy_at || c->review_deadline) && !c->review_reviewers) {
+		err_set(err, "%s: [review] needs reviewers (the addresses that get the review copy)",
+			path);
+		goto fail;
+	}
 	for (size_t i = 0; i < c->nsources; i++) {
 		struct source *s = &c->sources[i];
 		if (!s->url) {

@@ -105,6 +105,11 @@ struct config {
 	long mb_timeout;      /* seconds per IMAP command */
 	long mb_max_messages; /* messages examined per run; 0 = all */
 
+	/* [review] (issue 20): no reviewers, no review */
+	char *review_reviewers; /* addresses, comma or space separated */
+	char *review_copy_at;   /* "thu 08:00": the review copy is made from then on */
+	char *review_deadline;  /* "fri 07:00": the members' digest goes out; NULL: at approve */
+
 	struct source *sources;
 	size_t nsources;
 };

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static int is_leap(long y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
@@ -96,4 +97,35 @@ time_t time_parse_rfc3339(const char *s)
 	struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
 			.tm_hour = h, .tm_min = m, .tm_sec = sec};
 	return time_from_utc_tm(&tm) - off;
+}
+
+int time_weekly_parse(const char *v, int *wday, int *minute)
+{
+	static const char *const days[][4] = {
+		{"sun", "sön", "søn", NULL}, {"mon", "mån", "man", NULL}, {"tue", "tis", "tir", NULL},
+		{"wed", "ons", NULL, NULL},  {"thu", "tor", "tors", NULL}, {"fri", "fre", NULL, NULL},
+		{"sat", "lör", "lør", NULL}};
+	while (*v == ' ' || *v == '\t')
+		v++;
+	size_t n = strcspn(v, " \t");
+	int d = -1;
+	for (int i = 0; i < 7 && d < 0; i++)
+		for (int k = 0; k < 4 && days[i][k] && d < 0; k++)
+			if (strlen(days[i][k]) == n && !strncasecmp(v, days[i][k], n))
+				d = i;
+	if (d < 0)
+		return -1;
+	v += n;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	int h = 0, m = 0, used = 0;
+	if (sscanf(v, "%2d:%2d%n", &h, &m, &used) != 2 || h < 0 || h > 23 || m < 0 || m > 59)
+		return -1;
+	for (v += used; *v == ' ' || *v == '\t'; v++)
+		;
+	if (*v)
+		return -1;
+	*wday = d;
+	*minute = h * 60 + m;
+	return 0;
 }

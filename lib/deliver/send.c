@@ -16,6 +16,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/timefmt.h"
+#include "deliver/review.h"
 #include "deliver/unsubscribe.h"
 
 #define WINDOW_MAX (7 * 86400) /* a deferred member is tried for a week at most */
@@ -36,6 +37,12 @@ struct ctx {
 	int stop;                 /* a run-stopping status: no more deliveries */
 	struct err stop_err;
 	struct err archive_err;   /* the first archive failure */
+	/* the review (deliver/review.h): the draft's period and edits for
+	 * compose_now, the draft a stored digest closes, the nearly selected */
+	struct compose_opts review_co;
+	int in_review;
+	int64_t draft_id;
+	json_t **below;
 };
 
 void send_result_free(struct send_result *r)
@@ -369,7 +376,12 @@ static int compose_now(struct ctx *x, struct digest_row *row, json_t **model, in
 		       struct err *err)
 {
 	struct compose_opts co = {.cfg = x->c, .rules = x->o->rules, .now = x->o->now,
-				  .personal = 1, .calendar = x->o->calendar};
+				  .personal = 1, .calendar = x->o->calendar, .below = x->below};
+	if (x->in_review) {
+		co.since = x->review_co.since;
+		co.now = x->review_co.now;
+		co.edits = x->review_co.edits;
+	}
 	int r = compose_digest(x->s, &co, row, model, &x->chair_report, err);
 	if (r != COMPOSE_OK)
 		return compose_status(r);
@@ -398,6 +410,11 @@ static int store_with_members(struct ctx *x, struct digest_row *row, const json_
 	int rc = store_digest_insert(x->s, row, err);
 	if (rc == 0)
 		rc = compose_mark_reminders(x->s, row, model, err);
+	/* the review's draft became this digest: never sent twice */
+	if (rc == 0 && x->draft_id)
+		rc = store_review_decide(x->s, x->draft_id, "sent", NULL, row->id, x->o->now, err) < 0
+			     ? -1
+			     : 0;
 	for (size_t i = 0; i < x->ml.n && rc == 0; i++)
 		rc = store_delivery_set(x->s, row->id, x->ml.v[i].email, DELIVERY_QUEUED, NULL, NULL,
 					x->o->now, err);
@@ -438,6 +455,146 @@ static int compose_store_deliver(struct ctx *x, struct err *err)
 	json_decref(model);
 	digest_row_free(&row);
 	return 0;
+}
+
+/* --- the chair's review (deliver/review.h) --- */
+
+static void review_smtp(struct ctx *x, struct smtp_opts *so)
+{
+	struct deliver_opts d;
+	deliver_opts_for(x, so, &d);
+}
+
+/* The period's draft: composed with the drops that hold, numbered,
+ * stored, and its copy mailed to the reviewers. Nothing new: no draft. */
+static int review_draft_make(struct ctx *x, struct err *err)
+{
+	struct review_edits e;
+	if (review_edits_load(x->s, NULL, &e, err) < 0)
+		return EXIT_IOERR;
+	struct digest_row row = {0};
+	json_t *model = NULL, *below = NULL;
+	x->review_co = (struct compose_opts){.now = x->o->now, .edits = &e.ce};
+	x->in_review = 1;
+	x->below = &below;
+	int r = compose_now(x, &row, &model, 0, err);
+	x->in_review = 0;
+	x->below = NULL;
+	struct review_number *v = NULL;
+	size_t n = 0;
+	if (r || !model)
+		goto out;
+	struct review_draft d = {.period_start = row.period_start, .period_end = row.period_end,
+				 .created = x->o->now};
+	if (x->c->review_deadline)
+		d.deadline = review_week_next(x->c->review_deadline, x->c->timezone, x->o->now);
+	if (review_number(model, below, &v, &n, err) < 0 ||
+	    store_review_insert(x->s, &d, v, n, err) < 0) {
+		r = EXIT_IOERR;
+		goto out;
+	}
+	struct smtp_opts so;
+	review_smtp(x, &so);
+	int sent = review_copy_send(x->s, x->c, &so, &x->ml, &d, model, below, x->o->now, err);
+	if (sent < 0) {
+		r = EXIT_IOERR;
+		goto out;
+	}
+	x->r->review = REVIEW_DRAFT;
+	x->r->review_draft = d.id;
+	x->r->review_deadline = d.deadline;
+	x->r->review_copies = sent;
+	x->r->review_items = n;
+out:
+	review_numbers_free(v, n);
+	json_decref(model);
+	json_decref(below);
+	digest_row_free(&row);
+	review_edits_free(&e);
+	return r;
+}
+
+/* A waiting draft: copies still owed (a reviewer added, a server that
+ * said "later") go out; nothing else until its deadline or an approve. */
+static int review_wait(struct ctx *x, const struct review_draft *d, struct err *err)
+{
+	x->r->review = REVIEW_WAIT;
+	x->r->review_draft = d->id;
+	x->r->review_deadline = d->deadline;
+	int due = review_copy_due(x->s, x->c, d, err);
+	if (due <= 0)
+		return due < 0 ? EXIT_IOERR : 0;
+	struct review_edits e;
+	if (review_edits_load(x->s, d, &e, err) < 0)
+		return EXIT_IOERR;
+	struct digest_row row = {0};
+	json_t *model = NULL, *below = NULL;
+	x->review_co = (struct compose_opts){.since = d->period_start, .now = d->period_end - 1,
+					     .edits = &e.ce};
+	x->in_review = 1;
+	x->below = &below;
+	int r = compose_now(x, &row, &model, 1, err);
+	x->in_review = 0;
+	x->below = NULL;
+	if (r == 0 && model) {
+		struct smtp_opts so;
+		review_smtp(x, &so);
+		int sent = review_copy_send(x->s, x->c, &so, &x->ml, d, model, below, x->o->now, err);
+		if (sent < 0)
+			r = EXIT_IOERR;
+		else
+			x->r->review_copies = sent;
+	}
+	json_decref(model);
+	json_decref(below);
+	digest_row_free(&row);
+	review_edits_free(&e);
+	return r;
+}
+
+/* Approved, or its deadline passed: the members' digest of the draft's
+ * period with its edits, stored (closing the draft in the same
+ * transaction) and delivered as any digest. */
+static int review_send(struct ctx *x, const struct review_draft *d, struct err *err)
+{
+	struct review_edits e;
+	if (review_edits_load(x->s, d, &e, err) < 0)
+		return EXIT_IOERR;
+	x->review_co = (struct compose_opts){.since = d->period_start, .now = d->period_end - 1,
+					     .edits = &e.ce};
+	x->in_review = 1;
+	x->draft_id = d->id;
+	int r = compose_store_deliver(x, err);
+	x->in_review = 0;
+	x->draft_id = 0;
+	review_edits_free(&e);
+	x->r->review = REVIEW_SEND;
+	x->r->review_draft = d->id;
+	/* Everything dropped, nothing left to send: the draft is done all
+	 * the same, or every run would try it again. */
+	if (r == 0 && x->r->nothing_new &&
+	    store_review_decide(x->s, d->id, "sent", NULL, 0, x->o->now, err) < 0)
+		r = EXIT_IOERR;
+	return r;
+}
+
+static int review_step(struct ctx *x, struct err *err)
+{
+	struct review_draft d;
+	int due = review_due(x->s, x->c, x->o->now, &d, err);
+	int r = 0;
+	if (due < 0)
+		return EXIT_IOERR;
+	if (due == REVIEW_DRAFT)
+		r = review_draft_make(x, err);
+	else if (due == REVIEW_WAIT)
+		r = review_wait(x, &d, err);
+	else if (due == REVIEW_SEND)
+		r = review_send(x, &d, err);
+	else
+		x->r->review = REVIEW_NOT_YET;
+	review_draft_free(&d);
+	return r;
 }
 
 /* send --to: the member the address is in the list (any status: the
@@ -482,8 +639,16 @@ static int send_preview(struct ctx *x, struct err *err)
 								   &cerr)))
 			log_warn("the chair's section: %s; left out", cerr.msg);
 	} else {
+		/* A draft under review: the issue as edited so far. */
+		struct review_edits e;
+		int in = review_apply_draft(x->s, x->c, &x->review_co, &e, err);
+		if (in < 0)
+			return EXIT_IOERR;
+		x->in_review = in;
 		/* The chair's test goes out even on an empty week. */
 		int r = compose_now(x, &row, &model, x->o->to != NULL, err);
+		x->in_review = 0;
+		review_edits_free(&e);
 		if (r || !model)
 			return r;
 		/* what variants and the archive render from */
@@ -580,7 +745,7 @@ int send_step(struct store *s, const struct send_opts *o, struct send_result *r,
 			goto out;
 		}
 		if (o->compose)
-			rc = compose_store_deliver(&x, err);
+			rc = review_enabled(x.c) ? review_step(&x, err) : compose_store_deliver(&x, err);
 	}
 	if (rc)
 		goto out;

@@ -56,6 +56,14 @@ struct send_result {
 	int expired;              /* deferred members whose window closed: now failed */
 	int archive_failed;       /* some archive file could not be written (logged) */
 	char archive_html[4200];  /* the newest digest's archived .html, or "" */
+	/* [review] (deliver/review.h): what the step did about it, the
+	 * draft, its deadline (0: waits for approve), copies mailed now and
+	 * the items numbered in a new draft */
+	int review;               /* 0: no review; else an enum review_due */
+	int64_t review_draft;
+	time_t review_deadline;
+	int review_copies;
+	size_t review_items;
 };
 void send_result_free(struct send_result *r);
 

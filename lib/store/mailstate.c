@@ -82,21 +82,6 @@ static sqlite3_stmt *stmt(struct store *s, enum mailstate_stmt id, struct err *e
 	return sdb_stmt(s, &s->mailstate[id], mailstate_sql[id], err);
 }
 
-/* Steps a write (bindings done); the change count, or -1 with err. */
-static int step_write(struct store *s, sqlite3_stmt *q, const char *what, struct err *err)
-{
-	int ret = sqlite3_step(q) == SQLITE_DONE ? sqlite3_changes(s->db) : sdb_err(s, err, what);
-	sdb_done(q);
-	return ret;
-}
-
-/* Steps a query for "is there a row": 1, 0, or -1 with err. */
-static int step_exists(struct store *s, sqlite3_stmt *q, const char *what, struct err *err)
-{
-	int rc = sqlite3_step(q), ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sdb_err(s, err, what);
-	sdb_done(q);
-	return ret;
-}
 
 /* --- unsubscribes --- */
 
@@ -287,7 +272,7 @@ int store_mb_put(struct store *s, const struct mb_record *r, time_t now, struct 
 	sdb_bind_text(q, 9, r->answer);
 	sdb_bind_text(q, 10, r->answer_to);
 	sqlite3_bind_int64(q, 11, (sqlite3_int64)now);
-	return step_write(s, q, "recording a mailbox message", err) < 0 ? -1 : 0;
+	return sdb_step_write(s, q, "recording a mailbox message", err) < 0 ? -1 : 0;
 }
 
 int store_mb_answer(struct store *s, const char *msgkey, const char *answer, time_t now,
@@ -299,7 +284,7 @@ int store_mb_answer(struct store *s, const char *msgkey, const char *answer, tim
 	sdb_bind_text(q, 1, msgkey);
 	sdb_bind_text(q, 2, answer);
 	sqlite3_bind_int64(q, 3, (sqlite3_int64)now);
-	return step_write(s, q, "recording an answer", err) < 0 ? -1 : 0;
+	return sdb_step_write(s, q, "recording an answer", err) < 0 ? -1 : 0;
 }
 
 static int read_uid(struct store *s, sqlite3_stmt *q, void *row, struct err *err)
@@ -333,7 +318,7 @@ int store_mb_set_state(struct store *s, const char *folder, int64_t uidvalidity,
 		sqlite3_bind_int64(q, 2, uidvalidity);
 		sqlite3_bind_int64(q, 3, uids[i]);
 		sdb_bind_text(q, 4, state);
-		if (step_write(s, q, "marking mailbox messages", err) < 0)
+		if (sdb_step_write(s, q, "marking mailbox messages", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -382,7 +367,7 @@ int store_bounce_add(struct store *s, const char *msgkey, const char *address, i
 	sqlite3_bind_int(q, 5, hard != 0);
 	sdb_bind_text(q, 6, status && *status ? status : NULL);
 	sdb_bind_text(q, 7, diagnostic && *diagnostic ? diagnostic : NULL);
-	int r = step_write(s, q, "recording a bounce", err);
+	int r = sdb_step_write(s, q, "recording a bounce", err);
 	free(addr);
 	return r < 0 ? -1 : r > 0;
 }
@@ -401,7 +386,7 @@ static int addr_op(struct store *s, enum mailstate_stmt id, const char *address,
 	sdb_bind_text(q, 1, addr);
 	if (t)
 		sqlite3_bind_int64(q, 2, (sqlite3_int64)t);
-	int r = write ? step_write(s, q, what, err) : step_exists(s, q, what, err);
+	int r = write ? sdb_step_write(s, q, what, err) : sdb_step_exists(s, q, what, err);
 	free(addr);
 	return r;
 }
@@ -436,7 +421,7 @@ int store_member_add(struct store *s, const char *address, const char *name,
 	sqlite3_bind_int64(q, 2, (sqlite3_int64)now);
 	sdb_bind_text(q, 3, name ? name : "");
 	sdb_bind_text(q, 4, language && *language ? language : NULL);
-	int r = step_write(s, q, "adding a member", err);
+	int r = sdb_step_write(s, q, "adding a member", err);
 	free(addr);
 	return r < 0 ? -1 : 0;
 }
@@ -577,7 +562,7 @@ int store_source_pause(struct store *s, const char *name, int paused, time_t now
 		sqlite3_bind_int64(q, 2, (sqlite3_int64)now);
 	else
 		sqlite3_bind_null(q, 2);
-	return step_write(s, q, "pausing a source", err) < 0 ? -1 : 0;
+	return sdb_step_write(s, q, "pausing a source", err) < 0 ? -1 : 0;
 }
 
 int store_source_paused(struct store *s, const char *name, struct err *err)
@@ -586,5 +571,5 @@ int store_source_paused(struct store *s, const char *name, struct err *err)
 	if (!q)
 		return -1;
 	sdb_bind_text(q, 1, name);
-	return step_exists(s, q, "reading a source's pause", err);
+	return sdb_step_exists(s, q, "reading a source's pause", err);
 }

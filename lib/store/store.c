@@ -176,6 +176,46 @@ static const char *const migrations[] = {
 	"ALTER TABLE digests ADD COLUMN members_recorded INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE digests SET archived = created;"
 	"CREATE INDEX deliveries_state ON deliveries(state);",
+	/* 10: the chair's review (issue 20). A draft is the period's digest
+	 * waiting for its reviewers: its items numbered as the review copy
+	 * shows them (below = nearly selected), each edit as it came (the
+	 * last one per item wins, and a drop holds for later digests too),
+	 * and each reviewer's copy with the ledger's states. */
+	"CREATE TABLE review_drafts ("
+	" id INTEGER PRIMARY KEY,"
+	" period_start INTEGER,"
+	" period_end INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" deadline INTEGER,"
+	" state TEXT NOT NULL,"
+	" decided INTEGER,"
+	" decided_by TEXT,"
+	" digest_id INTEGER);"
+	"CREATE TABLE review_numbers ("
+	" draft_id INTEGER NOT NULL,"
+	" number INTEGER NOT NULL,"
+	" item_id INTEGER NOT NULL,"
+	" below INTEGER NOT NULL,"
+	" score REAL,"
+	" title TEXT,"
+	" PRIMARY KEY(draft_id, number));"
+	"CREATE TABLE review_edits ("
+	" id INTEGER PRIMARY KEY,"
+	" draft_id INTEGER NOT NULL,"
+	" at INTEGER NOT NULL,"
+	" by TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" number INTEGER,"
+	" item_id INTEGER,"
+	" text TEXT);"
+	"CREATE INDEX review_edits_item ON review_edits(item_id);"
+	"CREATE TABLE review_copies ("
+	" draft_id INTEGER NOT NULL,"
+	" address TEXT NOT NULL,"
+	" state TEXT NOT NULL,"
+	" message_id TEXT,"
+	" updated INTEGER NOT NULL,"
+	" PRIMARY KEY(draft_id, address));",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -229,6 +269,20 @@ int sdb_col_dup(sqlite3_stmt *q, int i, char **out)
 time_t sdb_col_time(sqlite3_stmt *q, int i)
 {
 	return (time_t)sqlite3_column_int64(q, i);
+}
+
+int sdb_step_write(struct store *s, sqlite3_stmt *q, const char *what, struct err *err)
+{
+	int ret = sqlite3_step(q) == SQLITE_DONE ? sqlite3_changes(s->db) : sdb_err(s, err, what);
+	sdb_done(q);
+	return ret;
+}
+
+int sdb_step_exists(struct store *s, sqlite3_stmt *q, const char *what, struct err *err)
+{
+	int rc = sqlite3_step(q), ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sdb_err(s, err, what);
+	sdb_done(q);
+	return ret;
 }
 
 int sdb_exec(struct store *s, const char *sql, const char *what, struct err *err)
@@ -453,6 +507,8 @@ void store_close(struct store *s)
 		sqlite3_finalize(s->ledger[i]);
 	for (int i = 0; i < MAILSTATE_NSTMT; i++)
 		sqlite3_finalize(s->mailstate[i]);
+	for (int i = 0; i < REVIEW_NSTMT; i++)
+		sqlite3_finalize(s->review[i]);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);

@@ -343,4 +343,77 @@ int store_source_pause(struct store *s, const char *name, int paused, time_t now
 /* 1 when paused, 0 when not, -1 with err. */
 int store_source_paused(struct store *s, const char *name, struct err *err);
 
+/* --- the chair's review (issue 20) ---
+ *
+ * A draft is the period's digest waiting for its reviewers. Its items
+ * carry the numbers the review copy shows (below: nearly selected, shown
+ * under the line); edits are kept as they came, each naming its item, so
+ * a crash or a rerun loses none and the last one per item wins. */
+struct review_draft {
+	int64_t id;
+	time_t period_start, period_end, created;
+	time_t deadline;      /* the members' digest goes out then; 0: at approve */
+	char *state;          /* "open", "approved", "held" or "sent" */
+	time_t decided;       /* when approved, held or sent; 0 while open */
+	char *decided_by;
+	int64_t digest_id;    /* the digest it became, once sent */
+};
+void review_draft_free(struct review_draft *d);
+
+struct review_number {
+	int number;
+	int64_t item_id;
+	int below;            /* under the line: the rules nearly selected it */
+	double score;
+	char *title;
+};
+void review_numbers_free(struct review_number *v, size_t n);
+
+struct review_edit {
+	int64_t id, draft_id;
+	time_t at;
+	char *by;             /* the reviewer's address, or "command line" */
+	char *action;         /* drop, pin, add, note, approve, hold */
+	int number;           /* 0: none */
+	int64_t item_id;      /* 0: none */
+	char *text;           /* a note's Markdown; NULL else */
+	char *title;          /* read only: the item's title (history) */
+};
+void review_edit_rows_free(struct review_edit *v, size_t n);
+
+/* The newest draft still waiting (open or approved): 1 and out, 0 when
+ * none, -1 with err. */
+int store_review_open(struct store *s, struct review_draft *out, struct err *err);
+/* Draft id (0: the newest of any state): 1, 0 when none, -1. */
+int store_review_get(struct store *s, int64_t id, struct review_draft *out, struct err *err);
+/* When the newest draft was made; 0 when none. */
+int store_review_last_created(struct store *s, time_t *out, struct err *err);
+/* Stores a new open draft and its numbers in one transaction; sets d->id. */
+int store_review_insert(struct store *s, struct review_draft *d, const struct review_number *v,
+			size_t n, struct err *err);
+/* The draft's numbers, ascending. */
+int store_review_numbers(struct store *s, int64_t draft_id, struct review_number **out, size_t *n,
+			 struct err *err);
+/* Records one edit (e->id set), durable before it returns. */
+int store_review_edit_add(struct store *s, struct review_edit *e, struct err *err);
+/* The edits of one draft (0: of every draft, with the item's title), in
+ * the order they came. */
+int store_review_edits(struct store *s, int64_t draft_id, struct review_edit **out, size_t *n,
+		       struct err *err);
+/* The draft becomes state ("approved", "held", "sent") when it is still
+ * open or approved. Returns 1 when changed, 0 when it was not waiting
+ * any more, -1 with err. */
+int store_review_decide(struct store *s, int64_t id, const char *state, const char *by,
+			int64_t digest_id, time_t now, struct err *err);
+/* A reviewer's copy: "sending" before the SMTP transaction, then "sent"
+ * or "failed"; one left "sending" by a stopped run is never resent. */
+int store_review_copy_set(struct store *s, int64_t draft_id, const char *address,
+			  const char *state, const char *message_id, time_t now, struct err *err);
+/* The state of address's copy of the draft into state (NULL: none yet). */
+int store_review_copy_get(struct store *s, int64_t draft_id, const char *address, char **state,
+			  struct err *err);
+/* Items whose last edit, in any draft, dropped them: they never come
+ * back. *out NULL when none. */
+int store_review_dropped(struct store *s, int64_t **out, size_t *n, struct err *err);
+
 #endif

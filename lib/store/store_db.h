@@ -2,7 +2,7 @@
  * file's statement ids (each file keeps its SQL beside its code; the store
  * holds the prepared statements), and the sdb_ helpers over SQLite that
  * they all use. Private to lib/store/ (store.c, items.c, ledger.c,
- * mailstate.c): other stages use store/store.h, and
+ * mailstate.c, review.c): other stages use store/store.h, and
  * scripts/include-graph.sh fails when a file outside lib/store/ includes
  * this one. */
 #ifndef BULLETIN_STORE_DB_H
@@ -102,6 +102,24 @@ enum mailstate_stmt {
 	MAILSTATE_NSTMT
 };
 
+/* review.c: the chair's review (issue 20). */
+enum review_stmt {
+	RST_OPEN,
+	RST_GET,
+	RST_LAST_CREATED,
+	RST_INSERT,
+	RST_NUMBER_ADD,
+	RST_NUMBERS,
+	RST_EDIT_ADD,
+	RST_EDITS,
+	RST_EDITS_ALL,
+	RST_DECIDE,
+	RST_COPY_SET,
+	RST_COPY_GET,
+	RST_DROPPED,
+	REVIEW_NSTMT
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -112,6 +130,7 @@ struct store {
 	sqlite3_stmt *items[ITEMS_NSTMT];
 	sqlite3_stmt *ledger[LEDGER_NSTMT];
 	sqlite3_stmt *mailstate[MAILSTATE_NSTMT];
+	sqlite3_stmt *review[REVIEW_NSTMT];
 };
 
 /* Reports SQLite's last error on s with what it was doing; returns -1. */
@@ -127,6 +146,10 @@ int sdb_bind_time(sqlite3_stmt *q, int i, time_t t);
 /* Column text as a fresh string; NULL stays NULL. Returns 0 or -1 (OOM). */
 int sdb_col_dup(sqlite3_stmt *q, int i, char **out);
 time_t sdb_col_time(sqlite3_stmt *q, int i);
+/* Steps a write (bindings done): the change count, or -1 with err. */
+int sdb_step_write(struct store *s, sqlite3_stmt *q, const char *what, struct err *err);
+/* Steps a query for "is there a row": 1, 0, or -1 with err. */
+int sdb_step_exists(struct store *s, sqlite3_stmt *q, const char *what, struct err *err);
 int sdb_exec(struct store *s, const char *sql, const char *what, struct err *err);
 /* Every commit from here on reaches the disk before it returns (the
  * ledger's writes call it first). */
