@@ -241,7 +241,7 @@ static int edit(struct app *a, int argc, char **argv)
 	if (!strcmp(action, "note"))
 		buf_puts(&words, "note");
 	struct err err;
-	int r = review_edit(a->store, &a->cfg, BY_CLI, buf_str(&words), text, app_now(), "en", &out,
+	int r = review_edit(a->store, &a->cfg, 0, BY_CLI, buf_str(&words), text, app_now(), "en", &out,
 			    &others, &err);
 	if (r < 0) {
 		fprintf(stderr, "bulletin: %s\n", err.msg);

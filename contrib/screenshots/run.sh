@@ -15,6 +15,9 @@
 # ics-view.py reads it with Python's icalendar (python3-icalendar) into an
 # agenda page, shot at the phone's width (calendar-390.png). CALENDAR_ICS
 # names another calendar.ics, CALENDAR_FROM (YYYY-MM-DD) the first day shown.
+#
+# And the chair's review: review-copy-sv-1280.png (the copy the reviewer
+# got) and review-digest-sv-1280.png (the members' digest after her edits).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/build/screenshots
@@ -66,6 +69,23 @@ for lang in sv nb; do
 			echo "$png"
 		done
 	done
+done
+# The chair's review (issue 20): the review copy and the digest members got
+# after her edits (contrib/screenshots/review.sh), at the desktop's width.
+set -- $(sh "$top/contrib/screenshots/review.sh" "$top/build/bulletin") || exit 1
+for shot in "review-copy-sv:$1" "review-digest-sv:$2"; do
+	name=${shot%%:*} msg=${shot#*:}
+	page=$out/$name.html
+	/usr/bin/python3 "$top/contrib/screenshots/mail-page.py" "$msg" - 1280 "$page" || exit 1
+	size=$(chrome --window-size=1280,800 --virtual-time-budget=3000 --dump-dom "file://$page" |
+		sed -n 's/.*data-size="\([0-9. ]*\)".*/\1/p')
+	set -- $size
+	[ $# -ge 3 ] || { echo "screenshots: $browser could not lay out $page" >&2; exit 1; }
+	h=${3%.*}
+	/usr/bin/python3 "$top/contrib/screenshots/mail-page.py" "$msg" - 1280 "$page" "$h" || exit 1
+	chrome --window-size="1280,$h" --virtual-time-budget=3000 --screenshot="$out/$name-1280.png" \
+		"file://$page" > /dev/null || { echo "screenshots: $browser failed for $name" >&2; exit 1; }
+	echo "$out/$name-1280.png"
 done
 ics=${CALENDAR_ICS:-$top/build/demo/archive/calendar.ics}
 if [ ! -s "$ics" ]; then

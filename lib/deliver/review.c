@@ -390,9 +390,9 @@ static void list_add(struct buf *b, const char *address)
 	buf_puts(b, address);
 }
 
-int review_edit(struct store *s, const struct config *cfg, const char *by, const char *words,
-		const char *text, time_t now, const char *lang, struct buf *out, char **others,
-		struct err *err)
+int review_edit(struct store *s, const struct config *cfg, int64_t draft_id, const char *by,
+		const char *words, const char *text, time_t now, const char *lang, struct buf *out,
+		char **others, struct err *err)
 {
 	const struct chrome_review *cr = chrome_review_for(lang);
 	*others = NULL;
@@ -400,9 +400,13 @@ int review_edit(struct store *s, const struct config *cfg, const char *by, const
 	int have = store_review_open(s, &d, err);
 	if (have < 0)
 		return -1;
+	if (have && draft_id && d.id != draft_id) {
+		review_draft_free(&d);
+		have = 0;
+	}
 	if (!have) {
 		struct review_draft last;
-		int h = store_review_get(s, 0, &last, err);
+		int h = store_review_get(s, draft_id, &last, err);
 		if (h < 0)
 			return -1;
 		char when[160] = "";
@@ -472,8 +476,9 @@ int review_edit(struct store *s, const struct config *cfg, const char *by, const
 	struct buf who = BUF_INIT;
 	if (rc == 0 && store_review_edits(s, d.id, &old, &nold, err) < 0)
 		rc = -1;
-	int began = rc == 0 && store_begin(s, err) == 0;
-	if (rc == 0 && !began)
+	int own = !store_in_transaction(s);
+	int began = rc == 0 && own && store_begin(s, err) == 0;
+	if (rc == 0 && own && !began)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < nn; i++) {
 		const struct review_number *r = by_number(v, nv, nums[i]);

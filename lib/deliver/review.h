@@ -93,11 +93,14 @@ int review_apply_draft(struct store *s, const struct config *cfg, struct compose
  * of what was done, in lang, go to out (each ends in "\n"), including a
  * line for each earlier edit by someone else that this one replaces;
  * *others gets those people's addresses, comma separated (NULL: none).
- * Returns 0; 1 when the words were wrong (out says why); 2 when no draft
- * waits (out says the last one was sent); -1 with err. */
-int review_edit(struct store *s, const struct config *cfg, const char *by, const char *words,
-		const char *text, time_t now, const char *lang, struct buf *out, char **others,
-		struct err *err);
+ * draft_id: the draft the edit was made on (a reply to its copy); 0:
+ * whichever waits. Inside the caller's transaction when there is one
+ * (the mailbox's), else in its own.
+ * Returns 0; 1 when the words were wrong (out says why); 2 when that
+ * draft no longer waits (out says it was sent); -1 with err. */
+int review_edit(struct store *s, const struct config *cfg, int64_t draft_id, const char *by,
+		const char *words, const char *text, time_t now, const char *lang, struct buf *out,
+		char **others, struct err *err);
 
 /* A short plain mail from the association's address (an answer to a
  * reviewer's edit, or a word to a reviewer whose edit another one

@@ -4,6 +4,10 @@
  * recipient and the original's To, each only when it is a member. */
 #include "mailbox/actions.h"
 
+#include "compose/chrome.h"
+#include "core/address.h"
+#include "deliver/review.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -357,6 +361,90 @@ static int act_chair(const struct mb_act_ctx *c, const struct mb_result *r,
 	return rc;
 }
 
+/* A word to a reviewer whose edit this reply replaced: an answer of its
+ * own record, sent (once) with the others. */
+static int notice(const struct mb_act_ctx *c, const struct mb_record *rec, const char *msgkey,
+		  const char *to, const char *subject, const char *text, struct err *err)
+{
+	char key[600];
+	snprintf(key, sizeof key, "%.300s/review-notice/%.250s", msgkey, to);
+	struct buf detail = BUF_INIT;
+	buf_printf(&detail, "%s\n\n%s", subject, text);
+	struct mb_record n = {.msgkey = key, .folder = rec->folder ? rec->folder : (char *)"",
+			      .cls = (char *)"review-notice", .address = (char *)to,
+			      .detail = (char *)buf_str(&detail), .state = (char *)"done",
+			      .answer = (char *)"pending", .answer_to = (char *)to};
+	int rc = store_mb_put(c->s, &n, c->now, err);
+	buf_free(&detail);
+	return rc;
+}
+
+/* A reviewer's reply to the review copy (issue 20): each edit line and
+ * the note applied to the draft it answers, as `bulletin review` would;
+ * the reviewer is told what was done, in the reviewer's language, and so
+ * is any reviewer whose edit it replaced. */
+static int act_review(const struct mb_act_ctx *c, const struct mb_result *r, const char *msgkey,
+		      struct mb_record *rec, struct err *err)
+{
+	const struct member *m = mb_members_find(c->members, r->from);
+	const char *lang = answer_language(m ? m->language : NULL, c->cfg->language);
+	const struct chrome_review *cr = chrome_review_for(lang);
+	struct buf body = BUF_INIT, all = BUF_INIT, who = BUF_INIT;
+	int rc = 0, done = 0;
+	for (size_t i = 0; i <= r->nreview && rc >= 0; i++) {
+		int note = i == r->nreview;
+		if (note && !r->has_note)
+			break;
+		char *others = NULL;
+		buf_reset(&body);
+		rc = review_edit(c->s, c->cfg, r->review_draft, r->from, note ? "note" : r->review_lines[i],
+				 note ? r->note : NULL, c->now, lang, &body, &others, err);
+		if (rc < 0)
+			break;
+		if (!note)
+			buf_printf(&all, "> %s\n", r->review_lines[i]);
+		buf_puts(&all, buf_str(&body));
+		done += rc == 0;
+		if (others) {
+			if (who.len)
+				buf_putc(&who, ',');
+			buf_puts(&who, others);
+			free(others);
+		}
+		if (rc == 2)
+			break; /* too late: the rest would say the same */
+		rc = 0;
+	}
+	if (rc >= 0 && !r->nreview && !r->has_note)
+		buf_printf(&all, "%s\n", cr->nothing);
+	for (size_t i = 0; i < r->nother && rc >= 0; i++)
+		buf_printf(&all, "> %s\n%s\n", r->other_lines[i], cr->nothing);
+	if (rc >= 0) {
+		log_info("mailbox: reviewer %s: %d edit%s to draft %lld", r->from, done,
+			 done == 1 ? "" : "s", r->review_draft);
+		c->st->commands += (size_t)done;
+		char subject[300];
+		snprintf(subject, sizeof subject, cr->answer_subject, r->subject);
+		struct buf answer = BUF_INIT;
+		buf_printf(&answer, "%s\n\n%s\n%s", subject, cr->applied, buf_str(&all));
+		char *list = who.len ? strdup(buf_str(&who)) : NULL, *save = NULL;
+		for (char *to = list ? strtok_r(list, ",", &save) : NULL; to && rc >= 0;
+		     to = strtok_r(NULL, ",", &save))
+			if (mail_address_valid(to) && strcasecmp(to, r->from))
+				rc = notice(c, rec, msgkey, to, subject, buf_str(&all), err);
+		free(list);
+		if (rc >= 0 && (set(&rec->answer, "pending") || set(&rec->answer_to, r->from)))
+			rc = err_set(err, "out of memory");
+		if (rc >= 0)
+			rc = finish(rec, "done", r->from, buf_str(&answer), err);
+		buf_free(&answer);
+	}
+	buf_free(&body);
+	buf_free(&all);
+	buf_free(&who);
+	return rc < 0 ? -1 : 0;
+}
+
 int mb_act(const struct mb_act_ctx *c, const struct mb_result *r, const char *msgkey,
 	   struct mb_record *rec, struct err *err)
 {
@@ -373,6 +461,12 @@ int mb_act(const struct mb_act_ctx *c, const struct mb_result *r, const char *ms
 	case MB_AUTOREPLY:
 	case MB_DSN_INFO:
 		return finish(rec, "done", r->from[0] ? r->from : NULL, r->why, err);
+	case MB_REVIEW:
+		return act_review(c, r, msgkey, rec, err);
+	case MB_REVIEW_UNVERIFIED:
+		log_warn("mailbox: a reply to the review copy from %s without the trusted server's "
+			 "pass (%s); no edit made, left in the folder", r->from, r->why);
+		return finish(rec, "left", r->from, r->why, err);
 	case MB_CHAIR_UNVERIFIED:
 		log_warn("mailbox: commands under the chair's address %s without the trusted "
 			 "server's pass (%s); nothing done, left in the folder", r->from, r->why);

@@ -31,6 +31,8 @@ static const char *const class_names[MB_CLASS_COUNT_] = {
 	[MB_CHAIR] = "chair-commands",
 	[MB_CHAIR_UNVERIFIED] = "chair-unverified",
 	[MB_CHAIR_OTHER] = "chair-other",
+	[MB_REVIEW] = "review-edits",
+	[MB_REVIEW_UNVERIFIED] = "review-unverified",
 };
 
 const char *mb_class_name(enum mb_class c)
@@ -470,6 +472,77 @@ static int take_command(void *ctx, const char *line, size_t n)
 	} else if (r->nother < MB_MAX_LINES) {
 		copy_cut(r->other_lines[r->nother++], sizeof r->other_lines[0], line, n);
 	}
+	return 0;
+}
+
+/* ---- a reviewer's reply to a review copy (issue 20) ---- */
+
+/* The draft id of a review copy's Message-ID ("review-12-...@") among
+ * In-Reply-To and References; 0 when none. */
+static long long review_reply_to(const struct msg_header *h)
+{
+	static const char *const fields[] = {"In-Reply-To", "References"};
+	for (size_t i = 0; i < NW(fields); i++) {
+		const char *v = msg_header_get(h, fields[i]);
+		for (const char *p = v; p && (p = strstr(p, "<review-")); p++) {
+			const char *d = p + 8;
+			long long id = 0;
+			size_t k = 0;
+			while (d[k] >= '0' && d[k] <= '9' && k < 12)
+				id = id * 10 + (d[k++] - '0');
+			if (k && d[k] == '-' && id > 0)
+				return id;
+		}
+	}
+	return 0;
+}
+
+static int is_reviewer(const struct mb_classify_opts *o, const char *from)
+{
+	for (size_t i = 0; *from && i < o->nreviewers; i++)
+		if (!strcasecmp(o->reviewers[i], from))
+			return 1;
+	return 0;
+}
+
+/* Each line of the reply's own text: an edit, the note (after "note:",
+ * to the end of the own text), or something else. */
+static int take_review(void *ctx, const char *line, size_t n)
+{
+	static const char *const words[] = {"drop", "pin", "add", "approve", "hold"};
+	struct mb_result *r = ctx;
+	size_t k;
+	if (r->has_note) {
+		size_t have = strlen(r->note);
+		if (have + n + 2 < sizeof r->note)
+			snprintf(r->note + have, sizeof r->note - have, "%s%.*s", have ? "\n" : "", (int)n,
+				 line);
+		else
+			r->warnings |= MSG_W_TOO_MANY;
+		return 0;
+	}
+	if (n >= 5 && !strncasecmp(line, "note:", 5)) {
+		r->has_note = 1;
+		k = 5;
+		while (k < n && (line[k] == ' ' || line[k] == '\t'))
+			k++;
+		if (k < n && n - k < sizeof r->note)
+			snprintf(r->note, sizeof r->note, "%.*s", (int)(n - k), line + k);
+		else if (k < n)
+			r->warnings |= MSG_W_TOO_MANY;
+		return 0;
+	}
+	for (size_t i = 0; i < NW(words); i++) {
+		if (!word_at(line, n, words[i], &k))
+			continue;
+		if (r->nreview < MB_MAX_CMDS)
+			copy_cut(r->review_lines[r->nreview++], sizeof r->review_lines[0], line, n);
+		else
+			r->warnings |= MSG_W_TOO_MANY;
+		return 0;
+	}
+	if (r->nother < MB_MAX_LINES)
+		copy_cut(r->other_lines[r->nother++], sizeof r->other_lines[0], line, n);
 	return 0;
 }
 
@@ -1118,7 +1191,22 @@ static int classify(const struct msg *m, const struct mb_classify_opts *o, struc
 		goto oom;
 	struct first_lines fl = {&first, 1, 0};
 	own_lines(buf_str(&text), take_line, &fl);
-	/* 3. the chair */
+	/* 3. a reviewer's reply to the review copy: edits, under the same
+	 * authentication rule as the chair's commands */
+	long long draft = nfrom == 1 && is_reviewer(o, r->from) ? review_reply_to(h) : 0;
+	if (draft) {
+		r->review_draft = draft;
+		own_lines(buf_str(&text), take_review, r);
+		char why[160];
+		const char *dom = strchr(r->from, '@') + 1;
+		int authentic = chair_authenticated(h, o->authserv_id, dom, why, sizeof why);
+		r->cls = authentic ? MB_REVIEW : MB_REVIEW_UNVERIFIED;
+		snprintf(r->why, sizeof r->why, "a reply to review copy %lld%s%s: %zu edit%s%s", draft,
+			 authentic ? ", " : ", but ", why, r->nreview, r->nreview == 1 ? "" : "s",
+			 r->has_note ? " and a note" : "");
+		goto done;
+	}
+	/* 4. the chair */
 	if (nfrom == 1 && is_chair(o, r->from)) {
 		own_lines(buf_str(&text), take_command, r);
 		char why[160];
@@ -1136,7 +1224,7 @@ static int classify(const struct msg *m, const struct mb_classify_opts *o, struc
 		}
 		r->nother = 0;
 	}
-	/* 4. unsubscribe replies */
+	/* 5. unsubscribe replies */
 	int to_unsub = o->unsubscribe_address && *o->unsubscribe_address &&
 		       sent_to(h, o->unsubscribe_address, r->to_unsubscribe, sizeof r->to_unsubscribe);
 	int asks = mb_says_unsubscribe(r->subject) || mb_says_unsubscribe(buf_str(&first));

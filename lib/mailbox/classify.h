@@ -20,6 +20,8 @@ enum mb_class {
 	MB_CHAIR,            /* commands from a chair, authenticated */
 	MB_CHAIR_UNVERIFIED, /* commands under a chair's From without the trusted DKIM/ARC pass */
 	MB_CHAIR_OTHER,      /* a chair's authenticated mail with no command: left alone */
+	MB_REVIEW,           /* a reviewer's authenticated reply to a review copy (issue 20) */
+	MB_REVIEW_UNVERIFIED, /* such a reply without the trusted DKIM/ARC pass: left alone */
 	MB_CLASS_COUNT_
 };
 /* "bounce-hard", "auto-reply", ... as the store and the tables say them. */
@@ -44,7 +46,12 @@ struct mb_classify_opts {
 	/* The List-Unsubscribe mailto address when it is not own_address (a
 	 * message to it is an unsubscribe); NULL otherwise. */
 	const char *unsubscribe_address;
+	/* [review] reviewers: their replies to a review copy are edits */
+	const char *const *reviewers;
+	size_t nreviewers;
 };
+
+#define MB_NOTE_MAX 4000
 
 struct mb_result {
 	enum mb_class cls;
@@ -70,6 +77,15 @@ struct mb_result {
 	size_t ncmds;
 	char other_lines[MB_MAX_LINES][120]; /* lines that were not commands */
 	size_t nother;
+	/* a reviewer's reply (issue 20): the draft its review copy was of
+	 * (In-Reply-To or References <review-ID-...>), its edit lines
+	 * ("drop 3 7", "approve"; other lines are in other_lines), and the
+	 * text after a line "note:" */
+	long long review_draft;
+	char review_lines[MB_MAX_CMDS][120];
+	size_t nreview;
+	int has_note;
+	char note[MB_NOTE_MAX];
 	unsigned warnings;        /* MSG_W_* of message.h */
 };
 

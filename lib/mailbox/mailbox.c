@@ -445,12 +445,14 @@ int mailbox_run(struct store *s, const struct mailbox_opts *o, struct mailbox_st
 		return err_set(err, "%s: [mailbox] folder and handled_folder are both %s", c->path,
 			       R.folder);
 	}
-	char chairs[MAX_CHAIRS][256], unsub[256];
-	const char *chair_ptrs[MAX_CHAIRS];
+	char chairs[MAX_CHAIRS][256], reviewers[MAX_CHAIRS][256], unsub[256];
+	const char *chair_ptrs[MAX_CHAIRS], *reviewer_ptrs[MAX_CHAIRS];
 	unsubscribe_address(c, unsub, sizeof unsub);
 	R.co = (struct mb_classify_opts){
 		.chairs = chair_ptrs,
 		.nchairs = split_chairs(c->mb_chairs, chairs, chair_ptrs, MAX_CHAIRS),
+		.reviewers = reviewer_ptrs,
+		.nreviewers = split_chairs(c->review_reviewers, reviewers, reviewer_ptrs, MAX_CHAIRS),
 		.authserv_id = c->mb_authserv_id,
 		.own_address = c->from_address,
 		.unsubscribe_address = unsub[0] ? unsub : NULL,

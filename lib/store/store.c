@@ -271,6 +271,11 @@ time_t sdb_col_time(sqlite3_stmt *q, int i)
 	return (time_t)sqlite3_column_int64(q, i);
 }
 
+int store_in_transaction(struct store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}
+
 int sdb_step_write(struct store *s, sqlite3_stmt *q, const char *what, struct err *err)
 {
 	int ret = sqlite3_step(q) == SQLITE_DONE ? sqlite3_changes(s->db) : sdb_err(s, err, what);

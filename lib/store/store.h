@@ -28,6 +28,8 @@ struct sqlite3 *store_sqlite(struct store *s);
 int store_begin(struct store *s, struct err *err);
 int store_commit(struct store *s, struct err *err);
 int store_rollback(struct store *s);
+/* 1 inside a transaction store_begin started, 0 outside. */
+int store_in_transaction(struct store *s);
 
 /* --- sources --- */
 struct source_state {

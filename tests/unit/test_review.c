@@ -103,7 +103,7 @@ static int edit(struct fx *f, const char *by, const char *words, const char *tex
 	buf_reset(out);
 	free(*others);
 	*others = NULL;
-	return review_edit(f->s, &f->cfg, by, words, text, 2000, "en", out, others, &e);
+	return review_edit(f->s, &f->cfg, 0, by, words, text, 2000, "en", out, others, &e);
 }
 
 static void test_edits(void **state)
