@@ -240,6 +240,17 @@ static int quote_intro(const char *line, size_t n)
 		if (n >= l && !strncasecmp(line + n - l, ends[i], l))
 			return 1;
 	}
+	/* "Den 10 dec. 2026 kl. 08:30 skrev Primärvårdsnytt <x@y>:" (Gmail,
+	 * Apple Mail in sv, nb, nn, da): the verb before the writer's name */
+	static const char *const verbs[] = {" wrote ", " skrev ", " skreiv ", " schrieb "};
+	if (n > 1 && line[n - 1] == ':' && n < 400) {
+		char l[400];
+		memcpy(l, line, n);
+		l[n] = '\0';
+		for (size_t i = 0; i < NW(verbs); i++)
+			if (strcasestr(l, verbs[i]))
+				return 1;
+	}
 	return (n >= 5 && !strncmp(line, "-----", 5)) || (n >= 5 && !strncasecmp(line, "From:", 5)) ||
 	       (n >= 6 && !strncmp(line, "Från:", 6));
 }

@@ -88,6 +88,7 @@ bull review > "$work/show" 2>&1
 check "reply: drop 2 applied" grep -q '2\. .*\[dropped\]' "$work/show"
 check "reply: pin 5 applied" grep -q '5\. .*\[pinned\]' "$work/show"
 check "reply: the note, both lines" sh -c "grep -q 'Kom ihåg årsmötet den 12 mars.' '$work/show' && grep -q 'Välkomna!' '$work/show'"
+check "reply: the quote's intro line is not part of the note" sh -c "! grep -q 'skrev Primärvårdsnytt' '$work/show'"
 check "reply: the quoted drop 1 is not an edit" sh -c "! grep -q '1\. .*\[dropped\]' '$work/show'"
 check "forged reply: drop 3 not applied" sh -c "! grep -q '3\. .*\[dropped\]' '$work/show'"
 check "forged reply: warned about" grep -q 'without the trusted server' "$work/err"

@@ -20,8 +20,11 @@
 #define FIX "tests/fixtures/mailbox/"
 
 static const char *const chairs[] = {"ordforande@dlf-test.se"};
-static const struct mb_classify_opts opts = {chairs, 1, "mx.dlf-test.se", "nyhetsbrev@dlf-test.se",
-					      "avregistrera@dlf-test.se"};
+static const char *const reviewers[] = {"ordforande@dlf-test.se", "redaktor@dlf-test.se"};
+static const struct mb_classify_opts opts = {
+	.chairs = chairs, .nchairs = 1, .authserv_id = "mx.dlf-test.se",
+	.own_address = "nyhetsbrev@dlf-test.se", .unsubscribe_address = "avregistrera@dlf-test.se",
+	.reviewers = reviewers, .nreviewers = 2};
 
 static struct mb_result *classify(const char *data, size_t len)
 {
@@ -453,6 +456,42 @@ static void test_quoted_token(void **state)
 	assert_non_null(strstr(r->list_unsubscribe, "token=b2xl.QUJDREVGR0hJSktMTU5PUA"));
 }
 
+/* A reviewer's reply to a review copy (issue 20): its edit lines and
+ * note, not the quoted copy; the same reply unauthenticated, from a
+ * non-reviewer, or to no review copy is not one. */
+static void test_review_reply(void **state)
+{
+	(void)state;
+	static const char head[] =
+		"%sFrom: Redaktör <REDAKTOR@dlf-test.se>\r\nTo: nyhetsbrev@dlf-test.se\r\n"
+		"Subject: Re: Granska\r\nMessage-ID: <x1@dlf-test.se>\r\n%s"
+		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+		"Drop 3 7\r\npin 2\r\nhej\r\nnote: Kom ihåg årsmötet.\r\nVälkomna!\r\n\r\n"
+		"Den 10 dec. skrev Primärvårdsnytt:\r\n> drop 1\r\n";
+	const char *pass = "Authentication-Results: mx.dlf-test.se; dkim=pass header.d=dlf-test.se\r\n";
+	const char *irt = "In-Reply-To: <review-42-00ff00ff00ff00ff@dlf-test.se>\r\n";
+	char m[2048];
+	snprintf(m, sizeof m, head, pass, irt);
+	struct mb_result *r = classify(m, strlen(m));
+	assert_int_equal(r->cls, MB_REVIEW);
+	assert_int_equal(r->review_draft, 42);
+	assert_int_equal(r->nreview, 2);
+	assert_string_equal(r->review_lines[0], "Drop 3 7");
+	assert_string_equal(r->review_lines[1], "pin 2");
+	assert_int_equal(r->nother, 1);
+	assert_int_equal(r->has_note, 1);
+	assert_string_equal(r->note, "Kom ihåg årsmötet.\nVälkomna!");
+	snprintf(m, sizeof m, head, "", irt);
+	assert_int_equal(classify(m, strlen(m))->cls, MB_REVIEW_UNVERIFIED);
+	snprintf(m, sizeof m, head, pass, "References: <other-1@dlf-test.se>\r\n");
+	assert_true(classify(m, strlen(m))->cls != MB_REVIEW);
+	char *other = strstr(m, "REDAKTOR");
+	memcpy(other, "STRANGER", 8);
+	snprintf(m, sizeof m, head, pass, irt);
+	memcpy(strstr(m, "REDAKTOR"), "STRANGER", 8);
+	assert_true(classify(m, strlen(m))->cls != MB_REVIEW);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_endless_dsn),
 		cmocka_unit_test(test_big_attachment_cut),
 		cmocka_unit_test(test_fuzz_regressions),
+		cmocka_unit_test(test_review_reply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
