@@ -465,21 +465,34 @@ static void review_smtp(struct ctx *x, struct smtp_opts *so)
 	deliver_opts_for(x, so, &d);
 }
 
+/* The review's composition: draft d's period (NULL: a new draft's, up
+ * to now) with the edits that hold for it (filled into *e, the caller
+ * frees it), and the nearly selected items into *below. */
+static int review_compose(struct ctx *x, const struct review_draft *d, struct review_edits *e,
+			  struct digest_row *row, json_t **model, json_t **below, int allow_empty,
+			  struct err *err)
+{
+	if (review_edits_load(x->s, d, e, err) < 0)
+		return EXIT_IOERR;
+	x->review_co = d ? (struct compose_opts){.since = d->period_start, .now = d->period_end - 1,
+						 .edits = &e->ce}
+			 : (struct compose_opts){.now = x->o->now, .edits = &e->ce};
+	x->in_review = 1;
+	x->below = below;
+	int r = compose_now(x, row, model, allow_empty, err);
+	x->in_review = 0;
+	x->below = NULL;
+	return r;
+}
+
 /* The period's draft: composed with the drops that hold, numbered,
  * stored, and its copy mailed to the reviewers. Nothing new: no draft. */
 static int review_draft_make(struct ctx *x, struct err *err)
 {
 	struct review_edits e;
-	if (review_edits_load(x->s, NULL, &e, err) < 0)
-		return EXIT_IOERR;
 	struct digest_row row = {0};
 	json_t *model = NULL, *below = NULL;
-	x->review_co = (struct compose_opts){.now = x->o->now, .edits = &e.ce};
-	x->in_review = 1;
-	x->below = &below;
-	int r = compose_now(x, &row, &model, 0, err);
-	x->in_review = 0;
-	x->below = NULL;
+	int r = review_compose(x, NULL, &e, &row, &model, &below, 0, err);
 	struct review_number *v = NULL;
 	size_t n = 0;
 	if (r || !model)
@@ -525,17 +538,9 @@ static int review_wait(struct ctx *x, const struct review_draft *d, struct err *
 	if (due <= 0)
 		return due < 0 ? EXIT_IOERR : 0;
 	struct review_edits e;
-	if (review_edits_load(x->s, d, &e, err) < 0)
-		return EXIT_IOERR;
 	struct digest_row row = {0};
 	json_t *model = NULL, *below = NULL;
-	x->review_co = (struct compose_opts){.since = d->period_start, .now = d->period_end - 1,
-					     .edits = &e.ce};
-	x->in_review = 1;
-	x->below = &below;
-	int r = compose_now(x, &row, &model, 1, err);
-	x->in_review = 0;
-	x->below = NULL;
+	int r = review_compose(x, d, &e, &row, &model, &below, 1, err);
 	if (r == 0 && model) {
 		struct smtp_opts so;
 		review_smtp(x, &so);

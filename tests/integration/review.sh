@@ -17,18 +17,7 @@ printf '[review]\nreviewers = granskare@example.org, oystein.brathen@example.no\
 at() { date -u -d "$1" +%s; }
 mails() { ls "$work/maildir/new" 2>/dev/null | wc -l; }
 # mail_text TO: the text/plain parts of every mail to TO, in order
-mail_text() {
-	/usr/bin/python3 - "$work/maildir/new" "$1" <<'PY'
-import email, email.policy, os, sys
-d, to = sys.argv[1], sys.argv[2]
-for f in sorted(os.listdir(d), key=lambda f: os.stat(os.path.join(d, f)).st_mtime_ns):
-    m = email.message_from_bytes(open(os.path.join(d, f), 'rb').read(), policy=email.policy.default)
-    if to not in str(m['To']):
-        continue
-    print('Subject: ' + str(m['Subject']))
-    print(m.get_body(('plain',)).get_content())
-PY
-}
+mail_text() { /usr/bin/python3 "$top/tests/servers/mail_texts.py" "$work/maildir/new" "$1"; }
 bull() { "$BULLETIN" -c "$cfg" "$@"; }
 
 # 1. Thursday 10 December 08:30 (Stockholm): the review copy, nothing to members.

@@ -37,19 +37,7 @@ trusted_authserv_id = mx.example.org
 EOF
 at() { date -u -d "$1" +%s; }
 mails() { ls "$work/maildir/new" 2>/dev/null | wc -l; }
-texts() {
-	/usr/bin/python3 - "$work/maildir/new" "$1" <<'PY'
-import email, email.policy, os, sys
-d, to = sys.argv[1], sys.argv[2]
-for f in sorted(os.listdir(d), key=lambda f: os.stat(os.path.join(d, f)).st_mtime_ns):
-    m = email.message_from_bytes(open(os.path.join(d, f), 'rb').read(), policy=email.policy.default)
-    if to not in str(m['To']):
-        continue
-    print('Subject: ' + str(m['Subject']))
-    print('Auto-Submitted: ' + str(m['Auto-Submitted']))
-    print(m.get_body(('plain',)).get_content())
-PY
-}
+texts() { /usr/bin/python3 "$top/tests/servers/mail_texts.py" "$work/maildir/new" "$1"; }
 copy_id() { grep -rh -m1 '^Message-ID: <review-1-' "$work/maildir/new" | head -1 | sed 's/^Message-ID: //'; }
 # reply NAME FROM AUTH BODY: a reply to the review copy into the INBOX;
 # AUTH "pass" gives the trusted server's dkim=pass for FROM's domain.

@@ -9,7 +9,7 @@
 /* The schema this program writes, and the SQL that takes a file of it
  * back to version 4 (before the calendar's columns and tables), for the
  * tests that make older files. */
-#define SCHEMA_NOW 9
+#define SCHEMA_NOW 10
 /* What each migration above 4 added, dropped again to make an older file
  * (newest first). */
 #define UNDO_5 "ALTER TABLE sources DROP COLUMN validators_url;"
@@ -24,7 +24,9 @@
 	"ALTER TABLE digests DROP COLUMN model;" \
 	"ALTER TABLE digests DROP COLUMN archived;" \
 	"ALTER TABLE digests DROP COLUMN members_recorded;"
-#define UNDO_ABOVE_4 UNDO_9 UNDO_8 UNDO_7 UNDO_6 UNDO_5
+#define UNDO_10 "DROP TABLE review_drafts; DROP TABLE review_numbers; DROP TABLE review_edits;" \
+	"DROP TABLE review_copies;"
+#define UNDO_ABOVE_4 UNDO_10 UNDO_9 UNDO_8 UNDO_7 UNDO_6 UNDO_5
 
 /* A fresh temporary directory per test; the store file lives inside. */
 struct fx {
@@ -830,7 +832,7 @@ static void test_migrates_version_8(void **state)
 	f->s = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, UNDO_9 "PRAGMA user_version = 8;", NULL, NULL, NULL),
+	assert_int_equal(sqlite3_exec(db, UNDO_10 UNDO_9 "PRAGMA user_version = 8;", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	/* Read-only, an old file is refused with what to do. */
