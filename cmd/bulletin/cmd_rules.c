@@ -320,7 +320,7 @@ static void print_topics(const struct rules *r, const struct match *m, FILE *out
 	case WHY_OWN: fprintf(out, "the most of its own words (%s) among the topics that qualify\n", sc(m->own[m->topic], b1, sizeof b1)); break;
 	case WHY_TIE: fputs("tied on its own words with another; the earlier in the rules\n", out); break;
 	case WHY_TITLE: fputs("its own words are in the title; the others' only further down\n", out); break;
-	case WHY_PASSING: fputs("the topics that borrow from it have one word each, not in the title: a mention in passing\n", out); break;
+	case WHY_PASSING: fputs("the topics that borrow from it are only mentioned in passing: none of their words in the title, and one word or too little to reach their threshold without borrowing\n", out); break;
 	default: fputc('\n', out);
 	}
 }

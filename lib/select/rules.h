@@ -101,8 +101,9 @@ enum topic_why {
 	WHY_SPECIFIC,   /* it borrows from the others that qualified: the more specific */
 	WHY_TIE,        /* a tie on its own words: the earlier in the file */
 	WHY_TITLE,      /* the only one (left) with words of its own in the title */
-	WHY_PASSING     /* it lends to the others, whose own words are each a single
-			 * word further down (a mention in passing) */
+	WHY_PASSING     /* it lends to the others, whose own words are not in the
+			 * title and are one word, or too few to reach their
+			 * threshold unborrowed (a mention in passing) */
 };
 
 /* Selection: the item is selected when some topic reaches its threshold

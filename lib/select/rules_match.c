@@ -450,8 +450,10 @@ static void apply_context(struct rules_matcher *mt, struct match *m)
  *   1. only topics with words of their own compete (a topic that
  *      qualifies through borrowing alone says nothing about the item);
  *   2. a topic beats the topic it borrows from (it is the more specific),
- *      unless it has a single word of its own and not in the title: one
- *      word further down is a mention in passing, not the subject;
+ *      when it has words of its own in the title, or two different words
+ *      of its own further down that reach its threshold without the
+ *      borrowed share; less than that is a mention in passing, not the
+ *      subject, and the lender keeps the item;
  *   3. a topic with words of its own in the title beats those found only
  *      further down (a headline says what the news is about);
  *   4. the most own score; 5. the earlier in the file. */
@@ -487,7 +489,8 @@ static void choose_topic(const struct rules *r, struct match *m)
 			cand[t] = cand[t] && m->own[t] > 0;
 	size_t ncand = nown ? nown : nq, left = ncand;
 	/* a lender loses to a qualifying topic that borrows from it and says
-	 * more than a word in passing; such a word loses to the lender */
+	 * more than a mention in passing (see above); such a mention loses
+	 * to the lender */
 	int passing = 0;
 	for (size_t t = 0; t < n; t++) {
 		if (!cand[t])
@@ -495,7 +498,7 @@ static void choose_topic(const struct rules *r, struct match *m)
 		for (size_t u = 0; u < n; u++) {
 			if (!cand[u] || u == t || r->tv[u].lender != (long)t)
 				continue;
-			if (titled[u] || words[u] >= 2) {
+			if (titled[u] || (words[u] >= 2 && m->own[u] >= rules_threshold(r, (long)u))) {
 				cand[t] = 2; /* out, decided below */
 				break;
 			}

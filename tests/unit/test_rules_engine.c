@@ -188,7 +188,8 @@ static void test_topic_choice(void **state)
 	struct rules *r = load_str("threshold 3\n"
 				   "topic pv \"P\"\ninclude 3 vårdcentral\ninclude 3 husläkar\n"
 				   "topic jour \"J\"\nthreshold 4\ninclude 0.75 @pv\ninclude 4 legevakt\ninclude 1.25 jour\n"
-				   "topic ers \"E\"\nthreshold 4\ninclude 0.75 @pv\ninclude 3 kapitering\n");
+				   "topic ers \"E\"\nthreshold 4\ninclude 0.75 @pv\ninclude 3 kapitering\n"
+				   "include 1.25 budget\ninclude 1.25 avtal\n");
 	struct rules_matcher *mt = rules_matcher_new(r);
 	struct match m;
 	/* jour (2.5 + 4.5 = 7) and pv (6) qualify: jour borrows from pv */
@@ -208,6 +209,22 @@ static void test_topic_choice(void **state)
 	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "pv");
 	assert_int_equal(m.why, WHY_ONLY);
 	assert_true(m.scores[1] >= 4 && m.own[1] == 0);
+	match_free(&m);
+	/* the lender keeps an item that mentions the specific topic in
+	 * passing: one word further down, or two below its threshold */
+	run(mt, "Ny vårdcentral i Mora", "Regionen har budget för två läkare.", &m);
+	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "pv");
+	assert_int_equal(m.why, WHY_PASSING);
+	assert_true(match_qualifies(r, &m, 2));
+	match_free(&m);
+	run(mt, "Ny vårdcentral i Mora", "Budget och avtal är klara.", &m);
+	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "pv");
+	assert_int_equal(m.why, WHY_PASSING);
+	match_free(&m);
+	/* two words that reach the threshold unborrowed (3 + 1.25): the subject */
+	run(mt, "Ny vårdcentral i Mora", "Kapitering och budget är klara.", &m);
+	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "ers");
+	assert_int_equal(m.why, WHY_SPECIFIC);
 	match_free(&m);
 	rules_matcher_free(mt);
 	rules_free(r);
