@@ -60,6 +60,20 @@ int review_due(struct store *s, const struct config *cfg, time_t now, struct rev
 	int have = store_review_open(s, d, err);
 	if (have < 0)
 		return -1;
+	/* A digest already covers the draft's period (the review was switched
+	 * off and on again meanwhile): the draft is done, never sent again. */
+	time_t last_end;
+	if (have && store_digest_last_end(s, &last_end, err) < 0) {
+		review_draft_free(d);
+		return -1;
+	}
+	if (have && last_end >= d->period_end) {
+		int r = store_review_decide(s, d->id, "sent", "superseded by a digest", 0, now, err);
+		review_draft_free(d);
+		if (r < 0)
+			return -1;
+		have = 0;
+	}
 	if (have) {
 		if (!strcmp(d->state, "approved") || (d->deadline && now >= d->deadline))
 			return REVIEW_SEND;

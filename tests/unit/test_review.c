@@ -203,6 +203,24 @@ static void test_due(void **state)
 	buf_free(&out);
 }
 
+/* A digest that already covers a waiting draft's period (the review
+ * was switched off and on again): the draft is closed, never sent. */
+static void test_superseded(void **state)
+{
+	struct fx *f = *state;
+	struct err e;
+	struct digest_row row = {.period_start = 0, .period_end = 1000, .created = 1000,
+				 .subject = "s", .markdown = "m", .html = "h", .text = "t"};
+	assert_int_equal(store_digest_insert(f->s, &row, &e), 0);
+	struct review_draft d;
+	assert_int_equal(review_due(f->s, &f->cfg, 2000, &d, &e), REVIEW_DRAFT);
+	review_draft_free(&d);
+	assert_int_equal(store_review_get(f->s, f->d.id, &d, &e), 1);
+	assert_string_equal(d.state, "sent");
+	assert_int_equal(d.digest_id, 0);
+	review_draft_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_week_prev_next),
 		cmocka_unit_test_setup_teardown(test_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_superseded, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
