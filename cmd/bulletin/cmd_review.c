@@ -83,8 +83,8 @@ static int show(struct app *a)
 	}
 	char t1[32], t2[32], when[160];
 	printf("Draft %lld, items first seen %s to %s: %s\n", (long long)d.id,
-	       app_when(d.period_start, t1, sizeof t1), app_when(d.period_end, t2, sizeof t2),
-	       state_text(d.state));
+	       d.period_start ? app_when(d.period_start, t1, sizeof t1) : "from the start",
+	       app_when(d.period_end, t2, sizeof t2), state_text(d.state));
 	if (d.deadline && (!strcmp(d.state, "open") || !strcmp(d.state, "approved"))) {
 		chrome_review_when(d.deadline, "en", c->timezone, when, sizeof when);
 		printf("Deadline: %s (%s)\n", when, c->timezone ? c->timezone : "Europe/Stockholm");

@@ -247,13 +247,15 @@ json_t *review_copy_model(const json_t *model, const json_t *below, const struct
 	buf_free(&b);
 	json_t *items = json_array();
 	json_array_foreach(below, i, it) {
+		int number = number_of(v, n, json_integer_value(json_object_get(it, "id")));
+		if (!number)
+			continue; /* not numbered when the draft was made: nobody can name it */
 		char sc[32], th[32], line[160];
 		snprintf(line, sizeof line, cr->score,
 			 rules_score_str(json_number_value(json_object_get(it, "score")), sc, sizeof sc),
 			 rules_score_str(json_number_value(json_object_get(it, "threshold")), th, sizeof th));
 		json_t *row = json_deep_copy(it);
-		json_object_set_new(row, "number",
-				    json_integer(number_of(v, n, json_integer_value(json_object_get(it, "id")))));
+		json_object_set_new(row, "number", json_integer(number));
 		json_object_set_new(row, "score_text", json_string(line));
 		json_array_append_new(items, row);
 	}

@@ -258,18 +258,27 @@ static int quote_intro(const char *line, size_t n)
 /* The writer's own lines: until a quote, a signature ("-- ") or a
  * forwarded header. Calls fn for each non-blank one (trimmed); stops when
  * fn returns non-zero. */
-static void own_lines(const char *text, int (*fn)(void *, const char *, size_t), void *ctx)
+static void own_lines_blanks(const char *text, int blanks,
+			     int (*fn)(void *, const char *, size_t), void *ctx)
 {
 	const char *cur = text, *line;
 	size_t n;
 	while (next_line(&cur, &line, &n)) {
-		if (!n)
+		if (!n) {
+			if (blanks && fn(ctx, "", 0))
+				return;
 			continue;
+		}
 		if (line[0] == '>' || quote_intro(line, n) || (n == 2 && !strncmp(line, "--", 2)))
 			return;
 		if (fn(ctx, line, n))
 			return;
 	}
+}
+
+static void own_lines(const char *text, int (*fn)(void *, const char *, size_t), void *ctx)
+{
+	own_lines_blanks(text, 0, fn, ctx);
 }
 
 struct first_lines {
@@ -523,6 +532,13 @@ static int take_review(void *ctx, const char *line, size_t n)
 	static const char *const words[] = {"drop", "pin", "add", "approve", "hold"};
 	struct mb_result *r = ctx;
 	size_t k;
+	if (!n) {
+		/* a paragraph break, kept inside the note (not at its ends) */
+		size_t have = strlen(r->note);
+		if (r->has_note && have && r->note[have - 1] != '\n' && have + 2 < sizeof r->note)
+			r->note[have] = '\n', r->note[have + 1] = '\0';
+		return 0;
+	}
 	if (r->has_note) {
 		size_t have = strlen(r->note);
 		if (have + n + 2 < sizeof r->note)
@@ -1207,7 +1223,9 @@ static int classify(const struct msg *m, const struct mb_classify_opts *o, struc
 	long long draft = nfrom == 1 && is_reviewer(o, r->from) ? review_reply_to(h) : 0;
 	if (draft) {
 		r->review_draft = draft;
-		own_lines(buf_str(&text), take_review, r);
+		own_lines_blanks(buf_str(&text), 1, take_review, r);
+		for (size_t e = strlen(r->note); e && r->note[e - 1] == '\n'; e--)
+			r->note[e - 1] = '\0';
 		char why[160];
 		const char *dom = strchr(r->from, '@') + 1;
 		int authentic = chair_authenticated(h, o->authserv_id, dom, why, sizeof why);

@@ -14,6 +14,15 @@ set --
 . "$top/tests/integration/pipeline_setup.inc"
 cfg=$work/cfg/bulletin.ini
 printf '[review]\nreviewers = granskare@example.org, oystein.brathen@example.no\ncopy_at = thu 08:00\ndeadline = fri 07:00\n' >> "$cfg"
+# One item the rules nearly select (3.75 of bemanning's 4): below the line.
+cat > "$work/site/extra.xml" <<'EOF'
+<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Extra</title><link>https://extra.example.se/</link>
+<item><title>Svårt att rekrytera läkare</title><link>https://extra.example.se/rekrytera</link>
+<description>Många vakanser.</description><pubDate>Tue, 08 Dec 2026 09:00:00 +0100</pubDate></item>
+</channel></rss>
+EOF
+printf '\n[source extra]\ntitle = Extra\nurl = http://127.0.0.1:%s/extra.xml\n' "$HTTP_PORT" >> "$work/cfg/sources.ini"
 at() { date -u -d "$1" +%s; }
 mails() { ls "$work/maildir/new" 2>/dev/null | wc -l; }
 # mail_text TO: the text/plain parts of every mail to TO, in order
@@ -23,13 +32,14 @@ bull() { "$BULLETIN" -c "$cfg" "$@"; }
 # 1. Thursday 10 December 08:30 (Stockholm): the review copy, nothing to members.
 export BULLETIN_TEST_NOW=$(at '2026-12-10 07:30')
 bull run > "$work/out" 2> "$work/err"
-check "thu run: review copy said" grep -q 'review copy of 5 items mailed to 2 reviewers' "$work/err"
+check "thu run: review copy said" grep -q 'review copy of 6 items mailed to 2 reviewers' "$work/err"
 check "thu run: two mails, both to reviewers" [ "$(mails)" -eq 2 ]
 mail_text granskare@example.org > "$work/copy"
 check "copy: subject says review" grep -q '^Subject: Granska: Primärvårdsnytt' "$work/copy"
 check "copy: deadline in local time" grep -q 'fredag 11 december 2026 07.00' "$work/copy"
 check "copy: items numbered" grep -q '^\* 3\. Primärvårdsstrategi' "$work/copy"
 check "copy: says how to answer" grep -q 'drop 3 7' "$work/copy"
+check "copy: the nearly selected item below the line, with its score" sh -c "grep -q '^== Under strecket ==' '$work/copy' && grep -q '^6\. Svårt att rekrytera läkare' '$work/copy' && grep -q 'poäng 3.75 av 4' '$work/copy'"
 check "copy: no member got anything" sh -c "! grep -rl 'To: .*asa.lindstrom' '$work/maildir/new'"
 
 bull review > "$work/show" 2>&1
@@ -46,6 +56,8 @@ bull review > "$work/show" 2>&1
 check "drop 2 7: nothing stored" sh -c "! grep -q dropped '$work/show'"
 bull review drop 2 > "$work/out" 2>&1
 check "drop 2: done" grep -q 'Drops number 2' "$work/out"
+bull review add 6 > "$work/out" 2>&1
+check "add 6: done" grep -q 'Adds number 6' "$work/out"
 bull review pin 5 > "$work/out" 2>&1
 check "pin 5: done" grep -q 'Puts number 5 first' "$work/out"
 printf 'Kom ihåg **årsmötet** den 12 mars.\n' | bull review note - > "$work/out" 2>&1
@@ -77,6 +89,8 @@ check "fri run: two members got the digest" [ "$(mails)" -eq 4 ]
 mail_text asa.lindstrom@example.se > "$work/member"
 check "member: the note at the top" grep -q 'Kom ihåg \*\*årsmötet\*\* den 12 mars' "$work/member"
 check "member: the dropped item is out" sh -c "! grep -q 'Antalet läkare' '$work/member'"
+check "member: the item added from below the line is in it" grep -q 'Svårt att rekrytera läkare' "$work/member"
+check "member: no below-the-line section" sh -c "! grep -q 'Under strecket' '$work/member'"
 check "member: no review numbers" sh -c "! grep -q '^\* [0-9]\. ' '$work/member'"
 check "member: the pinned item is first in its section" sh -c "grep -A2 '== Konferenser och möten ==' '$work/member' | grep -q 'Dialogmøte om fastlegeordningen'"
 html=$(ls "$work"/cfg/archive/*.html 2>/dev/null | grep -v index | head -n 1)

@@ -466,7 +466,7 @@ static void test_review_reply(void **state)
 		"%sFrom: Redaktör <REDAKTOR@dlf-test.se>\r\nTo: nyhetsbrev@dlf-test.se\r\n"
 		"Subject: Re: Granska\r\nMessage-ID: <x1@dlf-test.se>\r\n%s"
 		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-		"Drop 3 7\r\npin 2\r\nhej\r\nnote: Kom ihåg årsmötet.\r\nVälkomna!\r\n\r\n"
+		"Drop 3 7\r\npin 2\r\nhej\r\nnote: Kom ihåg årsmötet.\r\n\r\nVälkomna!\r\n\r\n"
 		"Den 10 dec. skrev Primärvårdsnytt:\r\n> drop 1\r\n";
 	const char *pass = "Authentication-Results: mx.dlf-test.se; dkim=pass header.d=dlf-test.se\r\n";
 	const char *irt = "In-Reply-To: <review-42-00ff00ff00ff00ff@dlf-test.se>\r\n";
@@ -480,7 +480,7 @@ static void test_review_reply(void **state)
 	assert_string_equal(r->review_lines[1], "pin 2");
 	assert_int_equal(r->nother, 1);
 	assert_int_equal(r->has_note, 1);
-	assert_string_equal(r->note, "Kom ihåg årsmötet.\nVälkomna!");
+	assert_string_equal(r->note, "Kom ihåg årsmötet.\n\nVälkomna!");
 	snprintf(m, sizeof m, head, "", irt);
 	assert_int_equal(classify(m, strlen(m))->cls, MB_REVIEW_UNVERIFIED);
 	snprintf(m, sizeof m, head, pass, "References: <other-1@dlf-test.se>\r\n");
