@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "core/log.h"
+#include "deliver/review.h"
 #include "core/timefmt.h"
 #include "core/url.h"
 #include "compose/chrome.h"
@@ -81,6 +83,25 @@ static int report_preview(struct app *a, FILE *out, const struct chrome_report *
 		(long long)json_integer_value(json_object_get(rep, "items_checked")),
 		(long long)json_integer_value(json_object_get(model, "count")));
 	fputc('\n', out);
+	/* the chair's review: the next digest is a draft waiting for it */
+	struct review_draft draft;
+	struct err err;
+	int waits = review_enabled(&a->cfg) ? store_review_open(a->store, &draft, &err) : 0;
+	if (waits < 0)
+		log_warn("%s", err.msg);
+	if (waits > 0) {
+		const struct chrome_review *cr = chrome_review_for(t->lang);
+		char when[160];
+		fputs("  ", out);
+		if (draft.deadline && strcmp(draft.state, "approved")) {
+			chrome_review_when(draft.deadline, t->lang, a->cfg.timezone, when, sizeof when);
+			fprintf(out, cr->waits, when);
+		} else {
+			fputs(cr->waits_approve, out);
+		}
+		fputc('\n', out);
+		review_draft_free(&draft);
+	}
 	json_int_t old = json_integer_value(json_object_get(rep, "too_old"));
 	if (old) {
 		fputs("  ", out);

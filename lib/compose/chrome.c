@@ -348,7 +348,8 @@ static const struct chrome_review reviews[] = {
 	 "Tar bort nummer %d.", "Sätter nummer %d först.", "Tar med nummer %d.",
 	 "Notisen överst är ändrad.", "Godkänt: numret skickas nu till medlemmarna.",
 	 "Stoppat: inget nummer denna vecka; nyheterna kommer med nästa.",
-	 "Avsändaren är inte granskare."},
+	 "Avsändaren är inte granskare.",
+	 "Under granskning: skickas %s", "Under granskning: skickas när det godkänns (bulletin review approve)"},
 	{"nb", "Gjennomgå: %s",
 	 "**Gjennomgangseksemplar.** Slik får medlemmene ukens nummer. Det sendes **%s** med "
 	 "endringene dine.",
@@ -366,7 +367,8 @@ static const struct chrome_review reviews[] = {
 	 "Fjerner nummer %d.", "Setter nummer %d først.", "Tar med nummer %d.",
 	 "Notisen øverst er endret.", "Godkjent: nummeret sendes nå til medlemmene.",
 	 "Stoppet: ikke noe nummer denne uken; nyhetene kommer med neste.",
-	 "Avsenderen er ikke gjennomgåer."},
+	 "Avsenderen er ikke gjennomgåer.",
+	 "Til gjennomgang: sendes %s", "Til gjennomgang: sendes når det godkjennes (bulletin review approve)"},
 	{"nn", "Gå gjennom: %s",
 	 "**Gjennomgangseksemplar.** Slik får medlemene nummeret for veka. Det vert sendt **%s** "
 	 "med endringane dine.",
@@ -384,7 +386,8 @@ static const struct chrome_review reviews[] = {
 	 "Fjernar nummer %d.", "Set nummer %d først.", "Tek med nummer %d.",
 	 "Notisen øvst er endra.", "Godkjent: nummeret vert sendt no til medlemene.",
 	 "Stoppa: ikkje noko nummer denne veka; nyheitene kjem med det neste.",
-	 "Avsendaren er ikkje gjennomgåar."},
+	 "Avsendaren er ikkje gjennomgåar.",
+	 "Til gjennomgang: vert sendt %s", "Til gjennomgang: vert sendt når det vert godkjent (bulletin review approve)"},
 	{"da", "Gennemse: %s",
 	 "**Gennemsynseksemplar.** Sådan får medlemmerne ugens nummer. Det sendes **%s** med "
 	 "dine ændringer.",
@@ -402,7 +405,8 @@ static const struct chrome_review reviews[] = {
 	 "Fjerner nummer %d.", "Sætter nummer %d først.", "Tager nummer %d med.",
 	 "Noten øverst er ændret.", "Godkendt: nummeret sendes nu til medlemmerne.",
 	 "Stoppet: intet nummer denne uge; nyhederne kommer med det næste.",
-	 "Afsenderen er ikke gennemser."},
+	 "Afsenderen er ikke gennemser.",
+	 "Til gennemsyn: sendes %s", "Til gennemsyn: sendes, når det godkendes (bulletin review approve)"},
 	{"en", "Review: %s",
 	 "**Review copy.** This is this week's issue as members will get it. It goes out "
 	 "**%s** with your edits.",
@@ -420,7 +424,8 @@ static const struct chrome_review reviews[] = {
 	 "Drops number %d.", "Puts number %d first.", "Adds number %d.",
 	 "The note at the top is changed.", "Approved: the issue goes out to the members now.",
 	 "Held: no issue this week; its news comes with the next one.",
-	 "The sender is not a reviewer."},
+	 "The sender is not a reviewer.",
+	 "Under review: goes out %s", "Under review: goes out when approved (bulletin review approve)"},
 };
 
 const struct chrome_review *chrome_review_for(const char *lang)

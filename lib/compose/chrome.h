@@ -122,6 +122,8 @@ struct chrome_review {
 	const char *overridden;    /* %s who, %d number: the last edit wins */
 	const char *dropped, *pinned, *added, *noted, *approved, *held; /* %d number or none */
 	const char *not_reviewer;  /* the sender is not a reviewer */
+	const char *waits;         /* the run report: %s when the digest goes out */
+	const char *waits_approve; /* the same without a deadline */
 };
 const struct chrome_review *chrome_review_for(const char *lang);
 /* "fredag 11 december 2026 kl. 07.00" in lang and zone. */

@@ -45,6 +45,8 @@ check "copy: no member got anything" sh -c "! grep -rl 'To: .*asa.lindstrom' '$w
 bull review > "$work/show" 2>&1
 check "review: shows the numbers" grep -q '   2\. Antalet läkare ska fördubblas' "$work/show"
 check "review: shows the deadline" grep -q 'Deadline: Friday 11 December 2026 07:00' "$work/show"
+bull status > "$work/status" 2>&1
+check "status: the chair's report says the digest is under review, until when" grep -q 'Under review: goes out Friday 11 December 2026 07:00' "$work/status"
 
 # 2. The chair's edits from the command line.
 bull review drop 99 > "$work/out" 2> "$work/err"
