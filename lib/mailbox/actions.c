@@ -419,6 +419,23 @@ static int act_review(const struct mb_act_ctx *c, const struct mb_result *r, con
 		buf_printf(&all, "%s\n", cr->nothing);
 	for (size_t i = 0; i < r->nother && rc >= 0; i++)
 		buf_printf(&all, "> %s\n%s\n", r->other_lines[i], cr->nothing);
+	/* when the draft still waits: when it goes out, in local time */
+	struct review_draft d;
+	int have = rc >= 0 ? store_review_get(c->s, r->review_draft, &d, err) : 0;
+	if (have < 0)
+		rc = -1;
+	if (have > 0) {
+		char when[160];
+		if (!strcmp(d.state, "open") && d.deadline) {
+			chrome_review_when(d.deadline, lang, c->cfg->timezone, when, sizeof when);
+			buf_putc(&all, '\n');
+			buf_printf(&all, cr->waits, when);
+			buf_putc(&all, '\n');
+		} else if (!strcmp(d.state, "open")) {
+			buf_printf(&all, "\n%s\n", cr->waits_approve);
+		}
+		review_draft_free(&d);
+	}
 	if (rc >= 0) {
 		log_info("mailbox: reviewer %s: %d edit%s to draft %lld", r->from, done,
 			 done == 1 ? "" : "s", r->review_draft);

@@ -83,6 +83,7 @@ check "forged reply: warned about" grep -q 'without the trusted server' "$work/e
 check "forged reply: left in the INBOX" sh -c "grep -rlq 'r2@example.no' '$IMAP_MAILDIR/new' '$IMAP_MAILDIR/cur'"
 texts ordforande@example.se > "$work/to-chair"
 check "confirmation: in Swedish, says what was done" sh -c "grep -q 'Tar bort nummer 2' '$work/to-chair' && grep -q 'Sätter nummer 5 först' '$work/to-chair' && grep -q 'Notisen överst är ändrad' '$work/to-chair'"
+check "confirmation: says the deadline in local time" grep -q 'Under granskning: skickas fredag 11 december 2026 07.00' "$work/to-chair"
 check "confirmation: Auto-Submitted" grep -q 'Auto-Submitted: auto-replied' "$work/to-chair"
 check "no member got the digest yet" [ -z "$(texts asa.lindstrom@example.se)" ]
 
