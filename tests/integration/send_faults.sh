@@ -85,7 +85,8 @@ sink --drop-after 2
 write_cfg
 fresh_digest
 send; rc=$?
-check "drop after 2: exit 0, ledger sent 6" sh -c "[ $rc -eq 0 ] && [ '$(ledger)' = 'sent 6' ]"
+check "drop after 2: exit 0, ledger sent 6" sh -c "[ $rc -eq 0 ] && [ '$(ledger)' = 'sent 6' ]" ||
+	{ echo "# rc=$rc ledger=$(ledger)"; sed 's/^/#   /' "$work/err" "$work/maildir/sessions.log"; }
 check "drop after 2: each member exactly one mail" each_once 6
 check "drop after 2: three connections (EHLOs)" [ "$(ehlos)" -eq 3 ]
 
@@ -138,7 +139,8 @@ sink
 write_cfg "per_connection = 2"
 fresh_digest
 send; rc=$?
-check "per_connection 2: exit 0, ledger sent 6" sh -c "[ $rc -eq 0 ] && [ '$(ledger)' = 'sent 6' ]"
+check "per_connection 2: exit 0, ledger sent 6" sh -c "[ $rc -eq 0 ] && [ '$(ledger)' = 'sent 6' ]" ||
+	{ echo "# rc=$rc ledger=$(ledger)"; sed 's/^/#   /' "$work/err" "$work/maildir/sessions.log"; }
 check "per_connection 2: 3 EHLOs in the session log" [ "$(ehlos)" -eq 3 ]
 
 # 10. rate = 600 a minute: bulletin paces (its debug log shows each wait);

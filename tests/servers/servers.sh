@@ -48,6 +48,7 @@ free_port() {
 # start_http ROOT: serves ROOT; sets HTTP_PORT.
 start_http() {
 	out="$SERVERS_DIR/httpd.out"
+	rm -f "$out" # a previous server's "port" line must not be read as this one's
 	/usr/bin/python3 "$SERVERS_TOP/tests/servers/httpd.py" --port 0 --root "$1" > "$out" 2>"$SERVERS_DIR/httpd.err" &
 	SERVER_PIDS="$SERVER_PIDS $!"
 	wait_for_line "$out" '^port ' || return 1
@@ -58,6 +59,7 @@ start_http() {
 start_smtp() {
 	md=$1; shift
 	out="$SERVERS_DIR/smtpd.out"
+	rm -f "$out" # a previous sink's "ready" line must not be read as this one's
 	/usr/bin/python3 "$SERVERS_TOP/tests/servers/smtpd.py" --port 0 --maildir "$md" "$@" > "$out" 2>"$SERVERS_DIR/smtpd.err" &
 	SERVER_PIDS="$SERVER_PIDS $!"
 	wait_for_line "$out" '^ready ' || return 1
