@@ -42,6 +42,7 @@ static const char *state_text(const char *state)
 	return !strcmp(state, "open") ? "waiting for the reviewers"
 	       : !strcmp(state, "approved") ? "approved: goes out at the next run"
 	       : !strcmp(state, "held") ? "held: nothing sent, its news comes with the next one"
+	       : !strcmp(state, "empty") ? "nothing new that week: no copy was mailed"
 	       : "sent";
 }
 

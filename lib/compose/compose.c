@@ -329,32 +329,39 @@ static int has_id(const int64_t *v, size_t n, int64_t id)
 	return 0;
 }
 
-/* The review's edits on the period's matches: a dropped item is not
- * selected, an added one is (under the topic it scored best in, else the
- * first), and a pinned one gets its rank (index into edits->pin, from
- * 1). Returns the ranks (one per item, 0: not pinned), NULL when out of
- * memory. */
-static size_t *apply_edits(const struct compose_edits *e, const struct item_list *items,
-			   struct match *ms)
+/* The review's edits on the period's matches: a dropped item is marked
+ * (the model leaves it and its near-duplicates out), an added or pinned
+ * one is selected (under the topic it scored best in, else the first)
+ * and kept whatever the caps; a pinned one gets its rank (its place in
+ * edits->pin, from 1). Returns 0, or -1 when out of memory. */
+static int apply_edits(const struct compose_edits *e, const struct item_list *items,
+		       struct match *ms, size_t **rank_out, char **edit_out)
 {
 	size_t *rank = calloc(items->n + 1, sizeof *rank);
-	if (!rank)
-		return NULL;
+	char *edit = calloc(items->n + 1, 1);
+	if (!rank || !edit) {
+		free(rank);
+		free(edit);
+		return -1;
+	}
 	for (size_t i = 0; i < items->n; i++) {
 		int64_t id = items->v[i].id;
 		for (size_t k = 0; k < e->npin; k++)
 			if (e->pin[k] == id)
 				rank[i] = k + 1;
 		if (has_id(e->drop, e->ndrop, id)) {
-			ms[i].selected = 0;
+			edit[i] = DIGEST_DROPPED;
 			rank[i] = 0;
 		} else if (rank[i] || has_id(e->add, e->nadd, id)) {
+			edit[i] = DIGEST_FORCED;
 			ms[i].selected = 1;
 			if (ms[i].topic < 0)
 				ms[i].topic = 0;
 		}
 	}
-	return rank;
+	*rank_out = rank;
+	*edit_out = edit;
+	return 0;
 }
 
 struct near {
@@ -415,8 +422,27 @@ static json_t *nearly_selected(const struct config *c, const struct compose_edit
  * plain part. */
 static void add_note(json_t *model, const char *note)
 {
-	json_object_set_new(model, "note_markdown", json_string(note));
+	/* Inline Markdown only: a line that would open an HTML block or a
+	 * code fence (and never close it) would swallow the rest of the
+	 * issue, so its first character is escaped. */
+	struct buf md = BUF_INIT;
+	for (const char *p = note; *p;) {
+		size_t n = strcspn(p, "\n"), lead = strspn(p, " ");
+		if (lead <= 3 && lead < n &&
+		    (p[lead] == '<' || !strncmp(p + lead, "```", 3) || !strncmp(p + lead, "~~~", 3))) {
+			buf_append(&md, p, lead);
+			buf_putc(&md, '\\');
+			buf_append(&md, p + lead, n - lead);
+		} else {
+			buf_append(&md, p, n);
+		}
+		p += n;
+		if (*p)
+			buf_putc(&md, *p++);
+	}
+	json_object_set_new(model, "note_markdown", json_string(buf_str(&md)));
 	json_object_set_new(model, "note_text", json_string(note));
+	buf_free(&md);
 }
 
 int compose_digest(struct store *s, const struct compose_opts *o, struct digest_row *row,
@@ -440,7 +466,8 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 		goto out;
 	r = COMPOSE_FAILED;
 	size_t *pin_rank = NULL;
-	if (o->edits && !(pin_rank = apply_edits(o->edits, &items, matches))) {
+	char *edit = NULL;
+	if (o->edits && apply_edits(o->edits, &items, matches, &pin_rank, &edit) < 0) {
 		err_set(err, "out of memory");
 		goto out;
 	}
@@ -448,6 +475,7 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 		json_decref(*o->below);
 		if (!(*o->below = nearly_selected(c, o->edits, &items, matches, now + 1))) {
 			free(pin_rank);
+			free(edit);
 			err_set(err, "out of memory");
 			goto out;
 		}
@@ -467,8 +495,11 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 	if (agenda_build(s, &(struct agenda_opts){.cal = o->calendar, .rules = o->rules,
 						  .from = now, .until = now + c->calendar_weeks * 7 * 86400L,
 						  .reminders = now},
-			 &ag, err) < 0)
+			 &ag, err) < 0) {
+		free(pin_rank);
+		free(edit);
 		goto out;
+	}
 	/* One link in the footer (the setting may name a mailto: and an https:
 	 * URL; joined, they made one broken href). */
 	char *unsub = compose_unsubscribe_url(c->unsubscribe, 0);
@@ -478,11 +509,12 @@ int compose_digest(struct store *s, const struct compose_opts *o, struct digest_
 		.max_items = c->max_items, .max_age_days = c->max_age_days,
 		.max_per_topic = c->max_per_topic, .archive_url = c->archive_url,
 		.sources = c->sources, .nsources = c->nsources, .agenda = &ag,
-		.association_name = c->from_name, .pin_rank = pin_rank,
+		.association_name = c->from_name, .pin_rank = pin_rank, .edit = edit,
 	};
 	jsonmem_reset();
 	model = digest_model_build(&d, o->rules, &items, matches, start, now + 1);
 	free(pin_rank);
+	free(edit);
 	if (model && o->edits && o->edits->note && *o->edits->note)
 		add_note(model, o->edits->note);
 	free(unsub);

@@ -709,6 +709,14 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 			  !digest_too_old(&items->v[i], o->max_age_days, end);
 	if (find_duplicates(items, matches, keep, dup_of) < 0)
 		goto oom;
+	/* A dropped story stays out with every source that carried it: the
+	 * group's first item goes when any of the group was dropped. */
+	for (size_t i = 0; o->edit && i < items->n; i++)
+		if (o->edit[i] == DIGEST_DROPPED) {
+			keep[i] = 0;
+			if (dup_of[i] != SIZE_MAX)
+				keep[dup_of[i]] = 0;
+		}
 	long total = 0, more = 0;
 	for (size_t t = 0; t < ntopics; t++) {
 		size_t n = 0;
@@ -726,11 +734,12 @@ json_t *digest_model_build(const struct digest_opts *o, const struct rules *r,
 		json_t *topic = json_object(), *list = json_array();
 		long shown = 0, tmore = 0;
 		for (size_t k = 0; k < n; k++) {
-			if (o->max_items > 0 && total >= o->max_items) {
+			int forced = o->edit && o->edit[rk[k].idx] == DIGEST_FORCED;
+			if (!forced && o->max_items > 0 && total >= o->max_items) {
 				more++;
 				continue;
 			}
-			if (o->max_per_topic > 0 && shown >= o->max_per_topic) {
+			if (!forced && o->max_per_topic > 0 && shown >= o->max_per_topic) {
 				tmore++;
 				continue;
 			}

@@ -15,6 +15,8 @@
 
 struct agenda;
 
+enum { DIGEST_DROPPED = 1, DIGEST_FORCED = 2 };
+
 struct digest_opts {
 	const char *title;
 	const char *language;     /* sv, nb, en: month names and chrome */
@@ -30,9 +32,12 @@ struct digest_opts {
 	const struct source *sources; /* for display titles */
 	size_t nsources;
 	const struct agenda *agenda;  /* "På gång" (agenda.h); NULL: no such section */
-	/* The review's pins: pin_rank[i] > 0 puts items->v[i] first in its
-	 * topic, lower ranks first; NULL: none. */
+	/* The review's edits, per item (NULL: none): pin_rank[i] > 0 puts
+	 * items->v[i] first in its topic, lower ranks first; edit[i] is
+	 * DIGEST_DROPPED (it and every near-duplicate of it stay out) or
+	 * DIGEST_FORCED (added or pinned: no cap leaves it out). */
 	const size_t *pin_rank;
+	const char *edit;
 };
 
 /* Builds the model from the period's items and their matches (matches[i]

@@ -32,26 +32,49 @@ static const char *zone_of(const char *zone)
 	return zone ? zone : "Europe/Stockholm";
 }
 
-time_t review_week_prev(const char *spec, const char *zone, time_t t)
+/* A wall-clock time in zone (seconds as if UTC) as UTC: the offset of
+ * that moment, found in two steps (a time near a clock change). */
+static time_t local_to_utc(const char *zone, time_t local)
+{
+	time_t u = local - date_zone_offset(zone, local);
+	return local - date_zone_offset(zone, u);
+}
+
+/* The occurrence of spec on the local day k days from t's (k may be
+ * negative), or 0 when that day is another weekday. Days are stepped in
+ * local calendar days, never in UTC weeks: a week across a clock change
+ * is 167 or 169 hours. */
+static time_t occurrence(const char *spec, const char *zone, time_t t, int k)
 {
 	int wday, minute;
 	if (!spec || time_weekly_parse(spec, &wday, &minute) < 0)
 		return 0;
+	long day = (long)((t + date_zone_offset(zone, t)) / 86400) + k;
+	if ((int)(((day + 4) % 7 + 7) % 7) != wday) /* 1 January 1970 was a Thursday */
+		return 0;
+	return local_to_utc(zone, (time_t)day * 86400 + minute * 60);
+}
+
+time_t review_week_prev(const char *spec, const char *zone, time_t t)
+{
 	zone = zone_of(zone);
-	time_t local = t + date_zone_offset(zone, t);
-	long day = (long)(local / 86400);
-	int lwday = (int)((day + 4) % 7); /* 1 January 1970 was a Thursday */
-	time_t cand = (time_t)(day - (lwday - wday + 7) % 7) * 86400 + minute * 60;
-	if (cand > local)
-		cand -= WEEK;
-	/* back to UTC with the offset of that wall-clock time */
-	return cand - date_zone_offset(zone, cand - date_zone_offset(zone, t));
+	for (int k = 0; k <= 8; k++) {
+		time_t u = occurrence(spec, zone, t, -k);
+		if (u && u <= t)
+			return u;
+	}
+	return 0;
 }
 
 time_t review_week_next(const char *spec, const char *zone, time_t t)
 {
-	time_t n = review_week_prev(spec, zone, t + WEEK);
-	return n > t ? n : n ? n + WEEK : 0;
+	zone = zone_of(zone);
+	for (int k = 0; k <= 8; k++) {
+		time_t u = occurrence(spec, zone, t, k);
+		if (u > t)
+			return u;
+	}
+	return 0;
 }
 
 int review_due(struct store *s, const struct config *cfg, time_t now, struct review_draft *d,
@@ -79,8 +102,17 @@ int review_due(struct store *s, const struct config *cfg, time_t now, struct rev
 			return REVIEW_SEND;
 		return REVIEW_WAIT;
 	}
-	if (!cfg->review_copy_at)
-		return REVIEW_DRAFT;
+	if (!cfg->review_copy_at) {
+		/* held: no new draft of the same news until its week is over */
+		struct review_draft last;
+		int h = store_review_get(s, 0, &last, err);
+		if (h < 0)
+			return -1;
+		int wait = h && !strcmp(last.state, "held") &&
+			   now < (last.deadline ? last.deadline : last.created + WEEK);
+		review_draft_free(&last);
+		return wait ? REVIEW_NOT_YET : REVIEW_DRAFT;
+	}
 	time_t last;
 	if (store_review_last_created(s, &last, err) < 0)
 		return -1;
@@ -429,7 +461,10 @@ int review_edit(struct store *s, const struct config *cfg, int64_t draft_id, con
 		if (h)
 			chrome_review_when(last.decided ? last.decided : last.created, lang, cfg->timezone,
 					   when, sizeof when);
-		buf_printf(out, cr->too_late, h ? when : "-");
+		if (h && !strcmp(last.state, "held"))
+			buf_puts(out, cr->held); /* held, not sent: say so */
+		else
+			buf_printf(out, cr->too_late, h ? when : "-");
 		buf_putc(out, '\n');
 		review_draft_free(&last);
 		return 2;

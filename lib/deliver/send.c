@@ -495,6 +495,15 @@ static int review_draft_make(struct ctx *x, struct err *err)
 	int r = review_compose(x, NULL, &e, &row, &model, &below, 0, err);
 	struct review_number *v = NULL;
 	size_t n = 0;
+	if (r == 0 && !model && x->c->review_copy_at) {
+		/* A quiet week still had its copy_at: recorded, so that news
+		 * found later waits for the next copy_at, not for any run. */
+		struct review_draft q = {.period_start = x->r->period_start, .period_end = x->o->now + 1,
+					 .created = x->o->now};
+		if (store_review_insert(x->s, &q, NULL, 0, err) < 0 ||
+		    store_review_decide(x->s, q.id, "empty", NULL, 0, x->o->now, err) < 0)
+			r = EXIT_IOERR;
+	}
 	if (r || !model)
 		goto out;
 	struct review_draft d = {.period_start = row.period_start, .period_end = row.period_end,

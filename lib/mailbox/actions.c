@@ -395,6 +395,10 @@ static int act_review(const struct mb_act_ctx *c, const struct mb_result *r, con
 		int note = i == r->nreview;
 		if (note && !r->has_note)
 			break;
+		if (note && r->note_too_long) {
+			buf_printf(&all, "> note:\nnote: at most %d bytes\n", MB_NOTE_MAX - 1);
+			break;
+		}
 		char *others = NULL;
 		buf_reset(&body);
 		rc = review_edit(c->s, c->cfg, r->review_draft, r->from, note ? "note" : r->review_lines[i],

@@ -251,8 +251,22 @@ static int quote_intro(const char *line, size_t n)
 			if (strcasestr(l, verbs[i]))
 				return 1;
 	}
+	/* the same wrapped over two lines: "... skrev Föreningen <" */
+	if (n > 1 && line[n - 1] == '<' && n < 400) {
+		char l[400];
+		memcpy(l, line, n);
+		l[n] = '\0';
+		for (size_t i = 0; i < NW(verbs); i++)
+			if (strcasestr(l, verbs[i]))
+				return 1;
+	}
+	/* Outlook's rule before the quoted header, and the header's first
+	 * field in sv, nb, da, en, de */
+	if (n >= 10 && strspn(line, "_") >= 10)
+		return 1;
 	return (n >= 5 && !strncmp(line, "-----", 5)) || (n >= 5 && !strncasecmp(line, "From:", 5)) ||
-	       (n >= 6 && !strncmp(line, "Från:", 6));
+	       (n >= 6 && !strncmp(line, "Från:", 6)) || (n >= 4 && !strncmp(line, "Fra:", 4)) ||
+	       (n >= 4 && !strncmp(line, "Von:", 4));
 }
 
 /* The writer's own lines: until a quote, a signature ("-- ") or a
@@ -545,7 +559,7 @@ static int take_review(void *ctx, const char *line, size_t n)
 			snprintf(r->note + have, sizeof r->note - have, "%s%.*s", have ? "\n" : "", (int)n,
 				 line);
 		else
-			r->warnings |= MSG_W_TOO_MANY;
+			r->note_too_long = 1; /* never a note cut short: none at all */
 		return 0;
 	}
 	if (n >= 5 && !strncasecmp(line, "note:", 5)) {
@@ -556,12 +570,14 @@ static int take_review(void *ctx, const char *line, size_t n)
 		if (k < n && n - k < sizeof r->note)
 			snprintf(r->note, sizeof r->note, "%.*s", (int)(n - k), line + k);
 		else if (k < n)
-			r->warnings |= MSG_W_TOO_MANY;
+			r->note_too_long = 1;
 		return 0;
 	}
 	for (size_t i = 0; i < NW(words); i++) {
 		if (!word_at(line, n, words[i], &k))
 			continue;
+		if (n >= sizeof r->review_lines[0])
+			break; /* too long to be read whole: not an edit, said so */
 		if (r->nreview < MB_MAX_CMDS)
 			copy_cut(r->review_lines[r->nreview++], sizeof r->review_lines[0], line, n);
 		else

@@ -85,6 +85,7 @@ struct mb_result {
 	char review_lines[MB_MAX_CMDS][120];
 	size_t nreview;
 	int has_note;
+	int note_too_long;        /* the note did not fit: it is not applied */
 	char note[MB_NOTE_MAX];
 	unsigned warnings;        /* MSG_W_* of message.h */
 };

@@ -62,7 +62,7 @@ bull review add 6 > "$work/out" 2>&1
 check "add 6: done" grep -q 'Adds number 6' "$work/out"
 bull review pin 5 > "$work/out" 2>&1
 check "pin 5: done" grep -q 'Puts number 5 first' "$work/out"
-printf 'Kom ihåg **årsmötet** den 12 mars.\n' | bull review note - > "$work/out" 2>&1
+printf 'Kom ihåg **årsmötet** den 12 mars.\n<!-- intern anteckning\n```\n' | bull review note - > "$work/out" 2>&1
 check "note: done" grep -q 'note at the top is changed' "$work/out"
 bull review > "$work/show" 2>&1
 check "review: marks the drop and the pin" sh -c "grep -q '2\. .*\[dropped\]' '$work/show' && grep -q '5\. .*\[pinned\]' '$work/show'"
@@ -96,6 +96,7 @@ check "member: no below-the-line section" sh -c "! grep -q 'Under strecket' '$wo
 check "member: no review numbers" sh -c "! grep -q '^\* [0-9]\. ' '$work/member'"
 check "member: the pinned item is first in its section" sh -c "grep -A2 '== Konferenser och möten ==' '$work/member' | grep -q 'Dialogmøte om fastlegeordningen'"
 html=$(ls "$work"/cfg/archive/*.html 2>/dev/null | grep -v index | head -n 1)
+check "archive: a note's stray <!-- and fence swallow nothing after them" sh -c "grep -q 'Dialogmøte om fastlegeordningen' '$html' && grep -q 'Svårt att rekrytera' '$html' && grep -q '&lt;!.* intern anteckning' '$html'"
 check "archive: the edited issue with the note in HTML" sh -c "grep -q '<strong>årsmötet</strong>' '$html' && ! grep -q 'Antalet läkare' '$html'"
 bull review > "$work/show" 2>&1
 check "review: the draft is sent" grep -q 'Draft 1, .*: sent' "$work/show"
@@ -136,5 +137,28 @@ export BULLETIN_TEST_NOW=$(at '2026-12-17 07:30')
 mail_text granskare@example.org > "$work/copy3"
 check "next week: a new copy with the held news" sh -c "grep -q 'Antalet läkare' '$work/copy3' && grep -q 'Dialogmøte' '$work/copy3'"
 check "next week: the dropped item never comes back" sh -c "! grep -q 'Primärvårdsstrategi' '$work/copy3'"
+
+# 7. A dropped story stays out with every source that carried it.
+sed "s|^path = state/bulletin.db|path = state4/bulletin.db|; s|^archive = archive|archive = archive4|; s|^files = sources.ini|files = sources4.ini|" "$cfg" > "$work/cfg/b4.ini"
+cp "$work/cfg/sources.ini" "$work/cfg/sources4.ini"
+cat > "$work/site/dup.xml" <<'EOF'
+<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Dup</title><link>https://dup.example.se/</link>
+<item><title>Fler läkare till vårdcentralerna i länet</title>
+<link>https://regionstockholm.example.se/nyheter/fler-lakare-pa-vardcentralerna/</link>
+<description>Vårdcentralerna i Stockholm får fler läkare.</description><pubDate>Wed, 09 Dec 2026 09:00:00 +0100</pubDate></item>
+</channel></rss>
+EOF
+printf '\n[source dup]\ntitle = Dup\nurl = http://127.0.0.1:%s/dup.xml\n' "$HTTP_PORT" >> "$work/cfg/sources4.ini"
+rm -f "$work"/maildir/new/*
+export BULLETIN_TEST_NOW=$(at '2026-12-10 07:30')
+"$BULLETIN" -c "$work/cfg/b4.ini" run > /dev/null 2>&1
+"$BULLETIN" -c "$work/cfg/b4.ini" review > "$work/show4" 2>&1
+k=$(sed -n 's/^ *\([0-9]*\)\. \(Antalet läkare\|Fler läkare till\).*/\1/p' "$work/show4" | head -n 1)
+check "duplicates: the story is numbered once" [ "$(grep -c 'Antalet läkare\|Fler läkare till' "$work/show4")" -eq 1 ]
+"$BULLETIN" -c "$work/cfg/b4.ini" review drop "${k:-0}" > /dev/null 2>&1
+"$BULLETIN" -c "$work/cfg/b4.ini" review approve > /dev/null 2>&1
+mail_text asa.lindstrom@example.se > "$work/member4"
+check "duplicates: dropped, neither source's copy reaches the members" sh -c "grep -q 'Primärvårdsstrategi' '$work/member4' && ! grep -q 'Antalet läkare\|Fler läkare till' '$work/member4'"
 
 tap_done

@@ -485,6 +485,36 @@ static void test_review_reply(void **state)
 	assert_int_equal(classify(m, strlen(m))->cls, MB_REVIEW_UNVERIFIED);
 	snprintf(m, sizeof m, head, pass, "References: <other-1@dlf-test.se>\r\n");
 	assert_true(classify(m, strlen(m))->cls != MB_REVIEW);
+	/* Outlook's rule and header, a wrapped attribution: not the note */
+	static const char outlook[] =
+		"Authentication-Results: mx.dlf-test.se; dkim=pass header.d=dlf-test.se\r\n"
+		"From: <redaktor@dlf-test.se>\r\nTo: nyhetsbrev@dlf-test.se\r\nSubject: SV: Granska\r\n"
+		"In-Reply-To: <review-42-00ff00ff00ff00ff@dlf-test.se>\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+		"note: Årsmötet.\r\n________________________________\r\nFra: Primärvårdsnytt\r\n"
+		"Sendt: torsdag\r\n\r\n1. DLF Stockholm\r\n";
+	r = classify(outlook, sizeof outlook - 1);
+	assert_int_equal(r->cls, MB_REVIEW);
+	assert_string_equal(r->note, "Årsmötet.");
+	static const char gmail[] =
+		"Authentication-Results: mx.dlf-test.se; dkim=pass header.d=dlf-test.se\r\n"
+		"From: <redaktor@dlf-test.se>\r\nTo: nyhetsbrev@dlf-test.se\r\nSubject: Re: Granska\r\n"
+		"In-Reply-To: <review-42-00ff00ff00ff00ff@dlf-test.se>\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+		"note: Årsmötet.\r\nDen tors 10 dec. 2026 kl 08:30 skrev Primärvårdsnytt <\r\n"
+		"nyhetsbrev@dlf-test.se>:\r\n\r\n1. DLF Stockholm\r\n";
+	r = classify(gmail, sizeof gmail - 1);
+	assert_string_equal(r->note, "Årsmötet.");
+	/* a note line too long to keep is no note at all, said so */
+	static char longnote[6000];
+	int w = snprintf(longnote, sizeof longnote, "%.*s", (int)(sizeof gmail - 1), gmail);
+	char *at = strstr(longnote, "note: ") + 6;
+	memset(at, 'a', 4500);
+	w = (int)(at - longnote) + 4500;
+	w += snprintf(longnote + w, sizeof longnote - (size_t)w, "\r\n");
+	r = classify(longnote, (size_t)w);
+	assert_int_equal(r->note_too_long, 1);
+	snprintf(m, sizeof m, head, pass, irt);
 	char *other = strstr(m, "REDAKTOR");
 	memcpy(other, "STRANGER", 8);
 	snprintf(m, sizeof m, head, pass, irt);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/timefmt.h"
+#include "parse/date.h"
 #include "deliver/review.h"
 
 static time_t utc(int y, int mo, int d, int h, int mi)
@@ -52,6 +53,24 @@ static void test_week_prev_next(void **state)
 	assert_int_equal(review_week_next("mon 08:00", "Europe/Stockholm", utc(2026, 10, 23, 12, 0)),
 			 utc(2026, 10, 26, 7, 0));
 	assert_int_equal(review_week_prev("bad", "Europe/Stockholm", thu), 0);
+	/* a week across the clock change keeps the wall-clock time: from Fri
+	 * 23 Oct 2026 07:30 CEST the next Friday 07:00 is 07:00 CET (06:00
+	 * UTC), not an hour early; from Fri 27 Mar 06:30 CET, 07:00 CEST the
+	 * same day */
+	assert_int_equal(review_week_next("fri 07:00", "Europe/Stockholm", utc(2026, 10, 23, 5, 30)),
+			 utc(2026, 10, 30, 6, 0));
+	assert_int_equal(review_week_next("fri 07:00", "Europe/Stockholm", utc(2026, 3, 27, 5, 30)),
+			 utc(2026, 3, 27, 6, 0));
+	assert_int_equal(review_week_next("sun 02:30", "Europe/Stockholm", utc(2026, 3, 28, 12, 0)) > 0, 1);
+	/* every hour of a year: next is after t, within a week, at 07:00 local */
+	for (time_t t = utc(2026, 1, 1, 0, 0); t < utc(2027, 1, 1, 0, 0); t += 3600) {
+		time_t n = review_week_next("fri 07:00", "Europe/Stockholm", t);
+		time_t p = review_week_prev("fri 07:00", "Europe/Stockholm", t);
+		assert_true(n > t && n - t <= 7 * 86400 + 3600);
+		assert_true(p <= t && t - p < 7 * 86400 + 3600);
+		assert_int_equal((n + date_zone_offset("Europe/Stockholm", n)) % 86400, 7 * 3600);
+		assert_int_equal((p + date_zone_offset("Europe/Stockholm", p)) % 86400, 7 * 3600);
+	}
 }
 
 struct fx {
@@ -221,6 +240,24 @@ static void test_superseded(void **state)
 	review_draft_free(&d);
 }
 
+/* Without copy_at, a held week's news waits for the next week, not for
+ * the next run. */
+static void test_hold_without_copy_at(void **state)
+{
+	struct fx *f = *state;
+	struct buf out = BUF_INIT;
+	char *others = NULL;
+	struct err e;
+	struct review_draft d;
+	assert_int_equal(edit(f, "a@example.org", "hold", NULL, &out, &others), 0);
+	assert_int_equal(review_due(f->s, &f->cfg, 999 + 3600, &d, &e), REVIEW_NOT_YET);
+	review_draft_free(&d);
+	assert_int_equal(review_due(f->s, &f->cfg, 999 + 7 * 86400, &d, &e), REVIEW_DRAFT);
+	review_draft_free(&d);
+	free(others);
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +266,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_superseded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold_without_copy_at, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
