@@ -13,6 +13,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 set --
 . "$top/tests/integration/pipeline_setup.inc"
 cfg=$work/cfg/bulletin.ini
+# The sources that work: the failing ones are pipeline.sh's subject, and
+# their retries would only make every run here slower.
+awk '/^\[source (not-a-feed|truncated|refused)\]/ { skip = 1; next } /^\[/ { skip = 0 } !skip' \
+	"$work/cfg/sources.ini" > "$work/cfg/sources.tmp" && mv "$work/cfg/sources.tmp" "$work/cfg/sources.ini"
 printf '[review]\nreviewers = granskare@example.org, oystein.brathen@example.no\ncopy_at = thu 08:00\ndeadline = fri 07:00\n' >> "$cfg"
 # One item the rules nearly select (3.75 of bemanning's 4): below the line.
 cat > "$work/site/extra.xml" <<'EOF'

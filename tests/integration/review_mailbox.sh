@@ -21,6 +21,10 @@ esac
 set --
 . "$top/tests/integration/pipeline_setup.inc"
 cfg=$work/cfg/bulletin.ini
+# The sources that work: the failing ones are pipeline.sh's subject, and
+# their retries would only make every run here slower.
+awk '/^\[source (not-a-feed|truncated|refused)\]/ { skip = 1; next } /^\[/ { skip = 0 } !skip' \
+	"$work/cfg/sources.ini" > "$work/cfg/sources.tmp" && mv "$work/cfg/sources.tmp" "$work/cfg/sources.ini"
 printf '%s\n' "$IMAP_PASSWORD" > "$work/cfg/imap-password"
 chmod 600 "$work/cfg/imap-password"
 cat >> "$cfg" <<EOF
