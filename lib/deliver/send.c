@@ -497,11 +497,12 @@ static int review_draft_make(struct ctx *x, struct err *err)
 	size_t n = 0;
 	if (r == 0 && !model && x->c->review_copy_at) {
 		/* A quiet week still had its copy_at: recorded, so that news
-		 * found later waits for the next copy_at, not for any run. */
+		 * found later waits for the next copy_at, not for any run.
+		 * One statement: a stop in between must not leave an open
+		 * draft with nothing in it waiting for an approve. */
 		struct review_draft q = {.period_start = x->r->period_start, .period_end = x->o->now + 1,
-					 .created = x->o->now};
-		if (store_review_insert(x->s, &q, NULL, 0, err) < 0 ||
-		    store_review_decide(x->s, q.id, "empty", NULL, 0, x->o->now, err) < 0)
+					 .created = x->o->now, .state = (char *)"empty"};
+		if (store_review_insert(x->s, &q, NULL, 0, err) < 0)
 			r = EXIT_IOERR;
 	}
 	if (r || !model)

@@ -241,18 +241,10 @@ static int quote_intro(const char *line, size_t n)
 			return 1;
 	}
 	/* "Den 10 dec. 2026 kl. 08:30 skrev Primärvårdsnytt <x@y>:" (Gmail,
-	 * Apple Mail in sv, nb, nn, da): the verb before the writer's name */
+	 * Apple Mail in sv, nb, nn, da): the verb before the writer's name;
+	 * also wrapped over two lines, the first ending "... skrev X <" */
 	static const char *const verbs[] = {" wrote ", " skrev ", " skreiv ", " schrieb "};
-	if (n > 1 && line[n - 1] == ':' && n < 400) {
-		char l[400];
-		memcpy(l, line, n);
-		l[n] = '\0';
-		for (size_t i = 0; i < NW(verbs); i++)
-			if (strcasestr(l, verbs[i]))
-				return 1;
-	}
-	/* the same wrapped over two lines: "... skrev Föreningen <" */
-	if (n > 1 && line[n - 1] == '<' && n < 400) {
+	if (n > 1 && (line[n - 1] == ':' || line[n - 1] == '<') && n < 400) {
 		char l[400];
 		memcpy(l, line, n);
 		l[n] = '\0';

@@ -16,8 +16,9 @@ static const char *const review_sql[REVIEW_NSTMT] = {
 	[RST_GET] = "SELECT " DRAFT_COLS " FROM review_drafts WHERE ?1 = 0 OR id = ?1"
 		    " ORDER BY id DESC LIMIT 1",
 	[RST_LAST_CREATED] = "SELECT MAX(created) FROM review_drafts",
-	[RST_INSERT] = "INSERT INTO review_drafts(period_start, period_end, created, deadline, state)"
-		       " VALUES(?1, ?2, ?3, ?4, 'open')",
+	[RST_INSERT] = "INSERT INTO review_drafts(period_start, period_end, created, deadline, state,"
+		       " decided) VALUES(?1, ?2, ?3, ?4, COALESCE(?5, 'open'),"
+		       " CASE WHEN ?5 IS NULL THEN NULL ELSE ?3 END)",
 	[RST_NUMBER_ADD] = "INSERT INTO review_numbers(draft_id, number, item_id, below, score, title)"
 			   " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[RST_NUMBERS] = "SELECT number, item_id, below, score, title FROM review_numbers"
@@ -146,6 +147,7 @@ int store_review_insert(struct store *s, struct review_draft *d, const struct re
 		sdb_bind_time(q, 2, d->period_end);
 		sdb_bind_time(q, 3, d->created);
 		sdb_bind_time(q, 4, d->deadline);
+		sdb_bind_text(q, 5, d->state);
 		rc = sdb_step_write(s, q, "storing a review draft", err) < 0 ? -1 : 0;
 		d->id = sqlite3_last_insert_rowid(s->db);
 	}

@@ -390,7 +390,8 @@ int store_review_open(struct store *s, struct review_draft *out, struct err *err
 int store_review_get(struct store *s, int64_t id, struct review_draft *out, struct err *err);
 /* When the newest draft was made; 0 when none. */
 int store_review_last_created(struct store *s, time_t *out, struct err *err);
-/* Stores a new open draft and its numbers in one transaction; sets d->id. */
+/* Stores a new draft (open, or in d->state when set: a draft that is done
+ * from the start) and its numbers in one transaction; sets d->id. */
 int store_review_insert(struct store *s, struct review_draft *d, const struct review_number *v,
 			size_t n, struct err *err);
 /* The draft's numbers, ascending. */

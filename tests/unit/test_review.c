@@ -240,6 +240,23 @@ static void test_superseded(void **state)
 	review_draft_free(&d);
 }
 
+/* A quiet week's record is stored done in one statement: never an open
+ * draft waiting for an approve. */
+static void test_empty_record(void **state)
+{
+	struct fx *f = *state;
+	struct err e;
+	struct review_draft d;
+	assert_int_equal(store_review_decide(f->s, f->d.id, "sent", NULL, 1, 1000, &e), 1);
+	struct review_draft q = {.period_end = 2001, .created = 2000, .state = "empty"};
+	assert_int_equal(store_review_insert(f->s, &q, NULL, 0, &e), 0);
+	assert_int_equal(store_review_open(f->s, &d, &e), 0);
+	assert_int_equal(store_review_get(f->s, 0, &d, &e), 1);
+	assert_string_equal(d.state, "empty");
+	assert_int_equal(d.decided, 2000);
+	review_draft_free(&d);
+}
+
 /* Without copy_at, a held week's news waits for the next week, not for
  * the next run. */
 static void test_hold_without_copy_at(void **state)
@@ -267,6 +284,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_superseded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_without_copy_at, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_record, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
