@@ -220,6 +220,8 @@ static json_t *match_json(const struct rules *r, const struct item *it, const st
 			json_object_set_new(jt, "group", json_string(rules_group_id(r, (size_t)in->group)));
 		if (t->no_context)
 			json_object_set_new(jt, "no_context", json_true());
+		if (t->modifier)
+			json_object_set_new(jt, "modifier", json_true());
 		json_object_set_new(jt, "rule", json_string(t->rule));
 		json_object_set_new(jt, "where", json_string(t->where));
 		json_array_append_new(terms, jt);
@@ -364,7 +366,10 @@ static void print_text(const struct rules *r, const struct item *it, const struc
 			snprintf(what, sizeof what, "context");
 		else
 			snprintf(what, sizeof what, "+%s", sc(t->weight, b, sizeof b));
-		const char *note = t->no_context ? " (no context: not counted)" : t->repeat ? " (again: counted once)" : "";
+		const char *note = t->no_context ? " (no context: not counted)"
+				   : t->repeat	  ? " (again: counted once)"
+				   : t->modifier  ? " (begins a compound: not the headline's subject)"
+						  : "";
 		char owner[96];
 		if (in->group >= 0)
 			snprintf(owner, sizeof owner, "group %s", rules_group_id(r, (size_t)in->group));

@@ -154,12 +154,18 @@ const char *rules_score_str(double v, char *b, size_t n)
 	return b;
 }
 
+/* [with T] is met by a word of T, or by a word of a topic borrowing from T
+ * that needs no company itself: legevakt or listetak says primary care as
+ * surely as vårdcentral does, so "konferanse" beside legevakt counts. */
 int rules_in_context(const struct rules *r, const struct rule *ru, const struct ctx_ref *c)
 {
-	(void)r;
 	if (c->is_group)
 		return ru->group == c->idx;
-	return ru->topic == c->idx && !ru->exclude && ru->ref < 0 && ru->group < 0;
+	if (ru->exclude || ru->ref >= 0 || ru->group >= 0 || ru->topic < 0)
+		return 0;
+	if (ru->topic == c->idx)
+		return 1;
+	return ru->nwith == 0 && r->tv[ru->topic].lender == c->idx;
 }
 
 size_t rules_topic_count(const struct rules *r) { return r ? r->ntopics : 0; }

@@ -91,6 +91,9 @@ struct match_term {
 	size_t rule_index;  /* for rules_rule() */
 	int repeat;         /* the same word again in this field: listed, not scored */
 	int no_context;     /* its [with] context was missing: listed, not scored */
+	int modifier;       /* in the title, the first part of a compound ending in
+			       another topic's word: scored, but not the headline's
+			       subject when the topic is chosen */
 };
 
 /* Why the topic won, for --explain. */

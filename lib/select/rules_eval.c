@@ -67,7 +67,8 @@ static char *explain(const struct rules *r, const struct match *m)
 		else if (t->no_context)
 			buf_printf(&b, "(%s, no context: 0)", rules_topic_id(r, (size_t)t->topic));
 		else
-			buf_printf(&b, "(%s +%s)", rules_topic_id(r, (size_t)t->topic), rules_score_str(t->weight, s1, sizeof s1));
+			buf_printf(&b, "(%s +%s%s)", rules_topic_id(r, (size_t)t->topic), rules_score_str(t->weight, s1, sizeof s1),
+				   t->modifier ? ", begins a compound" : "");
 	}
 	int any = 0;
 	for (size_t t = 0; t < m->ntopics; t++) {

@@ -18,6 +18,7 @@
 #include "select/ruleset.h"
 
 #include <stdint.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -446,6 +447,34 @@ static void apply_context(struct rules_matcher *mt, struct match *m)
 	}
 }
 
+/* Marks the title's words that only begin a compound whose last part is
+ * a word of another topic. Nordic compounds are said by their last part:
+ * a "legevaktkonferanse" is a conference, so legevakt there does not put
+ * jour in the headline. A dash inside the word keeps it one compound. A
+ * weak last part (weighing 1.25 or less, a word that never decides alone:
+ * "ALIS-avtaler") does not take the headline from the first. */
+static void mark_modifiers(const struct rules *r, struct match *m, const char *title)
+{
+	for (size_t i = 0; title && i < m->nterms; i++) {
+		struct match_term *t = &m->terms[i];
+		if (t->field != FIELD_TITLE || t->exclude || t->topic < 0 || t->weight <= 0)
+			continue;
+		for (size_t j = 0; j < m->nterms && !t->modifier; j++) {
+			const struct match_term *u = &m->terms[j];
+			if (u->field != FIELD_TITLE || u->exclude || u->topic < 0 || u->weight <= 0 ||
+			    u->topic == t->topic || u->start <= t->start || u->end <= t->end ||
+			    r->rv[u->rule_index].weight <= 1.25)
+				continue;
+			int one_word = 1;
+			for (size_t k = t->start; k < u->start && one_word; k++) {
+				unsigned char c = (unsigned char)title[k];
+				one_word = c >= 0x80 || c == '-' || isalnum(c);
+			}
+			t->modifier = one_word;
+		}
+	}
+}
+
 /* Among the qualifying topics, the one the item goes under:
  *   1. only topics with words of their own compete (a topic that
  *      qualifies through borrowing alone says nothing about the item);
@@ -455,7 +484,9 @@ static void apply_context(struct rules_matcher *mt, struct match *m)
  *      borrowed share; less than that is a mention in passing, not the
  *      subject, and the lender keeps the item;
  *   3. a topic with words of its own in the title beats those found only
- *      further down (a headline says what the news is about);
+ *      further down (a headline says what the news is about); a word that
+ *      only begins a compound ending in another topic's word does not
+ *      count as in the title (see mark_modifiers());
  *   4. the most own score; 5. the earlier in the file. */
 static void choose_topic(const struct rules *r, struct match *m)
 {
@@ -467,7 +498,7 @@ static void choose_topic(const struct rules *r, struct match *m)
 		const struct match_term *t = &m->terms[i];
 		if (t->exclude || t->topic < 0 || t->weight <= 0)
 			continue;
-		titled[t->topic] |= t->field == FIELD_TITLE;
+		titled[t->topic] |= t->field == FIELD_TITLE && !t->modifier && r->rv[t->rule_index].weight > 1;
 		/* distinct words: a rule counts once, however often it matched */
 		int seen = 0;
 		for (size_t j = 0; j < i && !seen; j++)
@@ -712,6 +743,7 @@ int rules_matcher_match(struct rules_matcher *mt, const struct item *it, struct 
 		goto oom;
 	if (r->has_context)
 		apply_context(mt, out);
+	mark_modifiers(r, out, it->title);
 	decide(r, out);
 	return 0;
 oom:

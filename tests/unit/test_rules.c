@@ -293,12 +293,12 @@ static void test_borrowed_score(void **state)
 {
 	(void)state;
 	struct rules *r = load_str("threshold 3\ntopic pv \"P\"\ninclude 2 vårdcentral\ninclude 2 hälsocentral\n"
-				   "topic bem \"B\"\nthreshold 4\ninclude 0.5 @pv\ninclude 1 rekryter\n");
+				   "topic bem \"B\"\nthreshold 4\ninclude 0.5 @pv\ninclude 1.25 rekryter\n");
 	struct match m;
-	run(r, "Rekrytering", NULL, &m); /* 2 < 4 */
+	run(r, "Rekrytering", NULL, &m); /* 2.5 < 4 */
 	assert_false(m.selected);
 	match_free(&m);
-	/* bem: 2 + 0.5*4 = 4 qualifies beside pv's 4; bem borrows from pv,
+	/* bem: 2.5 + 0.5*4 = 4.5 qualifies beside pv's 4; bem borrows from pv,
 	 * so it is the more specific and wins */
 	run(r, "Rekrytering till vårdcentralen", NULL, &m);
 	assert_true(m.selected);
@@ -312,10 +312,10 @@ static void test_borrowed_score(void **state)
 	assert_int_equal(m.why, WHY_ONLY);
 	assert_true(match_qualifies(r, &m, 1));
 	match_free(&m);
-	run(r, "Rekrytering till vårdcentralen", "rekryterar", &m); /* bem 5 > pv 4 */
+	run(r, "Rekrytering till vårdcentralen", "rekryterar", &m); /* bem 5.75 > pv 4 */
 	assert_true(m.selected);
 	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "bem");
-	assert_true(m.score == 5.0);
+	assert_true(m.score == 5.75);
 	match_free(&m);
 	rules_free(r);
 }

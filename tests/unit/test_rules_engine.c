@@ -230,6 +230,60 @@ static void test_topic_choice(void **state)
 	rules_free(r);
 }
 
+/* The headline's subject: company from a borrowing topic's own word, the
+ * last part of a compound, a hint of weight 1 in the title. */
+static void test_topic_headline(void **state)
+{
+	(void)state;
+	struct rules *r = load_str("threshold 3\n"
+				   "topic pv \"P\"\ninclude 3 vårdcentral\ninclude 3 fastleg\n"
+				   "topic jour \"J\"\nthreshold 4\ninclude 0.75 @pv\ninclude 4 legevakt\n"
+				   "include 1.5 [with pv] -vakt\n"
+				   "topic konf \"K\"\nthreshold 4\ninclude 0.75 @pv\ninclude 2 [with pv] *konferans\n"
+				   "topic ers \"E\"\nthreshold 4\ninclude 0.75 @pv\ninclude 1 [with pv] -avtal\n");
+	struct rules_matcher *mt = rules_matcher_new(r);
+	struct match m;
+	/* legevakt needs no company and jour borrows from pv: company for
+	 * [with pv]; a word that needs company itself (nattevakt) is not */
+	run(mt, "Konferanse i Bodø", "Om legevakt i nord.", &m);
+	assert_true(m.own[2] == 4);
+	match_free(&m);
+	run(mt, "Konferanse i Bodø", "Om nattevakt i nord.", &m);
+	assert_false(m.selected);
+	assert_true(m.own[2] == 0);
+	match_free(&m);
+	/* a legevaktkonferanse is a conference: legevakt begins the compound */
+	run(mt, "Nordisk legevaktkonferanse i Bodø", "Konferansen samler legevakter.", &m);
+	assert_true(m.selected);
+	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "konf");
+	assert_int_equal(m.why, WHY_TITLE);
+	assert_string_equal(m.terms[0].text, "legevakt");
+	assert_true(m.terms[0].modifier && m.terms[0].weight == 8); /* still scored */
+	assert_true(m.own[1] > m.own[2]);
+	match_free(&m);
+	/* the same words apart, or with a dash between them (one compound) */
+	run(mt, "Legevakt og konferanse i Bodø", "Konferansen samler legevakter.", &m);
+	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "jour");
+	assert_int_equal(m.why, WHY_OWN);
+	match_free(&m);
+	run(mt, "Nordisk legevakt-konferanse i Bodø", "Konferansen samler legevakter.", &m);
+	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "konf");
+	match_free(&m);
+	/* a weak last part (1) does not take the headline from the first */
+	run(mt, "Legevaktavtalen er klar", "Fastlegene og legevakten har avtal.", &m);
+	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "jour");
+	assert_false(m.terms[0].modifier);
+	match_free(&m);
+	/* a word of weight 1 in the title is a hint: the lender keeps the item */
+	run(mt, "Vårdcentralen regleras i avtal", "Vårdcentralen och fastlegen.", &m);
+	assert_true(match_qualifies(r, &m, 3));
+	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "pv");
+	assert_int_equal(m.why, WHY_PASSING);
+	match_free(&m);
+	rules_matcher_free(mt);
+	rules_free(r);
+}
+
 /* "VETOED" only when an exclude changed the outcome. */
 static void test_vetoed_only_when_it_mattered(void **state)
 {
@@ -549,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_more_text_never_deselects),
 		cmocka_unit_test(test_more_evidence_keeps_the_item),
 		cmocka_unit_test(test_topic_choice),
+		cmocka_unit_test(test_topic_headline),
 		cmocka_unit_test(test_vetoed_only_when_it_mattered),
 		cmocka_unit_test(test_score_precision),
 		cmocka_unit_test(test_nfc),
