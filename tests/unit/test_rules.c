@@ -387,6 +387,14 @@ static void test_eval_extra_fixture(void **state)
 	check_eval("tests/fixtures/rules/extra.tsv", "extra.tsv");
 }
 
+/* Items written for the project by a writer who never saw the rules
+ * (tests/fixtures/rules/fresh.md): once a judge, now a guard. */
+static void test_eval_fresh_fixture(void **state)
+{
+	(void)state;
+	check_eval("tests/fixtures/rules/fresh.tsv", "fresh.tsv");
+}
+
 static void test_eval_errors_and_counts(void **state)
 {
 	(void)state;
@@ -759,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_term_byte_ranges),
 		cmocka_unit_test(test_eval_public_corpus),
 		cmocka_unit_test(test_eval_extra_fixture),
+		cmocka_unit_test(test_eval_fresh_fixture),
 		cmocka_unit_test(test_eval_errors_and_counts),
 		cmocka_unit_test(test_seed_documents_selected),
 		cmocka_unit_test(test_field_scopes_and_weights),
