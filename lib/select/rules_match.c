@@ -451,8 +451,10 @@ static void apply_context(struct rules_matcher *mt, struct match *m)
  * a word of another topic. Nordic compounds are said by their last part:
  * a "legevaktkonferanse" is a conference, so legevakt there does not put
  * jour in the headline. A dash inside the word keeps it one compound. A
- * weak last part (weighing 1.25 or less, a word that never decides alone:
- * "ALIS-avtaler") does not take the headline from the first. */
+ * word that runs into the last part (vinterkurs beside kurset) is the
+ * whole compound, not its first part. A weak last part (weighing 1.25 or
+ * less, a word that never decides alone: "ALIS-avtaler") does not take
+ * the headline from the first. */
 static void mark_modifiers(const struct rules *r, struct match *m, const char *title)
 {
 	for (size_t i = 0; title && i < m->nterms; i++) {
@@ -462,7 +464,7 @@ static void mark_modifiers(const struct rules *r, struct match *m, const char *t
 		for (size_t j = 0; j < m->nterms && !t->modifier; j++) {
 			const struct match_term *u = &m->terms[j];
 			if (u->field != FIELD_TITLE || u->exclude || u->topic < 0 || u->weight <= 0 ||
-			    u->topic == t->topic || u->start <= t->start || u->end <= t->end ||
+			    u->topic == t->topic || u->start < t->end ||
 			    r->rv[u->rule_index].weight <= 1.25)
 				continue;
 			int one_word = 1;

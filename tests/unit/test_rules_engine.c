@@ -240,7 +240,9 @@ static void test_topic_headline(void **state)
 				   "topic jour \"J\"\nthreshold 4\ninclude 0.75 @pv\ninclude 4 legevakt\n"
 				   "include 1.5 [with pv] -vakt\n"
 				   "topic konf \"K\"\nthreshold 4\ninclude 0.75 @pv\ninclude 2 [with pv] *konferans\n"
-				   "topic ers \"E\"\nthreshold 4\ninclude 0.75 @pv\ninclude 1 [with pv] -avtal\n");
+				   "include 2 [with pv] vinterkurs\n"
+				   "topic ers \"E\"\nthreshold 4\ninclude 0.75 @pv\ninclude 1 [with pv] -avtal\n"
+				   "topic utb \"U\"\nthreshold 4\ninclude 0.75 @pv\ninclude 1.5 [with pv] -kurs\n");
 	struct rules_matcher *mt = rules_matcher_new(r);
 	struct match m;
 	/* legevakt needs no company and jour borrows from pv: company for
@@ -268,6 +270,13 @@ static void test_topic_headline(void **state)
 	match_free(&m);
 	run(mt, "Nordisk legevakt-konferanse i Bodø", "Konferansen samler legevakter.", &m);
 	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "konf");
+	match_free(&m);
+	/* vinterkurs runs into kurset: the whole compound, not its first part */
+	run(mt, "Vinterkurset for fastleger fylt opp", "Vinterkursen samler fastleger.", &m);
+	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "konf");
+	assert_int_equal(m.why, WHY_OWN);
+	for (size_t i = 0; i < m.nterms; i++)
+		assert_false(m.terms[i].modifier);
 	match_free(&m);
 	/* a weak last part (1) does not take the headline from the first */
 	run(mt, "Legevaktavtalen er klar", "Fastlegene og legevakten har avtal.", &m);
