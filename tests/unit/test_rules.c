@@ -396,6 +396,7 @@ static void test_eval_fresh_fixture(void **state)
 	check_eval("tests/fixtures/rules/fresh2.tsv", "fresh2.tsv");
 	check_eval("tests/fixtures/rules/fresh3.tsv", "fresh3.tsv");
 	check_eval("tests/fixtures/rules/fresh4.tsv", "fresh4.tsv");
+	check_eval("tests/fixtures/rules/fresh5.tsv", "fresh5.tsv");
 }
 
 static void test_eval_errors_and_counts(void **state)
