@@ -170,6 +170,7 @@ static const char *why_text(enum topic_why w)
 	case WHY_SPECIFIC: return "more_specific";
 	case WHY_TIE: return "tie_earlier";
 	case WHY_TITLE: return "title";
+	case WHY_HEADLINE: return "headline_wins";
 	case WHY_PASSING: return "others_in_passing";
 	default: return "none";
 	}
@@ -322,6 +323,7 @@ static void print_topics(const struct rules *r, const struct match *m, FILE *out
 	case WHY_OWN: fprintf(out, "the most of its own words (%s) among the topics that qualify\n", sc(m->own[m->topic], b1, sizeof b1)); break;
 	case WHY_TIE: fputs("tied on its own words with another; the earlier in the rules\n", out); break;
 	case WHY_TITLE: fputs("its own words are in the title; the others' only further down\n", out); break;
+	case WHY_HEADLINE: fputs("its own words are in the title, and its headline wins (the rules say so of it)\n", out); break;
 	case WHY_PASSING: fputs("the topics that borrow from it are only mentioned in passing: none of their words in the title, and one word or too little to reach their threshold without borrowing\n", out); break;
 	default: fputc('\n', out);
 	}

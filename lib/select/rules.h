@@ -104,6 +104,7 @@ enum topic_why {
 	WHY_SPECIFIC,   /* it borrows from the others that qualified: the more specific */
 	WHY_TIE,        /* a tie on its own words: the earlier in the file */
 	WHY_TITLE,      /* the only one (left) with words of its own in the title */
+	WHY_HEADLINE,   /* "headline wins" and its own words in the title */
 	WHY_PASSING     /* it lends to the others, whose own words are not in the
 			 * title and are one word, or too few to reach their
 			 * threshold unborrowed (a mention in passing) */

@@ -13,6 +13,8 @@
  *   include W @ID             W x topic ID's own score
  *   exclude PATTERN           inside a topic: vetoes that topic; before the
  *                             first topic: vetoes every item it matches
+ *   headline wins             inside a topic: its own words in the title
+ *                             take the item from every other topic
  *
  * Before PATTERN, optional scopes in brackets: [title, summary] (fields),
  * [from NAME, ...] (sources), and on include [with NAME, ...]: the rule
@@ -953,6 +955,21 @@ static int do_directive(struct lctx *c, const char *p, const char *end)
 		return do_threshold(c, p, end);
 	if (IS("field"))
 		return do_field(c, p, end);
+	if (IS("headline")) {
+		/* A meeting's report goes under meetings whatever the meeting
+		 * discussed: the labels of every corpus say so. */
+		const char *w = p;
+		while (p < end && !is_ws(*p) && *p != '#')
+			p++;
+		if (p - w != 4 || memcmp(w, "wins", 4) != 0)
+			return lerr(c, w, "expected 'headline wins'");
+		if (c->topic < 0 || c->group >= 0)
+			return lerr(c, d, "headline wins goes inside a topic (after its topic line)");
+		if (expect_end(c, p, end) < 0)
+			return -1;
+		c->r->tv[c->topic].headline_wins = 1;
+		return 0;
+	}
 	if (IS("topic"))
 		return do_topic(c, p, end);
 	if (IS("group"))
@@ -988,7 +1005,7 @@ static int do_directive(struct lctx *c, const char *p, const char *end)
 		return add_pattern(c, p, end, 0, KIND_EXCLUDE);
 	}
 #undef IS
-	return lerr(c, d, "unknown directive '%.*s' (expected threshold, field, group, word, topic, include or exclude)",
+	return lerr(c, d, "unknown directive '%.*s' (expected threshold, field, group, word, topic, include, exclude or headline wins)",
 		    toklen(d, end), d);
 }
 

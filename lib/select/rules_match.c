@@ -489,7 +489,10 @@ static void mark_modifiers(const struct rules *r, struct match *m, const char *t
  *      further down (a headline says what the news is about); a word that
  *      only begins a compound ending in another topic's word does not
  *      count as in the title (see mark_modifiers());
- *   4. the most own score; 5. the earlier in the file. */
+ *   4. a topic marked "headline wins" with its own words in the title
+ *      takes the item from the others (a meeting's report is a meeting's,
+ *      whatever the meeting discussed);
+ *   5. the most own score; 6. the earlier in the file. */
 static void choose_topic(const struct rules *r, struct match *m)
 {
 	size_t n = m->ntopics, nq = 0, nown = 0;
@@ -561,6 +564,15 @@ static void choose_topic(const struct rules *r, struct match *m)
 			cand[t] = cand[t] && titled[t];
 		after_title = ntitled;
 	}
+	size_t nheadline = 0;
+	for (size_t t = 0; t < n; t++)
+		nheadline += cand[t] && titled[t] && r->tv[t].headline_wins;
+	int by_headline = nheadline && nheadline < after_title;
+	if (by_headline) {
+		for (size_t t = 0; t < n; t++)
+			cand[t] = cand[t] && titled[t] && r->tv[t].headline_wins;
+		after_title = nheadline;
+	}
 	long best = -1;
 	int tie = 0;
 	for (size_t t = 0; t < n; t++) {
@@ -575,6 +587,7 @@ static void choose_topic(const struct rules *r, struct match *m)
 	}
 	m->topic = best;
 	m->why = ncand == 1 ? WHY_ONLY : left == 1 ? (passing ? WHY_PASSING : WHY_SPECIFIC)
+		 : by_headline && after_title == 1 ? WHY_HEADLINE
 		 : after_title == 1 ? WHY_TITLE : tie ? WHY_TIE : WHY_OWN;
 }
 

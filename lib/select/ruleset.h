@@ -62,6 +62,8 @@ struct topic {
 	int threshold_gen; /* load that set the threshold, for duplicates */
 	char *where;       /* where it was first defined */
 	long lender;       /* the topic it borrows from (@ID), or -1 */
+	int headline_wins; /* its words in the title take the item from every
+			      other topic (an event reported, whatever it was about) */
 };
 
 struct group {

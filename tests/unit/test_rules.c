@@ -137,7 +137,7 @@ static void test_load_errors_name_line_and_column(void **state)
 	load_err("topic a \"A\"\ninclude 2 /a)b/\n",
 		 "t.rules:2:13: bad pattern: unmatched closing parenthesis");
 	load_err("threshold 3\n  inclde 2 x\n",
-		 "t.rules:2:3: unknown directive 'inclde' (expected threshold, field, group, word, topic, include or exclude)");
+		 "t.rules:2:3: unknown directive 'inclde' (expected threshold, field, group, word, topic, include, exclude or headline wins)");
 	load_err("# c\ninclude 2 fastläkar\n",
 		 "t.rules:2:1: include before any topic: start a topic with 'topic ID \"Title\"' first");
 	load_err("topic a \"A\"\ninclude -2 x\n",
@@ -397,6 +397,7 @@ static void test_eval_fresh_fixture(void **state)
 	check_eval("tests/fixtures/rules/fresh3.tsv", "fresh3.tsv");
 	check_eval("tests/fixtures/rules/fresh4.tsv", "fresh4.tsv");
 	check_eval("tests/fixtures/rules/fresh5.tsv", "fresh5.tsv");
+	check_eval("tests/fixtures/rules/fresh6.tsv", "fresh6.tsv");
 }
 
 static void test_eval_errors_and_counts(void **state)

@@ -293,6 +293,59 @@ static void test_topic_headline(void **state)
 	rules_free(r);
 }
 
+/* "headline wins": a meeting's report goes under meetings, whatever the
+ * meeting asked for; only when the topic's own words are in the title. */
+static void test_headline_wins(void **state)
+{
+	(void)state;
+	const char *text = "threshold 3\n"
+			   "topic pv \"P\"\ninclude 3 vårdcentral\ninclude 3 fastleg\n"
+			   "topic fl \"F\"\nthreshold 4\ninclude 0.75 @pv\ninclude 3 listetak\n"
+			   "topic konf \"K\"\nthreshold 4\ninclude 0.75 @pv\n%s"
+			   "include 2 [with pv] årsmøte\ninclude 1.25 [with pv] møtet\n";
+	char buf[512];
+	snprintf(buf, sizeof buf, text, "");
+	struct rules *plain = load_str(buf);
+	snprintf(buf, sizeof buf, text, "headline wins # a meeting's report\n");
+	struct rules *r = load_str(buf);
+	struct match m;
+	const char *title = "Årsmøtet krever listetak for fastlegene";
+	const char *summary = "Fastlegene vil ha listetak; møtet vedtok det.";
+	struct rules_matcher *mt = rules_matcher_new(plain);
+	run(mt, title, summary, &m); /* fl 6 + 3 own beats konf 4 + 1.25 */
+	assert_string_equal(rules_topic_id(plain, (size_t)m.topic), "fl");
+	assert_int_equal(m.why, WHY_OWN);
+	match_free(&m);
+	rules_matcher_free(mt);
+	mt = rules_matcher_new(r);
+	run(mt, title, summary, &m);
+	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "konf");
+	assert_int_equal(m.why, WHY_HEADLINE);
+	match_free(&m);
+	/* the meeting only further down: the headline's subject keeps it */
+	run(mt, "Fastlegene krever listetak", "Årsmøtet vedtok det.", &m);
+	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "fl");
+	match_free(&m);
+	rules_matcher_free(mt);
+	rules_free(plain);
+	rules_free(r);
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{"headline wins\n", "t.rules:1:1: headline wins goes inside a topic (after its topic line)"},
+		{"topic a \"A\"\nheadline win\n", "t.rules:2:10: expected 'headline wins'"},
+		{"topic a \"A\"\nheadline wins now\n", "t.rules:2:15: unexpected text after the arguments (start a comment with #)"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct rules *b = rules_new();
+		struct err e;
+		assert_int_equal(rules_load_string(b, "t.rules", bad[i].text, &e), -1);
+		if (strcmp(e.msg, bad[i].want))
+			fail_msg("got  %s\nwant %s", e.msg, bad[i].want);
+		rules_free(b);
+	}
+}
+
 /* "VETOED" only when an exclude changed the outcome. */
 static void test_vetoed_only_when_it_mattered(void **state)
 {
@@ -494,7 +547,7 @@ static void test_every_error_listed(void **state)
 			 -1);
 	assert_string_equal(e.msg, "t.rules:1:11: bad threshold 'x': expected a positive number such as 3 or 2.5\n"
 				   "t.rules:3:12: bad pattern: this ( has no closing parenthesis\n"
-				   "t.rules:5:1: unknown directive 'inclde' (expected threshold, field, group, word, topic, include or exclude)\n"
+				   "t.rules:5:1: unknown directive 'inclde' (expected threshold, field, group, word, topic, include, exclude or headline wins)\n"
 				   "t.rules:6:12: unknown field 'titel' (fields: title, summary, content, categories, url, source; "
 				   "sources: [from NAME, ...]; context: [with NAME, ...])");
 	assert_int_equal(rules_rule_count(r), 0); /* the set is as before */
@@ -613,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_more_evidence_keeps_the_item),
 		cmocka_unit_test(test_topic_choice),
 		cmocka_unit_test(test_topic_headline),
+		cmocka_unit_test(test_headline_wins),
 		cmocka_unit_test(test_vetoed_only_when_it_mattered),
 		cmocka_unit_test(test_score_precision),
 		cmocka_unit_test(test_nfc),
