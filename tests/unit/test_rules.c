@@ -398,6 +398,7 @@ static void test_eval_fresh_fixture(void **state)
 	check_eval("tests/fixtures/rules/fresh4.tsv", "fresh4.tsv");
 	check_eval("tests/fixtures/rules/fresh5.tsv", "fresh5.tsv");
 	check_eval("tests/fixtures/rules/fresh6.tsv", "fresh6.tsv");
+	check_eval("tests/fixtures/rules/fresh7.tsv", "fresh7.tsv");
 }
 
 static void test_eval_errors_and_counts(void **state)
