@@ -387,8 +387,8 @@ static void test_eval_extra_fixture(void **state)
 	check_eval("tests/fixtures/rules/extra.tsv", "extra.tsv");
 }
 
-/* Items written for the project by a writer who never saw the rules
- * (tests/fixtures/rules/fresh.md): once a judge, now a guard. */
+/* Items written for the project by writers who never saw the rules
+ * (tests/fixtures/rules/fresh.md): each once a judge, now guards. */
 static void test_eval_fresh_fixture(void **state)
 {
 	(void)state;
@@ -399,6 +399,7 @@ static void test_eval_fresh_fixture(void **state)
 	check_eval("tests/fixtures/rules/fresh5.tsv", "fresh5.tsv");
 	check_eval("tests/fixtures/rules/fresh6.tsv", "fresh6.tsv");
 	check_eval("tests/fixtures/rules/fresh7.tsv", "fresh7.tsv");
+	check_eval("tests/fixtures/rules/fresh8.tsv", "fresh8.tsv");
 }
 
 static void test_eval_errors_and_counts(void **state)
