@@ -216,8 +216,12 @@ static int eval_row(struct rules_eval *out, const struct rules *r, struct rules_
 	out->topic_correct += all.topic_correct;
 	int rc = 0;
 	struct rules_eval_lang *l = lang_slot(out, lang);
+	/* the second slot may move the array: the first is kept by index */
 	struct rules_eval_topic *lt = label ? topic_slot(out, topic) : NULL;
+	size_t lti = lt ? (size_t)(lt - out->topics) : 0;
 	struct rules_eval_topic *at = m.selected ? topic_slot(out, got) : NULL;
+	if (lt)
+		lt = &out->topics[lti];
 	if (!l || (label && !lt) || (m.selected && !at))
 		rc = -1;
 	if (l)

@@ -441,6 +441,21 @@ static void test_eval_errors_and_counts(void **state)
 	assert_int_equal(rules_eval_print(r, &ev, devnull), 0);
 	fclose(devnull);
 	rules_eval_free(&ev);
+	/* the first row makes two topic slots at once (labeled word, put under
+	 * stem): the second may move the first (ASan found it with fresh.tsv) */
+	assert_int_equal(rules_eval_string(r, "y.tsv",
+					   "id\tlang\tlabel\ttopic\ttitle\tsummary\n"
+					   "a\tsv\t1\tword\tPrimärvården\t\n",
+					   &ev, &e), 0);
+	assert_int_equal(ev.ntopics, 2);
+	for (size_t i = 0; i < ev.ntopics; i++) {
+		const struct rules_eval_topic *t = &ev.topics[i];
+		if (!strcmp(t->topic, "word"))
+			assert_true(t->labeled == 1 && t->selected == 1 && t->right == 0 && t->assigned == 0);
+		else
+			assert_true(!strcmp(t->topic, "stem") && t->labeled == 0 && t->assigned == 1);
+	}
+	rules_eval_free(&ev);
 	assert_int_equal(rules_eval_tsv(r, "tests/fixtures/rules/none.tsv", &ev, &e), -1);
 	assert_non_null(strstr(e.msg, "tests/fixtures/rules/none.tsv: "));
 	rules_free(r);
