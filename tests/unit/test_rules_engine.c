@@ -181,6 +181,23 @@ static void test_more_evidence_keeps_the_item(void **state)
 	rules_free(r);
 }
 
+struct load_error {
+	const char *text, *want;
+};
+
+/* Each text fails to load with exactly its message. */
+static void expect_load_errors(const struct load_error *bad, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct rules *b = rules_new();
+		struct err e;
+		assert_int_equal(rules_load_string(b, "t.rules", bad[i].text, &e), -1);
+		if (strcmp(e.msg, bad[i].want))
+			fail_msg("got  %s\nwant %s", e.msg, bad[i].want);
+		rules_free(b);
+	}
+}
+
 /* Selection is "some topic qualifies"; the topic is chosen among those. */
 static void test_topic_choice(void **state)
 {
@@ -329,21 +346,12 @@ static void test_headline_wins(void **state)
 	rules_matcher_free(mt);
 	rules_free(plain);
 	rules_free(r);
-	static const struct {
-		const char *text, *want;
-	} bad[] = {
+	static const struct load_error bad[] = {
 		{"headline wins\n", "t.rules:1:1: headline wins goes inside a topic (after its topic line)"},
 		{"topic a \"A\"\nheadline win\n", "t.rules:2:10: expected 'headline wins'"},
 		{"topic a \"A\"\nheadline wins now\n", "t.rules:2:15: unexpected text after the arguments (start a comment with #)"},
 	};
-	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		struct rules *b = rules_new();
-		struct err e;
-		assert_int_equal(rules_load_string(b, "t.rules", bad[i].text, &e), -1);
-		if (strcmp(e.msg, bad[i].want))
-			fail_msg("got  %s\nwant %s", e.msg, bad[i].want);
-		rules_free(b);
-	}
+	expect_load_errors(bad, sizeof bad / sizeof *bad);
 }
 
 /* "VETOED" only when an exclude changed the outcome. */
@@ -482,23 +490,14 @@ static void test_context(void **state)
 	assert_true(m.own[1] == 2);
 	match_free(&m);
 	/* load errors */
-	static const struct {
-		const char *text, *want;
-	} bad[] = {
+	static const struct load_error bad[] = {
 		{"topic a \"A\"\ninclude 1 [with nosuch] x\n", "t.rules:2:25: [with nosuch]: no group or topic of that name above"},
 		{"group g\nword [with g] x\n", "t.rules:2:15: [with] works only with include: a group's words are the context"},
 		{"group g\ninclude 1 x\n", "t.rules:2:1: include inside a group: a group lists words (word PATTERN); start a topic first"},
 		{"word x\n", "t.rules:1:1: word outside a group: start one with 'group NAME' first"},
 		{"topic a \"A\"\ngroup a\n", "t.rules:2:7: a topic is already called 'a': give the group another name"},
 	};
-	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		struct rules *b = rules_new();
-		struct err e;
-		assert_int_equal(rules_load_string(b, "t.rules", bad[i].text, &e), -1);
-		if (strcmp(e.msg, bad[i].want))
-			fail_msg("got  %s\nwant %s", e.msg, bad[i].want);
-		rules_free(b);
-	}
+	expect_load_errors(bad, sizeof bad / sizeof *bad);
 	rules_matcher_free(mt);
 	rules_free(r);
 }
