@@ -14,6 +14,9 @@
 # a hang is one failure with its last lines shown, never a stalled CI run.
 # Output goes to a file, not a pipe: a stray background process that keeps
 # a pipe open could otherwise hold the runner forever.
+#
+# ONLY="name name ..." runs only those tests (unit binaries by name,
+# scripts without .sh); unset, every test runs.
 BUILD=${1:-build}
 TAG=${2:-plain}
 BULLETIN=$(cd "$BUILD" && pwd)/bulletin
@@ -29,8 +32,14 @@ skipped="$BUILD/skipped-$TAG.txt"
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 skip_re='^(not )?ok [0-9]*[^#]*# *[Ss][Kk][Ii][Pp]|^1\.\.0 *# *[Ss][Kk][Ii][Pp]'
+wanted() {
+	[ -z "${ONLY:-}" ] && return 0
+	case " $ONLY " in *" $1 "*) return 0 ;; esac
+	return 1
+}
 run_one() {
 	name=$1; shift
+	wanted "$name" || return 0
 	timeout -k 10 "$limit" "$@" > "$tmp" 2>&1 < /dev/null
 	rc=$?
 	sed "s|^|[$TAG $name] |" "$tmp" >> "$log"

@@ -2,7 +2,8 @@
 # tests/run.sh and tests/summary.sh (issue 13): a skip is counted apart and
 # named, never as a failure, in every TAP form our tests print (cmocka's
 # "not ok N # SKIP", a script's "ok N # SKIP" and "1..0 # SKIP"); the run
-# exits 0 when nothing failed. With CI=true a skip is a failure.
+# exits 0 when nothing failed. With CI=true a skip is a failure. ONLY
+# names the tests to run (.ci/run's pass without ../shared).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 n=0 failed=0
@@ -32,5 +33,7 @@ check "CI=true: says why" grep -q 'skipped under CI=true' err
 printf '#!/bin/sh\necho 1..1\necho "not ok 1 - broken"\n' > b/tests/test_whole
 env -u CI sh "$top/tests/run.sh" b plain > /dev/null 2> err; rc=$?
 check "a real failure still fails (exit 1, 1 failed)" sh -c "[ $rc -ne 0 ] && [ \"\$(head -n 1 b/results.txt)\" = '1 1 2' ]"
+env -u CI ONLY=test_cmocka sh "$top/tests/run.sh" b plain > /dev/null 2> err; rc=$?
+check "ONLY=test_cmocka: the broken test is not run (exit 0, 1 passed, 2 skipped)" sh -c "[ $rc -eq 0 ] && [ \"\$(head -n 1 b/results.txt)\" = '1 0 2' ] && ! grep -q test_whole err"
 echo "1..$n"
 [ "$failed" -eq 0 ]
