@@ -3,8 +3,9 @@
 # named, never as a failure, in every TAP form our tests print (cmocka's
 # "not ok N # SKIP", a script's "ok N # SKIP" and "1..0 # SKIP"); the run
 # exits 0 when nothing failed. With CI=true a skip is a failure. ONLY
-# names the tests to run (.ci/run's pass without ../shared).
+# names the tests to run (.ci/run's pass without the shared folder).
 set -u
+unset ONLY # the runner under test runs its own tests, whatever ran this one
 top=$(cd "$(dirname "$0")/../.." && pwd)
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
