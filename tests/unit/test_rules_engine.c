@@ -198,6 +198,19 @@ static void expect_load_errors(const struct load_error *bad, size_t n)
 	}
 }
 
+/* The item goes under topic id, for reason why (-1: any reason). */
+static void expect_topic(struct rules_matcher *mt, const struct rules *r, const char *title,
+			 const char *summary, const char *id, int why)
+{
+	struct match m;
+	run(mt, title, summary, &m);
+	assert_true(m.topic >= 0);
+	assert_string_equal(rules_topic_id(r, (size_t)m.topic), id);
+	if (why >= 0)
+		assert_int_equal(m.why, why);
+	match_free(&m);
+}
+
 /* Selection is "some topic qualifies"; the topic is chosen among those. */
 static void test_topic_choice(void **state)
 {
@@ -217,10 +230,7 @@ static void test_topic_choice(void **state)
 	assert_true(match_qualifies(r, &m, 0) && match_qualifies(r, &m, 1));
 	match_free(&m);
 	/* two specific topics: the most of its own words (kapitering 6 > jour 2.5) */
-	run(mt, "Kapitering och jour på vårdcentralen", NULL, &m);
-	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "ers");
-	assert_int_equal(m.why, WHY_OWN);
-	match_free(&m);
+	expect_topic(mt, r, "Kapitering och jour på vårdcentralen", NULL, "ers", WHY_OWN);
 	/* a topic that qualifies by borrowing alone does not take the item */
 	run(mt, "Vårdcentralen och husläkaren", NULL, &m);
 	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "pv");
@@ -234,15 +244,9 @@ static void test_topic_choice(void **state)
 	assert_int_equal(m.why, WHY_PASSING);
 	assert_true(match_qualifies(r, &m, 2));
 	match_free(&m);
-	run(mt, "Ny vårdcentral i Mora", "Budget och avtal är klara.", &m);
-	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "pv");
-	assert_int_equal(m.why, WHY_PASSING);
-	match_free(&m);
+	expect_topic(mt, r, "Ny vårdcentral i Mora", "Budget och avtal är klara.", "pv", WHY_PASSING);
 	/* two words that reach the threshold unborrowed (3 + 1.25): the subject */
-	run(mt, "Ny vårdcentral i Mora", "Kapitering och budget är klara.", &m);
-	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "ers");
-	assert_int_equal(m.why, WHY_SPECIFIC);
-	match_free(&m);
+	expect_topic(mt, r, "Ny vårdcentral i Mora", "Kapitering och budget är klara.", "ers", WHY_SPECIFIC);
 	rules_matcher_free(mt);
 	rules_free(r);
 }
@@ -281,13 +285,8 @@ static void test_topic_headline(void **state)
 	assert_true(m.own[1] > m.own[2]);
 	match_free(&m);
 	/* the same words apart, or with a dash between them (one compound) */
-	run(mt, "Legevakt og konferanse i Bodø", "Konferansen samler legevakter.", &m);
-	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "jour");
-	assert_int_equal(m.why, WHY_OWN);
-	match_free(&m);
-	run(mt, "Nordisk legevakt-konferanse i Bodø", "Konferansen samler legevakter.", &m);
-	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "konf");
-	match_free(&m);
+	expect_topic(mt, r, "Legevakt og konferanse i Bodø", "Konferansen samler legevakter.", "jour", WHY_OWN);
+	expect_topic(mt, r, "Nordisk legevakt-konferanse i Bodø", "Konferansen samler legevakter.", "konf", -1);
 	/* vinterkurs runs into kurset: the whole compound, not its first part */
 	run(mt, "Vinterkurset for fastleger fylt opp", "Vinterkursen samler fastleger.", &m);
 	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "konf");
@@ -335,14 +334,9 @@ static void test_headline_wins(void **state)
 	match_free(&m);
 	rules_matcher_free(mt);
 	mt = rules_matcher_new(r);
-	run(mt, title, summary, &m);
-	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "konf");
-	assert_int_equal(m.why, WHY_HEADLINE);
-	match_free(&m);
+	expect_topic(mt, r, title, summary, "konf", WHY_HEADLINE);
 	/* the meeting only further down: the headline's subject keeps it */
-	run(mt, "Fastlegene krever listetak", "Årsmøtet vedtok det.", &m);
-	assert_string_equal(rules_topic_id(r, (size_t)m.topic), "fl");
-	match_free(&m);
+	expect_topic(mt, r, "Fastlegene krever listetak", "Årsmøtet vedtok det.", "fl", -1);
 	rules_matcher_free(mt);
 	rules_free(plain);
 	rules_free(r);
