@@ -465,7 +465,7 @@ static void mark_modifiers(const struct rules *r, struct match *m, const char *t
 			const struct match_term *u = &m->terms[j];
 			if (u->field != FIELD_TITLE || u->exclude || u->topic < 0 || u->weight <= 0 ||
 			    u->topic == t->topic || u->start < t->end ||
-			    r->rv[u->rule_index].weight <= 1.25)
+			    r->rv[u->rule_index].weight <= RULES_WEAK_WEIGHT)
 				continue;
 			int one_word = 1;
 			for (size_t k = t->start; k < u->start && one_word; k++) {
@@ -503,7 +503,8 @@ static void choose_topic(const struct rules *r, struct match *m)
 		const struct match_term *t = &m->terms[i];
 		if (t->exclude || t->topic < 0 || t->weight <= 0)
 			continue;
-		titled[t->topic] |= t->field == FIELD_TITLE && !t->modifier && r->rv[t->rule_index].weight > 1;
+		titled[t->topic] |= t->field == FIELD_TITLE && !t->modifier &&
+				   r->rv[t->rule_index].weight > RULES_HINT_WEIGHT;
 		/* distinct words: a rule counts once, however often it matched */
 		int seen = 0;
 		for (size_t j = 0; j < i && !seen; j++)

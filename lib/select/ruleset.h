@@ -18,6 +18,11 @@
 #define RULES_MAX_WITH 8
 #define RULES_MAX_PATTERN_LEN 4096
 #define RULES_MAX_WEIGHT 1000.0
+/* Weights as bulletin-rules(5) names them: a word of 1.25 or less never
+ * decides alone under a threshold of 4 (nor takes a compound's headline);
+ * one of 1 or less in a title is a hint, not the headline's subject. */
+#define RULES_WEAK_WEIGHT 1.25
+#define RULES_HINT_WEIGHT 1.0
 /* Backtracking bounds per pcre2_match call: a hit counts as no match. */
 #define RULES_MATCH_LIMIT 1000000
 #define RULES_DEPTH_LIMIT 100000
